@@ -1,0 +1,1 @@
+"""invswarm engine: instances, problems, solvers and the command line around the kernels."""

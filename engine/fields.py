@@ -1,0 +1,103 @@
+"""Typed reads from parsed JSON that fail with an :class:`InputError` naming the field.
+
+Every reader takes the value and its path (``products[2].lead_time``) and returns a plain
+Python value of the checked type, so that model loaders read like a list of fields.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .errors import InputError
+
+_MISSING = object()
+
+
+def field(obj: Any, key: str, path: str, default: Any = _MISSING) -> Any:
+    """``obj[key]``; a missing key raises unless a default is given."""
+    if not isinstance(obj, dict):
+        raise InputError(path or "document", f"must be an object, got {_kind(obj)}")
+    if key not in obj:
+        if default is _MISSING:
+            raise InputError(join(path, key), "missing required field")
+        return default
+    return obj[key]
+
+
+def join(path: str, key: str | int) -> str:
+    """Extend a path by an object key or a list index."""
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def number(
+    value: Any,
+    path: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+) -> float:
+    """A finite real number in ``[low, high]`` (``(low, high]`` when ``low_open``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(path, f"must be a number, got {_kind(value)}")
+    x = float(value)
+    if math.isnan(x):
+        raise InputError(path, "must be a number, got NaN")
+    if math.isinf(x):
+        raise InputError(path, "must be finite, got infinity")
+    if low is not None and (x <= low if low_open else x < low):
+        raise InputError(path, f"must be {'>' if low_open else '>='} {low:g}, got {x:g}")
+    if high is not None and x > high:
+        raise InputError(path, f"must be <= {high:g}, got {x:g}")
+    return x
+
+
+def integer(value: Any, path: str, *, low: int | None = None, high: int | None = None) -> int:
+    """A whole number in ``[low, high]`` (a float with no fractional part is accepted)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(path, f"must be an integer, got {_kind(value)}")
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise InputError(path, f"must be an integer, got {value!r}")
+    k = int(value)
+    if low is not None and k < low:
+        raise InputError(path, f"must be >= {low}, got {k}")
+    if high is not None and k > high:
+        raise InputError(path, f"must be <= {high}, got {k}")
+    return k
+
+
+def array(value: Any, path: str, *, length: int | None = None, nonempty: bool = False) -> list:
+    """A JSON list, of the given length when one is given."""
+    if not isinstance(value, list):
+        raise InputError(path, f"must be a list, got {_kind(value)}")
+    if length is not None and len(value) != length:
+        raise InputError(path, f"must have length {length}, got {len(value)}")
+    if nonempty and not value:
+        raise InputError(path, "must not be empty")
+    return value
+
+
+def text(value: Any, path: str) -> str:
+    """A JSON string."""
+    if not isinstance(value, str):
+        raise InputError(path, f"must be a string, got {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

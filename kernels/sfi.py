@@ -1,0 +1,333 @@
+"""Batched cost kernel of the SFI model (docs/models/sfi.md).
+
+One call plays every plan of a swarm through every order scenario. The work is split into
+chunks over (particle, scenario) pairs; each chunk owns its scratch state, each pair writes its
+own slot, and the weighted mean over scenarios is a serial reduction in a fixed order, so the
+result does not depend on the number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+#: Cost components of the per-period breakdown, in column order.
+COMPONENTS = (
+    "setup_new",        # CO: setup of new generic / dedicated buffers
+    "setup_reuse",      # CP: re-setup of carried buffers that are used
+    "hold_prep",        # CP: holding of carried buffers through the preparation phase
+    "hold_carried",     # CO: holding of carried buffers in the fulfilment phase
+    "hold_new",         # CO: holding of new buffers in the fulfilment phase
+    "delay_carried",    # CO: delay penalties of units from carried buffers
+    "delay_new",        # CO: delay penalties of units from new buffers
+    "delay_mto",        # CO: delay penalties of make-to-order units
+    "shortfall",        # CO: service-level shortfall penalty
+    "disposal",         # CO: disposal loss of leftover SFI
+    "lost",             # CO: lost-sale penalty
+)
+#: Components that make up the preparation-phase cost CP[t]; the rest make up CO[t].
+PREP_COMPONENTS = ("setup_reuse", "hold_prep")
+#: Unit counts reported per plan, in column order.
+KPIS = ("units_on_time", "units_ordered", "units_late", "units_lost", "units_disposed")
+
+N_COMPONENTS = len(COMPONENTS)
+N_KPIS = len(KPIS)
+
+
+@njit(cache=True, inline="always")
+def _serve(D, extra, new_class, p, c, lead, beta, remaining,
+           cd_k, rem_cd, nd_k, rem_nd, cg_k, rem_cg, ng_k, rem_ng, mto, acc):
+    """Serve one demand class from the five sources in their fixed order.
+
+    ``acc`` gathers delay (carried, new, make-to-order), units on time and units late.
+    Returns the unserved demand and the make-to-order capacity left.
+    """
+    for j in range(5):
+        if D <= 0.0:
+            break
+        if j == 0:
+            k = cd_k[p]
+            avail = rem_cd[p]
+        elif j == 1:
+            k = nd_k[p]
+            avail = rem_nd[p]
+        elif j == 2:
+            k = cg_k[c]
+            avail = rem_cg[c]
+        elif j == 3:
+            k = ng_k[c]
+            avail = rem_ng[c]
+        else:
+            k = 0
+            avail = mto
+        if avail <= 0.0:
+            continue
+        x = D if D < avail else avail
+        if j == 0:
+            rem_cd[p] = avail - x
+        elif j == 1:
+            rem_nd[p] = avail - x
+        elif j == 2:
+            rem_cg[c] = avail - x
+        elif j == 3:
+            rem_ng[c] = avail - x
+        else:
+            mto = avail - x
+        late = remaining[k] - lead
+        if late < 0.0:
+            late = 0.0
+        late += extra
+        penalty = beta * late * x
+        if j == 0 or j == 2:
+            acc[0] += penalty
+        elif j == 1 or j == 3:
+            acc[1] += penalty
+        else:
+            acc[2] += penalty
+        if late > 0.0:
+            acc[4] += x
+        elif new_class:
+            acc[3] += x
+        D -= x
+    return D, mto
+
+
+@njit(cache=True)
+def _play(i, s, pdp, gen, codp, ded,
+          remaining, value, hold, setup_g, setup_d, setup_r, omega,
+          category, order, lead, beta, alpha, rho, lam,
+          prep, fulfil, mto_cap, orders,
+          ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+          cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk, acc,
+          detail, bd, kpi):
+    """Cost of plan ``i`` under scenario ``s``; fills ``bd[t, :]`` and ``kpi[:]`` if ``detail``."""
+    C = cg_k.shape[0]
+    P = cd_k.shape[0]
+    T = prep.shape[0]
+    for c in range(C):
+        cg_k[c] = ig_stage[c]
+        cg_x[c] = ig_qty[c]
+    for p in range(P):
+        cd_k[p] = id_stage[p]
+        cd_x[p] = id_qty[p]
+        bk[p] = init_backlog[p]
+    total = 0.0
+    on_time = 0.0
+    ordered = 0.0
+    late_units = 0.0
+    lost_units = 0.0
+    disposed_units = 0.0
+    for t in range(T):
+        A = prep[t]
+        B = fulfil[t]
+        back_extra = prep[t - 1] + fulfil[t - 1] if t > 0 else prep[0] + fulfil[0]
+        last = t == T - 1
+        hold_prep = 0.0
+        for c in range(C):
+            hold_prep += hold[cg_k[c]] * cg_x[c] * A
+            rem_cg[c] = cg_x[c]
+            ng_k[c] = pdp[i, c, t]
+            rem_ng[c] = gen[i, c, t]
+        for p in range(P):
+            hold_prep += hold[cd_k[p]] * cd_x[p] * A
+            rem_cd[p] = cd_x[p]
+            nd_k[p] = codp[i, p, t]
+            rem_nd[p] = ded[i, p, t]
+        for j in range(5):
+            acc[j] = 0.0
+        mto = mto_cap[t]
+        shortfall = 0.0
+        lost = 0.0
+        for oi in range(P):
+            p = order[oi]
+            c = category[p]
+            left, mto = _serve(bk[p], back_extra, False, p, c, lead[p], beta[p], remaining,
+                               cd_k, rem_cd, nd_k, rem_nd, cg_k, rem_cg, ng_k, rem_ng, mto, acc)
+            lost += lam[p] * left
+            lost_units += left
+            d = orders[s, p, t]
+            before = acc[3]
+            left, mto = _serve(d, 0.0, True, p, c, lead[p], beta[p], remaining,
+                               cd_k, rem_cd, nd_k, rem_nd, cg_k, rem_cg, ng_k, rem_ng, mto, acc)
+            newbk[p] = left
+            ordered += d
+            gap = alpha[p] * d - (acc[3] - before)
+            if gap > 0.0:
+                shortfall += rho[p] * gap
+        setup_new = 0.0
+        setup_reuse = 0.0
+        hold_carried = 0.0
+        hold_new = 0.0
+        disposal = 0.0
+        for c in range(C):
+            k = cg_k[c]
+            x = cg_x[c]
+            u = x - rem_cg[c]
+            hold_carried += hold[k] * B * (x - 0.5 * u)
+            if u > 0.0:
+                setup_reuse += setup_r[k]
+            disposal += omega * value[k] * rem_cg[c]
+            disposed_units += rem_cg[c]
+            k = ng_k[c]
+            x = gen[i, c, t]
+            u = x - rem_ng[c]
+            hold_new += hold[k] * B * (x - 0.5 * u)
+            if x > 0.0:
+                setup_new += setup_g[k]
+            cg_k[c] = k
+            cg_x[c] = rem_ng[c]
+            if last:
+                disposal += omega * value[k] * rem_ng[c]
+                disposed_units += rem_ng[c]
+        for p in range(P):
+            k = cd_k[p]
+            x = cd_x[p]
+            u = x - rem_cd[p]
+            hold_carried += hold[k] * B * (x - 0.5 * u)
+            if u > 0.0:
+                setup_reuse += setup_r[k]
+            disposal += omega * value[k] * rem_cd[p]
+            disposed_units += rem_cd[p]
+            k = nd_k[p]
+            x = ded[i, p, t]
+            u = x - rem_nd[p]
+            hold_new += hold[k] * B * (x - 0.5 * u)
+            if x > 0.0:
+                setup_new += setup_d[k]
+            cd_k[p] = k
+            cd_x[p] = rem_nd[p]
+            bk[p] = newbk[p]
+            if last:
+                disposal += omega * value[k] * rem_nd[p]
+                disposed_units += rem_nd[p]
+                lost += lam[p] * newbk[p]
+                lost_units += newbk[p]
+        period = (setup_new + setup_reuse + hold_prep + hold_carried + hold_new
+                  + acc[0] + acc[1] + acc[2] + shortfall + disposal + lost)
+        total += period
+        on_time += acc[3]
+        late_units += acc[4]
+        if detail:
+            bd[t, 0] = setup_new
+            bd[t, 1] = setup_reuse
+            bd[t, 2] = hold_prep
+            bd[t, 3] = hold_carried
+            bd[t, 4] = hold_new
+            bd[t, 5] = acc[0]
+            bd[t, 6] = acc[1]
+            bd[t, 7] = acc[2]
+            bd[t, 8] = shortfall
+            bd[t, 9] = disposal
+            bd[t, 10] = lost
+    if detail:
+        kpi[0] = on_time
+        kpi[1] = ordered
+        kpi[2] = late_units
+        kpi[3] = lost_units
+        kpi[4] = disposed_units
+    return total
+
+
+@njit(parallel=True, cache=True)
+def sfi_costs(pdp, gen, codp, ded,
+              remaining, value, hold, setup_g, setup_d, setup_r, omega,
+              category, order, lead, beta, alpha, rho, lam,
+              prep, fulfil, mto_cap, orders, weights,
+              ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+              detail, n_chunks, out_cost, out_breakdown, out_kpi):
+    """Expected cost of every plan of a swarm over the order scenarios.
+
+    Parameters
+    ----------
+    pdp, codp : ndarray of int64, shapes (NP, C, T) and (NP, P, T)
+        PDP / CODP stage of each plan per category / product and period.
+    gen, ded : ndarray of float64, shapes (NP, C, T) and (NP, P, T)
+        New generic / dedicated quantities (units).
+    remaining, value, hold, setup_g, setup_d, setup_r : ndarray, shape (S+1,)
+        Per stage: remaining processing time (h), unit value, holding cost (per unit-hour),
+        setup costs.
+    omega : float
+        Disposal loss rate.
+    category, order : ndarray of int64, shape (P,)
+        Category of each product; products in service order.
+    lead, beta, alpha, rho, lam : ndarray, shape (P,)
+        Lead time (h), delay penalty (per unit-hour), service level, shortfall penalty and
+        lost-sale penalty (per unit).
+    prep, fulfil, mto_cap : ndarray, shape (T,)
+        Phase lengths A, B (h) and make-to-order capacity M (units).
+    orders : ndarray, shape (NS, P, T)
+    weights : ndarray, shape (NS,)
+    ig_stage, ig_qty, id_stage, id_qty, init_backlog : ndarray
+        Initial carried generic (C,), dedicated (P,) buffers and backlog (P,).
+    detail : bool
+        Also fill ``out_breakdown`` and ``out_kpi``.
+    n_chunks : int
+        Number of work chunks over (plan, scenario) pairs (a few per thread balances load);
+        results do not depend on it.
+    out_cost : ndarray, shape (NP,)
+        Weighted mean cost of each plan (written).
+    out_breakdown : ndarray, shape (NP, T, len(COMPONENTS))
+        Weighted mean cost per period and component (written when ``detail``; else any shape).
+    out_kpi : ndarray, shape (NP, len(KPIS))
+        Weighted mean unit counts (written when ``detail``; else any shape).
+    """
+    NP = pdp.shape[0]
+    C = pdp.shape[1]
+    P = codp.shape[1]
+    T = prep.shape[0]
+    NS = orders.shape[0]
+    n = NP * NS
+    cost_ps = np.empty(n)
+    if detail:
+        bd_ps = np.zeros((n, T, N_COMPONENTS))
+        kpi_ps = np.zeros((n, N_KPIS))
+    else:
+        bd_ps = np.zeros((1, 1, N_COMPONENTS))
+        kpi_ps = np.zeros((1, N_KPIS))
+    n_chunks = max(1, min(n, n_chunks))
+    for chunk in prange(n_chunks):
+        lo = chunk * n // n_chunks
+        hi = (chunk + 1) * n // n_chunks
+        cg_k = np.empty(C, np.int64)
+        ng_k = np.empty(C, np.int64)
+        cd_k = np.empty(P, np.int64)
+        nd_k = np.empty(P, np.int64)
+        cg_x = np.empty(C)
+        rem_cg = np.empty(C)
+        rem_ng = np.empty(C)
+        cd_x = np.empty(P)
+        rem_cd = np.empty(P)
+        rem_nd = np.empty(P)
+        bk = np.empty(P)
+        newbk = np.empty(P)
+        acc = np.empty(5)
+        for idx in range(lo, hi):
+            i = idx // NS
+            s = idx - i * NS
+            slot = idx if detail else 0
+            cost_ps[idx] = _play(
+                i, s, pdp, gen, codp, ded,
+                remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                category, order, lead, beta, alpha, rho, lam,
+                prep, fulfil, mto_cap, orders,
+                ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
+                acc, detail, bd_ps[slot], kpi_ps[slot])
+    # Serial reduction in scenario order: the same sum whatever the thread count.
+    for i in range(NP):
+        total = 0.0
+        for s in range(NS):
+            total += weights[s] * cost_ps[i * NS + s]
+        out_cost[i] = total
+        if detail:
+            for t in range(T):
+                for k in range(N_COMPONENTS):
+                    v = 0.0
+                    for s in range(NS):
+                        v += weights[s] * bd_ps[i * NS + s, t, k]
+                    out_breakdown[i, t, k] = v
+            for k in range(N_KPIS):
+                v = 0.0
+                for s in range(NS):
+                    v += weights[s] * kpi_ps[i * NS + s, k]
+                out_kpi[i, k] = v
