@@ -89,11 +89,9 @@ def random_plan(rng: np.random.Generator, inst: Instance) -> Plan:
             kd = inst.codp_candidates(p)
             ok = kd[kd >= pdp[inst.category[p], t]]
             if ok.size == 0:
-                # Move the category's PDP to its lowest candidate, which every CODP follows.
+                # Move the category's PDP to its lowest candidate, which every CODP follows
+                # (earlier products' CODPs stay valid, being above the old, higher PDP).
                 pdp[inst.category[p], t] = inst.pdp_candidates(inst.category[p])[0]
-                for q in range(p):
-                    if inst.category[q] == inst.category[p] and codp[q, t] < pdp[inst.category[p], t]:
-                        raise AssertionError("unreachable: lower PDP keeps earlier CODPs valid")
                 ok = kd
             codp[p, t] = rng.choice(ok)
     d = inst.orders[0]

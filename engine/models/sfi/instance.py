@@ -1,4 +1,4 @@
-"""SFI instances: the JSON interchange format, its validation, and the array form the kernels use."""
+"""SFI instances: the JSON interchange format, its validation, and the kernels' array form."""
 
 from __future__ import annotations
 

@@ -13,8 +13,10 @@ from .instance import Instance
 
 #: Solver values this close to zero are zero in a returned plan (see docs/models/sfi.md).
 ZERO_TOL = 1e-9
-#: Capacity may be exceeded by this fraction of Q[t] (at least 1e-6 units): solver round-off.
-CAPACITY_RTOL = 1e-9
+#: Solver values this close to a whole number are that number in a returned plan.
+SNAP_TOL = 1e-6
+#: Capacity may be exceeded by this much (units), for solver round-off.
+CAPACITY_ATOL = 1e-5
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,10 +69,20 @@ class Plan:
         }
 
     def cleaned(self) -> Plan:
-        """The same plan with quantities within :data:`ZERO_TOL` of zero set to zero."""
-        g = np.where(np.abs(self.generic) <= ZERO_TOL, 0.0, self.generic)
-        q = np.where(np.abs(self.dedicated) <= ZERO_TOL, 0.0, self.dedicated)
-        return Plan(self.pdp.copy(), g, self.codp.copy(), q)
+        """The plan with solver round-off removed from its quantities.
+
+        Values within :data:`ZERO_TOL` of zero become zero, values within :data:`SNAP_TOL` of a
+        whole number become that number. Without this, a buffer made for exactly the orders it
+        meets leaves a speck of 1e-13 units behind, which the next period "uses" and pays a
+        re-setup for.
+        """
+        return Plan(self.pdp.copy(), _snap(self.generic), self.codp.copy(), _snap(self.dedicated))
+
+
+def _snap(x: np.ndarray) -> np.ndarray:
+    whole = np.round(x)
+    x = np.where(np.abs(x - whole) <= SNAP_TOL, whole, x)
+    return np.where(np.abs(x) <= ZERO_TOL, 0.0, x)
 
 
 def _num(x: float) -> float | int:
@@ -126,10 +138,10 @@ def violations(inst: Instance, plan: Plan) -> list[tuple[str, str]]:
                                                f"{c} in that period (stage {plan.pdp[c, t]})"))
     used = plan.generic.sum(axis=0) + plan.dedicated.sum(axis=0)
     for t in range(T):
-        limit = inst.capacity[t] + max(1e-6, CAPACITY_RTOL * inst.capacity[t])
+        limit = inst.capacity[t] + CAPACITY_ATOL
         if used[t] > limit:
-            out.append((f"generic[*][{t}]", f"generic + dedicated = {used[t]:g} exceeds the capacity "
-                                       f"Q = {inst.capacity[t]:g}"))
+            out.append((f"generic[*][{t}]", f"generic + dedicated = {used[t]:g} exceeds the "
+                                            f"capacity Q = {inst.capacity[t]:g}"))
     return out
 
 

@@ -1,0 +1,197 @@
+"""A thin model builder for HiGHS: columns and sparse rows gathered in arrays, passed at once."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+INF = highspy.kHighsInf
+
+
+class ModelBuilder:
+    """Columns (bounds, cost, integrality) and rows (sparse, two-sided) of a MILP.
+
+    Rows are given as index and coefficient arrays; they are gathered into one CSR matrix
+    when the model is passed to HiGHS.
+    """
+
+    def __init__(self):
+        self._lb: list[float] = []
+        self._ub: list[float] = []
+        self._int: list[bool] = []
+        self.cost: list[float] = []
+        self._starts = [0]
+        self._idx: list[np.ndarray] = []
+        self._val: list[np.ndarray] = []
+        self._rlo: list[float] = []
+        self._rhi: list[float] = []
+        self._nnz = 0
+        self.offset = 0.0
+
+    @property
+    def n_cols(self) -> int:
+        return len(self._lb)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self._rlo)
+
+    def col(self, lb: float = 0.0, ub: float = INF, cost: float = 0.0,
+            integer: bool = False) -> int:
+        """Add one column; returns its index."""
+        self._lb.append(lb)
+        self._ub.append(ub)
+        self.cost.append(cost)
+        self._int.append(integer)
+        return len(self._lb) - 1
+
+    def binary(self, cost: float = 0.0) -> int:
+        return self.col(0.0, 1.0, cost, True)
+
+    def fix(self, j: int, value: float) -> None:
+        self._lb[j] = value
+        self._ub[j] = value
+
+    def upper(self, j: int) -> float:
+        return self._ub[j]
+
+    def row(self, idx, val, lo: float = -INF, hi: float = INF) -> None:
+        """Add ``lo <= sum(val * x[idx]) <= hi``; repeated indices are summed."""
+        idx = np.asarray(idx, dtype=np.int32)
+        val = np.asarray(val, dtype=np.float64)
+        self._idx.append(idx)
+        self._val.append(val)
+        self._nnz += idx.size
+        self._starts.append(self._nnz)
+        self._rlo.append(lo)
+        self._rhi.append(hi)
+
+    def to_highs(self) -> highspy.Highs:
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.n_cols
+        lp.num_row_ = self.n_rows
+        lp.col_cost_ = np.asarray(self.cost, dtype=np.float64)
+        lp.col_lower_ = np.asarray(self._lb, dtype=np.float64)
+        lp.col_upper_ = np.asarray(self._ub, dtype=np.float64)
+        lp.row_lower_ = np.asarray(self._rlo, dtype=np.float64)
+        lp.row_upper_ = np.asarray(self._rhi, dtype=np.float64)
+        lp.offset_ = self.offset
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.asarray(self._starts, dtype=np.int32)
+        lp.a_matrix_.index_ = (np.concatenate(self._idx) if self._idx
+                               else np.zeros(0, np.int32)).astype(np.int32)
+        lp.a_matrix_.value_ = (np.concatenate(self._val) if self._val
+                               else np.zeros(0)).astype(np.float64)
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in self._int]
+        with _quiet_stdout():
+            h = highspy.Highs()
+        h.silent()
+        h.passModel(lp)
+        return h
+
+
+@contextmanager
+def _quiet_stdout():
+    """Silence file descriptor 1: HiGHS prints its banner there when the first Highs is made,
+    which would corrupt JSON written to stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+@dataclass(frozen=True)
+class MilpOptions:
+    """Options of an exact solve.
+
+    Attributes
+    ----------
+    time_limit : float
+        Wall-clock limit in seconds.
+    gap : float
+        Relative MIP gap at which the solver stops (HiGHS ``mip_rel_gap``).
+    threads : int
+        HiGHS threads (0: HiGHS decides).
+    verbose : bool
+        Print HiGHS's log.
+    """
+
+    time_limit: float = 60.0
+    gap: float = 1e-4
+    threads: int = 0
+    verbose: bool = False
+
+    def __post_init__(self):
+        if not (self.time_limit > 0):
+            raise ValueError(f"time_limit: must be > 0, got {self.time_limit!r}")
+        if not (0 <= self.gap < 1):
+            raise ValueError(f"gap: must lie in [0, 1), got {self.gap!r}")
+        if self.threads < 0:
+            raise ValueError(f"threads: must be >= 0, got {self.threads!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class MilpOutcome:
+    """What HiGHS returned: the column values, objective, bound, gap, status and wall time."""
+
+    x: np.ndarray | None
+    objective: float
+    bound: float
+    gap: float
+    status: str
+    optimal: bool
+    wall_s: float
+    nodes: int
+
+
+def run(h: highspy.Highs, opts: MilpOptions, start: tuple[np.ndarray, np.ndarray] | None = None
+        ) -> MilpOutcome:
+    """Solve a model built by :class:`ModelBuilder` with the given options.
+
+    ``start`` is a partial solution (column indices, values) that HiGHS completes into a
+    first incumbent.
+    """
+    h.setOptionValue("time_limit", float(opts.time_limit))
+    h.setOptionValue("mip_rel_gap", float(opts.gap))
+    # Big-M rows multiply integrality slack by the M; a tight tolerance keeps the dispatch
+    # exact to well under the 1e-6 the model requires.
+    h.setOptionValue("mip_feasibility_tolerance", 1e-9)
+    h.setOptionValue("primal_feasibility_tolerance", 1e-9)
+    if opts.threads:
+        h.setOptionValue("threads", int(opts.threads))
+    if opts.verbose:
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", True)
+    if start is not None:
+        idx, val = start
+        h.setSolution(int(idx.size), np.asarray(idx, np.int32), np.asarray(val, np.float64))
+    t0 = time.perf_counter()
+    h.run()
+    wall = time.perf_counter() - t0
+    status = h.getModelStatus()
+    info = h.getInfo()
+    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.asarray(h.getSolution().col_value) if has_x else None
+    return MilpOutcome(
+        x=x,
+        objective=float(info.objective_function_value) if has_x else float("nan"),
+        bound=float(info.mip_dual_bound),
+        gap=float(info.mip_gap) if has_x else float("inf"),
+        status=h.modelStatusToString(status),
+        optimal=status == highspy.HighsModelStatus.kOptimal,
+        wall_s=wall,
+        nodes=int(info.mip_node_count),
+    )

@@ -1,0 +1,357 @@
+"""The exact SFI model as a MILP solved by HiGHS (docs/models/sfi.md, "Exact formulation").
+
+The dispatch rules are encoded, not relaxed: every draw ``min(remaining demand, remaining
+stock)`` has one binary ``e`` ("the demand class is exhausted by this draw"), monotone along the
+class's sources. Stage choices are disaggregated: each buffer has one quantity column per
+candidate stage, forced to zero off the chosen stage, so every cost is linear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, run
+from .instance import Instance
+from .plan import Plan
+
+
+@dataclass
+class _Buffer:
+    """A stock whose quantity per stage is a column (``cols[k]``) or a constant (``const``)."""
+
+    cols: dict = field(default_factory=dict)
+    const: dict = field(default_factory=dict)
+    ub: float = 0.0
+    draws: dict = field(default_factory=dict)  # stage -> list of draw columns
+
+    def stages(self):
+        return sorted(set(self.cols) | {k for k, v in self.const.items() if v > 0})
+
+    def empty(self) -> bool:
+        return self.ub <= 0.0 or not self.stages()
+
+
+@dataclass
+class SfiMilp:
+    """A built model and the column indices needed to read a plan back."""
+
+    builder: ModelBuilder
+    y_g: dict  # (c, t, k) -> column
+    g: dict
+    z_g: dict
+    y_d: dict  # (p, t, k) -> column
+    q: dict
+    z_d: dict
+
+
+def demand_bounds(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
+    """Most that a new buffer of period t can ever serve, per category ``(C, T)`` and product.
+
+    A new buffer serves its period's backlog and orders and, carried once, the next period's
+    orders (the next backlog is part of this period's orders): stock beyond that is only
+    held and disposed, so no optimal plan makes it.
+    """
+    d = inst.orders  # (NS, P, T)
+    T = inst.n_periods
+    back = np.concatenate([np.broadcast_to(inst.init_backlog[None, :, None],
+                                           (d.shape[0], d.shape[1], 1)), d[:, :, :-1]], axis=2)
+    nxt = np.concatenate([d[:, :, 1:], np.zeros_like(d[:, :, :1])], axis=2)
+    reach = back + d + nxt  # (NS, P, T)
+    ub_d = reach.max(axis=0)
+    per_cat = np.zeros((d.shape[0], inst.n_categories, T))
+    for p in range(inst.n_products):
+        per_cat[:, inst.category[p]] += reach[:, p]
+    return per_cat.max(axis=0), ub_d
+
+
+def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> SfiMilp:
+    """Build the MILP of ``inst``; with ``plan``, its decisions are fixed.
+
+    Parameters
+    ----------
+    inst : Instance
+    plan : Plan, optional
+        Fix every decision to this plan: the optimum is then the plan's cost.
+    cuts : bool
+        Add the optimality cuts (demand-reach bounds on new stock and symmetry breaking of
+        the stage of empty buffers). They keep at least one optimal plan, but cut off plans
+        that could never be optimal, so they are off whenever ``plan`` is given.
+    """
+    m = ModelBuilder()
+    C, P, T, NS = inst.n_categories, inst.n_products, inst.n_periods, inst.n_scenarios
+    use_cuts = cuts and plan is None
+    if use_cuts:
+        reach_c, reach_p = demand_bounds(inst)
+        ub_g = np.minimum(inst.capacity[None, :], reach_c)
+        ub_q = np.minimum(inst.capacity[None, :], reach_p)
+    else:
+        ub_g = np.broadcast_to(inst.capacity[None, :], (C, T))
+        ub_q = np.broadcast_to(inst.capacity[None, :], (P, T))
+    if plan is not None:
+        ub_g = np.maximum(ub_g, plan.generic)
+        ub_q = np.maximum(ub_q, plan.dedicated)
+
+    y_g, g, z_g, y_d, q, z_d = {}, {}, {}, {}, {}, {}
+    for t in range(T):
+        cap_idx = []
+        for c in range(C):
+            kg = inst.pdp_candidates(c)
+            for k in kg:
+                y_g[c, t, k] = m.binary()
+                z_g[c, t, k] = m.binary(cost=inst.setup_generic[k])
+                g[c, t, k] = m.col(0.0, ub_g[c, t])
+                m.row([g[c, t, k], z_g[c, t, k]], [1.0, -ub_g[c, t]], hi=0.0)
+                m.row([z_g[c, t, k], y_g[c, t, k]], [1.0, -1.0], hi=0.0)
+                cap_idx.append(g[c, t, k])
+            m.row([y_g[c, t, k] for k in kg], np.ones(kg.size), 1.0, 1.0)
+            if use_cuts:
+                # An empty generic buffer sits at the lowest candidate (frees the CODPs).
+                m.row([y_g[c, t, kg[0]]] + [z_g[c, t, k] for k in kg], np.ones(kg.size + 1),
+                      lo=1.0)
+        for p in range(P):
+            c = inst.category[p]
+            kg = inst.pdp_candidates(c)
+            kd = inst.codp_candidates(p)
+            for k in kd:
+                y_d[p, t, k] = m.binary()
+                z_d[p, t, k] = m.binary(cost=inst.setup_dedicated[k])
+                q[p, t, k] = m.col(0.0, ub_q[p, t])
+                m.row([q[p, t, k], z_d[p, t, k]], [1.0, -ub_q[p, t]], hi=0.0)
+                m.row([z_d[p, t, k], y_d[p, t, k]], [1.0, -1.0], hi=0.0)
+                cap_idx.append(q[p, t, k])
+                # CODP at or after the PDP.
+                below = [y_g[c, t, j] for j in kg if j <= k]
+                m.row([y_d[p, t, k]] + below, [1.0] + [-1.0] * len(below), hi=0.0)
+            m.row([y_d[p, t, k] for k in kd], np.ones(kd.size), 1.0, 1.0)
+            if use_cuts:
+                # An empty dedicated buffer sits at the first candidate at or after the PDP.
+                zs = [z_d[p, t, k] for k in kd]
+                prev = -1
+                for k in kd:
+                    window = [y_g[c, t, j] for j in kg if prev < j <= k]
+                    m.row([y_d[p, t, k]] + zs + window,
+                          [1.0] + [-1.0] * (len(zs) + len(window)), hi=0.0)
+                    prev = k
+        m.row(cap_idx, np.ones(len(cap_idx)), hi=inst.capacity[t])
+
+    if plan is not None:
+        _fix_plan(m, inst, plan, y_g, g, z_g, y_d, q, z_d)
+
+    for s in range(NS):
+        _dispatch(m, inst, s, y_g, g, y_d, q, ub_g, ub_q)
+    return SfiMilp(m, y_g, g, z_g, y_d, q, z_d)
+
+
+def _fix_plan(m, inst, plan, y_g, g, z_g, y_d, q, z_d):
+    for (c, t, k), j in y_g.items():
+        on = plan.pdp[c, t] == k
+        x = plan.generic[c, t] if on else 0.0
+        m.fix(j, float(on))
+        m.fix(g[c, t, k], x)
+        m.fix(z_g[c, t, k], float(x > 0))
+    for (p, t, k), j in y_d.items():
+        on = plan.codp[p, t] == k
+        x = plan.dedicated[p, t] if on else 0.0
+        m.fix(j, float(on))
+        m.fix(q[p, t, k], x)
+        m.fix(z_d[p, t, k], float(x > 0))
+
+
+def _dispatch(m: ModelBuilder, inst: Instance, s: int, y_g, g, y_d, q, ub_g, ub_q) -> None:
+    """Rows and columns of the order dispatch of scenario ``s`` over all periods."""
+    C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+    w = float(inst.weights[s])
+    r = inst.remaining
+    omega = inst.disposal_rate
+    order = inst.order
+    d = inst.orders[s]
+
+    carried_g = [_Buffer(const={int(inst.init_generic_stage[c]): float(inst.init_generic_qty[c])},
+                         ub=float(inst.init_generic_qty[c])) for c in range(C)]
+    carried_d = [_Buffer(const={int(inst.init_dedicated_stage[p]):
+                                float(inst.init_dedicated_qty[p])},
+                         ub=float(inst.init_dedicated_qty[p])) for p in range(P)]
+    # Backlog of each product: (column or None, constant, upper bound).
+    backlog = [(None, float(inst.init_backlog[p]), float(inst.init_backlog[p]))
+               for p in range(P)]
+
+    for t in range(T):
+        A, B = inst.prep[t], inst.fulfil[t]
+        lam_prev = inst.prep[t - 1] + inst.fulfil[t - 1] if t > 0 else inst.prep[0] + inst.fulfil[0]
+        last = t == T - 1
+        new_g = [_Buffer(cols={k: g[c, t, k] for k in inst.pdp_candidates(c)},
+                         ub=float(ub_g[c, t])) for c in range(C)]
+        new_d = [_Buffer(cols={k: q[p, t, k] for k in inst.codp_candidates(p)},
+                         ub=float(ub_q[p, t])) for p in range(P)]
+        mto = _Buffer(const={0: float(inst.mto_capacity[t])}, ub=float(inst.mto_capacity[t]))
+        next_backlog = []
+
+        for p in order:
+            c = inst.category[p]
+            L = inst.lead_time[p]
+            beta = inst.delay_penalty[p]
+            # The sources of a demand class, in the order the rules draw from them.
+            sources = [carried_d[p], new_d[p], carried_g[c], new_g[c], mto]
+            for is_new in (False, True):
+                if is_new:
+                    dcol, dconst, dub = None, float(d[p, t]), float(d[p, t])
+                    extra = 0.0
+                else:
+                    dcol, dconst, dub = backlog[p]
+                    extra = lam_prev
+                served_idx: list[int] = []
+                ontime_idx: list[int] = []
+                prev_e = None
+                if dub > 0:
+                    for buf in sources:
+                        if buf.empty():
+                            continue
+                        drawn = []
+                        for k in buf.stages():
+                            late = max(0.0, r[k] - L) + extra
+                            a = m.col(0.0, buf.ub, w * beta * late)
+                            drawn.append(a)
+                            buf.draws.setdefault(k, []).append(a)
+                            if is_new and late <= 0.0:
+                                ontime_idx.append(a)
+                        e = m.binary()
+                        served_idx.extend(drawn)
+                        # Demand exhausted after this draw when e = 1:
+                        #   served so far >= D - MD (1 - e).
+                        dem_idx = served_idx + [e] + ([dcol] if dcol is not None else [])
+                        dem_val = [1.0] * len(served_idx) + [-dub] + ([-1.0] if dcol is not None
+                                                                       else [])
+                        m.row(dem_idx, dem_val, lo=dconst - dub)
+                        # Source exhausted when e = 0: drawn >= stock left - MS e.
+                        earlier = [x for k in buf.stages() for x in buf.draws[k]
+                                   if x not in drawn]
+                        stock_cols = [buf.cols[k] for k in buf.cols]
+                        const = sum(buf.const.values())
+                        m.row(drawn + earlier + stock_cols + [e],
+                              [1.0] * (len(drawn) + len(earlier)) + [-1.0] * len(stock_cols)
+                              + [buf.ub], lo=const)
+                        if prev_e is not None:
+                            m.row([e, prev_e], [1.0, -1.0], lo=0.0)
+                        prev_e = e
+                # What is not served: lost (backlog class, or orders at the horizon) or the
+                # next period's backlog.
+                lost = not is_new or last
+                u = m.col(0.0, dub, w * inst.lost_penalty[p] if lost else 0.0)
+                idx = served_idx + [u] + ([dcol] if dcol is not None else [])
+                val = [1.0] * (len(served_idx) + 1) + ([-1.0] if dcol is not None else [])
+                m.row(idx, val, dconst, dconst)
+                if is_new:
+                    next_backlog.append((p, u, dub))
+                    target = inst.service_level[p] * d[p, t]
+                    if target > 0:
+                        sf = m.col(0.0, target, w * inst.service_penalty[p])
+                        m.row([sf] + ontime_idx, np.ones(1 + len(ontime_idx)), lo=target)
+
+        # Make-to-order capacity shared by every class.
+        mto_draws = mto.draws.get(0, [])
+        if mto_draws:
+            m.row(mto_draws, np.ones(len(mto_draws)), hi=float(inst.mto_capacity[t]))
+
+        # Carried buffers: prep and fulfilment holding, re-setup when used, disposal.
+        for buf in carried_g + carried_d:
+            _close_carried(m, inst, buf, w, A, B, omega)
+        # New buffers: leftover carries over (or is disposed at the horizon).
+        carried_g = [_close_new(m, inst, b, w, B, omega, last) for b in new_g]
+        carried_d = [_close_new(m, inst, b, w, B, omega, last) for b in new_d]
+        next_backlog.sort()
+        backlog = [(u, 0.0, dub) if dub > 0 else (None, 0.0, 0.0) for _, u, dub in next_backlog]
+
+
+def _close_carried(m, inst, buf: _Buffer, w, A, B, omega):
+    """Costs of a carried buffer over one period; its leftover is disposed."""
+    for k in buf.stages():
+        draws = buf.draws.get(k, [])
+        hk = inst.hold[k]
+        col = buf.cols.get(k)
+        const = buf.const.get(k, 0.0)
+        # Holding: A * stock + B/2 * (stock + leftover); disposal of the leftover.
+        stock_coef = w * hk * (A + B / 2)
+        left = m.col(0.0, buf.ub, w * (hk * B / 2 + omega * inst.value[k]))
+        if col is not None:
+            m.cost[col] += stock_coef
+            m.row([left, col] + draws, [1.0, -1.0] + [1.0] * len(draws), 0.0, 0.0)
+        else:
+            m.offset += stock_coef * const
+            m.row([left] + draws, np.ones(1 + len(draws)), const, const)
+        if draws and inst.setup_reuse[k] > 0:
+            zr = m.binary(cost=w * inst.setup_reuse[k])
+            m.row(draws + [zr], [1.0] * len(draws) + [-buf.ub], hi=0.0)
+
+
+def _close_new(m, inst, buf: _Buffer, w, B, omega, last) -> _Buffer:
+    """Costs of a new buffer over its period; returns it as next period's carried buffer."""
+    nxt = _Buffer(ub=buf.ub)
+    for k, col in buf.cols.items():
+        draws = buf.draws.get(k, [])
+        hk = inst.hold[k]
+        left_cost = w * hk * B / 2 + (w * omega * inst.value[k] if last else 0.0)
+        left = m.col(0.0, buf.ub, left_cost)
+        m.cost[col] += w * hk * B / 2
+        m.row([left, col] + draws, [1.0, -1.0] + [1.0] * len(draws), 0.0, 0.0)
+        nxt.cols[k] = left
+    return nxt
+
+
+def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None,
+          *, cuts: bool = True) -> tuple[Plan | None, MilpOutcome]:
+    """Solve the exact model; returns the plan read from the incumbent (cleaned) and the outcome."""
+    model = build(inst, cuts=cuts)
+    h = model.builder.to_highs()
+    start = _start_of(model, inst, warm_start) if warm_start is not None else None
+    out = run(h, opts or MilpOptions(), start)
+    plan = read_plan(model, inst, out.x).cleaned() if out.x is not None else None
+    return plan, out
+
+
+def fixed_plan_objective(inst: Instance, plan: Plan, opts: MilpOptions | None = None
+                         ) -> MilpOutcome:
+    """Optimal objective of the MILP with every decision fixed to ``plan``."""
+    model = build(inst, plan)
+    return run(model.builder.to_highs(), opts or MilpOptions())
+
+
+def read_plan(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
+    """The plan of a solution vector: chosen stages and the quantities at them."""
+    C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+    pdp = np.empty((C, T), np.int64)
+    gen = np.zeros((C, T))
+    codp = np.empty((P, T), np.int64)
+    ded = np.zeros((P, T))
+    for t in range(T):
+        for c in range(C):
+            kg = inst.pdp_candidates(c)
+            k = kg[int(np.argmax([x[model.y_g[c, t, j]] for j in kg]))]
+            pdp[c, t] = k
+            gen[c, t] = max(0.0, x[model.g[c, t, k]])
+        for p in range(P):
+            kd = inst.codp_candidates(p)
+            k = kd[int(np.argmax([x[model.y_d[p, t, j]] for j in kd]))]
+            codp[p, t] = k
+            ded[p, t] = max(0.0, x[model.q[p, t, k]])
+    return Plan(pdp, gen, codp, ded)
+
+
+def _start_of(model: SfiMilp, inst: Instance, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """The plan's decision columns, as a partial solution for HiGHS to complete."""
+    idx, val = [], []
+    for (c, t, k), j in model.y_g.items():
+        on = plan.pdp[c, t] == k
+        x = plan.generic[c, t] if on else 0.0
+        idx += [j, model.g[c, t, k], model.z_g[c, t, k]]
+        val += [float(on), x, float(x > 0)]
+    for (p, t, k), j in model.y_d.items():
+        on = plan.codp[p, t] == k
+        x = plan.dedicated[p, t] if on else 0.0
+        idx += [j, model.q[p, t, k], model.z_d[p, t, k]]
+        val += [float(on), x, float(x > 0)]
+    return np.asarray(idx), np.asarray(val)
+
+
+__all__ = ["INF", "MilpOptions", "build", "fixed_plan_objective", "read_plan", "solve"]
