@@ -16,3 +16,7 @@ class InputError(ValueError):
         self.field = field
         self.problem = problem
         super().__init__(f"{field}: {problem}")
+
+
+class NoSolution(RuntimeError):
+    """A solver ended without any plan (for example: time limit before a first incumbent)."""

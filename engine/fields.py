@@ -101,3 +101,12 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def only(obj: Any, path: str, allowed: tuple[str, ...]) -> None:
+    """Reject keys outside ``allowed`` (a misspelt optional field would otherwise be ignored)."""
+    if not isinstance(obj, dict):
+        raise InputError(path or "document", f"must be an object, got {_kind(obj)}")
+    for key in obj:
+        if key not in allowed:
+            raise InputError(join(path, key), f"unknown field (allowed: {', '.join(allowed)})")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InputError
-from ...fields import array, field, integer, join, number, text
+from ...fields import array, field, integer, join, number, only, text
 
 #: Tolerance on the sum of scenario weights.
 WEIGHT_SUM_TOL = 1e-9
@@ -209,6 +209,8 @@ def _i(values: list[int]) -> np.ndarray:
 def _parse(doc: Any) -> Instance:
     if not isinstance(doc, dict):
         raise InputError("instance", "must be a JSON object")
+    only(doc, "", ("model", "name", "disposal_rate", "stages", "categories", "products",
+                   "periods", "orders", "initial"))
     model = text(field(doc, "model", ""), "model")
     if model != "sfi":
         raise InputError("model", f"must be 'sfi' for this loader, got {model!r}")
@@ -225,6 +227,7 @@ def _parse(doc: Any) -> Instance:
     stage_names = []
     for s, st in enumerate(stages):
         sp = join("stages", s)
+        only(st, sp, ("name", *cols))
         stage_names.append(text(field(st, "name", sp, default=f"stage{s}"), join(sp, "name")))
         for key in cols:
             cols[key].append(number(field(st, key, sp), join(sp, key), low=0.0))
@@ -257,6 +260,7 @@ def _parse(doc: Any) -> Instance:
     cat_names = []
     for c, cat in enumerate(cats):
         cp = join("categories", c)
+        only(cat, cp, ("name", "pdp_candidates"))
         cat_names.append(text(field(cat, "name", cp, default=f"category{c}"), join(cp, "name")))
         pdp_mask[c, stage_list(field(cat, "pdp_candidates", cp), join(cp, "pdp_candidates"))] = True
 
@@ -270,6 +274,7 @@ def _parse(doc: Any) -> Instance:
     category, prod_names = [], []
     for p, pr in enumerate(prods):
         pp = join("products", p)
+        only(pr, pp, ("name", "category", "codp_candidates", *pcols))
         prod_names.append(text(field(pr, "name", pp, default=f"product{p}"), join(pp, "name")))
         c = integer(field(pr, "category", pp), join(pp, "category"), low=0, high=C - 1)
         category.append(c)
@@ -291,6 +296,7 @@ def _parse(doc: Any) -> Instance:
 
     # Periods ------------------------------------------------------------
     per = field(doc, "periods", "")
+    only(per, "periods", ("prep", "fulfil", "capacity", "mto_capacity"))
     prep_list = array(field(per, "prep", "periods"), "periods.prep", nonempty=True)
     T = len(prep_list)
     pv: dict[str, list[float]] = {}
@@ -302,6 +308,7 @@ def _parse(doc: Any) -> Instance:
     # Orders -------------------------------------------------------------
     raw_orders = field(doc, "orders", "")
     if isinstance(raw_orders, dict):
+        only(raw_orders, "orders", ("scenarios", "weights"))
         scen = array(field(raw_orders, "scenarios", "orders"), "orders.scenarios", nonempty=True)
         wts = array(field(raw_orders, "weights", "orders"), "orders.weights", length=len(scen))
         weights = [number(w, join("orders.weights", i), low=0.0) for i, w in enumerate(wts)]
@@ -322,6 +329,7 @@ def _parse(doc: Any) -> Instance:
         id_stage, id_qty = lowest_d, [0.0] * P
         backlog = [0.0] * P
     else:
+        only(init, "initial", ("generic", "dedicated", "backlog"))
         ig_stage, ig_qty = _buffers(field(init, "generic", "initial"), "initial.generic", C, S)
         id_stage, id_qty = _buffers(field(init, "dedicated", "initial"), "initial.dedicated", P, S)
         bl = array(field(init, "backlog", "initial"), "initial.backlog", length=P)
@@ -375,6 +383,7 @@ def _buffers(value: Any, path: str, n: int, S: int) -> tuple[list[int], list[flo
     stages, qtys = [], []
     for i, buf in enumerate(array(value, path, length=n)):
         bp = join(path, i)
+        only(buf, bp, ("stage", "qty"))
         stages.append(integer(field(buf, "stage", bp), join(bp, "stage"), low=1, high=S - 1))
         qtys.append(number(field(buf, "qty", bp), join(bp, "qty"), low=0.0))
     return stages, qtys

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InputError
-from ...fields import array, field, integer, join, number
+from ...fields import array, field, integer, join, number, only
 from .instance import Instance
 
 #: Solver values this close to zero are zero in a returned plan (see docs/models/sfi.md).
@@ -45,6 +45,7 @@ class Plan:
         """Read and check a plan document against an instance; raises :class:`InputError`."""
         if not isinstance(doc, dict):
             raise InputError("plan", "must be a JSON object")
+        only(doc, "", ("pdp", "generic", "codp", "dedicated"))
         C, P, T, S = inst.n_categories, inst.n_products, inst.n_periods, inst.n_stages - 1
         pdp = _table(doc, "pdp", C, T, lambda v, p: integer(v, p, low=1, high=S - 1))
         gen = _table(doc, "generic", C, T, lambda v, p: number(v, p, low=0.0))

@@ -1,0 +1,170 @@
+"""The ``invswarm`` command: solve, evaluate, generate, case, demo.
+
+Bad input exits with code 2 and one line naming the field; results are written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from .errors import InputError, NoSolution
+from .jsonio import read_json, write_json_atomic
+from .models import sfi
+from .solve import METHODS, evaluate, load_instance, solve
+
+
+def _emit(doc: Any, out: str | None) -> None:
+    if out:
+        write_json_atomic(out, doc)
+    else:
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+
+
+def _cmd_solve(args) -> int:
+    inst = load_instance(read_json(args.instance))
+    warm = read_json(args.warm_start) if args.warm_start else None
+    res = solve(inst, args.method, time_limit=args.time_limit, gap=args.gap,
+                threads=args.threads, warm_start=warm, verbose=args.verbose)
+    _emit(res.to_json(), args.out)
+    if args.out:
+        print(f"{res.instance}: cost {res.cost:,.2f}, bound {res.bound:,.2f}, gap "
+              f"{100 * res.gap:.4f} %, {res.status}, {res.wall_s:.1f} s -> {args.out}",
+              file=sys.stderr)
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    inst = load_instance(read_json(args.instance))
+    _emit(evaluate(inst, read_json(args.plan)), args.out)
+    return 0
+
+
+def _cmd_generate(args) -> int:
+    doc = sfi.generate(periods=args.periods, categories=args.categories,
+                       products_per_category=args.products_per_category,
+                       scenarios=args.scenarios, seed=args.seed,
+                       forecast_error=args.forecast_error)
+    _emit(doc, args.out)
+    return 0
+
+
+def _cmd_case(args) -> int:
+    _emit(sfi.steel_case(args.periods), args.out)
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    doc = sfi.steel_case(args.periods)
+    inst = sfi.Instance.from_json(doc)
+    print(f"invswarm demo: the shipped steel case, {inst.n_periods} periods, "
+          f"{inst.n_categories} categories x {inst.n_products // inst.n_categories} products, "
+          f"{inst.n_stages} stages")
+    print(f"solving exactly with HiGHS (time limit {args.time_limit:g} s, gap {args.gap:g}) ...",
+          flush=True)
+    res = solve(inst, "exact", time_limit=args.time_limit, gap=args.gap)
+    print(_report(inst, res))
+    if args.out:
+        write_json_atomic(args.out, res.to_json())
+        print(f"result written to {args.out}")
+    return 0
+
+
+def _report(inst: sfi.Instance, res) -> str:
+    plan = sfi.Plan.from_json(res.plan, inst)
+    T = inst.n_periods
+    lines = ["", "Plan (stage:quantity per period)"]
+    head = "  " + " " * 22 + "".join(f"{t + 1:>11}" for t in range(T))
+    lines.append(head)
+    for c in range(inst.n_categories):
+        cells = "".join(f"{plan.pdp[c, t]:>3}:{plan.generic[c, t]:<7.0f}" for t in range(T))
+        lines.append(f"  generic {inst.category_names[c]:<14}{cells}")
+    for p in range(inst.n_products):
+        cells = "".join(f"{plan.codp[p, t]:>3}:{plan.dedicated[p, t]:<7.0f}" for t in range(T))
+        lines.append(f"  dedicated {inst.product_names[p]:<12}{cells}")
+    bd = res.evaluation["breakdown"]
+    lines += ["", "Cost per period: CP (preparation) + CO (fulfilment)"]
+    for t in range(T):
+        lines.append(f"  t={t + 1:>3}  CP {bd['prep_cost'][t]:>12,.2f}   CO "
+                     f"{bd['fulfil_cost'][t]:>12,.2f}")
+    lines += ["", "Cost by component (all periods)"]
+    for name, v in bd["totals"].items():
+        lines.append(f"  {name:<14}{v:>14,.2f}")
+    k = res.evaluation["kpis"]
+    lines += ["", f"KPIs: on-time rate {100 * k['on_time_rate']:.2f} %, units late "
+                  f"{k['units_late']:,.0f}, lost {k['units_lost']:,.0f}, disposed "
+                  f"{k['units_disposed']:,.0f}",
+              "",
+              f"Total cost (kernel, re-scored) {res.cost:,.2f}",
+              f"Best bound (HiGHS)             {res.bound:,.2f}",
+              f"Optimality gap                 {100 * res.gap:.4f} %   [{res.status}, "
+              f"{res.wall_s:.1f} s]"]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="invswarm", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("solve", help="solve an instance")
+    p.add_argument("instance", help="instance JSON file")
+    p.add_argument("--method", choices=METHODS, default="exact")
+    p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+    p.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap (default 1e-4)")
+    p.add_argument("--threads", type=int, default=0, help="solver threads (0: solver decides)")
+    p.add_argument("--warm-start", help="plan JSON file to start from")
+    p.add_argument("--out", help="write the result here (atomically) instead of stdout")
+    p.add_argument("--verbose", action="store_true", help="print the solver log")
+    p.set_defaults(func=_cmd_solve)
+
+    p = sub.add_parser("evaluate", help="cost, breakdown and KPIs of a plan")
+    p.add_argument("instance")
+    p.add_argument("plan")
+    p.add_argument("--out")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("generate", help="a seeded random instance")
+    gsub = p.add_subparsers(dest="model", required=True)
+    g = gsub.add_parser("sfi")
+    g.add_argument("--periods", type=int, required=True)
+    g.add_argument("--categories", type=int, required=True)
+    g.add_argument("--products-per-category", type=int, required=True)
+    g.add_argument("--scenarios", type=int, default=1)
+    g.add_argument("--forecast-error", type=float, default=0.2)
+    g.add_argument("--seed", type=int, required=True)
+    g.add_argument("--out")
+    g.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("case", help="write a shipped case")
+    csub = p.add_subparsers(dest="case", required=True)
+    c = csub.add_parser("steel", help="the seed paper's steel case")
+    c.add_argument("--periods", type=int, default=24, metavar="T")
+    c.add_argument("--out")
+    c.set_defaults(func=_cmd_case)
+
+    p = sub.add_parser("demo", help="solve the shipped steel case and print the result")
+    p.add_argument("--periods", type=int, default=24)
+    p.add_argument("--time-limit", type=float, default=100.0)
+    p.add_argument("--gap", type=float, default=1e-4)
+    p.add_argument("--out")
+    p.set_defaults(func=_cmd_demo)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"invswarm: error: {exc}", file=sys.stderr)
+        return 2
+    except NoSolution as exc:
+        print(f"invswarm: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

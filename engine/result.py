@@ -1,0 +1,73 @@
+"""The result of a solve: plan, cost re-scored by the kernel, solver figures, JSON form."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """What a solve returns.
+
+    Attributes
+    ----------
+    model, instance, method : str
+        Model name, instance name, method that produced the plan.
+    cost : float
+        The kernel's cost of ``plan``: the figure to report.
+    plan : dict
+        The plan in the model's interchange format.
+    status : str
+        Solver status (``Optimal``, ``Time limit reached``, ...).
+    objective : float
+        The solver's own objective of its incumbent (may exceed ``cost`` when an incumbent
+        carries setups it does not use; never report it as the cost).
+    bound : float
+        Best proven lower bound on the optimal cost (``-inf`` when none).
+    wall_s : float
+        Wall time of the solve in seconds.
+    evaluation : dict
+        Breakdown and KPIs of ``plan`` (see the model's ``Evaluation.to_json``).
+    extra : dict
+        Method-specific figures (nodes, build time, ...).
+    """
+
+    model: str
+    instance: str
+    method: str
+    cost: float
+    plan: dict
+    status: str
+    objective: float
+    bound: float
+    wall_s: float
+    evaluation: dict
+    extra: dict
+
+    @property
+    def gap(self) -> float:
+        """Relative gap of ``cost`` to ``bound``: ``(cost - bound) / |cost|``."""
+        if not math.isfinite(self.bound):
+            return math.inf
+        return max(0.0, self.cost - self.bound) / max(abs(self.cost), 1e-12)
+
+    def to_json(self) -> dict:
+        def num(x: float):
+            return x if math.isfinite(x) else None
+
+        return {
+            "model": self.model,
+            "instance": self.instance,
+            "method": self.method,
+            "cost": self.cost,
+            "plan": self.plan,
+            "status": self.status,
+            "objective": num(self.objective),
+            "bound": num(self.bound),
+            "gap": num(self.gap),
+            "wall_s": self.wall_s,
+            "breakdown": self.evaluation["breakdown"],
+            "kpis": self.evaluation["kpis"],
+            **self.extra,
+        }

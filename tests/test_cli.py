@@ -1,0 +1,94 @@
+"""The command line: round trips through files, exit codes, one-line errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from invswarm.engine.cli import main
+from invswarm.engine.models.sfi import Instance, Plan, evaluate
+
+
+def _run(*args):
+    """Run the CLI in a fresh interpreter, as a scheduler would."""
+    return subprocess.run([sys.executable, "-m", "invswarm.engine.cli", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_case_solve_evaluate_round_trip(tmp_path):
+    case = tmp_path / "steel6.json"
+    res = tmp_path / "result.json"
+    assert main(["case", "steel", "--periods", "6", "--out", str(case)]) == 0
+    assert main(["solve", str(case), "--method", "exact", "--time-limit", "60",
+                 "--out", str(res)]) == 0
+    out = json.loads(res.read_text())
+    for key in ("cost", "plan", "status", "bound", "gap", "wall_s", "breakdown", "kpis"):
+        assert key in out
+    assert out["status"] == "Optimal"
+    assert out["gap"] <= 1e-4
+    inst = Instance.from_json(json.loads(case.read_text()))
+    assert out["cost"] == pytest.approx(evaluate(inst, Plan.from_json(out["plan"], inst)).cost,
+                                        rel=1e-12)
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(out["plan"]))
+    proc = _run("evaluate", str(case), str(plan))
+    assert proc.returncode == 0, proc.stderr
+    ev = json.loads(proc.stdout)  # nothing but JSON on stdout
+    assert ev["cost"] == pytest.approx(out["cost"], rel=1e-12)
+    assert set(ev["kpis"]) >= {"on_time_rate", "units_late", "units_lost", "units_disposed"}
+
+
+def test_generate_is_seeded_and_loads(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        assert main(["generate", "sfi", "--periods", "4", "--categories", "2",
+                     "--products-per-category", "3", "--scenarios", "2", "--seed", "9",
+                     "--out", str(path)]) == 0
+    assert a.read_text() == b.read_text()
+    inst = Instance.from_json(json.loads(a.read_text()))
+    assert inst.orders.shape == (2, 6, 4)
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda d: d.pop("stages"), "invswarm: error: stages: missing required field"),
+    (lambda d: d["products"][1].update(lead_time="soon"),
+     "invswarm: error: products[1].lead_time: must be a number, got a string"),
+    (lambda d: d["periods"].update(prep=[48] * 5),
+     "invswarm: error: periods.fulfil: must have length 5, got 6"),
+])
+def test_bad_instance_exits_2_with_one_line(tmp_path, mutate, message):
+    from invswarm.engine.models.sfi import steel_case
+
+    doc = steel_case(6)
+    mutate(doc)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    proc = _run("solve", str(path), "--method", "exact")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == message
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_bad_plan_and_bad_files_exit_2(tmp_path, capsys):
+    case = tmp_path / "c.json"
+    main(["case", "steel", "--periods", "6", "--out", str(case)])
+    plan = tmp_path / "p.json"
+    plan.write_text(json.dumps({"pdp": [[2] * 6] * 3, "generic": [[0] * 6] * 3,
+                                "codp": [[1] * 6] * 9, "dedicated": [[0] * 6] * 9}))
+    assert main(["evaluate", str(case), str(plan)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("invswarm: error: plan.codp[0][0]: stage 1 is not a CODP candidate")
+    assert "\n" not in err
+    assert main(["evaluate", str(case), str(tmp_path / "none.json")]) == 2
+    assert "cannot read file" in capsys.readouterr().err
+    assert main(["solve", str(case), "--time-limit", "-1"]) == 2
+    assert "time_limit: must be > 0" in capsys.readouterr().err
+
+
+def test_unknown_model_is_named(tmp_path, capsys):
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({"model": "widgets"}))
+    assert main(["solve", str(path)]) == 2
+    assert "model: unknown model 'widgets'" in capsys.readouterr().err

@@ -1,0 +1,82 @@
+"""The exact SFI MILP against the kernel: fixed plans, solved plans, cuts, warm start."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from invswarm.engine.milp import MilpOptions
+from invswarm.engine.models.sfi import batch_costs, evaluate, load_steel
+from invswarm.engine.models.sfi.milp import fixed_plan_objective, solve
+
+from .sfi_random import random_instance, random_plan
+
+EXACT = MilpOptions(time_limit=60, gap=0.0)
+
+
+def _rel(a, b):
+    return abs(a - b) / max(1.0, abs(a), abs(b))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_milp_with_a_random_plan_fixed_equals_the_kernel(seed):
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng)
+    plan = random_plan(rng, inst)
+    out = fixed_plan_objective(inst, plan, EXACT)
+    assert out.optimal, out.status
+    assert _rel(out.objective, evaluate(inst, plan).cost) <= 1e-6
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_solved_plan_costs_the_objective_and_beats_random_plans(seed):
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, max_periods=3, max_scenarios=2)
+    plan, out = solve(inst, EXACT)
+    assert out.optimal, out.status
+    cost = evaluate(inst, plan).cost
+    assert _rel(cost, out.objective) <= 1e-6
+    others = [random_plan(rng, inst) for _ in range(30)]
+    costs, _, _ = batch_costs(inst, np.stack([p.pdp for p in others]),
+                              np.stack([p.generic for p in others]),
+                              np.stack([p.codp for p in others]),
+                              np.stack([p.dedicated for p in others]))
+    assert cost <= costs.min() * (1 + 1e-6) + 1e-6
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_optimality_cuts_keep_the_optimum(seed):
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, max_periods=3, max_scenarios=2)
+    _, with_cuts = solve(inst, EXACT, cuts=True)
+    _, without = solve(inst, EXACT, cuts=False)
+    assert with_cuts.optimal and without.optimal
+    assert _rel(with_cuts.objective, without.objective) <= 1e-6
+
+
+def test_steel_case_six_periods_is_solved_to_proven_optimality():
+    inst = load_steel(6)
+    plan, out = solve(inst, MilpOptions(time_limit=120, gap=1e-4))
+    assert out.optimal
+    assert out.gap <= 1e-4
+    assert _rel(evaluate(inst, plan).cost, out.objective) <= 1e-6
+    # The same with the decisions fixed in the MILP.
+    assert _rel(fixed_plan_objective(inst, plan).objective, out.objective) <= 1e-6
+
+
+def test_warm_start_never_worsens_the_result():
+    inst = load_steel(6)
+    start = random_plan(np.random.default_rng(0), inst)
+    start_cost = evaluate(inst, start).cost
+    plan, out = solve(inst, MilpOptions(time_limit=120, gap=1e-4), warm_start=start)
+    assert out.optimal
+    assert evaluate(inst, plan).cost <= start_cost
+
+
+def test_options_are_validated():
+    for bad in (dict(time_limit=0), dict(gap=-1), dict(threads=-2)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            MilpOptions(**bad)
