@@ -25,6 +25,8 @@ class _Buffer:
     const: dict = field(default_factory=dict)
     ub: float = 0.0
     draws: dict = field(default_factory=dict)  # stage -> list of draw columns
+    caps: dict = field(default_factory=dict)  # draw column -> its demand class's upper bound
+    setup: dict = field(default_factory=dict)  # stage -> setup binary of the buffer's making
 
     def stages(self):
         return sorted(set(self.cols) | {k for k, v in self.const.items() if v > 0})
@@ -140,7 +142,7 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> Sfi
         _fix_plan(m, inst, plan, y_g, g, z_g, y_d, q, z_d)
 
     for s in range(NS):
-        _dispatch(m, inst, s, y_g, g, y_d, q, ub_g, ub_q)
+        _dispatch(m, inst, s, g, z_g, q, z_d, ub_g, ub_q)
     return SfiMilp(m, y_g, g, z_g, y_d, q, z_d)
 
 
@@ -159,7 +161,7 @@ def _fix_plan(m, inst, plan, y_g, g, z_g, y_d, q, z_d):
         m.fix(z_d[p, t, k], float(x > 0))
 
 
-def _dispatch(m: ModelBuilder, inst: Instance, s: int, y_g, g, y_d, q, ub_g, ub_q) -> None:
+def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_q) -> None:
     """Rows and columns of the order dispatch of scenario ``s`` over all periods."""
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     w = float(inst.weights[s])
@@ -182,8 +184,10 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, y_g, g, y_d, q, ub_g, ub_
         lam_prev = inst.prep[t - 1] + inst.fulfil[t - 1] if t > 0 else inst.prep[0] + inst.fulfil[0]
         last = t == T - 1
         new_g = [_Buffer(cols={k: g[c, t, k] for k in inst.pdp_candidates(c)},
+                         setup={k: z_g[c, t, k] for k in inst.pdp_candidates(c)},
                          ub=float(ub_g[c, t])) for c in range(C)]
         new_d = [_Buffer(cols={k: q[p, t, k] for k in inst.codp_candidates(p)},
+                         setup={k: z_d[p, t, k] for k in inst.codp_candidates(p)},
                          ub=float(ub_q[p, t])) for p in range(P)]
         mto = _Buffer(const={0: float(inst.mto_capacity[t])}, ub=float(inst.mto_capacity[t]))
         next_backlog = []
@@ -211,9 +215,14 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, y_g, g, y_d, q, ub_g, ub_
                         drawn = []
                         for k in buf.stages():
                             late = max(0.0, r[k] - L) + extra
-                            a = m.col(0.0, buf.ub, w * beta * late)
+                            a = m.col(0.0, min(buf.ub, dub), w * beta * late)
                             drawn.append(a)
                             buf.draws.setdefault(k, []).append(a)
+                            buf.caps[a] = dub
+                            if k in buf.setup:
+                                # Facility-location strengthening: a draw needs the buffer to
+                                # have been set up, and takes at most its class's demand.
+                                m.row([a, buf.setup[k]], [1.0, -dub], hi=0.0)
                             if is_new and late <= 0.0:
                                 ontime_idx.append(a)
                         e = m.binary()
@@ -283,6 +292,8 @@ def _close_carried(m, inst, buf: _Buffer, w, A, B, omega):
         if draws and inst.setup_reuse[k] > 0:
             zr = m.binary(cost=w * inst.setup_reuse[k])
             m.row(draws + [zr], [1.0] * len(draws) + [-buf.ub], hi=0.0)
+            for a in draws:
+                m.row([a, zr], [1.0, -buf.caps[a]], hi=0.0)
 
 
 def _close_new(m, inst, buf: _Buffer, w, B, omega, last) -> _Buffer:
