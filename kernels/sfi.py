@@ -34,71 +34,13 @@ N_COMPONENTS = len(COMPONENTS)
 N_KPIS = len(KPIS)
 
 
-@njit(cache=True, inline="always")
-def _serve(D, extra, new_class, p, c, lead, beta, remaining,
-           cd_k, rem_cd, nd_k, rem_nd, cg_k, rem_cg, ng_k, rem_ng, mto, acc):
-    """Serve one demand class from the five sources in their fixed order.
-
-    ``acc`` gathers delay (carried, new, make-to-order), units on time and units late.
-    Returns the unserved demand and the make-to-order capacity left.
-    """
-    for j in range(5):
-        if D <= 0.0:
-            break
-        if j == 0:
-            k = cd_k[p]
-            avail = rem_cd[p]
-        elif j == 1:
-            k = nd_k[p]
-            avail = rem_nd[p]
-        elif j == 2:
-            k = cg_k[c]
-            avail = rem_cg[c]
-        elif j == 3:
-            k = ng_k[c]
-            avail = rem_ng[c]
-        else:
-            k = 0
-            avail = mto
-        if avail <= 0.0:
-            continue
-        x = D if D < avail else avail
-        if j == 0:
-            rem_cd[p] = avail - x
-        elif j == 1:
-            rem_nd[p] = avail - x
-        elif j == 2:
-            rem_cg[c] = avail - x
-        elif j == 3:
-            rem_ng[c] = avail - x
-        else:
-            mto = avail - x
-        late = remaining[k] - lead
-        if late < 0.0:
-            late = 0.0
-        late += extra
-        penalty = beta * late * x
-        if j == 0 or j == 2:
-            acc[0] += penalty
-        elif j == 1 or j == 3:
-            acc[1] += penalty
-        else:
-            acc[2] += penalty
-        if late > 0.0:
-            acc[4] += x
-        elif new_class:
-            acc[3] += x
-        D -= x
-    return D, mto
-
-
 @njit(cache=True)
 def _play(i, s, pdp, gen, codp, ded,
           remaining, value, hold, setup_g, setup_d, setup_r, omega,
           category, order, lead, beta, alpha, rho, lam,
           prep, fulfil, mto_cap, orders,
           ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-          cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk, acc,
+          cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
           detail, bd, kpi):
     """Cost of plan ``i`` under scenario ``s``; fills ``bd[t, :]`` and ``kpi[:]`` if ``detail``."""
     C = cg_k.shape[0]
@@ -133,27 +75,83 @@ def _play(i, s, pdp, gen, codp, ded,
             rem_cd[p] = cd_x[p]
             nd_k[p] = codp[i, p, t]
             rem_nd[p] = ded[i, p, t]
-        for j in range(5):
-            acc[j] = 0.0
         mto = mto_cap[t]
+        delay_c = 0.0
+        delay_n = 0.0
+        delay_m = 0.0
         shortfall = 0.0
         lost = 0.0
         for oi in range(P):
             p = order[oi]
             c = category[p]
-            left, mto = _serve(bk[p], back_extra, False, p, c, lead[p], beta[p], remaining,
-                               cd_k, rem_cd, nd_k, rem_nd, cg_k, rem_cg, ng_k, rem_ng, mto, acc)
-            lost += lam[p] * left
-            lost_units += left
-            d = orders[s, p, t]
-            before = acc[3]
-            left, mto = _serve(d, 0.0, True, p, c, lead[p], beta[p], remaining,
-                               cd_k, rem_cd, nd_k, rem_nd, cg_k, rem_cg, ng_k, rem_ng, mto, acc)
-            newbk[p] = left
-            ordered += d
-            gap = alpha[p] * d - (acc[3] - before)
-            if gap > 0.0:
-                shortfall += rho[p] * gap
+            L = lead[p]
+            b = beta[p]
+            for cls in range(2):
+                # Backlog first (late by the previous period's length too), then new orders.
+                if cls == 0:
+                    D = bk[p]
+                    extra = back_extra
+                else:
+                    D = orders[s, p, t]
+                    extra = 0.0
+                    ordered += D
+                on_time_p = 0.0
+                for j in range(5):
+                    if D <= 0.0:
+                        break
+                    if j == 0:
+                        k = cd_k[p]
+                        avail = rem_cd[p]
+                    elif j == 1:
+                        k = nd_k[p]
+                        avail = rem_nd[p]
+                    elif j == 2:
+                        k = cg_k[c]
+                        avail = rem_cg[c]
+                    elif j == 3:
+                        k = ng_k[c]
+                        avail = rem_ng[c]
+                    else:
+                        k = 0
+                        avail = mto
+                    if avail <= 0.0:
+                        continue
+                    x = D if D < avail else avail
+                    if j == 0:
+                        rem_cd[p] = avail - x
+                    elif j == 1:
+                        rem_nd[p] = avail - x
+                    elif j == 2:
+                        rem_cg[c] = avail - x
+                    elif j == 3:
+                        rem_ng[c] = avail - x
+                    else:
+                        mto = avail - x
+                    late = remaining[k] - L
+                    if late < 0.0:
+                        late = 0.0
+                    late += extra
+                    penalty = b * late * x
+                    if j == 0 or j == 2:
+                        delay_c += penalty
+                    elif j == 1 or j == 3:
+                        delay_n += penalty
+                    else:
+                        delay_m += penalty
+                    if late > 0.0:
+                        late_units += x
+                    elif cls == 1:
+                        on_time_p += x
+                    D -= x
+                if cls == 0:
+                    lost += lam[p] * D
+                    lost_units += D
+                else:
+                    newbk[p] = D
+                    on_time += on_time_p
+                    gap = alpha[p] * orders[s, p, t] - on_time_p
+                    if gap > 0.0:
+                        shortfall += rho[p] * gap
         setup_new = 0.0
         setup_reuse = 0.0
         hold_carried = 0.0
@@ -202,20 +200,17 @@ def _play(i, s, pdp, gen, codp, ded,
                 disposed_units += rem_nd[p]
                 lost += lam[p] * newbk[p]
                 lost_units += newbk[p]
-        period = (setup_new + setup_reuse + hold_prep + hold_carried + hold_new
-                  + acc[0] + acc[1] + acc[2] + shortfall + disposal + lost)
-        total += period
-        on_time += acc[3]
-        late_units += acc[4]
+        total += (setup_new + setup_reuse + hold_prep + hold_carried + hold_new
+                  + delay_c + delay_n + delay_m + shortfall + disposal + lost)
         if detail:
             bd[t, 0] = setup_new
             bd[t, 1] = setup_reuse
             bd[t, 2] = hold_prep
             bd[t, 3] = hold_carried
             bd[t, 4] = hold_new
-            bd[t, 5] = acc[0]
-            bd[t, 6] = acc[1]
-            bd[t, 7] = acc[2]
+            bd[t, 5] = delay_c
+            bd[t, 6] = delay_n
+            bd[t, 7] = delay_m
             bd[t, 8] = shortfall
             bd[t, 9] = disposal
             bd[t, 10] = lost
@@ -300,7 +295,6 @@ def sfi_costs(pdp, gen, codp, ded,
         rem_nd = np.empty(P)
         bk = np.empty(P)
         newbk = np.empty(P)
-        acc = np.empty(5)
         for idx in range(lo, hi):
             i = idx // NS
             s = idx - i * NS
@@ -312,7 +306,7 @@ def sfi_costs(pdp, gen, codp, ded,
                 prep, fulfil, mto_cap, orders,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog,
                 cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-                acc, detail, bd_ps[slot], kpi_ps[slot])
+                detail, bd_ps[slot], kpi_ps[slot])
     # Serial reduction in scenario order: the same sum whatever the thread count.
     for i in range(NP):
         total = 0.0
