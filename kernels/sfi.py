@@ -41,7 +41,7 @@ def _play(i, s, pdp, gen, codp, ded,
           prep, fulfil, mto_cap, orders,
           ig_stage, ig_qty, id_stage, id_qty, init_backlog,
           cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-          detail, bd, kpi):
+          src_k, av, dl, detail, bd, kpi):
     """Cost of plan ``i`` under scenario ``s``; fills ``bd[t, :]`` and ``kpi[:]`` if ``detail``."""
     C = cg_k.shape[0]
     P = cd_k.shape[0]
@@ -76,9 +76,8 @@ def _play(i, s, pdp, gen, codp, ded,
             nd_k[p] = codp[i, p, t]
             rem_nd[p] = ded[i, p, t]
         mto = mto_cap[t]
-        delay_c = 0.0
-        delay_n = 0.0
-        delay_m = 0.0
+        for j in range(5):
+            dl[j] = 0.0
         shortfall = 0.0
         lost = 0.0
         for oi in range(P):
@@ -86,6 +85,18 @@ def _play(i, s, pdp, gen, codp, ded,
             c = category[p]
             L = lead[p]
             b = beta[p]
+            # The five sources of this product in draw order: carried dedicated, new
+            # dedicated, carried generic, new generic, make-to-order (stage 0).
+            src_k[0] = cd_k[p]
+            src_k[1] = nd_k[p]
+            src_k[2] = cg_k[c]
+            src_k[3] = ng_k[c]
+            src_k[4] = 0
+            av[0] = rem_cd[p]
+            av[1] = rem_nd[p]
+            av[2] = rem_cg[c]
+            av[3] = rem_ng[c]
+            av[4] = mto
             for cls in range(2):
                 # Backlog first (late by the previous period's length too), then new orders.
                 if cls == 0:
@@ -99,50 +110,20 @@ def _play(i, s, pdp, gen, codp, ded,
                 for j in range(5):
                     if D <= 0.0:
                         break
-                    if j == 0:
-                        k = cd_k[p]
-                        avail = rem_cd[p]
-                    elif j == 1:
-                        k = nd_k[p]
-                        avail = rem_nd[p]
-                    elif j == 2:
-                        k = cg_k[c]
-                        avail = rem_cg[c]
-                    elif j == 3:
-                        k = ng_k[c]
-                        avail = rem_ng[c]
-                    else:
-                        k = 0
-                        avail = mto
-                    if avail <= 0.0:
+                    x = D if D < av[j] else av[j]
+                    if x <= 0.0:
                         continue
-                    x = D if D < avail else avail
-                    if j == 0:
-                        rem_cd[p] = avail - x
-                    elif j == 1:
-                        rem_nd[p] = avail - x
-                    elif j == 2:
-                        rem_cg[c] = avail - x
-                    elif j == 3:
-                        rem_ng[c] = avail - x
-                    else:
-                        mto = avail - x
-                    late = remaining[k] - L
+                    av[j] -= x
+                    D -= x
+                    late = remaining[src_k[j]] - L
                     if late < 0.0:
                         late = 0.0
                     late += extra
-                    penalty = b * late * x
-                    if j == 0 or j == 2:
-                        delay_c += penalty
-                    elif j == 1 or j == 3:
-                        delay_n += penalty
-                    else:
-                        delay_m += penalty
+                    dl[j] += b * late * x
                     if late > 0.0:
                         late_units += x
                     elif cls == 1:
                         on_time_p += x
-                    D -= x
                 if cls == 0:
                     lost += lam[p] * D
                     lost_units += D
@@ -152,6 +133,14 @@ def _play(i, s, pdp, gen, codp, ded,
                     gap = alpha[p] * orders[s, p, t] - on_time_p
                     if gap > 0.0:
                         shortfall += rho[p] * gap
+            rem_cd[p] = av[0]
+            rem_nd[p] = av[1]
+            rem_cg[c] = av[2]
+            rem_ng[c] = av[3]
+            mto = av[4]
+        delay_c = dl[0] + dl[2]
+        delay_n = dl[1] + dl[3]
+        delay_m = dl[4]
         setup_new = 0.0
         setup_reuse = 0.0
         hold_carried = 0.0
@@ -295,6 +284,9 @@ def sfi_costs(pdp, gen, codp, ded,
         rem_nd = np.empty(P)
         bk = np.empty(P)
         newbk = np.empty(P)
+        src_k = np.empty(5, np.int64)
+        av = np.empty(5)
+        dl = np.empty(5)
         for idx in range(lo, hi):
             i = idx // NS
             s = idx - i * NS
@@ -306,7 +298,7 @@ def sfi_costs(pdp, gen, codp, ded,
                 prep, fulfil, mto_cap, orders,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog,
                 cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-                detail, bd_ps[slot], kpi_ps[slot])
+                src_k, av, dl, detail, bd_ps[slot], kpi_ps[slot])
     # Serial reduction in scenario order: the same sum whatever the thread count.
     for i in range(NP):
         total = 0.0
