@@ -1,0 +1,167 @@
+"""Plan improvement for the SFI model: a constructive start and a batched local search.
+
+The local search proposes every single change of one decision (a stage, or a quantity by one of
+several step sizes tied to the orders), evaluates all of them in one kernel call, and applies the
+best; it then tries the next-best changes one by one on top, keeping each that still improves.
+Every proposal is feasible by construction (stages repaired, capacity respected).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .evaluate import batch_costs, kernel_data
+from .instance import Instance
+from .plan import Plan, violations
+
+#: Quantity steps, as fractions of the orders the buffer serves in its period.
+STEPS = (-1.0, -0.5, -0.25, -0.1, -0.02, 0.02, 0.1, 0.25, 0.5, 1.0)
+
+
+def heuristic_plan(inst: Instance) -> Plan:
+    """Dedicated stock for the mean orders at each product's cheapest on-time CODP; no generic.
+
+    The cheapest on-time CODP is the lowest candidate from which the product is on time
+    (holding grows downstream), or the most downstream candidate when none is on time.
+    Quantities are scaled down where they exceed the capacity.
+    """
+    C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
+    codp = np.empty((P, T), np.int64)
+    for p in range(P):
+        kd = inst.codp_candidates(p)
+        ok = kd[inst.remaining[kd] <= inst.lead_time[p]]
+        codp[p] = ok[0] if ok.size else kd[-1]
+    pdp = np.array([[inst.pdp_candidates(c)[0]] * T for c in range(C)], dtype=np.int64)
+    ded = d * np.minimum(1.0, inst.capacity / np.maximum(d.sum(axis=0), 1e-12))[None, :]
+    return Plan(pdp, np.zeros((C, T)), codp, np.floor(ded))
+
+
+def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray):
+    """Every single change of ``plan``, and compound ones, as stacked plan arrays (feasible only).
+
+    Single changes: one stage, or one quantity by a step tied to the orders. Compound changes
+    move a quantity between a product's dedicated buffer and its category's generic buffer
+    (with the PDP moved to the product's CODP, or not), or between adjacent periods of one
+    buffer: decisions that only pay off together.
+    """
+    C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+    moves = []  # each: list of (array index 0..3, row, t, new value)
+    G, D = plan.generic, plan.dedicated
+    for c in range(C):
+        members = np.flatnonzero(inst.category == c)
+        for t in range(T):
+            for k in inst.pdp_candidates(c):
+                if k != plan.pdp[c, t]:
+                    moves.append([(0, c, t, k)])
+            vals = {0.0} | {G[c, t] + s_ * dc[c, t] for s_ in STEPS}
+            vals |= {G[c, t] + sgn * d[p, t] for p in members for sgn in (-1, 1)}
+            moves += [[(1, c, t, v)] for v in vals if v >= 0 and v != G[c, t]]
+            if t + 1 < T:
+                for amount in (G[c, t], 0.5 * dc[c, t], 0.1 * dc[c, t]):
+                    for src, dst in ((t, t + 1), (t + 1, t)):
+                        x = min(amount, G[c, src])
+                        if x > 0:
+                            moves.append([(1, c, src, G[c, src] - x), (1, c, dst, G[c, dst] + x)])
+    for p in range(P):
+        c = inst.category[p]
+        for t in range(T):
+            for k in inst.codp_candidates(p):
+                if k != plan.codp[p, t] and k >= plan.pdp[c, t]:
+                    moves.append([(2, p, t, k)])
+            vals = {0.0, d[p, t]} | {D[p, t] + s_ * d[p, t] for s_ in STEPS}
+            moves += [[(3, p, t, v)] for v in vals if v >= 0 and v != D[p, t]]
+            k = plan.codp[p, t]
+            if inst.pdp_mask[c, k] and D[p, t] > 0:
+                # Serve the product from generic stock at its CODP: the PDP moves there.
+                moves.append([(0, c, t, k), (3, p, t, 0.0), (1, c, t, G[c, t] + D[p, t])])
+            for amount in (D[p, t], d[p, t], 0.5 * d[p, t]):
+                x = min(amount, D[p, t])
+                if x > 0:
+                    moves.append([(3, p, t, D[p, t] - x), (1, c, t, G[c, t] + x)])
+                x = min(amount, G[c, t])
+                if x > 0:
+                    moves.append([(1, c, t, G[c, t] - x), (3, p, t, D[p, t] + x)])
+            if t + 1 < T:
+                for amount in (D[p, t], d[p, t], 0.5 * d[p, t], 0.1 * d[p, t]):
+                    for src, dst in ((t, t + 1), (t + 1, t)):
+                        x = min(amount, D[p, src])
+                        if x > 0:
+                            moves.append([(3, p, src, D[p, src] - x), (3, p, dst, D[p, dst] + x)])
+    n = len(moves)
+    arrays = [np.repeat(a[None], n, axis=0) for a in (plan.pdp, G, plan.codp, D)]
+    keep = np.ones(n, dtype=bool)
+    for i, move in enumerate(moves):
+        for which, r, t, v in move:
+            arrays[which][i, r, t] = v
+            if which == 0:
+                keep[i] = _raise_codps(inst, arrays[2][i], r, t, v)
+    used = arrays[1].sum(axis=1) + arrays[3].sum(axis=1)  # (n, T)
+    keep &= np.all(used <= inst.capacity[None, :], axis=1)
+    return tuple(a[keep] for a in arrays)
+
+
+def _raise_codps(inst: Instance, codp: np.ndarray, c: int, t: int, k: int) -> bool:
+    """Move the CODPs of category ``c`` in period ``t`` up to the PDP ``k`` where needed;
+    False when some product has no candidate at or after ``k``."""
+    for p in np.flatnonzero(inst.category == c):
+        if codp[p, t] < k:
+            kd = inst.codp_candidates(p)
+            up = kd[kd >= k]
+            if up.size == 0:
+                return False
+            codp[p, t] = up[0]
+    return True
+
+
+def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
+                 max_rounds: int = 10_000, follow_ups: int = 30) -> tuple[Plan, float]:
+    """Improve ``plan`` until no single change improves it or the time budget is spent.
+
+    Returns the improved plan and its cost.
+    """
+    data = kernel_data(inst)
+    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
+    dc = np.zeros((inst.n_categories, inst.n_periods))
+    np.add.at(dc, inst.category, d)
+    t_end = time.perf_counter() + time_budget
+    cost = float(batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
+                             plan.dedicated[None], data=data)[0][0])
+    for _ in range(max_rounds):
+        if time.perf_counter() > t_end:
+            break
+        pdp, gen, codp, ded = _neighbours(inst, plan, d, dc)
+        if pdp.shape[0] == 0:
+            break
+        costs = batch_costs(inst, pdp, gen, codp, ded, data=data)[0]
+        order = np.argsort(costs, kind="stable")
+        if costs[order[0]] >= cost - 1e-9 * max(1.0, abs(cost)):
+            break
+        best = order[0]
+        plan = Plan(pdp[best], gen[best], codp[best], ded[best])
+        cost = float(costs[best])
+        # Try the next-best changes on top of the applied one, keeping those that improve.
+        for j in order[1:follow_ups + 1]:
+            if costs[j] >= cost:
+                break
+            trial = _apply_diff(plan, pdp[j], gen[j], codp[j], ded[j], pdp[best], gen[best],
+                                codp[best], ded[best], inst)
+            if trial is None:
+                continue
+            c = float(batch_costs(inst, trial.pdp[None], trial.generic[None], trial.codp[None],
+                                  trial.dedicated[None], data=data)[0][0])
+            if c < cost - 1e-9 * max(1.0, abs(cost)):
+                plan, cost = trial, c
+    return plan, cost
+
+
+def _apply_diff(plan, pdp, gen, codp, ded, bpdp, bgen, bcodp, bded, inst) -> Plan | None:
+    """``plan`` with the change that turned the old plan into (pdp, gen, codp, ded) applied,
+    or None when the result breaks a constraint."""
+    # The candidate differs from the old plan where it differs from the applied best one too,
+    # except at the applied change itself.
+    new = Plan(np.where(pdp != bpdp, pdp, plan.pdp), np.where(gen != bgen, gen, plan.generic),
+               np.where(codp != bcodp, codp, plan.codp), np.where(ded != bded, ded, plan.dedicated))
+    return None if violations(inst, new) else new
