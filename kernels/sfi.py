@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from . import pso
+
 #: Cost components of the per-period breakdown, in column order.
 COMPONENTS = (
     "setup_new",        # CO: setup of new generic / dedicated buffers
@@ -256,8 +258,6 @@ def sfi_costs(pdp, gen, codp, ded,
         Weighted mean unit counts (written when ``detail``; else any shape).
     """
     NP = pdp.shape[0]
-    C = pdp.shape[1]
-    P = codp.shape[1]
     T = prep.shape[0]
     NS = orders.shape[0]
     n = NP * NS
@@ -268,6 +268,46 @@ def sfi_costs(pdp, gen, codp, ded,
     else:
         bd_ps = np.zeros((1, 1, N_COMPONENTS))
         kpi_ps = np.zeros((1, N_KPIS))
+    _play_all(pdp, gen, codp, ded,
+              remaining, value, hold, setup_g, setup_d, setup_r, omega,
+              category, order, lead, beta, alpha, rho, lam,
+              prep, fulfil, mto_cap, orders,
+              ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+              detail, n_chunks, cost_ps, bd_ps, kpi_ps)
+    # Serial reduction in scenario order: the same sum whatever the thread count.
+    for i in range(NP):
+        total = 0.0
+        for s in range(NS):
+            total += weights[s] * cost_ps[i * NS + s]
+        out_cost[i] = total
+        if detail:
+            for t in range(T):
+                for k in range(N_COMPONENTS):
+                    v = 0.0
+                    for s in range(NS):
+                        v += weights[s] * bd_ps[i * NS + s, t, k]
+                    out_breakdown[i, t, k] = v
+            for k in range(N_KPIS):
+                v = 0.0
+                for s in range(NS):
+                    v += weights[s] * kpi_ps[i * NS + s, k]
+                out_kpi[i, k] = v
+
+
+@njit(parallel=True, cache=True)
+def _play_all(pdp, gen, codp, ded,
+              remaining, value, hold, setup_g, setup_d, setup_r, omega,
+              category, order, lead, beta, alpha, rho, lam,
+              prep, fulfil, mto_cap, orders,
+              ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+              detail, n_chunks, cost_ps, bd_ps, kpi_ps):
+    """Cost of every (plan, scenario) pair into ``cost_ps[i * NS + s]``, in chunks with their
+    own scratch state."""
+    NP = pdp.shape[0]
+    C = pdp.shape[1]
+    P = codp.shape[1]
+    NS = orders.shape[0]
+    n = NP * NS
     n_chunks = max(1, min(n, n_chunks))
     for chunk in prange(n_chunks):
         lo = chunk * n // n_chunks
@@ -299,21 +339,149 @@ def sfi_costs(pdp, gen, codp, ded,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog,
                 cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
                 src_k, av, dl, detail, bd_ps[slot], kpi_ps[slot])
-    # Serial reduction in scenario order: the same sum whatever the thread count.
-    for i in range(NP):
-        total = 0.0
-        for s in range(NS):
-            total += weights[s] * cost_ps[i * NS + s]
-        out_cost[i] = total
-        if detail:
-            for t in range(T):
-                for k in range(N_COMPONENTS):
-                    v = 0.0
-                    for s in range(NS):
-                        v += weights[s] * bd_ps[i * NS + s, t, k]
-                    out_breakdown[i, t, k] = v
-            for k in range(N_KPIS):
-                v = 0.0
-                for s in range(NS):
-                    v += weights[s] * kpi_ps[i * NS + s, k]
-                out_kpi[i, k] = v
+
+
+@njit(cache=True)
+def decode_one(x, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, snap_q, snap_tol,
+               capacity, pdp, gen, codp, ded):
+    """Decode one particle of the unit cube into a feasible plan (written into the outputs).
+
+    Layout of ``x`` (length ``2 (C + P) T``): PDP choices ``[c * T + t]``, then CODP choices
+    ``[C T + p * T + t]``, then generic quantities, then dedicated quantities, in the same order.
+    A choice in ``[0, 1)`` picks among the candidates in equal slices; the CODP picks among the
+    candidates at or after the PDP, and a PDP above ``pdp_cap[c]`` (the highest stage every
+    product of the category can follow) drops to the highest candidate below it. Quantities are
+    ``x * ub``, moved to the nearest snap point (an amount of orders the buffer may be meant to
+    serve exactly) when within ``snap_tol`` of it, then rounded to whole units: the plateaus let
+    the swarm settle on plans whose buffers match their orders exactly, which leave nothing
+    behind (a speck of leftover costs a re-setup when the next period uses it). A period over
+    capacity is scaled down to it and rounded down.
+
+    Parameters
+    ----------
+    x : ndarray, shape (2 (C + P) T,)
+    kg, kd : ndarray of int64, shapes (C, maxKG), (P, maxKD)
+        Candidate stages, ascending, padded; ``n_kg``, ``n_kd`` count them.
+    pdp_cap : ndarray of int64, shape (C,)
+    category : ndarray of int64, shape (P,)
+    ub_g, ub_q : ndarray, shapes (C, T), (P, T)
+        Most a buffer is ever worth making (units).
+    snap_g, snap_q : ndarray, shapes (C, T, m), (P, T, m)
+        Snap points per buffer, padded with -1.
+    snap_tol : float
+        Relative distance within which a quantity moves to a snap point.
+    capacity : ndarray, shape (T,)
+    pdp, gen, codp, ded : ndarray, shapes (C, T), (C, T), (P, T), (P, T)
+        The plan (written).
+    """
+    C = kg.shape[0]
+    P = kd.shape[0]
+    T = capacity.shape[0]
+    og = (C + P) * T
+    od = og + C * T
+    for t in range(T):
+        used = 0.0
+        for c in range(C):
+            m = n_kg[c]
+            j = int(x[c * T + t] * m)
+            if j >= m:
+                j = m - 1
+            while j > 0 and kg[c, j] > pdp_cap[c]:
+                j -= 1
+            pdp[c, t] = kg[c, j]
+            q = np.floor(_snap(x[og + c * T + t] * ub_g[c, t], snap_g[c, t], snap_tol) + 0.5)
+            gen[c, t] = q
+            used += q
+        for p in range(P):
+            k0 = pdp[category[p], t]
+            f = 0
+            while f < n_kd[p] - 1 and kd[p, f] < k0:
+                f += 1
+            m = n_kd[p] - f
+            j = int(x[C * T + p * T + t] * m)
+            if j >= m:
+                j = m - 1
+            codp[p, t] = kd[p, f + j]
+            q = np.floor(_snap(x[od + p * T + t] * ub_q[p, t], snap_q[p, t], snap_tol) + 0.5)
+            ded[p, t] = q
+            used += q
+        if used > capacity[t]:
+            scale = capacity[t] / used
+            for c in range(C):
+                gen[c, t] = np.floor(gen[c, t] * scale)
+            for p in range(P):
+                ded[p, t] = np.floor(ded[p, t] * scale)
+
+
+@njit(cache=True)
+def _snap(q, points, tol):
+    """``q`` moved to the nearest of ``points`` (>= 0; -1 pads) within ``tol`` relative."""
+    best = q
+    dist = np.inf
+    for j in range(points.shape[0]):
+        s = points[j]
+        if s < 0.0:
+            break
+        e = abs(q - s)
+        if e <= tol * max(s, 1.0) and e < dist:
+            best = s
+            dist = e
+    return best
+
+
+@njit(parallel=True, cache=True)
+def decode_swarm(X, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, snap_q, snap_tol,
+                 capacity, pdp, gen, codp, ded):
+    """:func:`decode_one` for every row of ``X`` (NP, n) into plan arrays (NP, ...)."""
+    for i in prange(X.shape[0]):
+        decode_one(X[i], kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, snap_q,
+                   snap_tol, capacity, pdp[i], gen[i], codp[i], ded[i])
+
+
+@njit(cache=True)
+def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ring_k,
+                   w0, w1, c1, c2, chi, vmax, boundary,
+                   kg, n_kg, pdp_cap, kd, n_kd, ub_g, ub_q, snap_g, snap_q, snap_tol, capacity,
+                   remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                   category, order, lead, beta, alpha, rho, lam,
+                   prep, fulfil, mto_cap, orders, weights,
+                   ig_stage, ig_qty, id_stage, id_qty, init_backlog, n_chunks,
+                   pdp, gen, codp, ded, cost, cost_ps, best_hist):
+    """``n_iter`` PSO iterations (update, decode, evaluate, personal bests) without leaving Numba.
+
+    Iterations are numbered from ``it0``; the inertia falls linearly from ``w0`` to ``w1`` over
+    ``max_iter`` iterations. ``best_hist[j]`` receives the swarm's best cost after iteration
+    ``j``. The swarm state (X, V, PB, PBf) is updated in place; see
+    :func:`invswarm.kernels.pso.update` for the parameters of the step and :func:`decode_one`
+    and :func:`sfi_costs` for the rest.
+    """
+    NP = X.shape[0]
+    NS = orders.shape[0]
+    for it in range(n_iter):
+        itg = it0 + it
+        pso.neighbour_best(PBf, topology, ring_k, nbr)
+        frac = itg / max(1, max_iter - 1)
+        if frac > 1.0:
+            frac = 1.0
+        w = w0 + (w1 - w0) * frac
+        pso.update(X, V, PB, nbr, seed, itg, w, c1, c2, chi, vmax, boundary)
+        decode_swarm(X, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, snap_q,
+                     snap_tol, capacity, pdp, gen, codp, ded)
+        _play_all(pdp, gen, codp, ded,
+                  remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                  category, order, lead, beta, alpha, rho, lam,
+                  prep, fulfil, mto_cap, orders,
+                  ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                  False, n_chunks, cost_ps, np.zeros((1, 1, N_COMPONENTS)),
+                  np.zeros((1, N_KPIS)))
+        for i in range(NP):
+            total = 0.0
+            for s in range(NS):
+                total += weights[s] * cost_ps[i * NS + s]
+            cost[i] = total
+        pso.tell(X, cost, PB, PBf)
+        best = PBf[0]
+        for i in range(1, NP):
+            if PBf[i] < best:
+                best = PBf[i]
+        best_hist[it] = best

@@ -1,0 +1,173 @@
+"""The SFI model as an optimisation problem over the unit cube (see ``engine/encoding.py``)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ....kernels import sfi as ksfi
+from ...encoding import Block, Encoding, choice_to_unit
+from .evaluate import kernel_data
+from .instance import Instance
+from .milp import demand_bounds
+from .plan import Plan
+
+
+class SfiProblem:
+    """Decode and evaluate swarms of SFI plans.
+
+    A particle has ``2 (C + P) T`` variables: the PDP of each category and period and the CODP
+    of each product and period (categorical), then the generic and dedicated quantities
+    (continuous, as a share of the most a buffer can ever serve: its period's backlog and
+    orders and the next period's orders). Every particle decodes to a feasible plan.
+    """
+
+    def __init__(self, inst: Instance, snap_tol: float = 0.03):
+        self.inst = inst
+        self.snap_tol = float(snap_tol)
+        C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+        self.encoding = Encoding((
+            Block("pdp", "categorical", C * T), Block("codp", "categorical", P * T),
+            Block("generic", "continuous", C * T), Block("dedicated", "continuous", P * T)))
+        self.n_var = self.encoding.n_var
+        kgs = [inst.pdp_candidates(c) for c in range(C)]
+        kds = [inst.codp_candidates(p) for p in range(P)]
+        self.kg = _padded(kgs)
+        self.n_kg = np.array([k.size for k in kgs], dtype=np.int64)
+        self.kd = _padded(kds)
+        self.n_kd = np.array([k.size for k in kds], dtype=np.int64)
+        # Highest PDP every product of the category can follow with some CODP.
+        self.pdp_cap = np.array([min((kds[p][-1] for p in np.flatnonzero(inst.category == c)),
+                                     default=kgs[c][-1]) for c in range(C)], dtype=np.int64)
+        self.ub_g, self.ub_q = (np.ascontiguousarray(np.minimum(inst.capacity[None, :], b))
+                                for b in demand_bounds(inst))
+        self.snap_g, self.snap_q = snap_points(inst)
+        self.data = kernel_data(inst)
+
+    # ------------------------------------------------------------- decoding
+    def decode_arrays(self, X: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Plan arrays ``(pdp, generic, codp, dedicated)`` of a swarm ``X`` (NP, n_var)."""
+        X = self._check(X)
+        NP = X.shape[0]
+        C, P, T = self.inst.n_categories, self.inst.n_products, self.inst.n_periods
+        pdp = np.empty((NP, C, T), np.int64)
+        gen = np.empty((NP, C, T))
+        codp = np.empty((NP, P, T), np.int64)
+        ded = np.empty((NP, P, T))
+        ksfi.decode_swarm(X, self.kg, self.n_kg, self.pdp_cap, self.kd, self.n_kd,
+                          self.inst.category, self.ub_g, self.ub_q, self.snap_g, self.snap_q,
+                          self.snap_tol, self.inst.capacity, pdp, gen, codp, ded)
+        return pdp, gen, codp, ded
+
+    def decode(self, x: np.ndarray) -> Plan:
+        """The plan of one particle."""
+        pdp, gen, codp, ded = self.decode_arrays(np.asarray(x, dtype=np.float64)[None])
+        return Plan(pdp[0], gen[0], codp[0], ded[0])
+
+    def evaluate(self, X: np.ndarray) -> np.ndarray:
+        """Expected cost of every particle of ``X`` (NP, n_var); returns shape (NP,)."""
+        arrays = self.decode_arrays(X)
+        cost = np.empty(arrays[0].shape[0])
+        ksfi.sfi_costs(*arrays, *self.data, False, 4 * numba.get_num_threads(), cost,
+                       np.empty((1, 1, 1)), np.empty((1, 1)))
+        return cost
+
+    def encode(self, plan: Plan) -> np.ndarray:
+        """A particle that decodes to ``plan`` where the encoding can express it.
+
+        Quantities above a buffer's bound are cut to it, and a stage choice the decoder would
+        repair comes out repaired.
+        """
+        inst = self.inst
+        C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+        x = np.empty(self.n_var)
+        e = self.encoding
+        xs = {name: x[e.slice(name)].reshape(-1, T) for name in ("pdp", "codp", "generic",
+                                                                  "dedicated")}
+        for c in range(C):
+            kg = self.kg[c, :self.n_kg[c]]
+            for t in range(T):
+                xs["pdp"][c, t] = choice_to_unit(int(np.searchsorted(kg, plan.pdp[c, t])),
+                                                 kg.size)
+        for p in range(P):
+            kd = self.kd[p, :self.n_kd[p]]
+            for t in range(T):
+                feasible = kd[kd >= plan.pdp[inst.category[p], t]]
+                j = int(np.searchsorted(feasible, plan.codp[p, t]))
+                xs["codp"][p, t] = choice_to_unit(min(j, feasible.size - 1), feasible.size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xs["generic"][:] = np.where(self.ub_g > 0, plan.generic / self.ub_g, 0.0)
+            xs["dedicated"][:] = np.where(self.ub_q > 0, plan.dedicated / self.ub_q, 0.0)
+        np.clip(x, 0.0, 1.0, out=x)
+        return x
+
+    def _check(self, X: np.ndarray) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_var:
+            raise ValueError(f"X: expected shape (particles, {self.n_var}), got {X.shape}")
+        return X
+
+    # ------------------------------------------------------------ fused loop
+    def iterate(self, state, it0: int, n_iter: int, max_iter: int, params) -> np.ndarray:
+        """Run ``n_iter`` fused PSO iterations on ``state``; returns the best cost per iteration."""
+        NP = state.X.shape[0]
+        C, P, T = self.inst.n_categories, self.inst.n_products, self.inst.n_periods
+        hist = np.empty(n_iter)
+        ksfi.pso_iterations(
+            state.X, state.V, state.PB, state.PBf, state.nbr, params.seed, it0, n_iter,
+            max_iter, params.topology_code, params.ring_k, params.w0, params.w1, params.c1,
+            params.c2, params.chi, params.vmax, params.boundary_code,
+            self.kg, self.n_kg, self.pdp_cap, self.kd, self.n_kd, self.ub_g, self.ub_q,
+            self.snap_g, self.snap_q, self.snap_tol, self.inst.capacity, *self.data,
+            4 * numba.get_num_threads(),
+            np.empty((NP, C, T), np.int64), np.empty((NP, C, T)),
+            np.empty((NP, P, T), np.int64), np.empty((NP, P, T)), state.cost,
+            np.empty(NP * self.inst.n_scenarios), hist)
+        return hist
+
+
+def snap_points(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
+    """Amounts of (mean) orders a buffer may be meant to serve exactly, per buffer and period.
+
+    Dedicated: the product's orders of the period, of the period and the next, and (first
+    period) the orders less its initial dedicated stock. Generic: the orders of each product of
+    the category, of all of them, of all but one, and (first period) less the initial generic
+    stock. Padded with -1; shapes (C, T, m) and (P, T, m).
+    """
+    C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
+    nxt = np.concatenate([d[:, 1:], np.zeros((P, 1))], axis=1)
+    ded = [[{0.0, d[p, t], d[p, t] + nxt[p, t]} for t in range(T)] for p in range(P)]
+    for p in range(P):
+        ded[p][0].add(max(0.0, d[p, 0] + inst.init_backlog[p] - inst.init_dedicated_qty[p]))
+    gen = []
+    for c in range(C):
+        members = np.flatnonzero(inst.category == c)
+        rows = []
+        for t in range(T):
+            total = d[members, t].sum()
+            pts = {0.0, total} | {d[p, t] for p in members} | {total - d[p, t] for p in members}
+            if t == 0:
+                pts |= {max(0.0, v - inst.init_generic_qty[c]) for v in list(pts)}
+            rows.append(pts)
+        gen.append(rows)
+    return _padded_points(gen), _padded_points(ded)
+
+
+def _padded_points(table: list[list[set]]) -> np.ndarray:
+    m = max(len(s) for row in table for s in row)
+    out = np.full((len(table), len(table[0]), m), -1.0)
+    for i, row in enumerate(table):
+        for t, pts in enumerate(row):
+            v = sorted(pts)
+            out[i, t, :len(v)] = v
+    return out
+
+
+def _padded(lists: list[np.ndarray]) -> np.ndarray:
+    width = max(a.size for a in lists)
+    out = np.zeros((len(lists), width), dtype=np.int64)
+    for i, a in enumerate(lists):
+        out[i, :a.size] = a
+        out[i, a.size:] = a[-1]
+    return out

@@ -1,0 +1,303 @@
+"""The PSO driver: options, terminations, swarm state, ask/tell, and the fused run.
+
+The driver owns the only random generator: the initial swarm comes from
+``numpy.random.default_rng(seed)``, every later random number from the counter-based stream of
+``invswarm.kernels.pso`` keyed by (seed, iteration, particle, dimension). A fixed seed and an
+iteration budget therefore give the same result on any number of threads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..kernels import pso as kpso
+
+
+@dataclass(frozen=True)
+class PsoOptions:
+    """Options of one swarm.
+
+    Attributes
+    ----------
+    swarm_size : int
+        Particles.
+    max_iter, max_evals, time_limit : int, int, float or None
+        Terminations: iterations, evaluations, wall seconds; the first reached ends the run.
+    stall_iter, ftol : int or None, float
+        Stall termination: no relative improvement above ``ftol`` of the best cost in
+        ``stall_iter`` iterations.
+    topology : {"gbest", "ring"}
+        Global best, or the best of ``ring_k`` neighbours on each side.
+    schedule : {"inertia", "constriction"}
+        Linearly falling inertia ``w0 -> w1`` with ``c1 = c2 = 2`` (Shi & Eberhart), or Clerc's
+        constriction (``chi = 0.7298``, ``c1 = c2 = 2.05``).
+    vmax : float
+        Velocity bound per dimension (the cube has side 1).
+    boundary : {"reflect", "clip"}
+    seed : int
+    chunk : int
+        Iterations per call of the fused loop between terminations and callbacks are checked.
+    history : bool
+        Keep the best cost of every iteration.
+    """
+
+    swarm_size: int = 64
+    max_iter: int | None = 200
+    max_evals: int | None = None
+    time_limit: float | None = None
+    stall_iter: int | None = None
+    ftol: float = 1e-6
+    topology: str = "gbest"
+    ring_k: int = 2
+    schedule: str = "inertia"
+    w0: float = 0.9
+    w1: float = 0.4
+    vmax: float = 0.2
+    boundary: str = "reflect"
+    seed: int = 0
+    chunk: int = 10
+    history: bool = False
+
+    def __post_init__(self):
+        if self.swarm_size < 2:
+            raise ValueError(f"swarm_size: must be >= 2, got {self.swarm_size}")
+        if self.max_iter is None and self.max_evals is None and self.time_limit is None \
+                and self.stall_iter is None:
+            raise ValueError("max_iter: give at least one termination (max_iter, max_evals, "
+                             "time_limit or stall_iter)")
+        for name in ("max_iter", "max_evals", "stall_iter"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                raise ValueError(f"{name}: must be >= 1, got {v}")
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise ValueError(f"time_limit: must be > 0, got {self.time_limit}")
+        if self.topology not in ("gbest", "ring"):
+            raise ValueError(f"topology: must be 'gbest' or 'ring', got {self.topology!r}")
+        if self.schedule not in ("inertia", "constriction"):
+            raise ValueError(f"schedule: must be 'inertia' or 'constriction', "
+                             f"got {self.schedule!r}")
+        if self.boundary not in ("reflect", "clip"):
+            raise ValueError(f"boundary: must be 'reflect' or 'clip', got {self.boundary!r}")
+        if not 0 < self.vmax <= 1:
+            raise ValueError(f"vmax: must lie in (0, 1], got {self.vmax}")
+        if self.topology == "ring" and not 1 <= 2 * self.ring_k + 1 <= self.swarm_size:
+            raise ValueError(f"ring_k: must lie in [1, (swarm_size - 1) / 2], got {self.ring_k}")
+        if self.chunk < 1:
+            raise ValueError(f"chunk: must be >= 1, got {self.chunk}")
+        if not 0 <= self.seed < 2**63:
+            raise ValueError(f"seed: must lie in [0, 2**63), got {self.seed}")
+
+    # Parameters as the kernels take them.
+    @property
+    def topology_code(self) -> int:
+        return kpso.GBEST if self.topology == "gbest" else kpso.RING
+
+    @property
+    def boundary_code(self) -> int:
+        return kpso.REFLECT if self.boundary == "reflect" else kpso.CLIP
+
+    @property
+    def chi(self) -> float:
+        return 0.7298 if self.schedule == "constriction" else 1.0
+
+    @property
+    def c1(self) -> float:
+        return 2.05 if self.schedule == "constriction" else 2.0
+
+    c2 = c1
+
+    @property
+    def inertia(self) -> tuple[float, float]:
+        return (1.0, 1.0) if self.schedule == "constriction" else (self.w0, self.w1)
+
+
+@dataclass
+class SwarmState:
+    """Positions, velocities, personal bests (in the unit cube) and the last costs."""
+
+    X: np.ndarray
+    V: np.ndarray
+    PB: np.ndarray
+    PBf: np.ndarray
+    cost: np.ndarray
+    nbr: np.ndarray
+
+    @property
+    def best(self) -> int:
+        return int(np.argmin(self.PBf))
+
+
+@dataclass
+class PsoOutcome:
+    """Result of a run: best particle and cost, counts, wall time, optional history."""
+
+    x: np.ndarray
+    cost: float
+    nit: int
+    nfev: int
+    wall_s: float
+    message: str
+    history: list = field(default_factory=list)
+
+
+class _Params:
+    """Kernel parameters of a run (a plain record, built once)."""
+
+    def __init__(self, opts: PsoOptions):
+        self.seed = int(opts.seed)
+        self.topology_code = opts.topology_code
+        self.ring_k = int(opts.ring_k)
+        self.w0, self.w1 = opts.inertia
+        self.c1 = self.c2 = opts.c1
+        self.chi = opts.chi
+        self.vmax = float(opts.vmax)
+        self.boundary_code = opts.boundary_code
+
+
+def initial_swarm(problem, opts: PsoOptions, seeds: list[np.ndarray] = ()) -> SwarmState:
+    """A random swarm from ``default_rng(seed)``, with the given particles placed first."""
+    rng = np.random.default_rng(opts.seed)
+    n = problem.n_var
+    X = rng.random((opts.swarm_size, n))
+    V = rng.uniform(-opts.vmax, opts.vmax, size=(opts.swarm_size, n))
+    for i, x in enumerate(list(seeds)[:opts.swarm_size]):
+        X[i] = np.clip(x, 0.0, 1.0)
+        V[i] = 0.0
+    cost = problem.evaluate(X)
+    return SwarmState(X=X, V=V, PB=X.copy(), PBf=cost.copy(), cost=cost,
+                      nbr=np.zeros(opts.swarm_size, dtype=np.int64))
+
+
+class Swarm:
+    """Ask / tell interface for callers that evaluate particles themselves.
+
+    ``ask()`` moves the swarm one step and returns the positions to evaluate (a copy);
+    ``tell(costs)`` records their costs. The step is the same as the fused run's.
+    """
+
+    def __init__(self, n_var: int, opts: PsoOptions, X0: np.ndarray, cost0: np.ndarray):
+        self.opts = opts
+        self._p = _Params(opts)
+        X0 = np.ascontiguousarray(X0, dtype=np.float64)
+        if X0.shape != (opts.swarm_size, n_var):
+            raise ValueError(f"X0: expected shape ({opts.swarm_size}, {n_var}), got {X0.shape}")
+        cost0 = np.asarray(cost0, dtype=np.float64)
+        rng = np.random.default_rng(opts.seed)
+        self.state = SwarmState(X=X0.copy(), V=rng.uniform(-opts.vmax, opts.vmax, X0.shape),
+                                PB=X0.copy(), PBf=cost0.copy(), cost=cost0.copy(),
+                                nbr=np.zeros(opts.swarm_size, dtype=np.int64))
+        self.iteration = 0
+        self._asked = False
+
+    def ask(self) -> np.ndarray:
+        if self._asked:
+            raise RuntimeError("ask() called twice without tell()")
+        s, p, o = self.state, self._p, self.opts
+        kpso.neighbour_best(s.PBf, p.topology_code, p.ring_k, s.nbr)
+        frac = min(1.0, self.iteration / max(1, (o.max_iter or 1) - 1))
+        w = p.w0 + (p.w1 - p.w0) * frac
+        kpso.update(s.X, s.V, s.PB, s.nbr, p.seed, self.iteration, w, p.c1, p.c2, p.chi,
+                    p.vmax, p.boundary_code)
+        self._asked = True
+        return s.X.copy()
+
+    def tell(self, costs: np.ndarray) -> None:
+        if not self._asked:
+            raise RuntimeError("tell() called before ask()")
+        costs = np.asarray(costs, dtype=np.float64)
+        if costs.shape != (self.opts.swarm_size,):
+            raise ValueError(f"costs: expected shape ({self.opts.swarm_size},), "
+                             f"got {costs.shape}")
+        self.state.cost[:] = costs
+        kpso.tell(self.state.X, self.state.cost, self.state.PB, self.state.PBf)
+        self.iteration += 1
+        self._asked = False
+
+    @property
+    def best(self) -> tuple[np.ndarray, float]:
+        i = self.state.best
+        return self.state.PB[i].copy(), float(self.state.PBf[i])
+
+
+def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: SwarmState | None
+        = None, it0: int = 0, callback: Callable[[dict], bool | None] | None = None
+        ) -> tuple[PsoOutcome, SwarmState]:
+    """Run the fused swarm until a termination; returns the outcome and the final state.
+
+    ``callback(info)`` is called after every chunk of iterations with ``iteration``,
+    ``evaluations``, ``best`` and ``elapsed``; returning True cancels the run.
+    ``state`` and ``it0`` continue an earlier run (islands use this between migrations).
+    """
+    t0 = time.perf_counter()
+    params = _Params(opts)
+    if state is None:
+        state = initial_swarm(problem, opts, seeds)
+        nfev = opts.swarm_size
+    else:
+        nfev = 0
+    history: list[float] = []
+    best = float(state.PBf.min())
+    last_gain_it, it, message = it0, it0, ""
+    max_iter = opts.max_iter if opts.max_iter is not None else 2**62
+    budget_iter = max_iter
+    while True:
+        if opts.max_iter is not None and it - it0 >= opts.max_iter:
+            message = "max_iter"
+            break
+        if opts.max_evals is not None and nfev + opts.swarm_size > opts.max_evals:
+            message = "max_evals"
+            break
+        if opts.time_limit is not None and time.perf_counter() - t0 >= opts.time_limit:
+            message = "time_limit"
+            break
+        n = opts.chunk
+        if opts.max_iter is not None:
+            n = min(n, opts.max_iter - (it - it0))
+        if opts.max_evals is not None:
+            n = min(n, (opts.max_evals - nfev) // opts.swarm_size)
+        if hasattr(problem, "iterate"):
+            hist = problem.iterate(state, it, n, it0 + budget_iter, params)
+        else:
+            hist = _iterate_generic(problem, state, it, n, it0 + budget_iter, params)
+        it += n
+        nfev += n * opts.swarm_size
+        if opts.history:
+            history.extend(float(h) for h in hist)
+        new_best = float(hist[-1])
+        if new_best < best - opts.ftol * max(abs(best), 1e-12):
+            for j, h in enumerate(hist):
+                if h < best - opts.ftol * max(abs(best), 1e-12):
+                    last_gain_it = it - n + j + 1
+                    break
+            best = new_best
+        if callback is not None and callback({"iteration": it, "evaluations": nfev,
+                                              "best": best,
+                                              "elapsed": time.perf_counter() - t0}):
+            message = "cancelled"
+            break
+        if opts.stall_iter is not None and it - last_gain_it >= opts.stall_iter:
+            message = "stall"
+            break
+    i = state.best
+    out = PsoOutcome(x=state.PB[i].copy(), cost=float(state.PBf[i]), nit=it - it0, nfev=nfev,
+                     wall_s=time.perf_counter() - t0, message=message, history=history)
+    return out, state
+
+
+def _iterate_generic(problem, state: SwarmState, it0: int, n_iter: int, max_iter: int,
+                     p: _Params) -> np.ndarray:
+    """The fused loop's steps for a problem that only offers ``evaluate``."""
+    hist = np.empty(n_iter)
+    for j in range(n_iter):
+        kpso.neighbour_best(state.PBf, p.topology_code, p.ring_k, state.nbr)
+        w = p.w0 + (p.w1 - p.w0) * min(1.0, (it0 + j) / max(1, max_iter - 1))
+        kpso.update(state.X, state.V, state.PB, state.nbr, p.seed, it0 + j, w, p.c1, p.c2,
+                    p.chi, p.vmax, p.boundary_code)
+        state.cost[:] = problem.evaluate(state.X)
+        kpso.tell(state.X, state.cost, state.PB, state.PBf)
+        hist[j] = state.PBf.min()
+    return hist

@@ -1,0 +1,124 @@
+"""PSO kernels: a counter-based random stream, neighbourhood bests, and the swarm update.
+
+Random numbers are a pure function of (seed, iteration, particle, dimension), so the swarm's
+path does not depend on how particles are spread over threads or processes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+GBEST = 0
+RING = 1
+CLIP = 0
+REFLECT = 1
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+
+@njit(cache=True, inline="always")
+def _mix(z):
+    """splitmix64's finaliser: a bijection of uint64 with good avalanche."""
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def stream_key(seed, iteration, particle):
+    """Key of the random stream of one particle in one iteration."""
+    z = _mix(np.uint64(seed) + _GOLDEN)
+    z = _mix(z ^ (np.uint64(iteration) * _GOLDEN))
+    return _mix(z ^ (np.uint64(particle) * _M1))
+
+
+@njit(cache=True, inline="always")
+def uniform(key, j):
+    """The j-th uniform number in [0, 1) of a stream."""
+    return (_mix(key ^ (np.uint64(j) * _GOLDEN + np.uint64(j))) >> np.uint64(11)) * _TO_UNIT
+
+
+@njit(cache=True)
+def neighbour_best(pbest_cost, topology, k, out):
+    """Index of the best personal best in each particle's neighbourhood (ties: lowest index).
+
+    ``topology`` GBEST: the whole swarm; RING: the ``k`` particles on each side.
+    """
+    n = pbest_cost.shape[0]
+    if topology == GBEST:
+        best = 0
+        for i in range(1, n):
+            if pbest_cost[i] < pbest_cost[best]:
+                best = i
+        for i in range(n):
+            out[i] = best
+    else:
+        for i in range(n):
+            best = i
+            for off in range(-k, k + 1):
+                j = (i + off) % n
+                if pbest_cost[j] < pbest_cost[best] or (
+                        pbest_cost[j] == pbest_cost[best] and j < best):
+                    best = j
+            out[i] = best
+
+
+@njit(cache=True, parallel=True)
+def update(X, V, PB, nbr, seed, iteration, w, c1, c2, chi, vmax, boundary):
+    """One velocity and position step of every particle, in place.
+
+    Parameters
+    ----------
+    X, V, PB : ndarray, shape (NP, n)
+        Positions, velocities and personal bests, in the unit cube.
+    nbr : ndarray of int64, shape (NP,)
+        Neighbourhood best of each particle (:func:`neighbour_best`).
+    seed, iteration : int
+        Key of the random numbers.
+    w, c1, c2, chi, vmax : float
+        Inertia, cognitive and social weights, constriction factor, velocity bound.
+    boundary : int
+        CLIP (stop at the face, velocity zeroed) or REFLECT (mirror, velocity reversed).
+    """
+    NP, n = X.shape
+    for i in prange(NP):
+        key = stream_key(seed, iteration, i)
+        g = nbr[i]
+        for d in range(n):
+            r1 = uniform(key, 2 * d)
+            r2 = uniform(key, 2 * d + 1)
+            x = X[i, d]
+            v = chi * (w * V[i, d] + c1 * r1 * (PB[i, d] - x) + c2 * r2 * (PB[g, d] - x))
+            if v > vmax:
+                v = vmax
+            elif v < -vmax:
+                v = -vmax
+            x += v
+            if x < 0.0 or x > 1.0:
+                if boundary == REFLECT:
+                    x = -x if x < 0.0 else 2.0 - x
+                    v = -v
+                    x = min(max(x, 0.0), 1.0)
+                else:
+                    x = min(max(x, 0.0), 1.0)
+                    v = 0.0
+            X[i, d] = x
+            V[i, d] = v
+
+
+@njit(cache=True)
+def tell(X, cost, PB, PBf):
+    """Personal bests after an evaluation: strictly better costs replace them."""
+    NP, n = X.shape
+    improved = 0
+    for i in range(NP):
+        if cost[i] < PBf[i]:
+            PBf[i] = cost[i]
+            for d in range(n):
+                PB[i, d] = X[i, d]
+            improved += 1
+    return improved

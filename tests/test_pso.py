@@ -1,0 +1,108 @@
+"""The PSO driver: seeded determinism, fused loop equals ask/tell, terminations, options."""
+
+import numpy as np
+import pytest
+
+from invswarm.engine.models.sfi import load_steel, violations
+from invswarm.engine.models.sfi.problem import SfiProblem
+from invswarm.engine.pso import PsoOptions, Swarm, initial_swarm, run
+
+from .sfi_random import random_instance
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return SfiProblem(load_steel(6))
+
+
+class _EvaluateOnly:
+    """The same problem seen through ``evaluate`` alone (the driver's generic path)."""
+
+    def __init__(self, problem):
+        self.n_var = problem.n_var
+        self.evaluate = problem.evaluate
+
+
+def test_same_seed_same_result_and_fused_equals_generic(problem):
+    opts = PsoOptions(swarm_size=16, max_iter=25, seed=3, topology="ring", ring_k=1)
+    a, sa = run(problem, opts)
+    b, sb = run(problem, opts)
+    c, sc = run(_EvaluateOnly(problem), opts)
+    assert a.cost == b.cost == c.cost
+    np.testing.assert_array_equal(sa.PB, sb.PB)
+    np.testing.assert_array_equal(sa.PB, sc.PB)
+    d, _ = run(problem, PsoOptions(swarm_size=16, max_iter=25, seed=4, topology="ring",
+                                   ring_k=1))
+    assert d.cost != a.cost
+
+
+def test_ask_tell_follows_the_fused_run(problem):
+    opts = PsoOptions(swarm_size=12, max_iter=15, seed=11)
+    out, state = run(problem, opts)
+    init = initial_swarm(problem, opts)
+    sw = Swarm(problem.n_var, opts, init.X, init.cost)
+    sw.state.V[:] = init.V
+    for _ in range(15):
+        sw.tell(problem.evaluate(sw.ask()))
+    x, cost = sw.best
+    assert cost == out.cost
+    np.testing.assert_array_equal(x, out.x)
+    with pytest.raises(RuntimeError):
+        sw.tell(np.zeros(12))
+
+
+def test_history_and_terminations(problem):
+    out, _ = run(problem, PsoOptions(swarm_size=8, max_iter=30, history=True, chunk=7))
+    assert out.nit == 30 and out.nfev == 8 * 31 and len(out.history) == 30
+    assert all(b <= a for a, b in zip(out.history, out.history[1:]))
+    out, _ = run(problem, PsoOptions(swarm_size=8, max_iter=None, max_evals=100))
+    assert out.message == "max_evals" and out.nfev <= 100
+    out, _ = run(problem, PsoOptions(swarm_size=8, max_iter=None, stall_iter=5, chunk=1,
+                                     ftol=0.5))
+    assert out.message == "stall"
+    calls = []
+    out, _ = run(problem, PsoOptions(swarm_size=8, max_iter=100, chunk=2),
+                 callback=lambda info: calls.append(info) or len(calls) == 3)
+    assert out.message == "cancelled" and out.nit == 6
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_particle_decodes_to_a_feasible_plan(seed):
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng)
+    prob = SfiProblem(inst)
+    X = rng.random((25, prob.n_var))
+    X[:5] = np.round(X[:5])  # corners of the cube
+    for x in X:
+        assert violations(inst, prob.decode(x)) == []
+
+
+def test_encode_decode_round_trip():
+    # Without snapping: a decoded quantity near a snap point would snap when decoded again.
+    problem = SfiProblem(load_steel(6), snap_tol=0.0)
+    rng = np.random.default_rng(0)
+    for x in rng.random((20, problem.n_var)):
+        plan = problem.decode(x)
+        again = problem.decode(problem.encode(plan))
+        np.testing.assert_array_equal(plan.pdp, again.pdp)
+        np.testing.assert_array_equal(plan.codp, again.codp)
+        np.testing.assert_allclose(plan.generic, again.generic, atol=1.0)
+        np.testing.assert_allclose(plan.dedicated, again.dedicated, atol=1.0)
+
+
+def test_quantities_snap_to_the_orders_they_may_serve(problem):
+    inst = problem.inst
+    x = np.full(problem.n_var, 0.5)
+    x[problem.encoding.slice("generic")] = 0.0
+    sl = problem.encoding.slice("dedicated")
+    x[sl] = (inst.orders[0] * 1.01 / problem.ub_q).ravel()  # 1 % above the orders
+    plan = problem.decode(x)
+    np.testing.assert_array_equal(plan.dedicated, inst.orders[0])
+
+
+@pytest.mark.parametrize("bad", [dict(swarm_size=1), dict(max_iter=None),
+                                 dict(topology="star"), dict(vmax=0),
+                                 dict(ring_k=40, topology="ring")])
+def test_options_are_validated(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        PsoOptions(**bad)
