@@ -16,6 +16,9 @@ import numpy as np
 
 from ..kernels import pso as kpso
 
+#: Iterations over which the inertia falls when the run has no iteration budget.
+SCHEDULE_ITER = 1000
+
 
 @dataclass(frozen=True)
 class PsoOptions:
@@ -224,13 +227,15 @@ class Swarm:
 
 
 def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: SwarmState | None
-        = None, it0: int = 0, callback: Callable[[dict], bool | None] | None = None
-        ) -> tuple[PsoOutcome, SwarmState]:
+        = None, it0: int = 0, schedule_iter: int | None = None,
+        callback: Callable[[dict], bool | None] | None = None) -> tuple[PsoOutcome, SwarmState]:
     """Run the fused swarm until a termination; returns the outcome and the final state.
 
     ``callback(info)`` is called after every chunk of iterations with ``iteration``,
     ``evaluations``, ``best`` and ``elapsed``; returning True cancels the run.
-    ``state`` and ``it0`` continue an earlier run (islands use this between migrations).
+    ``state`` and ``it0`` continue an earlier run (islands use this between migrations);
+    ``schedule_iter`` is the length of the whole run, over which the inertia falls (default:
+    ``it0 + max_iter``).
     """
     t0 = time.perf_counter()
     params = _Params(opts)
@@ -242,8 +247,8 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
     history: list[float] = []
     best = float(state.PBf.min())
     last_gain_it, it, message = it0, it0, ""
-    max_iter = opts.max_iter if opts.max_iter is not None else 2**62
-    budget_iter = max_iter
+    if schedule_iter is None:
+        schedule_iter = it0 + (opts.max_iter if opts.max_iter is not None else SCHEDULE_ITER)
     while True:
         if opts.max_iter is not None and it - it0 >= opts.max_iter:
             message = "max_iter"
@@ -260,9 +265,9 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
         if opts.max_evals is not None:
             n = min(n, (opts.max_evals - nfev) // opts.swarm_size)
         if hasattr(problem, "iterate"):
-            hist = problem.iterate(state, it, n, it0 + budget_iter, params)
+            hist = problem.iterate(state, it, n, schedule_iter, params)
         else:
-            hist = _iterate_generic(problem, state, it, n, it0 + budget_iter, params)
+            hist = _iterate_generic(problem, state, it, n, schedule_iter, params)
         it += n
         nfev += n * opts.swarm_size
         if opts.history:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -117,6 +117,16 @@ class Instance:
 
     def codp_candidates(self, p: int) -> np.ndarray:
         return np.flatnonzero(self.codp_mask[p])
+
+    def truncated(self, periods: int) -> Instance:
+        """The same instance over its first ``periods`` periods."""
+        if not 1 <= periods <= self.n_periods:
+            raise ValueError(f"periods: must lie in [1, {self.n_periods}], got {periods}")
+        cut = slice(0, periods)
+        return replace(self, prep=self.prep[cut].copy(), fulfil=self.fulfil[cut].copy(),
+                       capacity=self.capacity[cut].copy(),
+                       mto_capacity=self.mto_capacity[cut].copy(),
+                       orders=np.ascontiguousarray(self.orders[:, :, cut]))
 
     # ------------------------------------------------------------------ JSON
     @classmethod

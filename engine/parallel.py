@@ -1,0 +1,150 @@
+"""Islands: independent swarms run through joblib, with the best migrating between epochs.
+
+One level of parallelism at a time: each island task runs with one Numba thread when islands
+run in worker processes, and the kernels are compiled (and their cache filled) in the parent
+before any worker starts. With an iteration budget the result depends only on the seed: the
+islands' seeds derive from it, migration happens at fixed iterations in island order, and the
+kernels' random numbers are keyed by (seed, iteration, particle, dimension).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from .pso import SCHEDULE_ITER, PsoOptions, PsoOutcome, SwarmState, initial_swarm, run
+
+
+@dataclass(frozen=True)
+class IslandOptions:
+    """How islands run.
+
+    Attributes
+    ----------
+    islands : int
+        Number of swarms (at least ``n_jobs`` is useful).
+    n_jobs : int
+        joblib workers (1: in this process, in turn).
+    backend : str or None
+        joblib backend: ``"loky"`` (default, one machine) or ``"dask"`` (a dask.distributed
+        client must exist; see ``engine/cluster.py``). None: the caller's
+        ``joblib.parallel_config``.
+    migrate_every : int
+        Iterations between migrations (the best particle of island i-1 replaces the worst
+        personal best of island i).
+    """
+
+    islands: int = 2
+    n_jobs: int = 1
+    backend: str | None = "loky"
+    migrate_every: int = 25
+
+    def __post_init__(self):
+        if self.islands < 1:
+            raise ValueError(f"islands: must be >= 1, got {self.islands}")
+        if self.n_jobs < 1:
+            raise ValueError(f"n_jobs: must be >= 1, got {self.n_jobs}")
+        if self.migrate_every < 1:
+            raise ValueError(f"migrate_every: must be >= 1, got {self.migrate_every}")
+        if self.backend not in (None, "loky", "dask", "threading", "multiprocessing"):
+            raise ValueError(f"backend: unknown joblib backend {self.backend!r}")
+
+
+def island_seed(seed: int, island: int) -> int:
+    """Seed of one island, derived from the run's seed."""
+    return int(np.random.SeedSequence([seed, island]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def _epoch(make_problem, instance, seeds, state, opts, it0, n_iter, schedule_iter,
+           single_thread):
+    """One island's iterations between two migrations (runs in a worker)."""
+    if single_thread:
+        import numba
+
+        numba.set_num_threads(1)
+    problem = make_problem(instance)
+    nfev = 0
+    if state is None:
+        state = initial_swarm(problem, opts, seeds)
+        nfev = opts.swarm_size
+    out, state = run(problem, replace(opts, max_iter=n_iter, time_limit=None, max_evals=None,
+                                      stall_iter=None),
+                     state=state, it0=it0, schedule_iter=schedule_iter)
+    return state, nfev + out.nfev
+
+
+def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
+                *, seeds: list[np.ndarray] = (), callback=None) -> PsoOutcome:
+    """Run ``iopts.islands`` swarms of ``opts`` with migration; returns the best outcome.
+
+    Parameters
+    ----------
+    make_problem : callable
+        ``make_problem(instance) -> problem``; must be importable (it is sent to workers).
+    instance : object
+        What ``make_problem`` takes.
+    opts : PsoOptions
+        Per-island options; the islands' seeds derive from ``opts.seed``. ``max_iter`` is the
+        iteration budget of each island; ``time_limit`` stops between epochs.
+    seeds : list of ndarray
+        Particles placed first in every island's initial swarm.
+    callback : callable, optional
+        Called after every epoch with ``iteration``, ``evaluations``, ``best``, ``elapsed``;
+        returning True cancels.
+    """
+    t0 = time.perf_counter()
+    # Compile (or load from cache) in the parent before workers start.
+    probe = make_problem(instance)
+    probe.evaluate(np.full((1, probe.n_var), 0.5))
+    island_opts = [replace(opts, seed=island_seed(opts.seed, i)) for i in range(iopts.islands)]
+    states: list[SwarmState | None] = [None] * iopts.islands
+    total = opts.max_iter if opts.max_iter is not None else None
+    it, nfev, message = 0, 0, "max_iter"
+    best_hist = []
+    kwargs = {"n_jobs": iopts.n_jobs}
+    if iopts.backend is not None:
+        kwargs["backend"] = iopts.backend
+    with Parallel(**kwargs) as pool:
+        while True:
+            if total is not None and it >= total:
+                break
+            if opts.time_limit is not None and time.perf_counter() - t0 >= opts.time_limit:
+                message = "time_limit"
+                break
+            n = iopts.migrate_every if total is None else min(iopts.migrate_every, total - it)
+            sched = total if total is not None else SCHEDULE_ITER
+            results = pool(delayed(_epoch)(make_problem, instance, list(seeds), states[i],
+                                           island_opts[i], it, n, sched, iopts.n_jobs > 1)
+                           for i in range(iopts.islands))
+            states = [r[0] for r in results]
+            nfev += sum(r[1] for r in results)
+            it += n
+            _migrate(states)
+            best = min(float(s.PBf.min()) for s in states)
+            best_hist.append(best)
+            if callback is not None and callback({"iteration": it, "evaluations": nfev,
+                                                  "best": best,
+                                                  "elapsed": time.perf_counter() - t0}):
+                message = "cancelled"
+                break
+    k = int(np.argmin([s.PBf.min() for s in states]))
+    i = states[k].best
+    return PsoOutcome(x=states[k].PB[i].copy(), cost=float(states[k].PBf[i]), nit=it, nfev=nfev,
+                      wall_s=time.perf_counter() - t0, message=message, history=best_hist)
+
+
+def _migrate(states: list[SwarmState]) -> None:
+    """Ring migration: island i-1's best replaces island i's worst personal best."""
+    n = len(states)
+    if n < 2:
+        return
+    bests = [(s.PB[s.best].copy(), float(s.PBf.min())) for s in states]
+    for i, s in enumerate(states):
+        x, f = bests[(i - 1) % n]
+        worst = int(np.argmax(s.PBf))
+        if f < s.PBf[worst]:
+            s.PB[worst] = x
+            s.PBf[worst] = f
