@@ -43,8 +43,14 @@ def _play(i, s, pdp, gen, codp, ded,
           prep, fulfil, mto_cap, orders,
           ig_stage, ig_qty, id_stage, id_qty, init_backlog,
           cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-          src_k, av, dl, detail, bd, kpi):
-    """Cost of plan ``i`` under scenario ``s``; fills ``bd[t, :]`` and ``kpi[:]`` if ``detail``."""
+          src_k, av, dl, detail, bd, kpi, use):
+    """Cost of plan ``i`` under scenario ``s``.
+
+    With ``detail``, also fills ``bd[t, :]`` (cost components), ``kpi[:]`` (unit counts) and
+    ``use`` (C + 2P, T): units drawn from each new generic buffer, from each new dedicated
+    buffer, and each product's demand (backlog and orders) not met by its own dedicated
+    buffers (met by generic or make-to-order, or not met).
+    """
     C = cg_k.shape[0]
     P = cd_k.shape[0]
     T = prep.shape[0]
@@ -99,6 +105,8 @@ def _play(i, s, pdp, gen, codp, ded,
             av[2] = rem_cg[c]
             av[3] = rem_ng[c]
             av[4] = mto
+            before_d = av[0] + av[1]
+            demand_p = bk[p] + orders[s, p, t]
             for cls in range(2):
                 # Backlog first (late by the previous period's length too), then new orders.
                 if cls == 0:
@@ -135,6 +143,8 @@ def _play(i, s, pdp, gen, codp, ded,
                     gap = alpha[p] * orders[s, p, t] - on_time_p
                     if gap > 0.0:
                         shortfall += rho[p] * gap
+            if detail:
+                use[C + P + p, t] = demand_p - (before_d - av[0] - av[1])
             rem_cd[p] = av[0]
             rem_nd[p] = av[1]
             rem_cg[c] = av[2]
@@ -160,6 +170,8 @@ def _play(i, s, pdp, gen, codp, ded,
             k = ng_k[c]
             x = gen[i, c, t]
             u = x - rem_ng[c]
+            if detail:
+                use[c, t] = u
             hold_new += hold[k] * B * (x - 0.5 * u)
             if x > 0.0:
                 setup_new += setup_g[k]
@@ -180,6 +192,8 @@ def _play(i, s, pdp, gen, codp, ded,
             k = nd_k[p]
             x = ded[i, p, t]
             u = x - rem_nd[p]
+            if detail:
+                use[C + p, t] = u
             hold_new += hold[k] * B * (x - 0.5 * u)
             if x > 0.0:
                 setup_new += setup_d[k]
@@ -220,7 +234,7 @@ def sfi_costs(pdp, gen, codp, ded,
               category, order, lead, beta, alpha, rho, lam,
               prep, fulfil, mto_cap, orders, weights,
               ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-              detail, n_chunks, out_cost, out_breakdown, out_kpi):
+              detail, n_chunks, out_cost, out_breakdown, out_kpi, out_use):
     """Expected cost of every plan of a swarm over the order scenarios.
 
     Parameters
@@ -256,8 +270,13 @@ def sfi_costs(pdp, gen, codp, ded,
         Weighted mean cost per period and component (written when ``detail``; else any shape).
     out_kpi : ndarray, shape (NP, len(KPIS))
         Weighted mean unit counts (written when ``detail``; else any shape).
+    out_use : ndarray, shape (NP, C + 2P, T)
+        Weighted mean use of the new buffers and unmet dedicated demand (see :func:`_play`;
+        written when ``detail``; else any shape).
     """
     NP = pdp.shape[0]
+    C = pdp.shape[1]
+    P = codp.shape[1]
     T = prep.shape[0]
     NS = orders.shape[0]
     n = NP * NS
@@ -265,15 +284,17 @@ def sfi_costs(pdp, gen, codp, ded,
     if detail:
         bd_ps = np.zeros((n, T, N_COMPONENTS))
         kpi_ps = np.zeros((n, N_KPIS))
+        use_ps = np.zeros((n, C + 2 * P, T))
     else:
         bd_ps = np.zeros((1, 1, N_COMPONENTS))
         kpi_ps = np.zeros((1, N_KPIS))
+        use_ps = np.zeros((1, 1, 1))
     _play_all(pdp, gen, codp, ded,
               remaining, value, hold, setup_g, setup_d, setup_r, omega,
               category, order, lead, beta, alpha, rho, lam,
               prep, fulfil, mto_cap, orders,
               ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-              detail, n_chunks, cost_ps, bd_ps, kpi_ps)
+              detail, n_chunks, cost_ps, bd_ps, kpi_ps, use_ps)
     # Serial reduction in scenario order: the same sum whatever the thread count.
     for i in range(NP):
         total = 0.0
@@ -292,6 +313,12 @@ def sfi_costs(pdp, gen, codp, ded,
                 for s in range(NS):
                     v += weights[s] * kpi_ps[i * NS + s, k]
                 out_kpi[i, k] = v
+            for r in range(C + 2 * P):
+                for t in range(T):
+                    v = 0.0
+                    for s in range(NS):
+                        v += weights[s] * use_ps[i * NS + s, r, t]
+                    out_use[i, r, t] = v
 
 
 @njit(parallel=True, cache=True)
@@ -300,7 +327,7 @@ def _play_all(pdp, gen, codp, ded,
               category, order, lead, beta, alpha, rho, lam,
               prep, fulfil, mto_cap, orders,
               ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-              detail, n_chunks, cost_ps, bd_ps, kpi_ps):
+              detail, n_chunks, cost_ps, bd_ps, kpi_ps, use_ps):
     """Cost of every (plan, scenario) pair into ``cost_ps[i * NS + s]``, in chunks with their
     own scratch state."""
     NP = pdp.shape[0]
@@ -338,7 +365,7 @@ def _play_all(pdp, gen, codp, ded,
                 prep, fulfil, mto_cap, orders,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog,
                 cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-                src_k, av, dl, detail, bd_ps[slot], kpi_ps[slot])
+                src_k, av, dl, detail, bd_ps[slot], kpi_ps[slot], use_ps[slot])
 
 
 @njit(cache=True)
@@ -473,7 +500,7 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
                   prep, fulfil, mto_cap, orders,
                   ig_stage, ig_qty, id_stage, id_qty, init_backlog,
                   False, n_chunks, cost_ps, np.zeros((1, 1, N_COMPONENTS)),
-                  np.zeros((1, N_KPIS)))
+                  np.zeros((1, N_KPIS)), np.zeros((1, 1, 1)))
         for i in range(NP):
             total = 0.0
             for s in range(NS):

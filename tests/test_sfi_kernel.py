@@ -27,11 +27,12 @@ def test_kernel_equals_reference_on_random_feasible_plans(seed):
     plans = [random_plan(rng, inst) for _ in range(PLANS_PER_INSTANCE)]
     for plan in plans:
         assert violations(inst, plan) == []
-    cost, bd, kp = batch_costs(
+    cost, bd, kp, use = batch_costs(
         inst,
         np.stack([p.pdp for p in plans]), np.stack([p.generic for p in plans]),
         np.stack([p.codp for p in plans]), np.stack([p.dedicated for p in plans]),
-        detail=True)
+        detail=True, usage=True)
+    C, P = inst.n_categories, inst.n_products
     for i, plan in enumerate(plans):
         want = ref.expected(inst, plan)
         assert _close(cost[i], want["cost"]), (cost[i], want["cost"])
@@ -40,6 +41,10 @@ def test_kernel_equals_reference_on_random_feasible_plans(seed):
                 assert _close(bd[i, t, k], want["periods"][t][name]), (t, name)
         for k, name in enumerate(KPIS):
             assert _close(kp[i, k], want["kpis"][name]), name
+        np.testing.assert_allclose(use[i, :C], want["use"]["generic"], rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(use[i, C:C + P], want["use"]["dedicated"], rtol=1e-9,
+                                   atol=1e-9)
+        np.testing.assert_allclose(use[i, C + P:], want["use"]["unmet"], rtol=1e-9, atol=1e-9)
 
 
 def test_cost_without_detail_equals_cost_with_detail():

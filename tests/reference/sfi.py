@@ -50,6 +50,9 @@ def simulate(inst, plan, scenario: int) -> dict:
     kpis = dict(units_on_time=0.0, units_ordered=0.0, units_late=0.0, units_lost=0.0,
                 units_disposed=0.0)
     periods = []
+    # Units drawn from each new buffer, and demand a product's own dedicated stock left unmet.
+    use = {"generic": [[0.0] * T for _ in range(C)], "dedicated": [[0.0] * T for _ in range(P)],
+           "unmet": [[0.0] * T for _ in range(P)]}
 
     for t in range(T):
         A, B = inst.prep[t], inst.fulfil[t]
@@ -81,7 +84,7 @@ def simulate(inst, plan, scenario: int) -> dict:
                            (carried_generic[c], "delay_carried"),
                            (new_generic[c], "delay_new"),
                            (None, "delay_mto")]
-                for buf, component in sources:
+                for j, (buf, component) in enumerate(sources):
                     stock = mto_left if buf is None else buf.left
                     take = min(demand, stock)
                     if take <= 0:
@@ -92,12 +95,15 @@ def simulate(inst, plan, scenario: int) -> dict:
                     else:
                         buf.left -= take
                     demand -= take
+                    if j >= 2:
+                        use["unmet"][p][t] += take
                     lateness = max(0.0, r[stage] - L) + extra
                     cost[component] += beta * lateness * take
                     if lateness > 0:
                         kpis["units_late"] += take
                     elif is_new:
                         on_time += take
+                use["unmet"][p][t] += demand
                 if is_new:
                     new_backlog[p] = demand
                     kpis["units_on_time"] += on_time
@@ -123,6 +129,11 @@ def simulate(inst, plan, scenario: int) -> dict:
             if buf.qty > 0:
                 cost["setup_new"] += inst.setup_dedicated[buf.stage]
 
+        for c, buf in enumerate(new_generic):
+            use["generic"][c][t] = buf.used
+        for p, buf in enumerate(new_dedicated):
+            use["dedicated"][p][t] = buf.used
+
         # End of period: new leftovers carry over once; at the horizon they are disposed.
         carried_generic = [Buffer(b.stage, b.left, True) for b in new_generic]
         carried_dedicated = [Buffer(b.stage, b.left, True) for b in new_dedicated]
@@ -136,7 +147,8 @@ def simulate(inst, plan, scenario: int) -> dict:
                 kpis["units_lost"] += backlog[p]
         periods.append(cost)
 
-    return {"cost": sum(sum(c.values()) for c in periods), "periods": periods, "kpis": kpis}
+    return {"cost": sum(sum(c.values()) for c in periods), "periods": periods, "kpis": kpis,
+            "use": use}
 
 
 def expected(inst, plan) -> dict:
@@ -150,4 +162,7 @@ def expected(inst, plan) -> dict:
                      for k in COMPONENTS} for t in range(T)],
         "kpis": {k: sum(wi * run["kpis"][k] for wi, run in zip(w, runs))
                  for k in runs[0]["kpis"]},
+        "use": {k: [[sum(wi * run["use"][k][r][t] for wi, run in zip(w, runs))
+                     for t in range(T)] for r in range(len(runs[0]["use"][k]))]
+                for k in runs[0]["use"]},
     }

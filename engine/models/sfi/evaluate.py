@@ -37,8 +37,9 @@ def batch_costs(
     dedicated: np.ndarray,
     *,
     detail: bool = False,
+    usage: bool = False,
     data: tuple | None = None,
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+) -> tuple:
     """Expected cost of a swarm of feasible plans.
 
     Parameters
@@ -49,6 +50,10 @@ def batch_costs(
     detail : bool
         Also return the per-period breakdown ``(NP, T, len(COMPONENTS))`` and the KPI unit
         counts ``(NP, len(KPIS))``.
+    usage : bool
+        With ``detail``, also return the use of the buffers ``(NP, C + 2P, T)``: units drawn
+        from each new generic buffer, from each new dedicated buffer, and each product's demand
+        not met by its own dedicated buffers.
     data : tuple, optional
         :func:`kernel_data` of ``inst``, when the caller keeps it between calls.
 
@@ -56,7 +61,10 @@ def batch_costs(
     -------
     cost : ndarray, shape (NP,)
     breakdown, kpis : ndarray or None
+    use : ndarray, only with ``usage``
     """
+    if usage and not detail:
+        raise ValueError("usage: needs detail=True")
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     pdp = np.ascontiguousarray(pdp, dtype=np.int64)
     codp = np.ascontiguousarray(codp, dtype=np.int64)
@@ -71,11 +79,15 @@ def batch_costs(
     if detail:
         bd = np.empty((NP, T, len(COMPONENTS)))
         kp = np.empty((NP, len(KPIS)))
+        use = np.empty((NP, C + 2 * P, T))
     else:
         bd = np.empty((1, 1, 1))
         kp = np.empty((1, 1))
+        use = np.empty((1, 1, 1))
     ksfi.sfi_costs(pdp, generic, codp, dedicated, *(data or kernel_data(inst)),
-                   detail, 4 * numba.get_num_threads(), cost, bd, kp)
+                   detail, 4 * numba.get_num_threads(), cost, bd, kp, use)
+    if usage:
+        return cost, bd, kp, use
     return (cost, bd, kp) if detail else (cost, None, None)
 
 

@@ -69,7 +69,7 @@ class SfiProblem:
         arrays = self.decode_arrays(X)
         cost = np.empty(arrays[0].shape[0])
         ksfi.sfi_costs(*arrays, *self.data, False, 4 * numba.get_num_threads(), cost,
-                       np.empty((1, 1, 1)), np.empty((1, 1)))
+                       np.empty((1, 1, 1)), np.empty((1, 1)), np.empty((1, 1, 1)))
         return cost
 
     def encode(self, plan: Plan) -> np.ndarray:

@@ -39,15 +39,19 @@ def heuristic_plan(inst: Instance) -> Plan:
     return Plan(pdp, np.zeros((C, T)), codp, np.floor(ded))
 
 
-def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray):
+def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.ndarray):
     """Every single change of ``plan``, and compound ones, as stacked plan arrays (feasible only).
 
-    Single changes: one stage, or one quantity by a step tied to the orders. Compound changes
+    Single changes: one stage, or one quantity by a step tied to the orders or to the share of
+    them that may be late without a service penalty. Compound changes
     move a quantity between a product's dedicated buffer and its category's generic buffer
     (with the PDP moved to the product's CODP, or not), or between adjacent periods of one
-    buffer: decisions that only pay off together.
+    buffer: decisions that only pay off together. Moves guided by ``use`` (the buffers' use in
+    the current plan, see ``batch_costs(usage=True)``) cut a buffer to what is drawn from it, or
+    grow it by the demand its product(s) met elsewhere.
     """
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+    used_g, used_d, unmet = use[:C], use[C:C + P], use[C + P:]
     moves = []  # each: list of (array index 0..3, row, t, new value)
     G, D = plan.generic, plan.dedicated
     for c in range(C):
@@ -56,7 +60,9 @@ def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray):
             for k in inst.pdp_candidates(c):
                 if k != plan.pdp[c, t]:
                     moves.append([(0, c, t, k)])
-            vals = {0.0} | {G[c, t] + s_ * dc[c, t] for s_ in STEPS}
+            vals = {0.0, np.round(used_g[c, t])} | {G[c, t] + s_ * dc[c, t] for s_ in STEPS}
+            spill = unmet[members, t].sum() - used_g[c, t]
+            vals.add(np.round(G[c, t] + spill))
             vals |= {G[c, t] + sgn * d[p, t] for p in members for sgn in (-1, 1)}
             moves += [[(1, c, t, v)] for v in vals if v >= 0 and v != G[c, t]]
             if t + 1 < T:
@@ -71,7 +77,10 @@ def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray):
             for k in inst.codp_candidates(p):
                 if k != plan.codp[p, t] and k >= plan.pdp[c, t]:
                     moves.append([(2, p, t, k)])
-            vals = {0.0, d[p, t]} | {D[p, t] + s_ * d[p, t] for s_ in STEPS}
+            slack = np.round((1.0 - inst.service_level[p]) * d[p, t])
+            vals = {0.0, d[p, t], np.round(used_d[p, t]), np.round(D[p, t] + unmet[p, t]),
+                    d[p, t] - slack, D[p, t] - slack, D[p, t] + slack}
+            vals |= {D[p, t] + s_ * d[p, t] for s_ in STEPS}
             moves += [[(3, p, t, v)] for v in vals if v >= 0 and v != D[p, t]]
             k = plan.codp[p, t]
             if inst.pdp_mask[c, k] and D[p, t] > 0:
@@ -122,17 +131,20 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
 
     Returns the improved plan and its cost.
     """
+    cost = float(batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
+                             plan.dedicated[None])[0][0])
     data = kernel_data(inst)
     d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
     dc = np.zeros((inst.n_categories, inst.n_periods))
     np.add.at(dc, inst.category, d)
     t_end = time.perf_counter() + time_budget
-    cost = float(batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
-                             plan.dedicated[None], data=data)[0][0])
     for _ in range(max_rounds):
         if time.perf_counter() > t_end:
             break
-        pdp, gen, codp, ded = _neighbours(inst, plan, d, dc)
+        one = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
+                          plan.dedicated[None], detail=True, usage=True, data=data)
+        cost = float(one[0][0])
+        pdp, gen, codp, ded = _neighbours(inst, plan, d, dc, one[3][0])
         if pdp.shape[0] == 0:
             break
         costs = batch_costs(inst, pdp, gen, codp, ded, data=data)[0]
