@@ -13,7 +13,7 @@ from typing import Any
 from .errors import InputError, NoSolution
 from .jsonio import read_json, write_json_atomic
 from .models import sfi
-from .solve import METHODS, evaluate, load_instance, solve
+from .solve import METHODS, SolveOptions, evaluate, load_instance, solve
 
 
 def _emit(doc: Any, out: str | None) -> None:
@@ -24,22 +24,63 @@ def _emit(doc: Any, out: str | None) -> None:
         sys.stdout.write("\n")
 
 
+class _Progress:
+    """One status line on stderr, redrawn in place; only when stderr is a terminal."""
+
+    def __init__(self, bound: float | None = None):
+        self.on = sys.stderr.isatty()
+        self.bound = bound
+
+    def __call__(self, info: dict) -> None:
+        if not self.on:
+            return
+        rate = info["evaluations"] / max(info["elapsed"], 1e-9)
+        gap = ""
+        if self.bound is not None:
+            gap = f"  gap to bound {100 * (info['best'] - self.bound) / info['best']:.3f} %"
+        sys.stderr.write(f"\r  iter {info['iteration']:>7}  best {info['best']:,.2f}{gap}  "
+                         f"{rate:,.0f} eval/s  {info['elapsed']:.1f} s ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.on:
+            sys.stderr.write("\n")
+
+
+def _solve_options(args) -> SolveOptions:
+    return SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
+                        max_iter=args.max_iter, swarm_size=args.swarm_size, seed=args.seed,
+                        jobs=args.jobs, islands=args.islands, backend=args.backend,
+                        verbose=args.verbose)
+
+
 def _cmd_solve(args) -> int:
     inst = load_instance(read_json(args.instance))
     warm = read_json(args.warm_start) if args.warm_start else None
-    res = solve(inst, args.method, time_limit=args.time_limit, gap=args.gap,
-                threads=args.threads, warm_start=warm, verbose=args.verbose)
+    progress = _Progress()
+    with _cluster(args):
+        res = solve(inst, args.method, _solve_options(args), warm_start=warm,
+                    callback=progress)
+    progress.close()
     _emit(res.to_json(), args.out)
     if args.out:
-        print(f"{res.instance}: cost {res.cost:,.2f}, bound {res.bound:,.2f}, gap "
-              f"{100 * res.gap:.4f} %, {res.status}, {res.wall_s:.1f} s -> {args.out}",
-              file=sys.stderr)
+        bound = (f", bound {res.bound:,.2f}, gap {100 * res.gap:.4f} %"
+                 if res.bound > float("-inf") else "")
+        print(f"{res.instance}: {res.method} cost {res.cost:,.2f}{bound}, {res.status}, "
+              f"{res.wall_s:.1f} s -> {args.out}", file=sys.stderr)
     return 0
 
 
 def _cmd_evaluate(args) -> int:
     inst = load_instance(read_json(args.instance))
     _emit(evaluate(inst, read_json(args.plan)), args.out)
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from .plot import plot_result
+
+    plot_result(read_json(args.result), args.out)
     return 0
 
 
@@ -65,11 +106,16 @@ def _cmd_demo(args) -> int:
           f"{inst.n_stages} stages")
     print(f"solving exactly with HiGHS (time limit {args.time_limit:g} s, gap {args.gap:g}) ...",
           flush=True)
-    res = solve(inst, "exact", time_limit=args.time_limit, gap=args.gap)
+    res = solve(inst, "exact", SolveOptions(time_limit=args.time_limit, gap=args.gap))
     print(_report(inst, res))
+    print(f"\nsolving with PSO (seed {args.seed}, {args.pso_time:g} s) ...", flush=True)
+    pso = solve(inst, "pso", SolveOptions(time_limit=args.pso_time, seed=args.seed))
+    print(f"PSO cost {pso.cost:,.2f}: {100 * (pso.cost - res.cost) / res.cost:.3f} % above the "
+          f"exact plan, {100 * (pso.cost - res.bound) / pso.cost:.3f} % above the exact bound "
+          f"[{pso.wall_s:.1f} s]")
     if args.out:
-        write_json_atomic(args.out, res.to_json())
-        print(f"result written to {args.out}")
+        write_json_atomic(args.out, {"exact": res.to_json(), "pso": pso.to_json()})
+        print(f"results written to {args.out}")
     return 0
 
 
@@ -112,9 +158,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="solve an instance")
     p.add_argument("instance", help="instance JSON file")
     p.add_argument("--method", choices=METHODS, default="exact")
-    p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
-    p.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap (default 1e-4)")
-    p.add_argument("--threads", type=int, default=0, help="solver threads (0: solver decides)")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="seconds (exact: default 60; swarms without --max-iter: default 10)")
+    p.add_argument("--gap", type=float, default=1e-4, help="exact: relative MIP gap (1e-4)")
+    p.add_argument("--threads", type=int, default=0, help="exact: solver threads (0: auto)")
+    p.add_argument("--max-iter", type=int, default=None, help="swarms: iterations")
+    p.add_argument("--swarm-size", type=int, default=32, help="swarms: particles (32)")
+    p.add_argument("--seed", type=int, default=0, help="swarms: seed (0)")
+    p.add_argument("--jobs", type=int, default=1, help="pso: joblib workers (1)")
+    p.add_argument("--islands", type=int, default=2,
+                   help="pso: swarms (2; not tied to --jobs, so results do not depend on it)")
+    p.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                   help="pso: joblib backend (loky)")
+    p.add_argument("--scheduler", help="pso with --backend dask: scheduler address (default: "
+                                       "a local cluster of --jobs workers on loopback)")
     p.add_argument("--warm-start", help="plan JSON file to start from")
     p.add_argument("--out", help="write the result here (atomically) instead of stdout")
     p.add_argument("--verbose", action="store_true", help="print the solver log")
@@ -125,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("plan")
     p.add_argument("--out")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("plot", help="convergence and plan of a result, as PNG")
+    p.add_argument("result", help="result JSON file of 'invswarm solve'")
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.set_defaults(func=_cmd_plot)
 
     p = sub.add_parser("generate", help="a seeded random instance")
     gsub = p.add_subparsers(dest="model", required=True)
@@ -147,11 +209,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="solve the shipped steel case and print the result")
     p.add_argument("--periods", type=int, default=24)
-    p.add_argument("--time-limit", type=float, default=100.0)
+    p.add_argument("--time-limit", type=float, default=100.0, help="exact: seconds (100)")
     p.add_argument("--gap", type=float, default=1e-4)
+    p.add_argument("--pso-time", type=float, default=10.0, help="pso: seconds (10)")
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out")
     p.set_defaults(func=_cmd_demo)
     return ap
+
+
+def _cluster(args):
+    """A dask client for ``--backend dask`` (joblib's dask backend needs one), else nothing."""
+    from contextlib import nullcontext
+
+    if getattr(args, "backend", "loky") != "dask":
+        return nullcontext()
+    from .cluster import dask_client
+
+    return dask_client(args.scheduler, args.jobs)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -124,7 +124,7 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
             it += n
             _migrate(states)
             best = min(float(s.PBf.min()) for s in states)
-            best_hist.append(best)
+            best_hist.append((it, best))
             if callback is not None and callback({"iteration": it, "evaluations": nfev,
                                                   "best": best,
                                                   "elapsed": time.perf_counter() - t0}):

@@ -136,7 +136,8 @@ class SwarmState:
 
 @dataclass
 class PsoOutcome:
-    """Result of a run: best particle and cost, counts, wall time, optional history."""
+    """Result of a run: best particle and cost, counts, wall time, and (when asked) the
+    history as ``(iteration, best cost)`` pairs."""
 
     x: np.ndarray
     cost: float
@@ -244,7 +245,7 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
         nfev = opts.swarm_size
     else:
         nfev = 0
-    history: list[float] = []
+    history: list[tuple[int, float]] = []
     best = float(state.PBf.min())
     last_gain_it, it, message = it0, it0, ""
     if schedule_iter is None:
@@ -271,7 +272,7 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
         it += n
         nfev += n * opts.swarm_size
         if opts.history:
-            history.extend(float(h) for h in hist)
+            history.extend((it - n + j + 1, float(h)) for j, h in enumerate(hist))
         new_best = float(hist[-1])
         if new_best < best - opts.ftol * max(abs(best), 1e-12):
             for j, h in enumerate(hist):

@@ -2,16 +2,59 @@
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import InputError, NoSolution
 from .milp import MilpOptions
 from .models import sfi
 from .models.sfi import milp as sfi_milp
+from .models.sfi import swarm as sfi_swarm
+from .parallel import IslandOptions
+from .pso import PsoOptions
 from .result import Result
 
-METHODS = ("exact",)
+METHODS = ("exact", "pso", "per-period", "pyswarms")
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Options of :func:`solve` (each method reads the ones it uses).
+
+    Attributes
+    ----------
+    time_limit : float or None
+        Seconds (exact: default 60; swarms: with no ``max_iter`` either, 10).
+    gap : float
+        Relative gap at which the exact solver stops.
+    threads : int
+        Exact solver threads (0: the solver decides).
+    max_iter : int or None
+        Iterations of each swarm (with ``per-period``: of each period's swarm).
+    swarm_size : int
+    seed : int
+    jobs : int
+        joblib workers for the islands.
+    islands : int
+        Number of swarms. It is not tied to ``jobs``, so that a seed gives the same result
+        whatever the number of workers.
+    backend : {"loky", "dask"}
+    verbose : bool
+        Print the exact solver's log.
+    """
+
+    time_limit: float | None = None
+    gap: float = 1e-4
+    threads: int = 0
+    max_iter: int | None = None
+    swarm_size: int = 32
+    seed: int = 0
+    jobs: int = 1
+    islands: int = 2
+    backend: str = "loky"
+    verbose: bool = False
 
 
 def load_instance(doc: Any) -> sfi.Instance:
@@ -30,59 +73,69 @@ def evaluate(inst: sfi.Instance, plan_doc: Any) -> dict:
     return sfi.evaluate(inst, plan).to_json()
 
 
-def solve(
-    inst: sfi.Instance,
-    method: str = "exact",
-    *,
-    time_limit: float = 60.0,
-    gap: float = 1e-4,
-    threads: int = 0,
-    warm_start: Any = None,
-    verbose: bool = False,
-) -> Result:
-    """Solve an instance.
+def _options(make, **kw):
+    """Build an options dataclass, turning its ValueError into an InputError on the field."""
+    try:
+        return make(**kw)
+    except ValueError as exc:
+        field, _, problem = str(exc).partition(": ")
+        raise InputError(field, problem) from None
+
+
+def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None = None, *,
+          warm_start: Any = None, callback=None) -> Result:
+    """Solve an instance with one method.
 
     Parameters
     ----------
     inst : Instance
-    method : {"exact"}
-        ``exact``: the MILP of the model, solved by HiGHS.
-    time_limit : float
-        Seconds.
-    gap : float
-        Relative gap at which the exact solver stops.
-    threads : int
-        Solver threads (0: the solver decides).
+    method : {"exact", "pso", "per-period", "pyswarms"}
+        ``exact``: the MILP, solved by HiGHS. ``pso``: our swarm (islands through joblib, then
+        a local-search polish). ``per-period``: the seed paper's one-PSO-per-period baseline.
+        ``pyswarms``: pyswarms' GlobalBestPSO on the same problem and decoder.
+    opts : SolveOptions
     warm_start : dict, optional
-        A plan document to start from.
-    verbose : bool
-        Print the solver's log.
+        A plan document to start from (exact and pso).
+    callback : callable, optional
+        Progress of the swarm methods (see :func:`invswarm.engine.pso.run`).
     """
+    opts = opts or SolveOptions()
     if method not in METHODS:
         raise InputError("method", f"unknown method {method!r} (choose from {', '.join(METHODS)})")
-    try:
-        opts = MilpOptions(time_limit=time_limit, gap=gap, threads=threads, verbose=verbose)
-    except ValueError as exc:
-        field, _, problem = str(exc).partition(": ")
-        raise InputError(field, problem) from None
     start = sfi.Plan.from_json(warm_start, inst) if warm_start is not None else None
     t0 = time.perf_counter()
-    plan, out = sfi_milp.solve(inst, opts, start)
+    objective, bound, extra = math.nan, -math.inf, {}
+    if method == "exact":
+        mo = _options(MilpOptions, time_limit=opts.time_limit or 60.0, gap=opts.gap,
+                      threads=opts.threads, verbose=opts.verbose)
+        plan, out = sfi_milp.solve(inst, mo, start)
+        if plan is None:
+            raise NoSolution(f"the exact solver found no plan ({out.status}) within "
+                             f"{mo.time_limit:g} s")
+        status, objective, bound = out.status, out.objective, out.bound
+        extra = {"solver": {"name": "HiGHS", "nodes": out.nodes, "solve_s": out.wall_s,
+                            "time_limit": mo.time_limit, "gap_limit": mo.gap}}
+    else:
+        time_limit = opts.time_limit
+        if time_limit is None and opts.max_iter is None:
+            time_limit = 10.0
+        po = _options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter,
+                      time_limit=time_limit, seed=opts.seed, history=True)
+        if method == "pso":
+            io = _options(IslandOptions, islands=opts.islands, n_jobs=opts.jobs,
+                          backend=opts.backend)
+            plan, info = sfi_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback)
+        elif method == "per-period":
+            plan, info = sfi_swarm.solve_per_period(inst, po)
+        else:
+            plan, info = sfi_swarm.solve_pyswarms(inst, po)
+        status = info.get("message") or "done"
+        extra = {"swarm": {k: v for k, v in info.items() if k != "history"},
+                 "history": {"pso": [list(h) for h in info.get("history", [])]}}
     wall = time.perf_counter() - t0
-    if plan is None:
-        raise NoSolution(f"the exact solver found no plan ({out.status}) within {time_limit:g} s")
+    plan = plan.cleaned()
     ev = sfi.evaluate(inst, plan)
-    return Result(
-        model="sfi",
-        instance=inst.name,
-        method=method,
-        cost=ev.cost,
-        plan=plan.to_json(),
-        status=out.status,
-        objective=out.objective,
-        bound=out.bound,
-        wall_s=wall,
-        evaluation=ev.to_json(),
-        extra={"solver": {"name": "HiGHS", "nodes": out.nodes, "solve_s": out.wall_s,
-                          "time_limit": time_limit, "gap_limit": gap}},
-    )
+    return Result(model="sfi", instance=inst.name, method=method, cost=ev.cost,
+                  plan=plan.to_json(), status=status,
+                  objective=objective if math.isfinite(objective) else ev.cost,
+                  bound=bound, wall_s=wall, evaluation=ev.to_json(), extra=extra)

@@ -92,3 +92,34 @@ def test_unknown_model_is_named(tmp_path, capsys):
     path.write_text(json.dumps({"model": "widgets"}))
     assert main(["solve", str(path)]) == 2
     assert "model: unknown model 'widgets'" in capsys.readouterr().err
+
+
+def test_swarm_methods_and_plot(tmp_path):
+    case = tmp_path / "steel6.json"
+    main(["case", "steel", "--periods", "6", "--out", str(case)])
+    inst = Instance.from_json(json.loads(case.read_text()))
+    costs = {}
+    for method, extra in (("pso", ["--jobs", "1"]), ("pso", ["--jobs", "2"]),
+                          ("per-period", []), ("pyswarms", [])):
+        out = tmp_path / f"{method}{extra}.json"
+        assert main(["solve", str(case), "--method", method, "--max-iter", "20",
+                     "--swarm-size", "8", "--seed", "3", "--out", str(out), *extra]) == 0
+        res = json.loads(out.read_text())
+        plan = Plan.from_json(res["plan"], inst)
+        assert res["cost"] == pytest.approx(evaluate(inst, plan).cost, rel=1e-12)
+        assert res["bound"] is None and res["method"] == method
+        costs[method, tuple(extra)] = res["cost"]
+    # Same seed, one or two workers: the same plan.
+    assert costs["pso", ("--jobs", "1")] == costs["pso", ("--jobs", "2")]
+    png = tmp_path / "fig.png"
+    assert main(["plot", str(tmp_path / "pso['--jobs', '1'].json"), "--out", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_swarm_options_exit_2(tmp_path, capsys):
+    case = tmp_path / "c.json"
+    main(["case", "steel", "--periods", "6", "--out", str(case)])
+    assert main(["solve", str(case), "--method", "pso", "--swarm-size", "1"]) == 2
+    assert "swarm_size: must be >= 2" in capsys.readouterr().err
+    assert main(["plot", str(case), "--out", str(tmp_path / "x.png")]) == 2
+    assert "result.plan" in capsys.readouterr().err

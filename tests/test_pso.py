@@ -53,8 +53,10 @@ def test_ask_tell_follows_the_fused_run(problem):
 
 def test_history_and_terminations(problem):
     out, _ = run(problem, PsoOptions(swarm_size=8, max_iter=30, history=True, chunk=7))
-    assert out.nit == 30 and out.nfev == 8 * 31 and len(out.history) == 30
-    assert all(b <= a for a, b in zip(out.history, out.history[1:]))
+    assert out.nit == 30 and out.nfev == 8 * 31
+    assert [it for it, _ in out.history] == list(range(1, 31))
+    best = [b for _, b in out.history]
+    assert all(b <= a for a, b in zip(best, best[1:]))
     out, _ = run(problem, PsoOptions(swarm_size=8, max_iter=None, max_evals=100))
     assert out.message == "max_evals" and out.nfev <= 100
     out, _ = run(problem, PsoOptions(swarm_size=8, max_iter=None, stall_iter=5, chunk=1,

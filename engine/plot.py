@@ -1,0 +1,58 @@
+"""Pictures of a result: convergence and the plan's new stock by stage and period."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+from .jsonio import write_atomic
+
+
+def plot_result(result: dict[str, Any], out: str) -> None:
+    """Write a PNG with two panels: best cost against iteration (with the exact bound when the
+    result has one) and the plan's new stock per period, stacked by stage."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not isinstance(result, dict):
+        raise InputError("result", "must be a result document of 'invswarm solve'")
+    plan = result.get("plan")
+    if not isinstance(plan, dict) or not {"pdp", "generic", "codp", "dedicated"} <= set(plan):
+        raise InputError("result.plan", "missing or not a plan")
+    pso = result.get("history", {}).get("pso", [])
+    bound = result.get("bound")
+    pdp, gen = np.asarray(plan["pdp"]), np.asarray(plan["generic"], dtype=float)
+    codp, ded = np.asarray(plan["codp"]), np.asarray(plan["dedicated"], dtype=float)
+    T = pdp.shape[1]
+    stages = sorted(set(pdp.ravel()) | set(codp.ravel()))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    if pso:
+        it, best = np.asarray(pso, dtype=float).T
+        ax1.plot(it, best, label="PSO best")
+    ax1.axhline(result["cost"], color="k", lw=0.8, ls="--", label="reported cost")
+    if bound is not None:
+        ax1.axhline(bound, color="tab:red", lw=0.8, label="exact bound")
+    ax1.set_xlabel("iteration")
+    ax1.set_ylabel("cost")
+    ax1.set_title(f"{result.get('instance', '')} ({result.get('method', '')})")
+    ax1.legend()
+    bottom = np.zeros(T)
+    periods = np.arange(1, T + 1)
+    for k in stages:
+        qty = np.where(pdp == k, gen, 0.0).sum(axis=0) + np.where(codp == k, ded, 0.0).sum(axis=0)
+        ax2.bar(periods, qty, bottom=bottom, label=f"stage {k}")
+        bottom += qty
+    ax2.set_xlabel("period")
+    ax2.set_ylabel("new SFI (units)")
+    ax2.set_title("new stock by stage")
+    ax2.legend(fontsize="small")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    write_atomic(out, buf.getvalue())

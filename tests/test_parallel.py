@@ -1,0 +1,55 @@
+"""Islands: the same seed gives the same plan with 1 or 2 workers, on loky and on dask."""
+
+import pytest
+
+from invswarm.engine.models.sfi import load_steel
+from invswarm.engine.models.sfi.swarm import make_problem
+from invswarm.engine.parallel import IslandOptions, island_seed, run_islands
+from invswarm.engine.pso import PsoOptions
+
+OPTS = PsoOptions(swarm_size=12, max_iter=30, seed=5)
+
+
+@pytest.fixture(scope="module")
+def inst():
+    return load_steel(6)
+
+
+def _run(inst, n_jobs, backend="loky"):
+    return run_islands(make_problem, inst, OPTS,
+                       IslandOptions(islands=2, n_jobs=n_jobs, backend=backend,
+                                     migrate_every=10))
+
+
+def test_one_and_two_loky_workers_agree(inst):
+    one = _run(inst, 1)
+    two = _run(inst, 2)
+    assert one.cost == two.cost
+    assert (one.x == two.x).all()
+    assert one.nit == 30 and one.nfev == two.nfev == 2 * 12 * 31
+
+
+def test_dask_backend_agrees_with_loky(inst):
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_config
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        with parallel_config(backend="dask"):
+            on_dask = _run(inst, 2, backend=None)
+    assert on_dask.cost == _run(inst, 1).cost
+
+
+def test_migration_spreads_the_best(inst):
+    out = _run(inst, 1)
+    best = [b for _, b in out.history]
+    assert all(b <= a for a, b in zip(best, best[1:]))
+    assert len({island_seed(5, i) for i in range(4)}) == 4
+
+
+def test_island_options_are_validated():
+    with pytest.raises(ValueError, match="islands"):
+        IslandOptions(islands=0)
+    with pytest.raises(ValueError, match="backend"):
+        IslandOptions(backend="spark")
