@@ -56,7 +56,7 @@ class PsoOptions:
     ftol: float = 1e-6
     topology: str = "gbest"
     ring_k: int = 2
-    schedule: str = "inertia"
+    schedule: str = "constriction"
     w0: float = 0.9
     w1: float = 0.4
     vmax: float = 0.2

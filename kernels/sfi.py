@@ -465,9 +465,19 @@ def decode_swarm(X, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, s
                    snap_tol, capacity, pdp[i], gen[i], codp[i], ded[i])
 
 
+@njit(parallel=True, cache=True)
+def _assemble(X, base, idx, n_sub, X_full):
+    """Full particles from subspace particles: ``X_full[i] = base; X_full[i, idx] = X[i]``."""
+    for i in prange(X.shape[0]):
+        for d in range(base.shape[0]):
+            X_full[i, d] = base[d]
+        for j in range(n_sub):
+            X_full[i, idx[j]] = X[i, j]
+
+
 @njit(cache=True)
 def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ring_k,
-                   w0, w1, c1, c2, chi, vmax, boundary,
+                   w0, w1, c1, c2, chi, vmax, boundary, base, idx, X_full,
                    kg, n_kg, pdp_cap, kd, n_kd, ub_g, ub_q, snap_g, snap_q, snap_tol, capacity,
                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
                    category, order, lead, beta, alpha, rho, lam,
@@ -481,9 +491,14 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
     ``j``. The swarm state (X, V, PB, PBf) is updated in place; see
     :func:`invswarm.kernels.pso.update` for the parameters of the step and :func:`decode_one`
     and :func:`sfi_costs` for the rest.
+
+    The swarm may move in a subspace: particle ``i`` stands for the full particle ``base``
+    with ``base[idx] = X[i]`` (assembled in ``X_full``, shape (NP, len(base))). For the whole
+    space, ``idx`` is ``arange(len(base))``.
     """
     NP = X.shape[0]
     NS = orders.shape[0]
+    n_sub = idx.shape[0]
     for it in range(n_iter):
         itg = it0 + it
         pso.neighbour_best(PBf, topology, ring_k, nbr)
@@ -492,7 +507,8 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
             frac = 1.0
         w = w0 + (w1 - w0) * frac
         pso.update(X, V, PB, nbr, seed, itg, w, c1, c2, chi, vmax, boundary)
-        decode_swarm(X, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, snap_q,
+        _assemble(X, base, idx, n_sub, X_full)
+        decode_swarm(X_full, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, snap_q,
                      snap_tol, capacity, pdp, gen, codp, ded)
         _play_all(pdp, gen, codp, ded,
                   remaining, value, hold, setup_g, setup_d, setup_r, omega,

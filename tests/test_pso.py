@@ -108,3 +108,21 @@ def test_quantities_snap_to_the_orders_they_may_serve(problem):
 def test_options_are_validated(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         PsoOptions(**bad)
+
+
+def test_restricted_problem_fused_equals_generic(problem):
+    rng = np.random.default_rng(2)
+    base = rng.random(problem.n_var)
+    sub = problem.restricted(base, np.arange(3, problem.n_var, problem.inst.n_periods))
+
+    class Generic:
+        n_var = sub.n_var
+        evaluate = sub.evaluate
+
+    opts = PsoOptions(swarm_size=10, max_iter=12, seed=8)
+    a, sa = run(sub, opts)
+    b, sb = run(Generic(), opts)
+    assert a.cost == b.cost
+    np.testing.assert_array_equal(sa.PB, sb.PB)
+    full = sub.expand(a.x[None])[0]
+    assert problem.evaluate(full[None])[0] == a.cost

@@ -107,9 +107,17 @@ class SfiProblem:
             raise ValueError(f"X: expected shape (particles, {self.n_var}), got {X.shape}")
         return X
 
+    def restricted(self, base: np.ndarray, idx: np.ndarray) -> Restricted:
+        """This problem over the variables ``idx``, the others fixed at ``base``."""
+        return Restricted(self, base, idx)
+
     # ------------------------------------------------------------ fused loop
     def iterate(self, state, it0: int, n_iter: int, max_iter: int, params) -> np.ndarray:
         """Run ``n_iter`` fused PSO iterations on ``state``; returns the best cost per iteration."""
+        return self._iterate(state, it0, n_iter, max_iter, params,
+                             np.zeros(self.n_var), np.arange(self.n_var, dtype=np.int64))
+
+    def _iterate(self, state, it0, n_iter, max_iter, params, base, idx) -> np.ndarray:
         NP = state.X.shape[0]
         C, P, T = self.inst.n_categories, self.inst.n_products, self.inst.n_periods
         hist = np.empty(n_iter)
@@ -117,6 +125,7 @@ class SfiProblem:
             state.X, state.V, state.PB, state.PBf, state.nbr, params.seed, it0, n_iter,
             max_iter, params.topology_code, params.ring_k, params.w0, params.w1, params.c1,
             params.c2, params.chi, params.vmax, params.boundary_code,
+            base, idx, np.empty((NP, self.n_var)),
             self.kg, self.n_kg, self.pdp_cap, self.kd, self.n_kd, self.ub_g, self.ub_q,
             self.snap_g, self.snap_q, self.snap_tol, self.inst.capacity, *self.data,
             4 * numba.get_num_threads(),
@@ -124,6 +133,31 @@ class SfiProblem:
             np.empty((NP, P, T), np.int64), np.empty((NP, P, T)), state.cost,
             np.empty(NP * self.inst.n_scenarios), hist)
         return hist
+
+
+class Restricted:
+    """An :class:`SfiProblem` over some of its variables, the others fixed at ``base``.
+
+    The decomposition by period uses it: the swarm moves in one period's variables.
+    """
+
+    def __init__(self, full: SfiProblem, base: np.ndarray, idx: np.ndarray):
+        self.full = full
+        self.base = np.ascontiguousarray(base, dtype=np.float64)
+        self.idx = np.ascontiguousarray(idx, dtype=np.int64)
+        self.n_var = self.idx.size
+
+    def expand(self, X: np.ndarray) -> np.ndarray:
+        """Full particles of subspace particles ``X`` (NP, n_var)."""
+        full = np.repeat(self.base[None], X.shape[0], axis=0)
+        full[:, self.idx] = X
+        return full
+
+    def evaluate(self, X: np.ndarray) -> np.ndarray:
+        return self.full.evaluate(self.expand(np.atleast_2d(X)))
+
+    def iterate(self, state, it0, n_iter, max_iter, params) -> np.ndarray:
+        return self.full._iterate(state, it0, n_iter, max_iter, params, self.base, self.idx)
 
 
 def snap_points(inst: Instance) -> tuple[np.ndarray, np.ndarray]:

@@ -39,7 +39,8 @@ def heuristic_plan(inst: Instance) -> Plan:
     return Plan(pdp, np.zeros((C, T)), codp, np.floor(ded))
 
 
-def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.ndarray):
+def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.ndarray,
+                near: np.ndarray):
     """Every single change of ``plan``, and compound ones, as stacked plan arrays (feasible only).
 
     Single changes: one stage, or one quantity by a step tied to the orders or to the share of
@@ -48,15 +49,17 @@ def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: 
     (with the PDP moved to the product's CODP, or not), or between adjacent periods of one
     buffer: decisions that only pay off together. Moves guided by ``use`` (the buffers' use in
     the current plan, see ``batch_costs(usage=True)``) cut a buffer to what is drawn from it, or
-    grow it by the demand its product(s) met elsewhere.
+    grow it by the demand its product(s) met elsewhere. Only periods where ``near`` is True
+    are changed.
     """
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     used_g, used_d, unmet = use[:C], use[C:C + P], use[C + P:]
     moves = []  # each: list of (array index 0..3, row, t, new value)
     G, D = plan.generic, plan.dedicated
+    periods = np.flatnonzero(near)
     for c in range(C):
         members = np.flatnonzero(inst.category == c)
-        for t in range(T):
+        for t in periods:
             for k in inst.pdp_candidates(c):
                 if k != plan.pdp[c, t]:
                     moves.append([(0, c, t, k)])
@@ -73,7 +76,7 @@ def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: 
                             moves.append([(1, c, src, G[c, src] - x), (1, c, dst, G[c, dst] + x)])
     for p in range(P):
         c = inst.category[p]
-        for t in range(T):
+        for t in periods:
             for k in inst.codp_candidates(p):
                 if k != plan.codp[p, t] and k >= plan.pdp[c, t]:
                     moves.append([(2, p, t, k)])
@@ -99,6 +102,7 @@ def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: 
                         x = min(amount, D[p, src])
                         if x > 0:
                             moves.append([(3, p, src, D[p, src] - x), (3, p, dst, D[p, dst] + x)])
+    moves += _absorb_moves(inst, plan, d, used_g, used_d, periods)
     n = len(moves)
     arrays = [np.repeat(a[None], n, axis=0) for a in (plan.pdp, G, plan.codp, D)]
     keep = np.ones(n, dtype=bool)
@@ -110,6 +114,39 @@ def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: 
     used = arrays[1].sum(axis=1) + arrays[3].sum(axis=1)  # (n, T)
     keep &= np.all(used <= inst.capacity[None, :], axis=1)
     return tuple(a[keep] for a in arrays)
+
+
+def _absorb_moves(inst: Instance, plan: Plan, d, used_g, used_d, periods) -> list:
+    """Per category and period: let the products take the stock carried into the period, in
+    service order, each up to the share of its orders that may be late without a service
+    penalty, and cut their new stock by as much (the generic buffer when a product has no
+    dedicated one). Carried stock not taken is disposed at the period's end."""
+    G, D = plan.generic, plan.dedicated
+    moves = []
+    order = inst.order
+    for t in periods:
+        if t == 0:
+            cg, cd = inst.init_generic_qty, inst.init_dedicated_qty
+        else:
+            cg = G[:, t - 1] - used_g[:, t - 1]
+            cd = D[:, t - 1] - used_d[:, t - 1]
+        for c in range(inst.n_categories):
+            left = cg[c]
+            move, generic_need, generic_served = [], 0.0, False
+            for p in order[inst.category[order] == c]:
+                take = min(np.floor((1.0 - inst.service_level[p]) * d[p, t]), max(left, 0.0))
+                left -= take
+                need = max(0.0, d[p, t] - cd[p] - take)
+                if D[p, t] > 0:
+                    move.append((3, p, t, need))
+                else:
+                    generic_need += need
+                    generic_served = True
+            if generic_served:
+                move.append((1, c, t, np.round(generic_need)))
+            if move and left < cg[c]:
+                moves.append(move)
+    return moves
 
 
 def _raise_codps(inst: Instance, codp: np.ndarray, c: int, t: int, k: int) -> bool:
@@ -127,53 +164,70 @@ def _raise_codps(inst: Instance, codp: np.ndarray, c: int, t: int, k: int) -> bo
 
 def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                  max_rounds: int = 10_000, follow_ups: int = 30) -> tuple[Plan, float]:
-    """Improve ``plan`` until no single change improves it or the time budget is spent.
+    """Improve ``plan`` until no change improves it or the time budget is spent.
+
+    A change in one period moves the costs of that period and the next only through the stock
+    and backlog it passes on, so after the first round the moves are drawn from the periods
+    next to the last changes; a round there that finds nothing is followed by a full round,
+    and only a full round that finds nothing ends the search (at a local optimum).
 
     Returns the improved plan and its cost.
     """
-    cost = float(batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
-                             plan.dedicated[None])[0][0])
     data = kernel_data(inst)
     d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
     dc = np.zeros((inst.n_categories, inst.n_periods))
     np.add.at(dc, inst.category, d)
+    T = inst.n_periods
     t_end = time.perf_counter() + time_budget
+    near = np.ones(T, dtype=bool)
+    cost = float(batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
+                             plan.dedicated[None], data=data)[0][0])
     for _ in range(max_rounds):
         if time.perf_counter() > t_end:
             break
         one = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
                           plan.dedicated[None], detail=True, usage=True, data=data)
-        cost = float(one[0][0])
-        pdp, gen, codp, ded = _neighbours(inst, plan, d, dc, one[3][0])
-        if pdp.shape[0] == 0:
-            break
-        costs = batch_costs(inst, pdp, gen, codp, ded, data=data)[0]
+        pdp, gen, codp, ded = _neighbours(inst, plan, d, dc, one[3][0], near)
+        costs = batch_costs(inst, pdp, gen, codp, ded, data=data)[0] if pdp.shape[0] else \
+            np.zeros(0)
         order = np.argsort(costs, kind="stable")
-        if costs[order[0]] >= cost - 1e-9 * max(1.0, abs(cost)):
-            break
+        if not costs.size or costs[order[0]] >= cost - 1e-9 * max(1.0, abs(cost)):
+            if near.all():
+                break
+            near[:] = True
+            continue
+        old = plan
         best = order[0]
         plan = Plan(pdp[best], gen[best], codp[best], ded[best])
         cost = float(costs[best])
+        changed = _changed_periods(old, plan)
         # Try the next-best changes on top of the applied one, keeping those that improve.
         for j in order[1:follow_ups + 1]:
             if costs[j] >= cost:
                 break
-            trial = _apply_diff(plan, pdp[j], gen[j], codp[j], ded[j], pdp[best], gen[best],
-                                codp[best], ded[best], inst)
+            trial = _apply_diff(old, plan, pdp[j], gen[j], codp[j], ded[j], inst)
             if trial is None:
                 continue
             c = float(batch_costs(inst, trial.pdp[None], trial.generic[None], trial.codp[None],
                                   trial.dedicated[None], data=data)[0][0])
             if c < cost - 1e-9 * max(1.0, abs(cost)):
+                changed |= _changed_periods(plan, trial)
                 plan, cost = trial, c
+        near = changed | np.roll(changed, 1) | np.roll(changed, -1)
     return plan, cost
 
 
-def _apply_diff(plan, pdp, gen, codp, ded, bpdp, bgen, bcodp, bded, inst) -> Plan | None:
-    """``plan`` with the change that turned the old plan into (pdp, gen, codp, ded) applied,
+def _changed_periods(a: Plan, b: Plan) -> np.ndarray:
+    """Periods in which two plans differ, shape (T,)."""
+    return ((a.pdp != b.pdp).any(axis=0) | (a.generic != b.generic).any(axis=0)
+            | (a.codp != b.codp).any(axis=0) | (a.dedicated != b.dedicated).any(axis=0))
+
+
+def _apply_diff(old: Plan, plan: Plan, pdp, gen, codp, ded, inst) -> Plan | None:
+    """``plan`` with the change that turned ``old`` into (pdp, gen, codp, ded) applied too,
     or None when the result breaks a constraint."""
-    # The candidate differs from the old plan where it differs from the applied best one too,
-    # except at the applied change itself.
-    new = Plan(np.where(pdp != bpdp, pdp, plan.pdp), np.where(gen != bgen, gen, plan.generic),
-               np.where(codp != bcodp, codp, plan.codp), np.where(ded != bded, ded, plan.dedicated))
+    new = Plan(np.where(pdp != old.pdp, pdp, plan.pdp),
+               np.where(gen != old.generic, gen, plan.generic),
+               np.where(codp != old.codp, codp, plan.codp),
+               np.where(ded != old.dedicated, ded, plan.dedicated))
     return None if violations(inst, new) else new

@@ -22,60 +22,81 @@ def make_problem(inst: Instance) -> SfiProblem:
     return SfiProblem(inst)
 
 
+def period_indices(problem: SfiProblem, t: int) -> np.ndarray:
+    """The variables of period ``t`` (every block is laid out row by row over the periods)."""
+    return np.arange(t, problem.n_var, problem.inst.n_periods, dtype=np.int64)
+
+
 def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = None, *,
-              polish_s: float | None = None, warm_start: Plan | None = None,
+              sweeps: int | None = None, sweep_iter: int = 100, warm_start: Plan | None = None,
               callback=None) -> tuple[Plan, dict]:
-    """PSO islands from seeded swarms, then a local-search polish of the best plan.
+    """Our PSO: a swarm over the whole plan, then swarms period by period, each polished by
+    the local search.
 
-    The swarms start from random particles plus the constructive plan
-    (:func:`heuristic_plan`) and the warm start, if any. The polish runs until no single or
-    compound change improves (``polish_s`` seconds at most; default: unbounded with an
-    iteration budget, a third of ``opts.time_limit`` otherwise, which then shortens the swarm's
-    share accordingly).
+    1. Islands of swarms over all variables (``opts``: swarm size, seed, ``max_iter`` or a
+       fifth of ``time_limit``), seeded with the constructive plan and the warm start.
+    2. The best plan and the seed plans are polished by :func:`local_search`; the best of them
+       is improved period by period: a
+       swarm of ``opts.swarm_size`` particles over one period's variables (the others fixed),
+       seeded with the current plan, ``sweep_iter`` iterations, then the local search again.
+       Passes over the periods repeat, each with fresh random numbers, until ``sweeps`` passes
+       or the time limit; with an iteration budget (default 8 passes) also when three passes
+       in a row find nothing.
 
-    Returns the plan and figures of the run (``pso_cost``, ``nit``, ``nfev``, ``pso_s``,
-    ``polish_s``, ``history``).
+    With an iteration budget (no ``time_limit``) the result depends on the seed only.
+    Returns the plan and figures of the run.
     """
     iopts = iopts or IslandOptions(islands=1)
     problem = make_problem(inst)
     seeds = [problem.encode(heuristic_plan(inst))]
     if warm_start is not None:
         seeds.append(problem.encode(warm_start))
-    if polish_s is None and opts.time_limit is not None:
-        polish_s = opts.time_limit / 3
-    swarm_opts = opts if opts.time_limit is None else replace(
-        opts, time_limit=max(1e-3, opts.time_limit - (polish_s or 0.0)))
     t0 = time.perf_counter()
+    deadline = t0 + opts.time_limit if opts.time_limit is not None else float("inf")
+    swarm_opts = opts if opts.time_limit is None else replace(
+        opts, time_limit=opts.time_limit / 5)
     if iopts.islands == 1 and iopts.n_jobs == 1:
         out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=callback)
     else:
         out = run_islands(make_problem, inst, swarm_opts, iopts, seeds=seeds, callback=callback)
     t1 = time.perf_counter()
-    best = problem.decode(out.x)
-    candidates = [best] + ([warm_start] if warm_start is not None else [])
-    plan, cost = min((local_search(inst, p, time_budget=polish_s if polish_s is not None
-                                   else float("inf")) for p in candidates[:1]),
+    history = list(out.history)
+    # Polish the swarm's best and the plans it was seeded with; go on from the best of them.
+    plan, cost = min((local_search(inst, p, time_budget=max(0.0, deadline - time.perf_counter()))
+                      for p in [problem.decode(out.x), *(problem.decode(x) for x in seeds)]),
                      key=lambda pc: pc[1])
+    it = out.nit
+    done = idle = 0
+    if sweeps is None:
+        sweeps = 8 if opts.time_limit is None else 2**31
+    for sweep in range(sweeps):
+        start_cost = cost
+        base = problem.encode(plan)
+        for t in range(inst.n_periods):
+            if time.perf_counter() >= deadline:
+                break
+            sub = problem.restricted(base, period_indices(problem, t))
+            sub_opts = replace(opts, max_iter=sweep_iter, time_limit=None, max_evals=None,
+                               stall_iter=None, history=False,
+                               seed=(opts.seed * 1_000_003 + sweep * 1009 + t) % 2**63)
+            o, _ = run_pso(sub, sub_opts, seeds=[base[sub.idx]])
+            base[sub.idx] = o.x
+        done += 1
+        it += sweep_iter * inst.n_periods
+        plan2, cost2 = local_search(inst, problem.decode(base),
+                                    time_budget=max(0.0, deadline - time.perf_counter()))
+        if cost2 < cost:
+            plan, cost = plan2, cost2
+        history.append((it, cost))
+        if callback is not None:
+            callback({"iteration": it, "evaluations": out.nfev, "best": cost,
+                      "elapsed": time.perf_counter() - t0})
+        idle = idle + 1 if cost >= start_cost * (1 - 1e-9) else 0
+        if (idle == 3 and opts.time_limit is None) or time.perf_counter() >= deadline:
+            break
     return plan, {"pso_cost": out.cost, "nit": out.nit, "nfev": out.nfev, "pso_s": t1 - t0,
-                  "polish_s": time.perf_counter() - t1, "message": out.message,
-                  "history": out.history, "cost": cost}
-
-
-class _PeriodProblem:
-    """One period's decisions of the SFI problem, the other periods fixed in a base particle."""
-
-    def __init__(self, full: SfiProblem, base: np.ndarray, t: int):
-        T = full.inst.n_periods
-        self.full = full
-        self.base = base
-        # Every block is laid out row-major over (row, period): period t is every T-th entry.
-        self.idx = np.arange(t, full.n_var, T)
-        self.n_var = self.idx.size
-
-    def evaluate(self, X: np.ndarray) -> np.ndarray:
-        full = np.repeat(self.base[None], X.shape[0], axis=0)
-        full[:, self.idx] = X
-        return self.full.evaluate(full)
+                  "polish_s": time.perf_counter() - t1, "sweeps": done,
+                  "message": out.message, "history": history, "cost": cost}
 
 
 def solve_per_period(inst: Instance, opts: PsoOptions) -> tuple[Plan, dict]:
@@ -102,7 +123,7 @@ def solve_per_period(inst: Instance, opts: PsoOptions) -> tuple[Plan, dict]:
         else:
             # The decided periods, with period t as yet empty (it is overwritten).
             base = head.encode(so_far)
-        sub = _PeriodProblem(head, base, t)
+        sub = head.restricted(base, period_indices(head, t))
         out, _ = run_pso(sub, replace(per, seed=opts.seed + t))
         base[sub.idx] = out.x
         chosen = head.decode(base)
