@@ -69,6 +69,12 @@ class Plan:
             "dedicated": [[_num(x) for x in row] for row in self.dedicated],
         }
 
+    def truncated(self, periods: int) -> Plan:
+        """The plan's first ``periods`` periods."""
+        cut = slice(0, periods)
+        return Plan(self.pdp[:, cut].copy(), self.generic[:, cut].copy(),
+                    self.codp[:, cut].copy(), self.dedicated[:, cut].copy())
+
     def cleaned(self) -> Plan:
         """The plan with solver round-off removed from its quantities.
 

@@ -35,10 +35,10 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
 
     1. Islands of swarms over all variables (``opts``: swarm size, seed, ``max_iter`` or a
        fifth of ``time_limit``), seeded with the constructive plan and the warm start.
-    2. The best plan and the seed plans are polished by :func:`local_search`; the best of them
-       is improved period by period: a
-       swarm of ``opts.swarm_size`` particles over one period's variables (the others fixed),
-       seeded with the current plan, ``sweep_iter`` iterations, then the local search again.
+    2. The swarm's best plan and the seed plans are polished by :func:`local_search`; the best
+       of them is improved period by period: a swarm of ``opts.swarm_size`` particles over one
+       period's variables (the others fixed), seeded with the current plan, ``sweep_iter``
+       iterations, then the local search again.
        Passes over the periods repeat, each with fresh random numbers, until ``sweeps`` passes
        or the time limit; with an iteration budget (default 8 passes) also when three passes
        in a row find nothing.
@@ -48,9 +48,8 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     """
     iopts = iopts or IslandOptions(islands=1)
     problem = make_problem(inst)
-    seeds = [problem.encode(heuristic_plan(inst))]
-    if warm_start is not None:
-        seeds.append(problem.encode(warm_start))
+    seed_plans = [heuristic_plan(inst)] + ([warm_start] if warm_start is not None else [])
+    seeds = [problem.encode(p) for p in seed_plans]
     t0 = time.perf_counter()
     deadline = t0 + opts.time_limit if opts.time_limit is not None else float("inf")
     swarm_opts = opts if opts.time_limit is None else replace(
@@ -63,7 +62,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     history = list(out.history)
     # Polish the swarm's best and the plans it was seeded with; go on from the best of them.
     plan, cost = min((local_search(inst, p, time_budget=max(0.0, deadline - time.perf_counter()))
-                      for p in [problem.decode(out.x), *(problem.decode(x) for x in seeds)]),
+                      for p in [problem.decode(out.x), *seed_plans]),
                      key=lambda pc: pc[1])
     it = out.nit
     done = idle = 0
@@ -104,27 +103,24 @@ def solve_per_period(inst: Instance, opts: PsoOptions) -> tuple[Plan, dict]:
 
     Period t is optimised on the instance cut after t (its leftovers disposed, its backlog
     lost, as if the horizon ended there), with the periods before it fixed at their chosen
-    decisions. ``opts`` applies to each period's swarm; a ``time_limit`` is split evenly over
-    the periods.
+    decisions. Each period's swarm is seeded with that period's decisions of the constructive
+    plan (:func:`heuristic_plan`), as a practitioner would. ``opts`` applies to each period's
+    swarm; a ``time_limit`` is split evenly over the periods.
     """
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     plan = Plan(np.zeros((C, T), np.int64), np.zeros((C, T)), np.zeros((P, T), np.int64),
                 np.zeros((P, T)))
     per = opts if opts.time_limit is None else replace(opts, time_limit=opts.time_limit / T)
+    start_plan = heuristic_plan(inst)
     t0 = time.perf_counter()
     nfev = 0
     for t in range(T):
         head = make_problem(inst.truncated(t + 1))
-        cut = slice(0, t + 1)
-        so_far = Plan(plan.pdp[:, cut], plan.generic[:, cut], plan.codp[:, cut],
-                      plan.dedicated[:, cut])
-        if t == 0:
-            base = np.zeros(head.n_var)
-        else:
-            # The decided periods, with period t as yet empty (it is overwritten).
-            base = head.encode(so_far)
+        # The decided periods; period t's entries are the swarm's.
+        base = head.encode(plan.truncated(t + 1))
         sub = head.restricted(base, period_indices(head, t))
-        out, _ = run_pso(sub, replace(per, seed=opts.seed + t))
+        start = head.encode(start_plan.truncated(t + 1))[sub.idx]
+        out, _ = run_pso(sub, replace(per, seed=opts.seed + t), seeds=[start])
         base[sub.idx] = out.x
         chosen = head.decode(base)
         for name in ("pdp", "generic", "codp", "dedicated"):
