@@ -110,15 +110,15 @@ def test_throughput_against_pyswarms(benchmark):
 
 
 def test_two_workers_against_one(benchmark):
-    """Same total budget (2 islands, fixed iterations); one worker runs them in turn."""
+    """Same total budget (2 islands of 64 particles, 1,000 iterations each); one worker runs
+    them in turn."""
     inst = load_steel(24)
-    opts = PsoOptions(swarm_size=64, max_iter=300, seed=0)
-    rates = {}
+    opts = PsoOptions(swarm_size=64, max_iter=1000, seed=0)
 
     def islands(n_jobs):
         t0 = time.perf_counter()
         out = run_islands(make_problem, inst, opts,
-                          IslandOptions(islands=2, n_jobs=n_jobs, migrate_every=100))
+                          IslandOptions(islands=2, n_jobs=n_jobs, migrate_every=250))
         return out, time.perf_counter() - t0
 
     threads = numba.get_num_threads()

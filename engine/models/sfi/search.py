@@ -39,9 +39,10 @@ def heuristic_plan(inst: Instance) -> Plan:
     return Plan(pdp, np.zeros((C, T)), codp, np.floor(ded))
 
 
-def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.ndarray,
-                near: np.ndarray):
-    """Every single change of ``plan``, and compound ones, as stacked plan arrays (feasible only).
+def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.ndarray,
+           near: np.ndarray) -> list:
+    """Every single change of ``plan``, and compound ones, as lists of ``(array, row, period,
+    new value)`` with array 0..3 = pdp, generic, codp, dedicated (see :func:`_materialize`).
 
     Single changes: one stage, or one quantity by a step tied to the orders or to the share of
     them that may be late without a service penalty. Compound changes
@@ -103,17 +104,25 @@ def _neighbours(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: 
                         if x > 0:
                             moves.append([(3, p, src, D[p, src] - x), (3, p, dst, D[p, dst] + x)])
     moves += _absorb_moves(inst, plan, d, used_g, used_d, periods)
+    return moves
+
+
+def _materialize(inst: Instance, plan: Plan, moves: list) -> tuple[list, np.ndarray]:
+    """``plan`` with each move applied, as stacked plan arrays, and which of them are feasible
+    (a PDP move raises the CODPs below it; capacity is checked)."""
     n = len(moves)
-    arrays = [np.repeat(a[None], n, axis=0) for a in (plan.pdp, G, plan.codp, D)]
+    arrays = [np.repeat(a[None], n, axis=0)
+              for a in (plan.pdp, plan.generic, plan.codp, plan.dedicated)]
     keep = np.ones(n, dtype=bool)
     for i, move in enumerate(moves):
         for which, r, t, v in move:
             arrays[which][i, r, t] = v
             if which == 0:
-                keep[i] = _raise_codps(inst, arrays[2][i], r, t, v)
+                keep[i] &= _raise_codps(inst, arrays[2][i], r, t, v)
     used = arrays[1].sum(axis=1) + arrays[3].sum(axis=1)  # (n, T)
-    keep &= np.all(used <= inst.capacity[None, :], axis=1)
-    return tuple(a[keep] for a in arrays)
+    keep &= np.all(used <= inst.capacity[None, :] + 1e-9, axis=1)
+    keep &= np.all(arrays[1] >= 0, axis=(1, 2)) & np.all(arrays[3] >= 0, axis=(1, 2))
+    return arrays, keep
 
 
 def _absorb_moves(inst: Instance, plan: Plan, d, used_g, used_d, periods) -> list:
@@ -162,10 +171,16 @@ def _raise_codps(inst: Instance, codp: np.ndarray, c: int, t: int, k: int) -> bo
     return True
 
 
+#: Memory for the candidate plans of one kernel call of the local search.
+CHUNK_BYTES = 64 * 2**20
+
+
 def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                  max_rounds: int = 10_000, follow_ups: int = 30) -> tuple[Plan, float]:
     """Improve ``plan`` until no change improves it or the time budget is spent.
 
+    Each round evaluates every move (in kernel calls of at most :data:`CHUNK_BYTES` of
+    candidate plans), applies the best and then the next-best that still improve on top of it.
     A change in one period moves the costs of that period and the next only through the stock
     and backlog it passes on, so after the first round the moves are drawn from the periods
     next to the last changes; a round there that finds nothing is followed by a full round,
@@ -178,38 +193,49 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     dc = np.zeros((inst.n_categories, inst.n_periods))
     np.add.at(dc, inst.category, d)
     T = inst.n_periods
+    chunk = max(1, CHUNK_BYTES // (16 * (inst.n_categories + inst.n_products) * T))
     t_end = time.perf_counter() + time_budget
     near = np.ones(T, dtype=bool)
-    cost = float(batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
-                             plan.dedicated[None], data=data)[0][0])
+
+    def cost_of(p: Plan) -> float:
+        return float(batch_costs(inst, p.pdp[None], p.generic[None], p.codp[None],
+                                 p.dedicated[None], data=data)[0][0])
+
+    cost = cost_of(plan)
     for _ in range(max_rounds):
         if time.perf_counter() > t_end:
             break
-        one = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
-                          plan.dedicated[None], detail=True, usage=True, data=data)
-        pdp, gen, codp, ded = _neighbours(inst, plan, d, dc, one[3][0], near)
-        costs = batch_costs(inst, pdp, gen, codp, ded, data=data)[0] if pdp.shape[0] else \
-            np.zeros(0)
-        order = np.argsort(costs, kind="stable")
-        if not costs.size or costs[order[0]] >= cost - 1e-9 * max(1.0, abs(cost)):
-            if near.all():
+        use = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
+                          plan.dedicated[None], detail=True, usage=True, data=data)[3][0]
+        moves = _moves(inst, plan, d, dc, use, near)
+        scored = []  # (cost, move index)
+        for lo in range(0, len(moves), chunk):
+            if lo and time.perf_counter() > t_end:
+                break  # out of time: settle for the best move seen so far
+            arrays, keep = _materialize(inst, plan, moves[lo:lo + chunk])
+            if keep.any():
+                costs = batch_costs(inst, *(a[keep] for a in arrays), data=data)[0]
+                scored += zip(costs.tolist(), (lo + np.flatnonzero(keep)).tolist())
+        scored.sort()
+        if not scored or scored[0][0] >= cost - 1e-9 * max(1.0, abs(cost)):
+            if near.all() or time.perf_counter() > t_end:
                 break
             near[:] = True
             continue
         old = plan
-        best = order[0]
-        plan = Plan(pdp[best], gen[best], codp[best], ded[best])
-        cost = float(costs[best])
-        changed = _changed_periods(old, plan)
-        # Try the next-best changes on top of the applied one, keeping those that improve.
-        for j in order[1:follow_ups + 1]:
-            if costs[j] >= cost:
+        changed = np.zeros(T, dtype=bool)
+        # The best move, then the next-best ones on top of it while they still improve.
+        for c_j, j in scored[:follow_ups + 1]:
+            if c_j >= cost:
                 break
-            trial = _apply_diff(old, plan, pdp[j], gen[j], codp[j], ded[j], inst)
-            if trial is None:
+            arrays, keep = _materialize(inst, plan, [moves[j]])
+            if not keep[0]:
                 continue
-            c = float(batch_costs(inst, trial.pdp[None], trial.generic[None], trial.codp[None],
-                                  trial.dedicated[None], data=data)[0][0])
+            trial = Plan(*(a[0] for a in arrays))
+            # A move made for the old plan may clash with the ones applied since.
+            if plan is not old and violations(inst, trial):
+                continue
+            c = c_j if plan is old else cost_of(trial)
             if c < cost - 1e-9 * max(1.0, abs(cost)):
                 changed |= _changed_periods(plan, trial)
                 plan, cost = trial, c
@@ -221,13 +247,3 @@ def _changed_periods(a: Plan, b: Plan) -> np.ndarray:
     """Periods in which two plans differ, shape (T,)."""
     return ((a.pdp != b.pdp).any(axis=0) | (a.generic != b.generic).any(axis=0)
             | (a.codp != b.codp).any(axis=0) | (a.dedicated != b.dedicated).any(axis=0))
-
-
-def _apply_diff(old: Plan, plan: Plan, pdp, gen, codp, ded, inst) -> Plan | None:
-    """``plan`` with the change that turned ``old`` into (pdp, gen, codp, ded) applied too,
-    or None when the result breaks a constraint."""
-    new = Plan(np.where(pdp != old.pdp, pdp, plan.pdp),
-               np.where(gen != old.generic, gen, plan.generic),
-               np.where(codp != old.codp, codp, plan.codp),
-               np.where(ded != old.dedicated, ded, plan.dedicated))
-    return None if violations(inst, new) else new

@@ -75,8 +75,10 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             if time.perf_counter() >= deadline:
                 break
             sub = problem.restricted(base, period_indices(problem, t))
-            sub_opts = replace(opts, max_iter=sweep_iter, time_limit=None, max_evals=None,
-                               stall_iter=None, history=False,
+            left = deadline - time.perf_counter()
+            sub_opts = replace(opts, max_iter=sweep_iter,
+                               time_limit=left if opts.time_limit is not None else None,
+                               max_evals=None, stall_iter=None, history=False,
                                seed=(opts.seed * 1_000_003 + sweep * 1009 + t) % 2**63)
             o, _ = run_pso(sub, sub_opts, seeds=[base[sub.idx]])
             base[sub.idx] = o.x
