@@ -19,8 +19,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
+# Prints each figure as it is measured; pytest-benchmark's JSON (with the figures in extra_info)
+# goes to .benchmarks/last.json.
 bench: $(STAMP)
-	$(BIN)/python -m pytest benchmarks -q --benchmark-columns=min,median,max,rounds
+	$(BIN)/python -m pytest benchmarks -q -s --benchmark-columns=min,median,max,rounds \
+		--benchmark-json=.benchmarks/last.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks

@@ -72,6 +72,28 @@ def test_pso_quality_steel_case(benchmark, periods):
     assert med <= GOAL[periods]
 
 
+def test_pso_large_generated(benchmark):
+    """30 categories x 10 products x 52 periods: our PSO with a 60 s limit."""
+    from invswarm.engine.models.sfi import Instance, generate
+    from invswarm.engine.models.sfi.search import heuristic_plan
+
+    inst = Instance.from_json(generate(periods=52, categories=30, products_per_category=10,
+                                       seed=1))
+    start = evaluate(inst, heuristic_plan(inst)).cost
+    t0 = time.perf_counter()
+    plan, info = benchmark.pedantic(
+        solve_pso, args=(inst, PsoOptions(swarm_size=32, max_iter=None, time_limit=60)),
+        rounds=1, iterations=1)
+    wall = time.perf_counter() - t0
+    cost = evaluate(inst, plan).cost
+    benchmark.extra_info.update(cost=cost, constructive=start, wall_s=wall,
+                                sweeps=info["sweeps"])
+    print(f"\nPSO generated 30x10x52: {wall:.1f} s, cost {cost:,.0f}, "
+          f"{100 * (start - cost) / start:.2f} % below the constructive plan, "
+          f"{info['sweeps']} period sweeps")
+    assert wall <= 66
+
+
 def test_throughput_against_pyswarms(benchmark):
     """Evaluations per second, same problem, swarm size and iterations."""
     import pyswarms as ps

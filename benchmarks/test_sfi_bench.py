@@ -36,6 +36,23 @@ def test_exact_steel_case(benchmark, periods):
     assert out.optimal and gap <= 1e-4
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_exact_generated_3x3x24(benchmark, seed):
+    """Generated instances of the steel case's size (3 categories x 3 products x 24 periods):
+    how far the exact solver gets in 60 s."""
+    inst = Instance.from_json(generate(periods=24, categories=3, products_per_category=3,
+                                       seed=seed))
+    plan, out = benchmark.pedantic(solve, args=(inst, MilpOptions(time_limit=60, gap=1e-4)),
+                                   rounds=1, iterations=1)
+    cost = evaluate(inst, plan).cost
+    gap = (cost - out.bound) / cost
+    benchmark.extra_info.update(status=out.status, cost=cost, bound=out.bound, gap=gap,
+                                wall_s=out.wall_s)
+    print(f"\nexact generated 3x3x24 seed {seed}: {out.status}, {out.wall_s:.1f} s, gap "
+          f"{100 * gap:.4f} %")
+    assert gap < 0.01
+
+
 def _swarm(inst, n, seed=0):
     rng = np.random.default_rng(seed)
     plans = [random_plan(rng, inst) for _ in range(n)]
