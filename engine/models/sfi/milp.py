@@ -100,14 +100,9 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> Sfi
         cap_idx = []
         for c in range(C):
             kg = inst.pdp_candidates(c)
-            for k in kg:
-                y_g[c, t, k] = m.binary()
-                z_g[c, t, k] = m.binary(cost=inst.setup_generic[k])
-                g[c, t, k] = m.col(0.0, ub_g[c, t])
-                m.row([g[c, t, k], z_g[c, t, k]], [1.0, -ub_g[c, t]], hi=0.0)
-                m.row([z_g[c, t, k], y_g[c, t, k]], [1.0, -1.0], hi=0.0)
+            for k, cols in _stage_choice(m, kg, inst.setup_generic, ub_g[c, t]).items():
+                y_g[c, t, k], z_g[c, t, k], g[c, t, k] = cols
                 cap_idx.append(g[c, t, k])
-            m.row([y_g[c, t, k] for k in kg], np.ones(kg.size), 1.0, 1.0)
             if use_cuts:
                 # An empty generic buffer sits at the lowest candidate (frees the CODPs).
                 m.row([y_g[c, t, kg[0]]] + [z_g[c, t, k] for k in kg], np.ones(kg.size + 1),
@@ -116,17 +111,12 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> Sfi
             c = inst.category[p]
             kg = inst.pdp_candidates(c)
             kd = inst.codp_candidates(p)
-            for k in kd:
-                y_d[p, t, k] = m.binary()
-                z_d[p, t, k] = m.binary(cost=inst.setup_dedicated[k])
-                q[p, t, k] = m.col(0.0, ub_q[p, t])
-                m.row([q[p, t, k], z_d[p, t, k]], [1.0, -ub_q[p, t]], hi=0.0)
-                m.row([z_d[p, t, k], y_d[p, t, k]], [1.0, -1.0], hi=0.0)
+            for k, cols in _stage_choice(m, kd, inst.setup_dedicated, ub_q[p, t]).items():
+                y_d[p, t, k], z_d[p, t, k], q[p, t, k] = cols
                 cap_idx.append(q[p, t, k])
                 # CODP at or after the PDP.
                 below = [y_g[c, t, j] for j in kg if j <= k]
                 m.row([y_d[p, t, k]] + below, [1.0] + [-1.0] * len(below), hi=0.0)
-            m.row([y_d[p, t, k] for k in kd], np.ones(kd.size), 1.0, 1.0)
             if use_cuts:
                 # An empty dedicated buffer sits at the first candidate at or after the PDP.
                 zs = [z_d[p, t, k] for k in kd]
@@ -144,6 +134,22 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> Sfi
     for s in range(NS):
         _dispatch(m, inst, s, g, z_g, q, z_d, ub_g, ub_q)
     return SfiMilp(m, y_g, g, z_g, y_d, q, z_d)
+
+
+def _stage_choice(m: ModelBuilder, stages: np.ndarray, setup: np.ndarray, ub: float) -> dict:
+    """Columns of one buffer in one period: per candidate stage ``k`` the choice ``y``, the setup
+    ``z <= y`` (cost ``setup[k]``) and the quantity ``x <= ub z``; exactly one stage is chosen.
+    Returns ``{k: (y, z, x)}``."""
+    cols = {}
+    for k in stages:
+        y = m.binary()
+        z = m.binary(cost=setup[k])
+        x = m.col(0.0, ub)
+        m.row([x, z], [1.0, -ub], hi=0.0)
+        m.row([z, y], [1.0, -1.0], hi=0.0)
+        cols[k] = (y, z, x)
+    m.row([cols[k][0] for k in stages], np.ones(len(stages)), 1.0, 1.0)
+    return cols
 
 
 def _fix_plan(m, inst, plan, y_g, g, z_g, y_d, q, z_d):
