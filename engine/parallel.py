@@ -98,7 +98,7 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     t0 = time.perf_counter()
     # Compile (or load from cache) in the parent before workers start.
     probe = make_problem(instance)
-    probe.evaluate(np.full((1, probe.n_var), 0.5))
+    run(probe, PsoOptions(swarm_size=2, max_iter=1))
     island_opts = [replace(opts, seed=island_seed(opts.seed, i)) for i in range(iopts.islands)]
     states: list[SwarmState | None] = [None] * iopts.islands
     total = opts.max_iter if opts.max_iter is not None else None

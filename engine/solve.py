@@ -12,6 +12,7 @@ from .milp import MilpOptions
 from .models import sfi
 from .models.sfi import milp as sfi_milp
 from .models.sfi import swarm as sfi_swarm
+from .models.sfi.problem import warmup
 from .parallel import IslandOptions
 from .pso import PsoOptions
 from .result import Result
@@ -103,6 +104,8 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
     if method not in METHODS:
         raise InputError("method", f"unknown method {method!r} (choose from {', '.join(METHODS)})")
     start = sfi.Plan.from_json(warm_start, inst) if warm_start is not None else None
+    if method != "exact":
+        warmup()
     t0 = time.perf_counter()
     objective, bound, extra = math.nan, -math.inf, {}
     if method == "exact":

@@ -160,6 +160,18 @@ class Restricted:
         return self.full._iterate(state, it0, n_iter, max_iter, params, self.base, self.idx)
 
 
+def warmup() -> None:
+    """Compile (or load from the cache) every kernel a swarm run calls, on a one-period case,
+    so that compile time stays out of time budgets and out of workers."""
+    from ...pso import PsoOptions, run
+    from .cases import load_steel
+
+    problem = SfiProblem(load_steel(1))
+    opts = PsoOptions(swarm_size=2, max_iter=1)
+    run(problem, opts)
+    run(problem.restricted(np.zeros(problem.n_var), np.arange(2, dtype=np.int64)), opts)
+
+
 def snap_points(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
     """Amounts of (mean) orders a buffer may be meant to serve exactly, per buffer and period.
 
