@@ -109,9 +109,8 @@ class PsoOptions:
 
     @property
     def c1(self) -> float:
+        """Cognitive and social weight (the same for both)."""
         return 2.05 if self.schedule == "constriction" else 2.0
-
-    c2 = c1
 
     @property
     def inertia(self) -> tuple[float, float]:

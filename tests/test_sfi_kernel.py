@@ -77,3 +77,17 @@ def test_shape_mismatch_is_a_clear_error():
     with pytest.raises(ValueError, match="generic: expected shape"):
         batch_costs(inst, np.ones((2, 3, 6)), np.ones((2, 3, 5)), np.ones((2, 9, 6)),
                     np.ones((2, 9, 6)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_numpy_baseline_equals_kernel(seed):
+    from .reference import sfi_numpy
+
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng)
+    plans = [random_plan(rng, inst) for _ in range(5)]
+    arrays = [np.stack([getattr(p, f) for p in plans])
+              for f in ("pdp", "generic", "codp", "dedicated")]
+    want, _, _ = batch_costs(inst, *arrays)
+    np.testing.assert_allclose(sfi_numpy.costs(inst, *arrays), want, rtol=1e-9, atol=1e-9)
