@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -145,7 +146,8 @@ class MilpOptions:
 
 @dataclass(frozen=True, eq=False)
 class MilpOutcome:
-    """What HiGHS returned: the column values, objective, bound, gap, status and wall time."""
+    """What HiGHS returned: the column values, objective, bound, gap, status, wall time, and
+    ``trace``: ``(seconds, incumbent, bound)`` whenever either improved."""
 
     x: np.ndarray | None
     objective: float
@@ -155,6 +157,7 @@ class MilpOutcome:
     optimal: bool
     wall_s: float
     nodes: int
+    trace: tuple = ()
 
 
 def run(h: highspy.Highs, opts: MilpOptions, start: tuple[np.ndarray, np.ndarray] | None = None
@@ -178,6 +181,18 @@ def run(h: highspy.Highs, opts: MilpOptions, start: tuple[np.ndarray, np.ndarray
     if start is not None:
         idx, val = start
         h.setSolution(int(idx.size), np.asarray(idx, np.int32), np.asarray(val, np.float64))
+    trace: list[tuple[float, float, float]] = []
+
+    def record(event):
+        d = event.data_out
+        inc = float(d.objective_function_value) if math.isfinite(d.objective_function_value) \
+            else math.inf
+        point = (float(d.running_time), inc, float(d.mip_dual_bound))
+        if not trace or point[1] < trace[-1][1] or point[2] > trace[-1][2]:
+            trace.append(point)
+
+    h.cbMipImprovingSolution.subscribe(record)
+    h.cbMipInterrupt.subscribe(record)
     t0 = time.perf_counter()
     h.run()
     wall = time.perf_counter() - t0
@@ -194,4 +209,5 @@ def run(h: highspy.Highs, opts: MilpOptions, start: tuple[np.ndarray, np.ndarray
         optimal=status == highspy.HighsModelStatus.kOptimal,
         wall_s=wall,
         nodes=int(info.mip_node_count),
+        trace=tuple(trace),
     )

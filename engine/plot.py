@@ -12,8 +12,9 @@ from .jsonio import write_atomic
 
 
 def plot_result(result: dict[str, Any], out: str) -> None:
-    """Write a PNG with two panels: best cost against iteration (with the exact bound when the
-    result has one) and the plan's new stock per period, stacked by stage."""
+    """Write a PNG with two panels: convergence (the swarm's best cost against iteration, or
+    the MILP's incumbent and bound against seconds) and the plan's new stock per period,
+    stacked by stage."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -25,6 +26,7 @@ def plot_result(result: dict[str, Any], out: str) -> None:
     if not isinstance(plan, dict) or not {"pdp", "generic", "codp", "dedicated"} <= set(plan):
         raise InputError("result.plan", "missing or not a plan")
     pso = result.get("history", {}).get("pso", [])
+    exact = result.get("history", {}).get("exact", [])
     bound = result.get("bound")
     pdp, gen = np.asarray(plan["pdp"]), np.asarray(plan["generic"], dtype=float)
     codp, ded = np.asarray(plan["codp"]), np.asarray(plan["dedicated"], dtype=float)
@@ -34,10 +36,16 @@ def plot_result(result: dict[str, Any], out: str) -> None:
     if pso:
         it, best = np.asarray(pso, dtype=float).T
         ax1.plot(it, best, label="PSO best")
+        ax1.set_xlabel("iteration")
+    if exact:
+        t, inc, low = np.asarray([[r[0], np.nan if r[1] is None else r[1],
+                                   np.nan if r[2] is None else r[2]] for r in exact]).T
+        ax1.step(t, inc, where="post", label="MILP incumbent")
+        ax1.step(t, low, where="post", label="MILP bound")
+        ax1.set_xlabel("seconds")
     ax1.axhline(result["cost"], color="k", lw=0.8, ls="--", label="reported cost")
-    if bound is not None:
+    if bound is not None and not exact:
         ax1.axhline(bound, color="tab:red", lw=0.8, label="exact bound")
-    ax1.set_xlabel("iteration")
     ax1.set_ylabel("cost")
     ax1.set_title(f"{result.get('instance', '')} ({result.get('method', '')})")
     ax1.legend()

@@ -74,6 +74,10 @@ def evaluate(inst: sfi.Instance, plan_doc: Any) -> dict:
     return sfi.evaluate(inst, plan).to_json()
 
 
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
 def _options(make, **kw):
     """Build an options dataclass, turning its ValueError into an InputError on the field."""
     try:
@@ -117,7 +121,8 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
                              f"{mo.time_limit:g} s")
         status, objective, bound = out.status, out.objective, out.bound
         extra = {"solver": {"name": "HiGHS", "nodes": out.nodes, "solve_s": out.wall_s,
-                            "time_limit": mo.time_limit, "gap_limit": mo.gap}}
+                            "time_limit": mo.time_limit, "gap_limit": mo.gap},
+                 "history": {"exact": [[t, _finite(inc), _finite(b)] for t, inc, b in out.trace]}}
     else:
         time_limit = opts.time_limit
         if time_limit is None and opts.max_iter is None:

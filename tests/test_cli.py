@@ -27,6 +27,13 @@ def test_case_solve_evaluate_round_trip(tmp_path):
         assert key in out
     assert out["status"] == "Optimal"
     assert out["gap"] <= 1e-4
+    trace = out["history"]["exact"]
+    bounds = [b for _, _, b in trace if b is not None]
+    assert bounds and all(b2 >= b1 for b1, b2 in zip(bounds, bounds[1:]))
+    assert trace[-1][1] == pytest.approx(out["objective"])
+    png = tmp_path / "exact.png"
+    assert main(["plot", str(res), "--out", str(png)]) == 0
+    assert png.stat().st_size > 1000
     inst = Instance.from_json(json.loads(case.read_text()))
     assert out["cost"] == pytest.approx(evaluate(inst, Plan.from_json(out["plan"], inst)).cost,
                                         rel=1e-12)
