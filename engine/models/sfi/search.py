@@ -1,9 +1,9 @@
 """Plan improvement for the SFI model: a constructive start and a batched local search.
 
-The local search proposes every single change of one decision (a stage, or a quantity by one of
-several step sizes tied to the orders), evaluates all of them in one kernel call, and applies the
-best; it then tries the next-best changes one by one on top, keeping each that still improves.
-Every proposal is feasible by construction (stages repaired, capacity respected).
+The local search proposes single and compound changes of the decisions (see :func:`_moves`),
+evaluates them in batched kernel calls, applies the best and then tries the next-best ones on
+top, keeping each that still improves. Every applied change is feasible (stages repaired,
+capacity respected, the plan checked).
 """
 
 from __future__ import annotations
@@ -45,10 +45,10 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
     new value)`` with array 0..3 = pdp, generic, codp, dedicated (see :func:`_materialize`).
 
     Single changes: one stage, or one quantity by a step tied to the orders or to the share of
-    them that may be late without a service penalty. Compound changes
-    move a quantity between a product's dedicated buffer and its category's generic buffer
-    (with the PDP moved to the product's CODP, or not), or between adjacent periods of one
-    buffer: decisions that only pay off together. Moves guided by ``use`` (the buffers' use in
+    them that may be late without a service penalty. Compound changes move a quantity between a
+    product's dedicated buffer and its category's generic buffer (with the PDP moved to the
+    product's CODP, or not), or between adjacent periods of one buffer: decisions that only pay
+    off together. Moves guided by ``use`` (the buffers' use in
     the current plan, see ``batch_costs(usage=True)``) cut a buffer to what is drawn from it, or
     grow it by the demand its product(s) met elsewhere. Only periods where ``near`` is True
     are changed.
