@@ -57,7 +57,7 @@ def _solve_options(args) -> SolveOptions:
 def _cmd_solve(args) -> int:
     inst = load_instance(read_json(args.instance))
     warm = read_json(args.warm_start) if args.warm_start else None
-    progress = _Progress()
+    progress = _Progress(args.bound)
     with _cluster(args):
         res = solve(inst, args.method, _solve_options(args), warm_start=warm,
                     callback=progress)
@@ -173,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", help="pso with --backend dask: scheduler address (default: "
                                        "a local cluster of --jobs workers on loopback)")
     p.add_argument("--warm-start", help="plan JSON file to start from")
+    p.add_argument("--bound", type=float, default=None,
+                   help="a known lower bound (say, from an exact run): the progress line then "
+                        "shows the gap to it")
     p.add_argument("--out", help="write the result here (atomically) instead of stdout")
     p.add_argument("--verbose", action="store_true", help="print the solver log")
     p.set_defaults(func=_cmd_solve)

@@ -130,3 +130,19 @@ def test_bad_swarm_options_exit_2(tmp_path, capsys):
     assert "swarm_size: must be >= 2" in capsys.readouterr().err
     assert main(["plot", str(case), "--out", str(tmp_path / "x.png")]) == 2
     assert "result.plan" in capsys.readouterr().err
+
+
+def test_progress_line_only_on_a_terminal(monkeypatch, capsys):
+    from invswarm.engine.cli import _Progress
+
+    info = {"iteration": 5, "evaluations": 500, "best": 101.0, "elapsed": 1.0}
+    quiet = _Progress(100.0)
+    quiet.on = False  # what a pipe or a file gives
+    quiet(info)
+    assert capsys.readouterr().err == ""
+    shown = _Progress(100.0)
+    shown.on = True
+    shown(info)
+    shown.close()
+    err = capsys.readouterr().err
+    assert "gap to bound 0.990 %" in err and "500 eval/s" in err and err.endswith("\n")
