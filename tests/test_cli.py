@@ -132,7 +132,7 @@ def test_bad_swarm_options_exit_2(tmp_path, capsys):
     assert "result.plan" in capsys.readouterr().err
 
 
-def test_progress_line_only_on_a_terminal(monkeypatch, capsys):
+def test_progress_line_only_on_a_terminal(capsys):
     from invswarm.engine.cli import _Progress
 
     info = {"iteration": 5, "evaluations": 500, "best": 101.0, "elapsed": 1.0}
