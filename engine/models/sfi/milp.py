@@ -129,7 +129,8 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> Sfi
         m.row(cap_idx, np.ones(len(cap_idx)), hi=inst.capacity[t])
 
     if plan is not None:
-        _fix_plan(m, inst, plan, y_g, g, z_g, y_d, q, z_d)
+        for j, v in _decision_values(plan, y_g, g, z_g, y_d, q, z_d):
+            m.fix(j, v)
 
     for s in range(NS):
         _dispatch(m, inst, s, g, z_g, q, z_d, ub_g, ub_q)
@@ -152,19 +153,17 @@ def _stage_choice(m: ModelBuilder, stages: np.ndarray, setup: np.ndarray, ub: fl
     return cols
 
 
-def _fix_plan(m, inst, plan, y_g, g, z_g, y_d, q, z_d):
-    for (c, t, k), j in y_g.items():
-        on = plan.pdp[c, t] == k
-        x = plan.generic[c, t] if on else 0.0
-        m.fix(j, float(on))
-        m.fix(g[c, t, k], x)
-        m.fix(z_g[c, t, k], float(x > 0))
-    for (p, t, k), j in y_d.items():
-        on = plan.codp[p, t] == k
-        x = plan.dedicated[p, t] if on else 0.0
-        m.fix(j, float(on))
-        m.fix(q[p, t, k], x)
-        m.fix(z_d[p, t, k], float(x > 0))
+def _decision_values(plan: Plan, y_g, g, z_g, y_d, q, z_d):
+    """``(column, value)`` of every decision column for ``plan``: stage choices, quantities at
+    the chosen stage (zero elsewhere) and setups (one where a quantity is made)."""
+    for stage, qty, y, x, z in ((plan.pdp, plan.generic, y_g, g, z_g),
+                                (plan.codp, plan.dedicated, y_d, q, z_d)):
+        for (r, t, k), j in y.items():
+            on = stage[r, t] == k
+            v = float(qty[r, t]) if on else 0.0
+            yield j, float(on)
+            yield x[r, t, k], v
+            yield z[r, t, k], float(v > 0)
 
 
 def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_q) -> None:
@@ -321,7 +320,7 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     """Solve the exact model; returns the plan read from the incumbent (cleaned) and the outcome."""
     model = build(inst, cuts=cuts)
     h = model.builder.to_highs()
-    start = _start_of(model, inst, warm_start) if warm_start is not None else None
+    start = _start_of(model, warm_start) if warm_start is not None else None
     out = run(h, opts or MilpOptions(), start)
     plan = read_plan(model, inst, out.x).cleaned() if out.x is not None else None
     return plan, out
@@ -355,20 +354,11 @@ def read_plan(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
     return Plan(pdp, gen, codp, ded)
 
 
-def _start_of(model: SfiMilp, inst: Instance, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+def _start_of(model: SfiMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """The plan's decision columns, as a partial solution for HiGHS to complete."""
-    idx, val = [], []
-    for (c, t, k), j in model.y_g.items():
-        on = plan.pdp[c, t] == k
-        x = plan.generic[c, t] if on else 0.0
-        idx += [j, model.g[c, t, k], model.z_g[c, t, k]]
-        val += [float(on), x, float(x > 0)]
-    for (p, t, k), j in model.y_d.items():
-        on = plan.codp[p, t] == k
-        x = plan.dedicated[p, t] if on else 0.0
-        idx += [j, model.q[p, t, k], model.z_d[p, t, k]]
-        val += [float(on), x, float(x > 0)]
-    return np.asarray(idx), np.asarray(val)
+    pairs = list(_decision_values(plan, model.y_g, model.g, model.z_g, model.y_d, model.q,
+                                  model.z_d))
+    return np.array([j for j, _ in pairs]), np.array([v for _, v in pairs])
 
 
 __all__ = ["INF", "MilpOptions", "build", "fixed_plan_objective", "read_plan", "solve"]
