@@ -101,7 +101,7 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     run(probe, PsoOptions(swarm_size=2, max_iter=1))
     island_opts = [replace(opts, seed=island_seed(opts.seed, i)) for i in range(iopts.islands)]
     states: list[SwarmState | None] = [None] * iopts.islands
-    total = opts.max_iter if opts.max_iter is not None else None
+    total = opts.max_iter
     it, nfev, message = 0, 0, "max_iter"
     best_hist = []
     kwargs = {"n_jobs": iopts.n_jobs}

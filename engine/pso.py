@@ -199,14 +199,10 @@ class Swarm:
     def ask(self) -> np.ndarray:
         if self._asked:
             raise RuntimeError("ask() called twice without tell()")
-        s, p, o = self.state, self._p, self.opts
-        kpso.neighbour_best(s.PBf, p.topology_code, p.ring_k, s.nbr)
-        frac = min(1.0, self.iteration / max(1, (o.max_iter or 1) - 1))
-        w = p.w0 + (p.w1 - p.w0) * frac
-        kpso.update(s.X, s.V, s.PB, s.nbr, p.seed, self.iteration, w, p.c1, p.c2, p.chi,
-                    p.vmax, p.boundary_code)
+        schedule = self.opts.max_iter if self.opts.max_iter is not None else SCHEDULE_ITER
+        _move(self.state, self._p, self.iteration, schedule)
         self._asked = True
-        return s.X.copy()
+        return self.state.X.copy()
 
     def tell(self, costs: np.ndarray) -> None:
         if not self._asked:
@@ -246,6 +242,7 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
         nfev = 0
     history: list[tuple[int, float]] = []
     best = float(state.PBf.min())
+    ref = best  # the best the stall termination last counted as a gain
     last_gain_it, it, message = it0, it0, ""
     if schedule_iter is None:
         schedule_iter = it0 + (opts.max_iter if opts.max_iter is not None else SCHEDULE_ITER)
@@ -272,13 +269,11 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
         nfev += n * opts.swarm_size
         if opts.history:
             history.extend((it - n + j + 1, float(h)) for j, h in enumerate(hist))
-        new_best = float(hist[-1])
-        if new_best < best - opts.ftol * max(abs(best), 1e-12):
-            for j, h in enumerate(hist):
-                if h < best - opts.ftol * max(abs(best), 1e-12):
-                    last_gain_it = it - n + j + 1
-                    break
-            best = new_best
+        best = float(hist[-1])
+        gain = ref - opts.ftol * max(abs(ref), 1e-12)
+        if best < gain:
+            last_gain_it = it - n + 1 + int(np.argmax(hist < gain))
+            ref = best
         if callback is not None and callback({"iteration": it, "evaluations": nfev,
                                               "best": best,
                                               "elapsed": time.perf_counter() - t0}):
@@ -293,15 +288,21 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
     return out, state
 
 
+def _move(state: SwarmState, p: _Params, iteration: int, schedule_iter: int) -> None:
+    """One swarm step outside the fused loop (neighbourhood bests, then the update), with the
+    inertia the fused loop uses at that iteration."""
+    kpso.neighbour_best(state.PBf, p.topology_code, p.ring_k, state.nbr)
+    w = p.w0 + (p.w1 - p.w0) * min(1.0, iteration / max(1, schedule_iter - 1))
+    kpso.update(state.X, state.V, state.PB, state.nbr, p.seed, iteration, w, p.c1, p.c2, p.chi,
+                p.vmax, p.boundary_code)
+
+
 def _iterate_generic(problem, state: SwarmState, it0: int, n_iter: int, max_iter: int,
                      p: _Params) -> np.ndarray:
     """The fused loop's steps for a problem that only offers ``evaluate``."""
     hist = np.empty(n_iter)
     for j in range(n_iter):
-        kpso.neighbour_best(state.PBf, p.topology_code, p.ring_k, state.nbr)
-        w = p.w0 + (p.w1 - p.w0) * min(1.0, (it0 + j) / max(1, max_iter - 1))
-        kpso.update(state.X, state.V, state.PB, state.nbr, p.seed, it0 + j, w, p.c1, p.c2,
-                    p.chi, p.vmax, p.boundary_code)
+        _move(state, p, it0 + j, max_iter)
         state.cost[:] = problem.evaluate(state.X)
         kpso.tell(state.X, state.cost, state.PB, state.PBf)
         hist[j] = state.PBf.min()
