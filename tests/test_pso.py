@@ -126,3 +126,17 @@ def test_restricted_problem_fused_equals_generic(problem):
     np.testing.assert_array_equal(sa.PB, sb.PB)
     full = sub.expand(a.x[None])[0]
     assert problem.evaluate(full[None])[0] == a.cost
+
+
+def test_solve_pso_counts_every_swarm_and_can_be_cancelled_in_either_phase():
+    from invswarm.engine.models.sfi.swarm import solve_pso
+
+    inst = load_steel(6)
+    opts = PsoOptions(swarm_size=6, max_iter=4, seed=1)
+    _, info = solve_pso(inst, opts, sweeps=1, sweep_iter=3)
+    assert info["nit"] == 4 + 3 * inst.n_periods
+    assert info["nfev"] == 6 * 5 + 6 * 4 * inst.n_periods  # initial swarms included
+    calls = []
+    _, info = solve_pso(inst, opts, sweeps=5, sweep_iter=3,
+                        callback=lambda i: calls.append(i) or True)
+    assert info["message"] == "cancelled" and info["sweeps"] == 1 and len(calls) == 2

@@ -44,7 +44,8 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
        in a row find nothing.
 
     With an iteration budget (no ``time_limit``) the result depends on the seed only.
-    Returns the plan and figures of the run.
+    ``callback`` sees the progress of both phases and can cancel either. Returns the plan and
+    figures of the run (``nit``, ``nfev``: iterations and evaluations of all swarms).
     """
     iopts = iopts or IslandOptions(islands=1)
     problem = make_problem(inst)
@@ -64,7 +65,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     plan, cost = min((local_search(inst, p, time_budget=max(0.0, deadline - time.perf_counter()))
                       for p in [problem.decode(out.x), *seed_plans]),
                      key=lambda pc: pc[1])
-    it = out.nit
+    it, nfev, message = out.nit, out.nfev, out.message
     done = idle = 0
     if sweeps is None:
         sweeps = 8 if opts.time_limit is None else 2**31
@@ -82,22 +83,27 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
                                seed=(opts.seed * 1_000_003 + sweep * 1009 + t) % 2**63)
             o, _ = run_pso(sub, sub_opts, seeds=[base[sub.idx]])
             base[sub.idx] = o.x
+            it += o.nit
+            nfev += o.nfev
         done += 1
-        it += sweep_iter * inst.n_periods
         plan2, cost2 = local_search(inst, problem.decode(base),
                                     time_budget=max(0.0, deadline - time.perf_counter()))
         if cost2 < cost:
             plan, cost = plan2, cost2
         history.append((it, cost))
-        if callback is not None:
-            callback({"iteration": it, "evaluations": out.nfev, "best": cost,
-                      "elapsed": time.perf_counter() - t0})
+        if callback is not None and callback({"iteration": it, "evaluations": nfev,
+                                              "best": cost,
+                                              "elapsed": time.perf_counter() - t0}):
+            message = "cancelled"
+            break
         idle = idle + 1 if cost >= start_cost * (1 - 1e-9) else 0
         if (idle == 3 and opts.time_limit is None) or time.perf_counter() >= deadline:
             break
-    return plan, {"pso_cost": out.cost, "nit": out.nit, "nfev": out.nfev, "pso_s": t1 - t0,
+    if message != "cancelled" and opts.time_limit is not None:
+        message = "time_limit"
+    return plan, {"pso_cost": out.cost, "nit": it, "nfev": nfev, "pso_s": t1 - t0,
                   "polish_s": time.perf_counter() - t1, "sweeps": done,
-                  "message": out.message, "history": history, "cost": cost}
+                  "message": message, "history": history, "cost": cost}
 
 
 def solve_per_period(inst: Instance, opts: PsoOptions) -> tuple[Plan, dict]:
