@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ...errors import InputError
 from ...parallel import IslandOptions, run_islands
 from ...pso import PsoOptions
 from ...pso import run as run_pso
@@ -147,7 +148,7 @@ def solve_pyswarms(inst: Instance, opts: PsoOptions) -> tuple[Plan, dict]:
     import pyswarms as ps
 
     if opts.max_iter is None:
-        raise ValueError("max_iter: pyswarms needs an iteration budget")
+        raise InputError("max_iter", "pyswarms needs an iteration budget (--max-iter)")
     problem = make_problem(inst)
     np.random.seed(opts.seed % 2**32)  # noqa: NPY002 - pyswarms reads the legacy generator
     n = problem.n_var
