@@ -202,6 +202,27 @@ class Instance:
         }
 
 
+def worth_making(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
+    """Most a new buffer of period t is ever worth making, per category ``(C, T)`` and per
+    product ``(P, T)``.
+
+    A new buffer serves its period's backlog and orders and, carried once, the next period's
+    orders (the next backlog is part of this period's orders): stock beyond that, or beyond the
+    capacity, is only held and disposed, so no optimal plan makes it. The maximum over the
+    scenarios.
+    """
+    d = inst.orders  # (NS, P, T)
+    back = np.concatenate([np.broadcast_to(inst.init_backlog[None, :, None],
+                                           (d.shape[0], d.shape[1], 1)), d[:, :, :-1]], axis=2)
+    nxt = np.concatenate([d[:, :, 1:], np.zeros_like(d[:, :, :1])], axis=2)
+    reach = back + d + nxt  # (NS, P, T)
+    per_cat = np.zeros((d.shape[0], inst.n_categories, inst.n_periods))
+    np.add.at(per_cat, (slice(None), inst.category), reach)
+    cap = inst.capacity[None, :]
+    return (np.ascontiguousarray(np.minimum(cap, per_cat.max(axis=0))),
+            np.ascontiguousarray(np.minimum(cap, reach.max(axis=0))))
+
+
 def _num(x: float) -> float | int:
     """Whole numbers as JSON integers, the rest as floats."""
     x = float(x)

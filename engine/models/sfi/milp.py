@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, run
-from .instance import Instance
+from .instance import Instance, worth_making
 from .plan import Plan
 
 
@@ -48,26 +48,6 @@ class SfiMilp:
     z_d: dict
 
 
-def demand_bounds(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
-    """Most that a new buffer of period t can ever serve, per category ``(C, T)`` and product.
-
-    A new buffer serves its period's backlog and orders and, carried once, the next period's
-    orders (the next backlog is part of this period's orders): stock beyond that is only
-    held and disposed, so no optimal plan makes it.
-    """
-    d = inst.orders  # (NS, P, T)
-    T = inst.n_periods
-    back = np.concatenate([np.broadcast_to(inst.init_backlog[None, :, None],
-                                           (d.shape[0], d.shape[1], 1)), d[:, :, :-1]], axis=2)
-    nxt = np.concatenate([d[:, :, 1:], np.zeros_like(d[:, :, :1])], axis=2)
-    reach = back + d + nxt  # (NS, P, T)
-    ub_d = reach.max(axis=0)
-    per_cat = np.zeros((d.shape[0], inst.n_categories, T))
-    for p in range(inst.n_products):
-        per_cat[:, inst.category[p]] += reach[:, p]
-    return per_cat.max(axis=0), ub_d
-
-
 def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> SfiMilp:
     """Build the MILP of ``inst``; with ``plan``, its decisions are fixed.
 
@@ -85,9 +65,7 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> Sfi
     C, P, T, NS = inst.n_categories, inst.n_products, inst.n_periods, inst.n_scenarios
     use_cuts = cuts and plan is None
     if use_cuts:
-        reach_c, reach_p = demand_bounds(inst)
-        ub_g = np.minimum(inst.capacity[None, :], reach_c)
-        ub_q = np.minimum(inst.capacity[None, :], reach_p)
+        ub_g, ub_q = worth_making(inst)
     else:
         ub_g = np.broadcast_to(inst.capacity[None, :], (C, T))
         ub_q = np.broadcast_to(inst.capacity[None, :], (P, T))

@@ -8,8 +8,7 @@ import numpy as np
 from ....kernels import sfi as ksfi
 from ...encoding import Block, Encoding, choice_to_unit
 from .evaluate import kernel_data
-from .instance import Instance
-from .milp import demand_bounds
+from .instance import Instance, worth_making
 from .plan import Plan
 
 
@@ -39,8 +38,7 @@ class SfiProblem:
         # Highest PDP every product of the category can follow with some CODP.
         self.pdp_cap = np.array([min((kds[p][-1] for p in np.flatnonzero(inst.category == c)),
                                      default=kgs[c][-1]) for c in range(C)], dtype=np.int64)
-        self.ub_g, self.ub_q = (np.ascontiguousarray(np.minimum(inst.capacity[None, :], b))
-                                for b in demand_bounds(inst))
+        self.ub_g, self.ub_q = worth_making(inst)
         self.snap_g, self.snap_q = snap_points(inst)
         self.data = kernel_data(inst)
 
