@@ -1,0 +1,157 @@
+"""Network plans: a list of shipments, its JSON form, and the moves the kernel simulates.
+
+A *move* is one physical shipment: every shipment of the plan, and for each loan its payback on
+the reverse link, leaving ``lead`` periods before the return period. The kernel takes the moves
+of a plan sorted by (material, departure period, paybacks first, order in the plan): within a
+period a sender's shipments leave in the order the plan lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...errors import InputError
+from ...fields import array, field, integer, join, number, only, text
+from .instance import Instance
+
+PERMANENT, LOAN, PAYBACK = 0, 1, 2
+KINDS = ("permanent", "loan")
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """Shipments as arrays, in plan order (periods 0-based).
+
+    Attributes
+    ----------
+    link, material, period : ndarray of int64, shape (K,)
+        Link index, material, departure period.
+    qty : ndarray, shape (K,)
+        Units shipped (> 0).
+    kind : ndarray of int64, shape (K,)
+        ``PERMANENT`` or ``LOAN``.
+    ret : ndarray of int64, shape (K,)
+        Return period of a loan (the payback reaches the lender at its start); -1 otherwise.
+    """
+
+    link: np.ndarray
+    material: np.ndarray
+    period: np.ndarray
+    qty: np.ndarray
+    kind: np.ndarray
+    ret: np.ndarray
+
+    @property
+    def n_shipments(self) -> int:
+        return int(self.link.size)
+
+    @classmethod
+    def empty(cls) -> Plan:
+        z = np.zeros(0, np.int64)
+        return cls(z, z, z, np.zeros(0), z, z)
+
+    @classmethod
+    def from_arrays(cls, link, material, period, qty, kind, ret) -> Plan:
+        return cls(*(np.ascontiguousarray(a, np.int64) for a in (link, material, period)),
+                   np.ascontiguousarray(qty, np.float64),
+                   *(np.ascontiguousarray(a, np.int64) for a in (kind, ret)))
+
+    @classmethod
+    def from_json(cls, doc: Any, inst: Instance) -> Plan:
+        """Validate a plan document against ``inst``; raises :class:`InputError` naming the field.
+
+        Checks the format and the structure (links, periods, loan terms). Whether the plan
+        may be carried out (stock to cover each shipment, donor protection, one role per firm
+        and material) is :func:`~invswarm.engine.models.network.authorize`'s question.
+        """
+        only(doc, "", ("shipments",))
+        rows = array(field(doc, "shipments", ""), "shipments")
+        K = len(rows)
+        link, mat, per, kind, ret = (np.zeros(K, np.int64) for _ in range(5))
+        qty = np.zeros(K)
+        T, N, M = inst.n_periods, inst.n_firms, inst.n_materials
+        for k, sd in enumerate(rows):
+            p = join("shipments", k)
+            only(sd, p, ("from", "to", "material", "period", "qty", "kind", "return_period"))
+            i = integer(field(sd, "from", p), join(p, "from"), low=0, high=N - 1)
+            j = integer(field(sd, "to", p), join(p, "to"), low=0, high=N - 1)
+            m = integer(field(sd, "material", p), join(p, "material"), low=0, high=M - 1)
+            t = integer(field(sd, "period", p), join(p, "period"), low=1, high=T) - 1
+            q = number(field(sd, "qty", p), join(p, "qty"), low=0, low_open=True)
+            kd = text(field(sd, "kind", p, "permanent"), join(p, "kind"))
+            if kd not in KINDS:
+                raise InputError(join(p, "kind"), f"must be 'permanent' or 'loan', got {kd!r}")
+            l_ = inst.link_index(i, j)
+            if l_ < 0:
+                raise InputError(p, f"no link from firm {i} to firm {j}")
+            for f, role in ((i, "from"), (j, "to")):
+                if not inst.listed[f, m]:
+                    raise InputError(join(p, role), f"firm {f} does not hold or require "
+                                     f"material {m} (no stock entry)")
+            if t + inst.lead[l_] > T - 1:
+                raise InputError(join(p, "period"), f"arrives in period "
+                                 f"{t + inst.lead[l_] + 1}, after the horizon ({T})")
+            r = -1
+            if kd == "loan":
+                r = integer(field(sd, "return_period", p), join(p, "return_period"),
+                            low=1, high=T) - 1
+                rv = inst.reverse[l_]
+                if rv < 0:
+                    raise InputError(p, f"a loan needs the reverse link {j} -> {i}")
+                if (r - t) not in set(inst.durations.tolist()):
+                    raise InputError(join(p, "return_period"), f"loan duration {r - t} is not "
+                                     f"one of loans.durations {inst.durations.tolist()}")
+                if r - inst.lead[rv] < t + inst.lead[l_]:
+                    raise InputError(join(p, "return_period"), "the payback would leave before "
+                                     "the loan arrives")
+            elif "return_period" in sd:
+                raise InputError(join(p, "return_period"), "only a loan has a return period")
+            link[k], mat[k], per[k], qty[k] = l_, m, t, q
+            kind[k], ret[k] = (LOAN if kd == "loan" else PERMANENT), r
+        return cls(link, mat, per, qty, kind, ret)
+
+    def to_json(self, inst: Instance) -> dict:
+        out = []
+        for l_, m, t, q, kd, r in zip(self.link, self.material, self.period, self.qty,
+                                      self.kind, self.ret):
+            d = {"from": int(inst.link_from[l_]), "to": int(inst.link_to[l_]),
+                 "material": int(m), "period": int(t) + 1, "qty": float(q),
+                 "kind": KINDS[int(kd)]}
+            if kd == LOAN:
+                d["return_period"] = int(r) + 1
+            out.append(d)
+        return {"shipments": out}
+
+    def moves(self, inst: Instance) -> Moves:
+        """The plan's moves (shipments and paybacks) in the kernel's order."""
+        K = self.n_shipments
+        loans = np.flatnonzero(self.kind == LOAN)
+        rv = inst.reverse[self.link[loans]]
+        link = np.concatenate([self.link, rv])
+        mat = np.concatenate([self.material, self.material[loans]])
+        dep = np.concatenate([self.period, self.ret[loans] - inst.lead[rv]])
+        qty = np.concatenate([self.qty, self.qty[loans]])
+        kind = np.concatenate([self.kind, np.full(loans.size, PAYBACK, np.int64)])
+        dur = np.concatenate([np.where(self.kind == LOAN, self.ret - self.period, 0),
+                              np.zeros(loans.size, np.int64)])
+        src = np.concatenate([np.arange(K), loans])
+        order = np.lexsort((src, kind != PAYBACK, dep, mat))
+        return Moves(*(np.ascontiguousarray(a[order]) for a in (link, mat, dep, qty, kind, dur,
+                                                                src)))
+
+
+@dataclass(frozen=True, eq=False)
+class Moves:
+    """A plan's moves in kernel order (arrays of shape (K,)); ``dur`` is a loan's duration,
+    ``src`` the shipment each move comes from."""
+
+    link: np.ndarray
+    material: np.ndarray
+    dep: np.ndarray
+    qty: np.ndarray
+    kind: np.ndarray
+    dur: np.ndarray
+    src: np.ndarray

@@ -1,0 +1,340 @@
+"""Numba kernels of the network redeployment model: simulate firms and materials over the
+horizon for a whole batch of plans.
+
+A plan enters as its *moves* (shipments and loan paybacks) sorted by material, departure
+period, paybacks first, plan order. Stock of a (firm, material) is a vector over expiry buckets
+(``e < T``: last usable period ``e``; ``e = T``: usable to the horizon's end). Only the
+(firm, material) pairs a plan touches are simulated; every other pair keeps its baseline
+figures, computed once by :func:`baseline`.
+
+Per firm the kernels accumulate ``ACC`` columns: holding cost, shortage cost, waste cost,
+backlogged unit-periods, delays (periods whose requirement is not fully met in the period),
+wasted units, and requirement units met in their period.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+HOLD, SHORT, WASTE, BACK_UNITS, DELAYS, WASTE_UNITS, MET = range(7)
+N_ACC = 7
+# Move kinds (as in engine/models/network/plan.py).
+PERMANENT, LOAN, PAYBACK = 0, 1, 2
+# Feasibility flags (bits).
+UNCOVERED, DONOR_BACKLOG, DONOR_STOCK, ROLE = 1, 2, 4, 8
+# Trajectory columns of the detailed simulation.
+TR_STOCK, TR_BACKLOG, TR_WASTE, TR_MET = range(4)
+# Breakdown columns and KPI columns of the batch outputs.
+N_BREAK = 5
+N_KPI = 8
+# Firm columns: own cost, transfer costs paid, payments made minus received, units met.
+N_FIRM = 4
+
+
+@njit(cache=True)
+def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req, rbucket,
+             link_from, link_to, lead, hold, short, value, floor, base_back, check, tol, acc,
+             traj, move_short):
+    """Simulate material ``m`` for the touched firms under moves ``a:b``.
+
+    Parameters
+    ----------
+    m : int
+    mv_link, mv_dep, mv_qty, mv_kind : ndarray, shape (K,)
+        Moves; ``a:b`` are material ``m``'s, sorted by departure.
+    touched : ndarray of bool, shape (N,)
+        Firms to simulate (every sender and receiver of the moves).
+    lots : ndarray, shape (N, M, B); rec, req : ndarray, shape (N, M, T)
+    rbucket : ndarray of int64, shape (M, T)
+        Expiry bucket of a receipt.
+    link_from, link_to, lead : ndarray of int64, shape (L,)
+    hold, short : ndarray, shape (N, M)
+    value : ndarray, shape (M,)
+        Value lost per expired unit.
+    floor, base_back : ndarray, shape (N, M, T)
+        Donor protection: least end stock and most backlog allowed in each period.
+    check : bool
+        Check donor protection and roles (off for the baseline itself).
+    tol : float
+        Absolute tolerance of the feasibility checks, in units.
+    acc : ndarray, shape (N, N_ACC)
+        Accumulators, added to for the touched firms.
+    traj : ndarray, shape (N, M, T, 4) or (0, 0, 0, 0)
+        When not empty: end stock, backlog, waste, units met in period of every touched firm.
+    move_short : ndarray, shape (K,) or (0,)
+        When not empty: units of each move its sender could not cover.
+
+    Returns
+    -------
+    int
+        Feasibility flags (0: feasible).
+    """
+    N = touched.size
+    T = req.shape[2]
+    B = T + 1
+    flags = 0
+    detail = traj.shape[0] > 0
+    donor = np.zeros(N, np.bool_)
+    receiver = np.zeros(N, np.bool_)
+    for k in range(a, b):
+        if mv_kind[k] != PAYBACK:
+            donor[link_from[mv_link[k]]] = True
+            receiver[link_to[mv_link[k]]] = True
+    if check:
+        for f in range(N):
+            if donor[f] and receiver[f]:
+                flags |= ROLE
+    stock = np.zeros((N, B))
+    backlog = np.zeros(N)
+    comp = np.zeros((b - a, B))
+    for f in range(N):
+        if touched[f]:
+            for e in range(B):
+                stock[f, e] = lots[f, m, e]
+    nxt = a
+    for t in range(T):
+        # 1. arrivals: receipts, then moves that left lead periods ago
+        for f in range(N):
+            if touched[f]:
+                stock[f, rbucket[m, t]] += rec[f, m, t]
+        for k in range(a, b):
+            lk = mv_link[k]
+            if mv_dep[k] + lead[lk] == t:
+                j = link_to[lk]
+                for e in range(B):
+                    stock[j, e] += comp[k - a, e]
+        # 2. moves leave, first expiry first, from lots still usable on arrival
+        while nxt < b and mv_dep[nxt] == t:
+            lk = mv_link[nxt]
+            i = link_from[lk]
+            arr = t + lead[lk]
+            left = mv_qty[nxt]
+            for e in range(arr, B):
+                take = min(left, stock[i, e])
+                stock[i, e] -= take
+                comp[nxt - a, e] = take
+                left -= take
+                if left <= 0.0:
+                    break
+            if left > tol:
+                flags |= UNCOVERED
+            if move_short.size > 0:
+                move_short[nxt] = max(left, 0.0)
+            nxt += 1
+        # 3. consumption (backlog first, then the period's requirement), 4. waste and holding
+        for f in range(N):
+            if not touched[f]:
+                continue
+            need = backlog[f] + req[f, m, t]
+            used = 0.0
+            for e in range(t, B):
+                if used >= need:
+                    break
+                take = min(need - used, stock[f, e])
+                stock[f, e] -= take
+                used += take
+            met = min(req[f, m, t], max(0.0, used - backlog[f]))
+            backlog[f] = need - used
+            waste = stock[f, t]
+            stock[f, t] = 0.0
+            held = 0.0
+            for e in range(t + 1, B):
+                held += stock[f, e]
+            acc[f, HOLD] += hold[f, m] * held
+            acc[f, SHORT] += short[f, m] * backlog[f]
+            acc[f, WASTE] += value[m] * waste
+            acc[f, WASTE_UNITS] += waste
+            acc[f, BACK_UNITS] += backlog[f]
+            acc[f, MET] += met
+            if met < req[f, m, t] - 1e-6:
+                acc[f, DELAYS] += 1.0
+            if detail:
+                traj[f, m, t, TR_STOCK] = held
+                traj[f, m, t, TR_BACKLOG] = backlog[f]
+                traj[f, m, t, TR_WASTE] = waste
+                traj[f, m, t, TR_MET] = met
+            if check and donor[f]:
+                if backlog[f] > base_back[f, m, t] + tol:
+                    flags |= DONOR_BACKLOG
+                if held < floor[f, m, t] - tol:
+                    flags |= DONOR_STOCK
+    return flags
+
+
+@njit(cache=True)
+def _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req, rbucket,
+          link_from, link_to, lead, ucost, fixed, value, price, fee, hold, short, floor,
+          base_back, base_fm, base_firm, tol, touched, acc, traj, move_short, out_break,
+          out_kpi, out_firm):
+    """Cost of plan ``p`` of a batch; returns its feasibility flags."""
+    N = touched.size
+    L = link_from.size
+    T = req.shape[2]
+    for f in range(N):
+        for c in range(N_ACC):
+            acc[f, c] = base_firm[f, c]
+    paid = np.zeros(N)
+    net = np.zeros(N)
+    by_dst = np.zeros((L, T))
+    by_src = np.zeros((L, T))
+    flags = 0
+    unit = 0.0
+    n_tr = 0.0
+    u_tr = 0.0
+    n_loan = 0.0
+    u_loan = 0.0
+    a = ptr[p]
+    end = ptr[p + 1]
+    while a < end:
+        m = mv_mat[a]
+        b = a
+        while b < end and mv_mat[b] == m:
+            b += 1
+        touched[:] = False
+        for k in range(a, b):
+            touched[link_from[mv_link[k]]] = True
+            touched[link_to[mv_link[k]]] = True
+        for f in range(N):
+            if touched[f]:
+                for c in range(N_ACC):
+                    acc[f, c] -= base_fm[f, m, c]
+        flags |= material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
+                          rbucket, link_from, link_to, lead, hold, short, value, floor,
+                          base_back, True, tol, acc, traj, move_short)
+        for k in range(a, b):
+            lk = mv_link[k]
+            q = mv_qty[k]
+            i = link_from[lk]
+            j = link_to[lk]
+            c = ucost[lk, m] * q
+            unit += c
+            if mv_kind[k] == PAYBACK:
+                paid[i] += c
+                by_src[lk, mv_dep[k]] += q
+            else:
+                paid[j] += c
+                by_dst[lk, mv_dep[k]] += q
+                n_tr += 1.0
+                u_tr += q
+                if mv_kind[k] == LOAN:
+                    n_loan += 1.0
+                    u_loan += q
+                    pay = fee * q * mv_dur[k]
+                else:
+                    pay = price[m] * q
+                net[j] += pay
+                net[i] -= pay
+        a = b
+    fix = 0.0
+    for lk in range(L):
+        for t in range(T):
+            tot = by_dst[lk, t] + by_src[lk, t]
+            if tot > 0.0:
+                fix += fixed[lk]
+                # the fixed cost is shared by the payers in proportion to their units
+                paid[link_to[lk]] += fixed[lk] * by_dst[lk, t] / tot
+                paid[link_from[lk]] += fixed[lk] * by_src[lk, t] / tot
+    hs = 0.0
+    ss = 0.0
+    ws = 0.0
+    for c in range(N_KPI):
+        out_kpi[p, c] = 0.0
+    for f in range(N):
+        hs += acc[f, HOLD]
+        ss += acc[f, SHORT]
+        ws += acc[f, WASTE]
+        out_kpi[p, 0] += acc[f, BACK_UNITS]
+        out_kpi[p, 1] += acc[f, DELAYS]
+        out_kpi[p, 2] += acc[f, WASTE_UNITS]
+        out_kpi[p, 3] += acc[f, MET]
+        out_firm[p, f, 0] = acc[f, HOLD] + acc[f, SHORT] + acc[f, WASTE]
+        out_firm[p, f, 1] = paid[f]
+        out_firm[p, f, 2] = net[f]
+        out_firm[p, f, 3] = acc[f, MET]
+    out_kpi[p, 4] = n_tr
+    out_kpi[p, 5] = u_tr
+    out_kpi[p, 6] = n_loan
+    out_kpi[p, 7] = u_loan
+    out_break[p, 0] = hs
+    out_break[p, 1] = ss
+    out_break[p, 2] = ws
+    out_break[p, 3] = unit
+    out_break[p, 4] = fix
+    return flags
+
+
+@njit(cache=True, parallel=True)
+def network_costs(ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req,
+                  rbucket, link_from, link_to, lead, ucost, fixed, value, price, fee, hold, short,
+                  floor, base_back, base_fm, base_firm, tol, out_cost, out_flags, out_break,
+                  out_kpi, out_firm):
+    """Network cost of a batch of plans (one per ``prange`` iteration).
+
+    Parameters
+    ----------
+    ptr : ndarray of int64, shape (P + 1,)
+        Plan ``p``'s moves are ``ptr[p]:ptr[p + 1]`` of the move arrays.
+    mv_* : ndarray, shape (K,)
+        Moves (link, material, departure, units, kind, loan duration) in kernel order.
+    base_fm : ndarray, shape (N, M, N_ACC); base_firm : ndarray, shape (N, N_ACC)
+        Baseline accumulators per pair and per firm (see :func:`baseline`).
+    out_cost : ndarray, shape (P,)
+        Network cost: holding + shortage + waste + unit and fixed transfer costs.
+    out_flags : ndarray of int64, shape (P,)
+        Feasibility flags, 0 when the plan may be carried out.
+    out_break : ndarray, shape (P, 5)
+        Holding, shortage, waste, unit transfer, fixed transfer cost.
+    out_kpi : ndarray, shape (P, 8)
+        Backlogged unit-periods, delays, wasted units, units met in period, transfers,
+        transferred units, loans, loaned units.
+    out_firm : ndarray, shape (P, N, 4)
+        Per firm: own cost, transfer costs paid, payments made minus received, units met.
+    """
+    P = ptr.size - 1
+    N = lots.shape[0]
+    for p in prange(P):
+        touched = np.zeros(N, np.bool_)
+        acc = np.zeros((N, N_ACC))
+        flags = _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec,
+                      req, rbucket, link_from, link_to, lead, ucost, fixed, value, price, fee,
+                      hold, short, floor, base_back, base_fm, base_firm, tol, touched, acc,
+                      np.zeros((0, 0, 0, 0)), np.zeros(0), out_break, out_kpi, out_firm)
+        out_flags[p] = flags
+        s = 0.0
+        for c in range(N_BREAK):
+            s += out_break[p, c]
+        out_cost[p] = s
+
+
+@njit(cache=True)
+def plan_detail(mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req, rbucket,
+                link_from, link_to, lead, ucost, fixed, value, price, fee, hold, short, floor,
+                base_back, base_fm, base_firm, tol, traj, move_short, out_break, out_kpi,
+                out_firm):
+    """One plan, with its trajectories (``traj`` pre-filled with the baseline's) and the
+    shortfall of every move; returns the feasibility flags."""
+    N = lots.shape[0]
+    ptr = np.array([0, mv_link.size], np.int64)
+    return _plan(0, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req,
+                 rbucket, link_from, link_to, lead, ucost, fixed, value, price, fee, hold,
+                 short, floor, base_back, base_fm, base_firm, tol, np.zeros(N, np.bool_),
+                 np.zeros((N, N_ACC)), traj, move_short, out_break, out_kpi, out_firm)
+
+
+@njit(cache=True)
+def baseline(lots, rec, req, rbucket, hold, short, value, listed, base_fm, traj):
+    """Every listed (firm, material) on its own, with no shipments.
+
+    Writes ``base_fm`` (N, M, N_ACC) and ``traj`` (N, M, T, 4).
+    """
+    N, M, T = req.shape
+    z = np.zeros(0, np.int64)
+    zf = np.zeros(0)
+    dummy = np.zeros((N, M, T))
+    for m in range(M):
+        acc = np.zeros((N, N_ACC))
+        touched = listed[:, m].copy()
+        material(m, z, z, zf, z, 0, 0, touched, lots, rec, req, rbucket, z, z, z, hold, short,
+                 value, dummy, dummy, False, 0.0, acc, traj, zf)
+        for f in range(N):
+            for c in range(N_ACC):
+                base_fm[f, m, c] = acc[f, c]
