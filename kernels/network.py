@@ -33,7 +33,7 @@ N_FIRM = 4
 @njit(cache=True)
 def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req, rbucket,
              link_from, link_to, lead, hold, short, value, floor, base_back, check, tol, acc,
-             traj, move_short):
+             traj, tm, move_short):
     """Simulate material ``m`` for the touched firms under moves ``a:b``.
 
     Parameters
@@ -58,8 +58,10 @@ def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
         Absolute tolerance of the feasibility checks, in units.
     acc : ndarray, shape (N, N_ACC)
         Accumulators, added to for the touched firms.
-    traj : ndarray, shape (N, M, T, 4) or (0, 0, 0, 0)
-        When not empty: end stock, backlog, waste, units met in period of every touched firm.
+    traj : ndarray, shape (N, M', T, 4) or (0, 0, 0, 0)
+        When not empty: end stock, backlog, waste, units met in period of every touched firm,
+        written at ``traj[:, tm]``.
+    tm : int
     move_short : ndarray, shape (K,) or (0,)
         When not empty: units of each move its sender could not cover.
 
@@ -148,10 +150,10 @@ def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
             if met < req[f, m, t] - 1e-6:
                 acc[f, DELAYS] += 1.0
             if detail:
-                traj[f, m, t, TR_STOCK] = held
-                traj[f, m, t, TR_BACKLOG] = backlog[f]
-                traj[f, m, t, TR_WASTE] = waste
-                traj[f, m, t, TR_MET] = met
+                traj[f, tm, t, TR_STOCK] = held
+                traj[f, tm, t, TR_BACKLOG] = backlog[f]
+                traj[f, tm, t, TR_WASTE] = waste
+                traj[f, tm, t, TR_MET] = met
             if check and donor[f]:
                 if backlog[f] > base_back[f, m, t] + tol:
                     flags |= DONOR_BACKLOG
@@ -199,7 +201,7 @@ def _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, r
                     acc[f, c] -= base_fm[f, m, c]
         flags |= material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
                           rbucket, link_from, link_to, lead, hold, short, value, floor,
-                          base_back, True, tol, acc, traj, move_short)
+                          base_back, True, tol, acc, traj, m, move_short)
         for k in range(a, b):
             lk = mv_link[k]
             q = mv_qty[k]
@@ -334,7 +336,7 @@ def baseline(lots, rec, req, rbucket, hold, short, value, listed, base_fm, traj)
         acc = np.zeros((N, N_ACC))
         touched = listed[:, m].copy()
         material(m, z, z, zf, z, 0, 0, touched, lots, rec, req, rbucket, z, z, z, hold, short,
-                 value, dummy, dummy, False, 0.0, acc, traj, zf)
+                 value, dummy, dummy, False, 0.0, acc, traj, m, zf)
         for f in range(N):
             for c in range(N_ACC):
                 base_fm[f, m, c] = acc[f, c]

@@ -1,0 +1,155 @@
+"""The network model as an optimisation problem over the unit cube (decoder in
+``kernels/network_decode.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ....kernels import network as knet
+from ....kernels import network_decode as kdec
+from ...encoding import Block, Encoding, choice_to_unit
+from .evaluate import FEAS_TOL, KernelData, batch_costs
+from .instance import Instance
+from .plan import Plan
+
+#: Candidate donors kept per receiver (the cheapest by unit cost).
+ARCS_PER_RECEIVER = 8
+#: Cover horizons a receiver may choose (periods of future backlog one shipment covers).
+COVERS = 4
+
+
+class NetworkProblem:
+    """Decode and evaluate swarms of network plans.
+
+    Receivers are the (firm, material) pairs with a backlog when nobody shares; donors are the
+    pairs with stock above their protected level or stock that expires unused. A pair may be
+    both a candidate receiver and a candidate donor (surplus early, shortage late): the decoder
+    gives it the role its first shipment gives it. A particle holds ``2 R + 2 A`` variables for ``R`` receivers and ``A`` arcs (see
+    ``kernels/network_decode.py``); every particle decodes to a feasible plan.
+
+    Parameters
+    ----------
+    inst : Instance
+    n_bisect : int
+        Halvings the decoder spends on an amount it cannot bound in closed form.
+    """
+
+    def __init__(self, inst: Instance, n_bisect: int = 30, data: KernelData | None = None):
+        self.inst = inst
+        self.data = data or KernelData(inst)
+        self.n_bisect = int(n_bisect)
+        base = self.data.base
+        N, M, T = inst.requirements.shape
+        back = base.traj[:, :, :, knet.TR_BACKLOG]
+        stock = base.traj[:, :, :, knet.TR_STOCK]
+        is_recv = inst.listed & (back > FEAS_TOL).any(axis=2)
+        surplus = (stock > inst.protected[:, :, None] + FEAS_TOL).any(axis=2)
+        wastes = base.traj[:, :, :, knet.TR_WASTE].sum(axis=2) > FEAS_TOL
+        is_donor = inst.listed & (surplus | wastes)
+        recv_firm, recv_mat, arc_ptr, arc_link, arc_donor = [], [], [0], [], []
+        mat_ptr = np.zeros(M + 1, np.int64)
+        for m in range(M):
+            for j in np.flatnonzero(is_recv[:, m]):
+                links = [lk for lk in np.flatnonzero(inst.link_to == j)
+                         if is_donor[inst.link_from[lk], m] and inst.link_from[lk] != j]
+                links.sort(key=lambda lk: (inst.unit_cost[lk, m], lk))
+                links = links[:ARCS_PER_RECEIVER]
+                if not links:
+                    continue
+                recv_firm.append(int(j))
+                recv_mat.append(m)
+                arc_link.extend(int(lk) for lk in links)
+                arc_donor.extend(int(inst.link_from[lk]) for lk in links)
+                arc_ptr.append(len(arc_link))
+            mat_ptr[m + 1] = len(recv_firm)
+        self.recv_firm = np.array(recv_firm, np.int64)
+        self.recv_mat = np.array(recv_mat, np.int64)
+        self.recv_arc_ptr = np.array(arc_ptr, np.int64)
+        self.arc_link = np.array(arc_link, np.int64)
+        self.arc_donor = np.array(arc_donor, np.int64)
+        self.mat_recv_ptr = mat_ptr
+        self.m_list = np.flatnonzero(np.diff(mat_ptr) > 0).astype(np.int64)
+        R, A = self.recv_firm.size, self.arc_link.size
+        self.n_kind = 2 + inst.durations.size
+        self.encoding = Encoding((Block("receiver_priority", "continuous", R),
+                                  Block("receiver_cover", "categorical", R),
+                                  Block("arc_priority", "continuous", A),
+                                  Block("arc_kind", "categorical", A)))
+        self.n_var = self.encoding.n_var
+        # Each receiver and period yields a shipment or two, and a loan a payback.
+        self.cap = max(16, 3 * R * T)
+        d = self.data
+        self._args = (self.m_list, self.mat_recv_ptr, self.recv_firm, self.recv_arc_ptr,
+                      self.arc_link, self.arc_donor, R, inst.lots, inst.receipts,
+                      inst.requirements, d.rbucket, inst.link_from, inst.link_to, inst.lead,
+                      inst.reverse, inst.durations, inst.hold, inst.shortage, inst.value,
+                      base.floor, np.ascontiguousarray(back), base.traj, FEAS_TOL,
+                      self.n_bisect, self.cap)
+        self.refused = 0
+
+    def _check(self, X: np.ndarray) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_var:
+            raise ValueError(f"X: expected shape (particles, {self.n_var}), got {X.shape}")
+        return X
+
+    def decode(self, x: np.ndarray) -> Plan:
+        """The feasible plan of one particle."""
+        x = self._check(np.asarray(x)[None, :])[0]
+        mv = np.zeros((self.cap, 5), np.int64)
+        mq = np.zeros(self.cap)
+        ship = np.zeros((self.cap, 5), np.int64)
+        sq = np.zeros(self.cap)
+        _, ns = kdec.decode_one(x, *self._args, mv, mq, ship, sq)
+        s = ship[:ns]
+        return Plan.from_arrays(s[:, 0], s[:, 1], s[:, 2], sq[:ns], s[:, 3], s[:, 4])
+
+    def evaluate(self, X: np.ndarray) -> np.ndarray:
+        """Network cost of each particle's plan, shape (P,)."""
+        X = self._check(X)
+        P = X.shape[0]
+        mv = np.zeros((P, self.cap, 5), np.int64)
+        mq = np.zeros((P, self.cap))
+        nmv = np.zeros(P, np.int64)
+        kdec.decode_swarm(X, *self._args, mv, mq, nmv)
+        ptr = np.zeros(P + 1, np.int64)
+        ptr[1:] = np.cumsum(nmv)
+        keep = np.arange(self.cap)[None, :] < nmv[:, None]
+        flat = mv[keep]
+        out = batch_costs(self.data, ptr, np.ascontiguousarray(flat[:, 0]),
+                          np.ascontiguousarray(flat[:, 1]), np.ascontiguousarray(flat[:, 2]),
+                          np.ascontiguousarray(mq[keep]), np.ascontiguousarray(flat[:, 3]),
+                          np.ascontiguousarray(flat[:, 4]))
+        cost = out.cost.copy()
+        bad = out.flags != 0
+        if bad.any():
+            # a decoder bug must not be chosen as a best plan
+            self.refused += int(bad.sum())
+            cost[bad] = np.inf
+        return cost
+
+    def greedy_particle(self) -> np.ndarray:
+        """The particle that decodes to the greedy hold-back plan: shortages earliest first,
+        receivers in listing order, each from its cheapest feasible donor, permanently, as
+        much as the donor's protection allows."""
+        R, A = self.recv_firm.size, self.arc_link.size
+        x = np.empty(self.n_var)
+        x[:R] = 1.0 - (np.arange(R) + 0.5) / max(R, 1)
+        x[R:2 * R] = choice_to_unit(0, COVERS)
+        for r in range(R):
+            a0, a1 = self.recv_arc_ptr[r], self.recv_arc_ptr[r + 1]
+            # arcs are stored cheapest first
+            x[2 * R + a0:2 * R + a1] = 1.0 - (np.arange(a1 - a0) + 0.5) / (a1 - a0)
+        x[2 * R + A:] = choice_to_unit(1, self.n_kind)
+        return x
+
+
+def warmup() -> None:
+    """Compile the network kernels on a tiny instance (before timing, before workers)."""
+    from .cases import generate
+
+    inst = generate(firms=3, materials=1, periods=4, density=1.0, seed=1)
+    prob = NetworkProblem(inst)
+    X = np.vstack([prob.greedy_particle(), np.full(prob.n_var, 0.7)])
+    prob.evaluate(X)
+    prob.decode(X[0])
