@@ -165,8 +165,8 @@ def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
 @njit(cache=True)
 def _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req, rbucket,
           link_from, link_to, lead, ucost, fixed, value, price, fee, hold, short, floor,
-          base_back, base_fm, base_firm, tol, touched, acc, traj, move_short, out_break,
-          out_kpi, out_firm):
+          base_back, base_fm, base_firm, tol, prepaid, touched, acc, traj, move_short,
+          out_break, out_kpi, out_firm):
     """Cost of plan ``p`` of a batch; returns its feasibility flags."""
     N = touched.size
     L = link_from.size
@@ -230,7 +230,7 @@ def _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, r
     for lk in range(L):
         for t in range(T):
             tot = by_dst[lk, t] + by_src[lk, t]
-            if tot > 0.0:
+            if tot > 0.0 and not prepaid[lk, t]:
                 fix += fixed[lk]
                 # the fixed cost is shared by the payers in proportion to their units
                 paid[link_to[lk]] += fixed[lk] * by_dst[lk, t] / tot
@@ -267,8 +267,8 @@ def _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, r
 @njit(cache=True, parallel=True)
 def network_costs(ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req,
                   rbucket, link_from, link_to, lead, ucost, fixed, value, price, fee, hold, short,
-                  floor, base_back, base_fm, base_firm, tol, out_cost, out_flags, out_break,
-                  out_kpi, out_firm):
+                  floor, base_back, base_fm, base_firm, tol, prepaid, out_cost, out_flags,
+                  out_break, out_kpi, out_firm):
     """Network cost of a batch of plans (one per ``prange`` iteration).
 
     Parameters
@@ -279,6 +279,9 @@ def network_costs(ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, r
         Moves (link, material, departure, units, kind, loan duration) in kernel order.
     base_fm : ndarray, shape (N, M, N_ACC); base_firm : ndarray, shape (N, N_ACC)
         Baseline accumulators per pair and per firm (see :func:`baseline`).
+    prepaid : ndarray of bool, shape (L, T)
+        Link-periods whose fixed cost is already paid by shipments outside the batch (all
+        False for whole plans; a search over one material's shipments sets the others').
     out_cost : ndarray, shape (P,)
         Network cost: holding + shortage + waste + unit and fixed transfer costs.
     out_flags : ndarray of int64, shape (P,)
@@ -298,8 +301,8 @@ def network_costs(ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, r
         acc = np.zeros((N, N_ACC))
         flags = _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec,
                       req, rbucket, link_from, link_to, lead, ucost, fixed, value, price, fee,
-                      hold, short, floor, base_back, base_fm, base_firm, tol, touched, acc,
-                      np.zeros((0, 0, 0, 0)), np.zeros(0), out_break, out_kpi, out_firm)
+                      hold, short, floor, base_back, base_fm, base_firm, tol, prepaid, touched,
+                      acc, np.zeros((0, 0, 0, 0)), np.zeros(0), out_break, out_kpi, out_firm)
         out_flags[p] = flags
         s = 0.0
         for c in range(N_BREAK):
@@ -318,7 +321,8 @@ def plan_detail(mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req
     ptr = np.array([0, mv_link.size], np.int64)
     return _plan(0, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req,
                  rbucket, link_from, link_to, lead, ucost, fixed, value, price, fee, hold,
-                 short, floor, base_back, base_fm, base_firm, tol, np.zeros(N, np.bool_),
+                 short, floor, base_back, base_fm, base_firm, tol,
+                 np.zeros((link_from.size, req.shape[2]), np.bool_), np.zeros(N, np.bool_),
                  np.zeros((N, N_ACC)), traj, move_short, out_break, out_kpi, out_firm)
 
 

@@ -15,7 +15,7 @@ decomposes by material but for the fixed link costs, which the swarm's arc choic
 import numpy as np
 from numba import njit, prange
 
-from .network import LOAN, PAYBACK, PERMANENT, TR_BACKLOG, TR_STOCK, material
+from .network import LOAN, PAYBACK, PERMANENT, TR_BACKLOG, TR_STOCK, TR_WASTE, material
 
 OFF = 0
 
@@ -83,8 +83,68 @@ def _unplace(ml, md, mq, mk, mu, n, link, dep, kind, rlink, rdep):
 
 
 @njit(cache=True)
+def _amount(m, i, j, tau, need, kind, dur, lk, rlink, rdep, ml, md, mq, mk, mu, n, touched,
+            cur, lots, rec, req, rbucket, link_from, link_to, lead, hold, short, value, floor,
+            base_back, margin, acc, n_bisect, tol):
+    """The most (up to ``need``) that donor ``i`` may ship on link ``lk`` in ``tau``: tried in
+    full, then at the closed-form bound, then by halving; every trial simulated."""
+    T = req.shape[2]
+    touched[i] = True
+    touched[j] = True
+    z = np.zeros(0)
+    # removing a unit lowers the donor's later stock by at most one unit
+    head = need
+    if kind == PERMANENT:
+        for s in range(tau, T):
+            head = min(head, cur[i, 0, s, TR_STOCK] - floor[i, m, s])
+    lo = 0.0
+    hi = need
+    for trial in range(n_bisect + 2):
+        if trial == 0:
+            q = need
+        elif trial == 1:
+            if head <= lo or head >= hi:
+                continue
+            q = head
+        else:
+            if hi - lo <= 1e-9 * need:
+                break
+            q = 0.5 * (lo + hi)
+        n2 = _place(ml, md, mq, mk, mu, n, lk, tau, q, kind, dur, rlink, rdep)
+        fl = material(m, ml, md, mq, mk, 0, n2, touched, lots, rec, req, rbucket, link_from,
+                      link_to, lead, hold, short, value, floor, base_back, True, margin, acc,
+                      cur[:0], 0, z)
+        _unplace(ml, md, mq, mk, mu, n2, lk, tau, kind, rlink, rdep)
+        if fl == 0:
+            lo = q
+            if trial == 0:
+                break
+        else:
+            hi = q
+    return lo
+
+
+@njit(cache=True)
+def _commit(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched, cur, lots,
+            rec, req, rbucket, link_from, link_to, lead, hold, short, value, floor, base_back,
+            acc, out_ship, out_sq, n_ship):
+    """Add a shipment to the material's moves and to the plan, and refresh the trajectories
+    of the touched firms; returns the new number of moves."""
+    n = _place(ml, md, mq, mk, mu, n, lk, tau, q, kind, dur, rlink, rdep)
+    out_ship[n_ship, 0] = lk
+    out_ship[n_ship, 1] = m
+    out_ship[n_ship, 2] = tau
+    out_ship[n_ship, 3] = kind
+    out_ship[n_ship, 4] = tau + dur if kind == LOAN else -1
+    out_sq[n_ship] = q
+    material(m, ml, md, mq, mk, 0, n, touched, lots, rec, req, rbucket, link_from, link_to,
+             lead, hold, short, value, floor, base_back, False, 0.0, acc, cur, 0, np.zeros(0))
+    return n
+
+
+@njit(cache=True)
 def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_donor,
-               n_recv, lots, rec, req, rbucket, link_from, link_to, lead, reverse, durations,
+               n_recv, covers, mat_res_ptr, res_link, lots, rec, req, rbucket, link_from, link_to, lead, reverse, durations,
                hold, short, value, floor, base_back, base_traj, tol, n_bisect, cap,
                out_mv, out_mq, out_ship, out_sq):
     """Decode one particle into moves (kernel order) and shipments (plan order).
@@ -92,7 +152,8 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
     Parameters
     ----------
     x : ndarray, shape (n_var,)
-        ``[receiver priority (R), receiver cover (R), arc priority (A), arc kind (A)]``.
+        ``[receiver priority (R), receiver cover (R), arc priority (A), arc kind (A),
+        rescue priority (RA), rescue kind (RA), rescue advance (RA)]``.
     m_list : ndarray of int64
         Materials with at least one receiver.
     mat_recv_ptr : ndarray of int64, shape (M + 1,)
@@ -103,10 +164,21 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
     arc_link, arc_donor : ndarray of int64, shape (A,)
     n_recv : int
         ``R``.
+    covers : ndarray of int64
+        The cover horizons a receiver may choose: a shipment meets the largest backlog of the
+        next ``covers[c]`` periods.
+    mat_res_ptr : ndarray of int64, shape (M + 1,)
+        Rescue arcs of material ``m``: ``mat_res_ptr[m]:mat_res_ptr[m + 1]``.
+    res_link : ndarray of int64, shape (RA,)
+        Link of each rescue arc: a donor whose stock expires unused, to a firm that could use
+        it before it expires. Its variables follow the arcs': priority (RA), kind (RA; off,
+        permanent, loan of each duration) and advance (RA; arrival 0 to 3 periods before
+        the expiry).
     base_traj : ndarray, shape (N, M, T, 4)
         The baseline's trajectories.
     tol : float
-        Feasibility tolerance of the kernel; the decoder checks against ``tol / 10``.
+        Feasibility tolerance of the kernel; the decoder checks against ``tol * 1e-4``, so
+        that its plans also meet the exact formulation at the solver's tolerance.
     n_bisect : int
         Halvings when the largest amount the rules allow is not known in closed form.
     cap : int
@@ -125,8 +197,9 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
     T = req.shape[2]
     R = n_recv
     A = arc_link.size
-    n_kind = 2 + durations.size
-    margin = tol / 10.0
+    n_kind = 2 + 2 * durations.size
+    n_cov = covers.size
+    margin = tol * 1e-4
     n_out = 0
     n_ship = 0
     cur = np.zeros((N, 1, T, 4))
@@ -137,7 +210,9 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
         r0 = mat_recv_ptr[m]
         r1 = mat_recv_ptr[m + 1]
         n_arc_m = recv_arc_ptr[r1] - recv_arc_ptr[r0]
-        room = 2 * T * n_arc_m + 2
+        q0 = mat_res_ptr[m]
+        q1 = mat_res_ptr[m + 1]
+        room = 3 * T * (n_arc_m + q1 - q0) + 2
         ml = np.zeros(room, np.int64)
         md = np.zeros(room, np.int64)
         mq = np.zeros(room)
@@ -157,7 +232,7 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
                 j = recv_firm[r]
                 if cur[j, 0, t, TR_BACKLOG] <= tol:
                     continue
-                H = min(int(x[R + r] * 4.0), 3)
+                H = covers[min(int(x[R + r] * n_cov), n_cov - 1)]
                 need = 0.0
                 for s in range(t, min(T, t + H + 1)):
                     need = max(need, cur[j, 0, s, TR_BACKLOG])
@@ -176,65 +251,89 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
                     tau = t - lead[lk]
                     if tau < 0:
                         continue
-                    kind = PERMANENT
-                    dur = 0
-                    rlink = -1
-                    rdep = -1
-                    if kind_c >= 2:
-                        kind = LOAN
-                        dur = durations[kind_c - 2]
-                        rlink = reverse[lk]
-                        rdep = tau + dur - lead[rlink]
-                        if tau + dur > T - 1 or rdep < t:
+                    # kinds: 1 permanent; 2 + 2k: permanent, then a loan of durations[k] for
+                    # what protection refuses to give; 3 + 2k: loan of durations[k] only
+                    for part in range(2):
+                        if need <= tol:
+                            break
+                        if part == 0 and kind_c >= 3 and (kind_c - 2) % 2 == 1:
                             continue
-                    if n_ship >= cap or n_out + n + 2 > cap or n + 2 > room:
-                        continue
-                    touched[i] = True
-                    touched[j] = True
-                    # the largest amount that keeps the donor above its floor when removing
-                    # a unit lowers its later stock by at most one unit
-                    head = need
-                    for s in range(tau, T):
-                        head = min(head, cur[i, 0, s, TR_STOCK] - floor[i, m, s])
-                    lo = 0.0
-                    hi = need
-                    for trial in range(n_bisect + 2):
-                        if trial == 0:
-                            q = need
-                        elif trial == 1:
-                            if head <= lo or head >= hi:
-                                continue
-                            q = head
-                        else:
-                            if hi - lo <= 1e-9 * need:
+                        if part == 1 and kind_c == 1:
+                            break
+                        kind = PERMANENT
+                        dur = 0
+                        rlink = -1
+                        rdep = -1
+                        if part == 1:
+                            kind = LOAN
+                            dur = durations[(kind_c - 2) // 2]
+                            rlink = reverse[lk]
+                            rdep = tau + dur - lead[rlink]
+                            if tau + dur > T - 1 or rdep < t:
                                 break
-                            q = 0.5 * (lo + hi)
-                        n = _place(ml, md, mq, mk, mu, n, lk, tau, q, kind, dur, rlink, rdep)
-                        fl = material(m, ml, md, mq, mk, 0, n, touched, lots, rec, req,
-                                      rbucket, link_from, link_to, lead, hold, short, value,
-                                      floor, base_back, True, margin, acc, cur, 0, z)
-                        n = _unplace(ml, md, mq, mk, mu, n, lk, tau, kind, rlink, rdep)
-                        if fl == 0:
-                            lo = q
-                            if trial == 0:
-                                break
-                        else:
-                            hi = q
-                    if lo <= tol:
+                        if n_ship >= cap or n_out + n + 2 > cap or n + 2 > room:
+                            break
+                        q = _amount(m, i, j, tau, need, kind, dur, lk, rlink, rdep, ml, md,
+                                    mq, mk, mu, n, touched, cur, lots, rec, req, rbucket,
+                                    link_from, link_to, lead, hold, short, value, floor,
+                                    base_back, margin, acc, n_bisect, tol)
+                        if q <= tol:
+                            continue
+                        n = _commit(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk,
+                                    mu, n, touched, cur, lots, rec, req, rbucket, link_from,
+                                    link_to, lead, hold, short, value, floor, base_back, acc,
+                                    out_ship, out_sq, n_ship)
+                        n_ship += 1
+                        need -= q
+        # rescue: stock a donor would waste, to a firm that uses it before it expires
+        RA = res_link.size
+        base3 = 2 * R + 2 * A
+        n_rk = 2 + durations.size
+        qorder = q0 + np.argsort(-x[base3 + q0:base3 + q1], kind="mergesort")
+        for e in range(T):
+            for qq in range(qorder.size):
+                ra = qorder[qq]
+                lk = res_link[ra]
+                i = link_from[lk]
+                j = link_to[lk]
+                waste = cur[i, 0, e, TR_WASTE]
+                if waste <= tol:
+                    continue
+                kc = min(int(x[base3 + RA + ra] * n_rk), n_rk - 1)
+                if kc == OFF:
+                    continue
+                adv = min(int(x[base3 + 2 * RA + ra] * 4.0), 3)
+                arr = max(lead[lk], e - adv)
+                if arr > e:
+                    continue
+                tau = arr - lead[lk]
+                use = 0.0
+                for s_ in range(arr, e + 1):
+                    use += req[j, m, s_]
+                want = min(waste, use)
+                kind = PERMANENT
+                dur = 0
+                rlink = -1
+                rdep = -1
+                if kc >= 2:
+                    kind = LOAN
+                    dur = durations[kc - 2]
+                    rlink = reverse[lk]
+                    rdep = tau + dur - lead[rlink]
+                    if tau + dur > T - 1 or rdep < arr:
                         continue
-                    n = _place(ml, md, mq, mk, mu, n, lk, tau, lo, kind, dur, rlink, rdep)
-                    out_ship[n_ship, 0] = lk
-                    out_ship[n_ship, 1] = m
-                    out_ship[n_ship, 2] = tau
-                    out_ship[n_ship, 3] = kind
-                    out_ship[n_ship, 4] = tau + dur if kind == LOAN else -1
-                    out_sq[n_ship] = lo
-                    n_ship += 1
-                    need -= lo
-                    # refresh the trajectories of the touched firms
-                    material(m, ml, md, mq, mk, 0, n, touched, lots, rec, req, rbucket,
-                             link_from, link_to, lead, hold, short, value, floor, base_back,
-                             False, 0.0, acc, cur, 0, z)
+                if want <= tol or n_ship >= cap or n_out + n + 2 > cap or n + 2 > room:
+                    continue
+                q = _amount(m, i, j, tau, want, kind, dur, lk, rlink, rdep, ml, md, mq, mk,
+                            mu, n, touched, cur, lots, rec, req, rbucket, link_from, link_to,
+                            lead, hold, short, value, floor, base_back, margin, acc,
+                            n_bisect, tol)
+                if q <= tol:
+                    continue
+                n = _commit(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n,
+                            touched, cur, lots, rec, req, rbucket, link_from, link_to, lead,
+                            hold, short, value, floor, base_back, acc, out_ship, out_sq, n_ship)
+                n_ship += 1
         if n_ship == first_ship:
             continue
         for k in range(n):
@@ -250,7 +349,7 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
 
 @njit(cache=True, parallel=True)
 def decode_swarm(X, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_donor,
-                 n_recv, lots, rec, req, rbucket, link_from, link_to, lead, reverse, durations,
+                 n_recv, covers, mat_res_ptr, res_link, lots, rec, req, rbucket, link_from, link_to, lead, reverse, durations,
                  hold, short, value, floor, base_back, base_traj, tol, n_bisect, cap, out_mv,
                  out_mq, out_nmv):
     """Decode a swarm ``X`` (P, n_var) into moves ``out_mv`` (P, cap, 5), ``out_mq`` (P, cap)
@@ -260,7 +359,7 @@ def decode_swarm(X, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc
         ship = np.zeros((cap, 5), np.int64)
         sq = np.zeros(cap)
         nm, _ = decode_one(X[p], m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link,
-                           arc_donor, n_recv, lots, rec, req, rbucket, link_from, link_to,
+                           arc_donor, n_recv, covers, mat_res_ptr, res_link, lots, rec, req, rbucket, link_from, link_to,
                            lead, reverse, durations, hold, short, value, floor, base_back,
                            base_traj, tol, n_bisect, cap, out_mv[p], out_mq[p], ship, sq)
         out_nmv[p] = nm

@@ -69,18 +69,23 @@ class BatchCosts:
     firm: np.ndarray
 
 
-def batch_costs(data: KernelData, ptr, link, mat, dep, qty, kind, dur) -> BatchCosts:
-    """Run the batch kernel on moves in CSR form (``ptr`` of shape (P + 1,))."""
+def batch_costs(data: KernelData, ptr, link, mat, dep, qty, kind, dur,
+                prepaid: np.ndarray | None = None) -> BatchCosts:
+    """Run the batch kernel on moves in CSR form (``ptr`` of shape (P + 1,)); ``prepaid``
+    (L, T) marks link-periods whose fixed cost is paid elsewhere."""
     P = ptr.size - 1
+    if prepaid is None:
+        prepaid = np.zeros((data.inst.n_links, data.inst.n_periods), np.bool_)
     N = data.inst.n_firms
     out = BatchCosts(np.zeros(P), np.zeros(P, np.int64), np.zeros((P, knet.N_BREAK)),
                      np.zeros((P, knet.N_KPI)), np.zeros((P, N, knet.N_FIRM)))
-    knet.network_costs(ptr, link, mat, dep, qty, kind, dur, *data.args, out.cost, out.flags,
-                       out.breakdown, out.kpis, out.firm)
+    knet.network_costs(ptr, link, mat, dep, qty, kind, dur, *data.args, prepaid, out.cost,
+                       out.flags, out.breakdown, out.kpis, out.firm)
     return out
 
 
-def plan_costs(data: KernelData, plans: list[Plan]) -> BatchCosts:
+def plan_costs(data: KernelData, plans: list[Plan], prepaid: np.ndarray | None = None
+               ) -> BatchCosts:
     """Kernel outputs of a list of plans."""
     mv = [p.moves(data.inst) for p in plans]
     ptr = np.zeros(len(mv) + 1, np.int64)
@@ -92,7 +97,7 @@ def plan_costs(data: KernelData, plans: list[Plan]) -> BatchCosts:
 
     return batch_costs(data, ptr, cat("link", np.int64), cat("material", np.int64),
                        cat("dep", np.int64), cat("qty", np.float64), cat("kind", np.int64),
-                       cat("dur", np.int64))
+                       cat("dur", np.int64), prepaid)
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,8 +14,9 @@ from .plan import Plan
 
 #: Candidate donors kept per receiver (the cheapest by unit cost).
 ARCS_PER_RECEIVER = 8
-#: Cover horizons a receiver may choose (periods of future backlog one shipment covers).
-COVERS = 4
+#: Cover horizons a receiver may choose (periods of future backlog one shipment covers; the
+#: last, the rest of the horizon).
+COVERS = (0, 1, 2, 3, 4, 5, 6, 8)
 
 
 class NetworkProblem:
@@ -62,25 +63,44 @@ class NetworkProblem:
                 arc_donor.extend(int(inst.link_from[lk]) for lk in links)
                 arc_ptr.append(len(arc_link))
             mat_ptr[m + 1] = len(recv_firm)
+        # Rescue arcs: from a pair whose stock expires unused to a linked pair that uses m.
+        res_link, res_ptr = [], np.zeros(M + 1, np.int64)
+        uses = inst.listed & (inst.requirements.sum(axis=2) > 0)
+        for m in range(M):
+            for i in np.flatnonzero(inst.listed[:, m] & wastes[:, m]):
+                links = [lk for lk in np.flatnonzero(inst.link_from == i)
+                         if uses[inst.link_to[lk], m]]
+                links.sort(key=lambda lk: (inst.unit_cost[lk, m], lk))
+                res_link.extend(int(lk) for lk in links[:ARCS_PER_RECEIVER])
+            res_ptr[m + 1] = len(res_link)
+        self.res_link = np.array(res_link, np.int64)
+        self.mat_res_ptr = res_ptr
         self.recv_firm = np.array(recv_firm, np.int64)
         self.recv_mat = np.array(recv_mat, np.int64)
         self.recv_arc_ptr = np.array(arc_ptr, np.int64)
         self.arc_link = np.array(arc_link, np.int64)
         self.arc_donor = np.array(arc_donor, np.int64)
         self.mat_recv_ptr = mat_ptr
-        self.m_list = np.flatnonzero(np.diff(mat_ptr) > 0).astype(np.int64)
-        R, A = self.recv_firm.size, self.arc_link.size
-        self.n_kind = 2 + inst.durations.size
+        self.m_list = np.flatnonzero((np.diff(mat_ptr) > 0) | (np.diff(res_ptr) > 0)
+                                     ).astype(np.int64)
+        R, A, RA = self.recv_firm.size, self.arc_link.size, self.res_link.size
+        # off, permanent, and per loan duration: permanent then loan, or loan only
+        self.n_kind = 2 + 2 * inst.durations.size
+        self.covers = np.array(COVERS + (T,), np.int64)
         self.encoding = Encoding((Block("receiver_priority", "continuous", R),
                                   Block("receiver_cover", "categorical", R),
                                   Block("arc_priority", "continuous", A),
-                                  Block("arc_kind", "categorical", A)))
+                                  Block("arc_kind", "categorical", A),
+                                  Block("rescue_priority", "continuous", RA),
+                                  Block("rescue_kind", "categorical", RA),
+                                  Block("rescue_advance", "categorical", RA)))
         self.n_var = self.encoding.n_var
         # Each receiver and period yields a shipment or two, and a loan a payback.
-        self.cap = max(16, 3 * R * T)
+        self.cap = max(16, 3 * (R + RA) * T)
         d = self.data
         self._args = (self.m_list, self.mat_recv_ptr, self.recv_firm, self.recv_arc_ptr,
-                      self.arc_link, self.arc_donor, R, inst.lots, inst.receipts,
+                      self.arc_link, self.arc_donor, R, self.covers, self.mat_res_ptr,
+                      self.res_link, inst.lots, inst.receipts,
                       inst.requirements, d.rbucket, inst.link_from, inst.link_to, inst.lead,
                       inst.reverse, inst.durations, inst.hold, inst.shortage, inst.value,
                       base.floor, np.ascontiguousarray(back), base.traj, FEAS_TOL,
@@ -135,12 +155,14 @@ class NetworkProblem:
         R, A = self.recv_firm.size, self.arc_link.size
         x = np.empty(self.n_var)
         x[:R] = 1.0 - (np.arange(R) + 0.5) / max(R, 1)
-        x[R:2 * R] = choice_to_unit(0, COVERS)
+        x[R:2 * R] = choice_to_unit(0, self.covers.size)
         for r in range(R):
             a0, a1 = self.recv_arc_ptr[r], self.recv_arc_ptr[r + 1]
             # arcs are stored cheapest first
             x[2 * R + a0:2 * R + a1] = 1.0 - (np.arange(a1 - a0) + 0.5) / (a1 - a0)
-        x[2 * R + A:] = choice_to_unit(1, self.n_kind)
+        x[2 * R + A:2 * R + 2 * A] = choice_to_unit(1, self.n_kind)
+        # the greedy rule fills shortages only: no rescue
+        x[2 * R + 2 * A:] = 0.0
         return x
 
 

@@ -1,0 +1,305 @@
+"""The exact network model as a MILP solved by HiGHS (docs/models/network.md, "Exact
+formulation").
+
+Stock is split by expiry bucket. Every *draw* from a (firm, material) stock in a period (each
+payback, each shipment, then consumption) has one quantity column per bucket it may take, and
+first-expiry-first is encoded with one monotone binary per bucket after the first ("the draw
+reaches this bucket", allowed only when the earlier buckets are empty after the draw).
+Consumption takes as much as it can (a binary: backlog zero, or stock empty). A shipment
+*slot* is one link, material, departure period and kind (permanent, or a loan of one
+duration); a plan's shipments map to slots one to one, in the canonical order (period, link,
+material, kind) that :func:`read_plan` writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...milp import MilpOptions, MilpOutcome, ModelBuilder, run
+from .evaluate import KernelData
+from .instance import Instance
+from .plan import LOAN, PERMANENT, Plan
+
+#: Quantities below this (units) are read back as no shipment.
+READ_TOL = 1e-7
+
+
+@dataclass
+class _Slot:
+    link: int
+    material: int
+    dep: int
+    kind: int
+    dur: int
+    col: int = -1
+    rank: tuple = ()
+
+
+@dataclass
+class _Draw:
+    """One draw from a stock: a slot's shipment (``payback`` False) or payback, in order."""
+
+    slot: _Slot
+    payback: bool
+    cols: dict = field(default_factory=dict)  # bucket -> column
+
+
+@dataclass
+class NetworkMilp:
+    builder: ModelBuilder
+    slots: list
+
+
+def _slots(inst: Instance) -> list[_Slot]:
+    T = inst.n_periods
+    out = []
+    for lk in range(inst.n_links):
+        i, j, le = int(inst.link_from[lk]), int(inst.link_to[lk]), int(inst.lead[lk])
+        rv = int(inst.reverse[lk])
+        for m in np.flatnonzero(inst.listed[i] & inst.listed[j]):
+            for t in range(T - le):
+                out.append(_Slot(lk, int(m), t, PERMANENT, 0))
+                if rv < 0:
+                    continue
+                for d in inst.durations:
+                    r = t + int(d)
+                    if r <= T - 1 and r - inst.lead[rv] >= t + le:
+                        out.append(_Slot(lk, int(m), t, LOAN, int(d)))
+    for s in out:
+        s.rank = (s.dep, s.link, s.material, s.kind, s.dur)
+    out.sort(key=lambda s: s.rank)
+    return out
+
+
+def build(inst: Instance, plan: Plan | None = None) -> NetworkMilp:
+    """Build the MILP of ``inst``; with ``plan``, every shipment is fixed to it.
+
+    Raises ``ValueError`` when ``plan`` has a shipment that maps to no slot (it cannot, once
+    :meth:`Plan.from_json` has accepted it).
+    """
+    b = ModelBuilder()
+    N, M, T = inst.requirements.shape
+    B = T + 1
+    data = KernelData(inst)
+    slots = _slots(inst)
+    for s in slots:
+        s.col = b.col(cost=float(inst.unit_cost[s.link, s.material]))
+        if s.kind == LOAN:
+            b.cost[s.col] += float(inst.unit_cost[inst.reverse[s.link], s.material])
+    if plan is not None:
+        fixed = {}
+        for lk, m, t, q, k, r in zip(plan.link, plan.material, plan.period, plan.qty,
+                                     plan.kind, plan.ret):
+            key = (int(t), int(lk), int(m), int(k), int(r - t) if k == LOAN else 0)
+            fixed[key] = fixed.get(key, 0.0) + float(q)
+        by_rank = {s.rank: s for s in slots}
+        for key, q in fixed.items():
+            if key not in by_rank:
+                raise ValueError(f"plan: shipment {key} maps to no slot")
+        for s in slots:
+            v = fixed.get(s.rank, 0.0)
+            b.fix(s.col, v)
+    # Buckets that can ever hold material m anywhere.
+    supply = inst.lots.sum(axis=0)  # (M, B)
+    buckets = []
+    for m in range(M):
+        es = set(np.flatnonzero(supply[m] > 0).tolist())
+        es |= {int(data.rbucket[m, t]) for t in range(T) if inst.receipts[:, m, t].sum() > 0}
+        buckets.append(sorted(es))
+    total = supply.sum(axis=1) + inst.receipts.sum(axis=(0, 2))  # (M,)
+
+    # Draws leaving each (firm, material, period), and arrivals.
+    leaving: dict = {}
+    arriving: dict = {}
+    for s in slots:
+        i, j = int(inst.link_from[s.link]), int(inst.link_to[s.link])
+        d = _Draw(s, False)
+        leaving.setdefault((i, s.material, s.dep), []).append(d)
+        arriving.setdefault((j, s.material, s.dep + int(inst.lead[s.link])), []).append(d)
+        if s.kind == LOAN:
+            rv = int(inst.reverse[s.link])
+            sigma = s.dep + s.dur - int(inst.lead[rv])
+            p = _Draw(s, True)
+            leaving.setdefault((j, s.material, sigma), []).append(p)
+            arriving.setdefault((i, s.material, s.dep + s.dur), []).append(p)
+    for key in leaving:
+        # paybacks first (in their loans' order), then shipments in slot order
+        leaving[key].sort(key=lambda d: (not d.payback, d.slot.rank))
+
+    # Roles: a firm with both outgoing and incoming shipment slots of m gets a binary.
+    out_slots: dict = {}
+    in_slots: dict = {}
+    for s in slots:
+        out_slots.setdefault((int(inst.link_from[s.link]), s.material), []).append(s.col)
+        in_slots.setdefault((int(inst.link_to[s.link]), s.material), []).append(s.col)
+    donor = {}
+    for key, cols in out_slots.items():
+        if key in in_slots:
+            U = float(total[key[1]])
+            d = b.binary()
+            donor[key] = d
+            b.row(cols + [d], [1.0] * len(cols) + [-U], hi=0.0)
+            inc = in_slots[key]
+            b.row(inc + [d], [1.0] * len(inc) + [U], hi=U)
+
+    floor = data.base.floor
+    base_back = data.base.traj[:, :, :, 1]
+    for m in range(M):
+        U = float(total[m])
+        firms = np.flatnonzero(inst.listed[:, m])
+        prev: dict = {int(f): {} for f in firms}  # firm -> bucket -> column of end stock
+        back_prev: dict = {}  # firm -> column of the backlog at the end of the last period
+        # Period by period over all firms, so that a shipment's columns exist before it arrives.
+        for t in range(T):
+            for f in firms:
+                f = int(f)
+                Ub = float(inst.requirements[f, m].sum())
+                # stock after arrivals: constant part and column terms per bucket
+                const = {e: 0.0 for e in buckets[m] if e >= t}
+                terms: dict = {e: [] for e in const}
+                if t == 0:
+                    for e in const:
+                        const[e] += float(inst.lots[f, m, e])
+                for e, col in prev[f].items():
+                    terms[e].append((col, 1.0))
+                if inst.receipts[f, m, t] > 0:
+                    const[int(data.rbucket[m, t])] += float(inst.receipts[f, m, t])
+                for d in arriving.get((f, m, t), []):
+                    for e, col in d.cols.items():
+                        terms[e].append((col, 1.0))
+                # draws: moves in order, then consumption
+                for d in leaving.get((f, m, t), []):
+                    arr = t + int(inst.lead[inst.reverse[d.slot.link] if d.payback
+                                            else d.slot.link])
+                    elig = [e for e in const if e >= arr]
+                    d.cols = {e: b.col(ub=U) for e in elig}
+                    b.row([d.slot.col] + list(d.cols.values()),
+                          [-1.0] + [1.0] * len(elig), 0.0, 0.0)
+                    _fefo(b, d.cols, const, terms, U)
+                    for e, col in d.cols.items():
+                        terms[e].append((col, -1.0))
+                elig = list(const)
+                use = {e: b.col(ub=U) for e in elig}
+                _fefo(b, use, const, terms, U)
+                for e, col in use.items():
+                    terms[e].append((col, -1.0))
+                back = b.col(ub=Ub, cost=float(inst.shortage[f, m]))
+                # backlog: b_t = b_{t-1} + D_t - consumption
+                bp = back_prev.get(f)
+                idx = [back] + list(use.values()) + ([bp] if bp is not None else [])
+                val = [1.0] + [1.0] * len(use) + ([-1.0] if bp is not None else [])
+                b.row(idx, val, float(inst.requirements[f, m, t]),
+                      float(inst.requirements[f, m, t]))
+                # consume as much as possible: backlog zero or nothing left
+                full = b.binary()
+                b.row([back, full], [1.0, Ub], hi=Ub)
+                ends = {}
+                for e in elig:
+                    ends[e] = b.col(ub=U, cost=float(inst.hold[f, m]) if e > t
+                                    else float(inst.value[m]))
+                    idx = [ends[e]] + [c for c, _ in terms[e]]
+                    val = [1.0] + [-v for _, v in terms[e]]
+                    b.row(idx, val, const[e], const[e])
+                b.row(list(ends.values()) + [full], [1.0] * len(ends) + [-U], hi=0.0)
+                # (ends[t], if any, is this period's waste and is not carried)
+                prev[f] = {e: col for e, col in ends.items() if e > t}
+                back_prev[f] = back
+                # donor protection
+                key = (f, m)
+                if key in out_slots:
+                    held = [ends[e] for e in elig if e > t]
+                    fl = float(floor[f, m, t])
+                    bb = float(base_back[f, m, t])
+                    if key in donor:
+                        d = donor[key]
+                        if fl > 0:
+                            b.row(held + [d], [1.0] * len(held) + [-fl], lo=0.0)
+                        b.row([back, d], [1.0, Ub], hi=bb + Ub)
+                    else:
+                        if fl > 0:
+                            b.row(held, [1.0] * len(held), lo=fl)
+                        b.row([back], [1.0], hi=bb)
+    # fixed cost per link and period with anything leaving on it
+    on_link: dict = {}
+    for s in slots:
+        on_link.setdefault((s.link, s.dep), []).append(s.col)
+        if s.kind == LOAN:
+            rv = int(inst.reverse[s.link])
+            on_link.setdefault((rv, s.dep + s.dur - int(inst.lead[rv])), []).append(s.col)
+    for (lk, _), cols in on_link.items():
+        if inst.fixed_cost[lk] <= 0:
+            continue
+        U = float(total.max())
+        o = b.binary(cost=float(inst.fixed_cost[lk]))
+        b.row(cols + [o], [1.0] * len(cols) + [-U], hi=0.0)
+    return NetworkMilp(builder=b, slots=slots)
+
+
+def _fefo(b: ModelBuilder, cols: dict, const: dict, terms: dict, U: float) -> None:
+    """First expiry first for one draw: taking from a bucket needs every earlier eligible
+    bucket empty after the draw (``terms`` hold the stock before it)."""
+    es = sorted(cols)
+    prev_g = None
+    for a, e in zip(es, es[1:]):
+        g = b.binary()
+        b.row([cols[e], g], [1.0, -U], hi=0.0)
+        # what is left in bucket a after this draw must be zero when g is on
+        idx = [c for c, _ in terms[a]] + [cols[a], g]
+        val = [v for _, v in terms[a]] + [-1.0, U]
+        b.row(idx, val, hi=U - const[a])
+        if prev_g is not None:
+            b.row([g, prev_g], [1.0, -1.0], hi=0.0)
+        prev_g = g
+
+
+def read_plan(model: NetworkMilp, x: np.ndarray) -> Plan:
+    """The plan of a solution vector, in the canonical order."""
+    rows = [(s.link, s.material, s.dep, float(x[s.col]), s.kind,
+             s.dep + s.dur if s.kind == LOAN else -1)
+            for s in model.slots if x[s.col] > READ_TOL]
+    if not rows:
+        return Plan.empty()
+    return Plan.from_arrays(*zip(*rows))
+
+
+def canonical(plan: Plan) -> Plan:
+    """The same shipments in the order the MILP assumes (period, link, material, kind)."""
+    dur = np.where(plan.kind == LOAN, plan.ret - plan.period, 0)
+    order = np.lexsort((dur, plan.kind, plan.material, plan.link, plan.period))
+    return Plan.from_arrays(*(getattr(plan, n)[order] for n in ("link", "material", "period",
+                                                                  "qty", "kind", "ret")))
+
+
+def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None
+          ) -> tuple[Plan | None, MilpOutcome]:
+    """Solve the exact model; returns the plan read from the incumbent and the outcome."""
+    model = build(inst)
+    h = model.builder.to_highs()
+    start = None
+    if warm_start is not None:
+        start = _start_of(model, canonical(warm_start))
+    out = run(h, opts or MilpOptions(), start)
+    plan = read_plan(model, out.x) if out.x is not None else None
+    return plan, out
+
+
+def fixed_plan_objective(inst: Instance, plan: Plan, opts: MilpOptions | None = None
+                         ) -> MilpOutcome:
+    """Optimal objective of the MILP with every shipment fixed to ``plan`` (in canonical
+    order)."""
+    model = build(inst, plan)
+    return run(model.builder.to_highs(), opts or MilpOptions())
+
+
+def _start_of(model: NetworkMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """The plan's shipment columns (every slot: its quantity or 0), for HiGHS to complete."""
+    q = {}
+    for lk, m, t, v, k, r in zip(plan.link, plan.material, plan.period, plan.qty, plan.kind,
+                                 plan.ret):
+        key = (int(t), int(lk), int(m), int(k), int(r - t) if k == LOAN else 0)
+        q[key] = q.get(key, 0.0) + float(v)
+    cols = np.array([s.col for s in model.slots], np.int64)
+    vals = np.array([q.get(s.rank, 0.0) for s in model.slots])
+    return cols, vals

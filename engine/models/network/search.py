@@ -1,0 +1,176 @@
+"""Local search on network plans, one material at a time, every neighbour scored (and its
+feasibility checked) by the batch kernel.
+
+The model decomposes by material but for the fixed link costs: while the search works on one
+material, the link-periods the other materials' shipments use are marked prepaid, so each
+neighbour's kernel cost is the network cost up to a constant.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ....kernels import network as knet
+from .evaluate import FEAS_TOL, KernelData, detail, plan_costs
+from .instance import Instance
+from .plan import LOAN, PERMANENT, Plan
+
+#: Factors tried on a shipment's quantity.
+SCALES = (0.0, 0.5, 0.8, 0.9, 0.97, 0.99, 1.01, 1.03, 1.1, 1.25, 1.5, 2.0)
+#: Shares of a shipment kept permanent when splitting it into a permanent part and a loan.
+SPLITS = (0.1, 0.25, 0.5, 0.75, 0.9)
+#: Shares of a receiver's backlog, or a donor's waste, that a new shipment carries.
+PORTIONS = (1.0, 0.5, 0.25)
+
+
+def _rows(plan: Plan) -> list[tuple]:
+    return list(zip(plan.link.tolist(), plan.material.tolist(), plan.period.tolist(),
+                    plan.qty.tolist(), plan.kind.tolist(), plan.ret.tolist()))
+
+
+def _plan(rows: list[tuple]) -> Plan:
+    if not rows:
+        return Plan.empty()
+    return Plan.from_arrays(*zip(*rows))
+
+
+class _Moves:
+    """Structurally valid shipments of one material (links, periods, loan terms)."""
+
+    def __init__(self, inst: Instance, m: int):
+        self.inst = inst
+        self.m = m
+        T = inst.n_periods
+        self.links = [lk for lk in range(inst.n_links)
+                      if inst.listed[inst.link_from[lk], m] and inst.listed[inst.link_to[lk], m]]
+        self.T = T
+
+    def valid(self, lk: int, t: int, kind: int, r: int) -> bool:
+        inst = self.inst
+        if t < 0 or t + inst.lead[lk] > self.T - 1:
+            return False
+        if kind == LOAN:
+            rv = inst.reverse[lk]
+            if rv < 0 or r > self.T - 1 or (r - t) not in self._durs:
+                return False
+            return r - inst.lead[rv] >= t + inst.lead[lk]
+        return True
+
+    @property
+    def _durs(self) -> set:
+        return set(self.inst.durations.tolist())
+
+    def kinds(self, lk: int, t: int):
+        """(kind, return period) of every valid shipment on ``lk`` leaving in ``t``."""
+        out = [(PERMANENT, -1)] if self.valid(lk, t, PERMANENT, -1) else []
+        for d in self.inst.durations.tolist():
+            if self.valid(lk, t, LOAN, t + d):
+                out.append((LOAN, t + d))
+        return out
+
+
+def _neighbours(rows: list[tuple], mv: _Moves, traj: np.ndarray) -> list[list[tuple]]:
+    """Plans one step away from ``rows`` (shipments of one material); ``traj`` (N, T, 4) is
+    the material's simulation under ``rows``."""
+    inst, m, T = mv.inst, mv.m, mv.T
+    out = []
+    for k, (lk, _, t, q, kind, r) in enumerate(rows):
+        rest = rows[:k] + rows[k + 1:]
+        for s in SCALES:
+            out.append(rest + ([(lk, m, t, q * s, kind, r)] if s > 0 else []))
+        for kd, rr in mv.kinds(lk, t):
+            if (kd, rr) != (kind, r):
+                out.append(rest + [(lk, m, t, q, kd, rr)])
+                if kind == PERMANENT and kd == LOAN:
+                    for a in SPLITS:
+                        out.append(rest + [(lk, m, t, q * a, kind, r), (lk, m, t, q * (1 - a),
+                                                                        kd, rr)])
+        for dt in (-2, -1, 1, 2):
+            rr = r + dt if kind == LOAN else -1
+            if mv.valid(lk, t + dt, kind, rr):
+                out.append(rest + [(lk, m, t + dt, q, kind, rr)])
+        # merge with a later shipment of the same link and kind
+        for k2 in range(k + 1, len(rows)):
+            lk2, _, t2, q2, kind2, r2 = rows[k2]
+            if lk2 == lk and kind2 == kind and (kind == PERMANENT or r2 - t2 == r - t):
+                merged = [x for i, x in enumerate(rows) if i not in (k, k2)]
+                out.append(merged + [(lk, m, t, q + q2, kind, r)])
+    # new shipments: a receiver's backlog on arrival, a donor's waste before it expires
+    back = traj[:, :, knet.TR_BACKLOG]
+    waste = traj[:, :, knet.TR_WASTE]
+    for lk in mv.links:
+        i, j, le = int(inst.link_from[lk]), int(inst.link_to[lk]), int(inst.lead[lk])
+        for a in range(le, T):
+            if back[j, a] > FEAS_TOL and (a == le or back[j, a - 1] <= back[j, a] - FEAS_TOL
+                                          or back[j, a - 1] <= FEAS_TOL):
+                for kd, rr in mv.kinds(lk, a - le):
+                    for s in PORTIONS:
+                        out.append(rows + [(lk, m, a - le, s * float(back[j, a]), kd, rr)])
+        for e in np.flatnonzero(waste[i] > FEAS_TOL):
+            for t in range(max(0, e - le - 3), e - le + 1):
+                for kd, rr in mv.kinds(lk, t):
+                    for s in PORTIONS:
+                        out.append(rows + [(lk, m, t, s * float(waste[i, e]), kd, rr)])
+    return out
+
+
+def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
+                 deadline: float = float("inf"), max_passes: int = 20,
+                 materials: list[int] | None = None, chunk: int = 4096) -> tuple[Plan, float]:
+    """Improve a feasible plan by best-improvement moves, material by material.
+
+    Moves: scale, drop, re-kind (permanent, loans of each duration, permanent-and-loan
+    split), shift by one or two periods, merge two shipments of a link, and add a shipment
+    (a receiver's backlog on arrival, or a donor's waste before it expires). Passes over the
+    materials repeat until one finds nothing, ``max_passes`` or ``deadline``
+    (``time.perf_counter()`` seconds); ``materials`` restricts the search to some. Returns the
+    plan and its kernel cost.
+    """
+    data = data or KernelData(inst)
+    rows = _rows(plan)
+    L, T = inst.n_links, inst.n_periods
+    cost = float(plan_costs(data, [plan]).cost[0])
+    moves = [_Moves(inst, m) for m in range(inst.n_materials)]
+    for _ in range(max_passes):
+        start = cost
+        for m in (range(inst.n_materials) if materials is None else materials):
+            if not moves[m].links:
+                continue
+            mine = [x for x in rows if x[1] == m]
+            others = [x for x in rows if x[1] != m]
+            prepaid = np.zeros((L, T), np.bool_)
+            mo = _plan(others).moves(inst)
+            prepaid[mo.link, mo.dep] = True
+            cur = float(plan_costs(data, [_plan(mine)], prepaid).cost[0])
+            while time.perf_counter() < deadline:
+                traj = detail(data, _plan(mine)).traj[:, m]
+                cands = _neighbours(mine, moves[m], traj)
+                best, best_c = None, cur - 1e-9 * max(1.0, abs(cur))
+                for c0 in range(0, len(cands), chunk):
+                    part = cands[c0:c0 + chunk]
+                    out = plan_costs(data, [_plan(c) for c in part], prepaid)
+                    ok = np.flatnonzero(out.flags == 0)
+                    if ok.size:
+                        k = ok[np.argmin(out.cost[ok])]
+                        if out.cost[k] < best_c:
+                            best, best_c = part[k], float(out.cost[k])
+                    if time.perf_counter() >= deadline:
+                        break
+                if best is None:
+                    break
+                mine, cur = [x for x in best if x[3] > FEAS_TOL], best_c
+            rows = others + mine
+        cost = float(plan_costs(data, [_plan(rows)]).cost[0])
+        if cost >= start - 1e-9 * max(1.0, abs(start)) or time.perf_counter() >= deadline:
+            break
+    return _plan(rows), cost
+
+
+def perturb(plan: Plan, m: int, rng: np.random.Generator, share: float = 0.3) -> Plan:
+    """Drop a random share of material ``m``'s shipments (a kick for iterated local search)."""
+    rows = _rows(plan)
+    mine = [k for k, x in enumerate(rows) if x[1] == m]
+    drop = {k for k in mine if rng.random() < share}
+    return _plan([x for k, x in enumerate(rows) if k not in drop])

@@ -1,0 +1,96 @@
+"""Network plans by particle swarms and by the baselines: no sharing, and the greedy
+hold-back rule of the lateral-transshipment literature."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from ...parallel import IslandOptions, run_islands
+from ...pso import PsoOptions
+from ...pso import run as run_pso
+from .evaluate import plan_costs
+from .instance import Instance
+from .plan import Plan
+from .problem import NetworkProblem
+from .search import local_search, perturb
+
+#: Kicks of the iterated local search when the run has an iteration budget, not a time limit.
+KICKS = 30
+
+
+def make_problem(inst: Instance) -> NetworkProblem:
+    """The network problem of an instance (importable, so that workers can build it)."""
+    return NetworkProblem(inst)
+
+
+def solve_none(inst: Instance) -> tuple[Plan, dict]:
+    """No sharing: the empty plan."""
+    return Plan.empty(), {"message": "no sharing"}
+
+
+def solve_greedy(inst: Instance) -> tuple[Plan, dict]:
+    """Each shortage, earliest first, filled from the cheapest donor that may give, as much as
+    its protection allows, permanently."""
+    problem = make_problem(inst)
+    return problem.decode(problem.greedy_particle()), {"message": "greedy"}
+
+
+def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = None, *,
+              warm_start: Plan | None = None, kicks: int | None = None,
+              callback=None) -> tuple[Plan, dict]:
+    """Our optimizer: a swarm over the decoder, then iterated local search on plans.
+
+    1. Islands of swarms (``opts``; a third of ``time_limit``), seeded with the greedy
+       plan's particle.
+    2. The swarm's best plan, the greedy plan and the warm start are polished by
+       :func:`local_search`; from the best, iterated local search: drop a random share of one
+       material's shipments, search that material again, keep the result when it is cheaper.
+       ``kicks`` rounds (default: until ``time_limit``, or :data:`KICKS` with an iteration
+       budget), random numbers from ``opts.seed``.
+
+    With an iteration budget (no ``time_limit``) the result depends on the seed only.
+    """
+    iopts = iopts or IslandOptions(islands=1)
+    problem = make_problem(inst)
+    t0 = time.perf_counter()
+    deadline = t0 + opts.time_limit if opts.time_limit is not None else float("inf")
+    info: dict = {"nit": 0, "nfev": 0, "history": []}
+    starts = [problem.decode(problem.greedy_particle())] if problem.n_var else [Plan.empty()]
+    if problem.n_var:
+        swarm_opts = opts if opts.time_limit is None else replace(
+            opts, time_limit=opts.time_limit / 3)
+        seeds = [problem.greedy_particle()]
+        if iopts.islands == 1 and iopts.n_jobs == 1:
+            out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=callback)
+        else:
+            out = run_islands(make_problem, inst, swarm_opts, iopts, seeds=seeds,
+                              callback=callback)
+        starts.insert(0, problem.decode(out.x))
+        info.update(nit=out.nit, nfev=out.nfev, pso_cost=out.cost, history=list(out.history))
+    if warm_start is not None:
+        starts.append(warm_start)
+    t1 = time.perf_counter()
+    ok = plan_costs(problem.data, starts).flags == 0
+    polished = [local_search(inst, p, data=problem.data, deadline=deadline)
+                for p, good in zip(starts, ok) if good]
+    plan, cost = min(polished, key=lambda pc: pc[1])
+    rng = np.random.default_rng(opts.seed)
+    mats = [m for m in range(inst.n_materials) if inst.listed[:, m].sum() > 1]
+    rounds = kicks if kicks is not None else (KICKS if opts.time_limit is None else 2**31)
+    done = 0
+    for _ in range(rounds if mats else 0):
+        if time.perf_counter() >= deadline:
+            break
+        m = int(rng.choice(mats))
+        cand, c = local_search(inst, perturb(plan, m, rng), data=problem.data,
+                               deadline=deadline, materials=[m])
+        done += 1
+        if c < cost - 1e-9 * max(1.0, abs(cost)):
+            plan, cost = cand, c
+            info["history"].append((info["nit"] + done, cost))
+    info.update(message="time_limit" if opts.time_limit is not None else "done", kicks=done,
+                pso_s=t1 - t0, polish_s=time.perf_counter() - t1, cost=cost)
+    return plan, info
