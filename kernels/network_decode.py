@@ -144,9 +144,9 @@ def _commit(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touche
 
 @njit(cache=True)
 def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_donor,
-               n_recv, covers, mat_res_ptr, res_link, lots, rec, req, rbucket, link_from, link_to, lead, reverse, durations,
-               hold, short, value, floor, base_back, base_traj, tol, n_bisect, cap,
-               out_mv, out_mq, out_ship, out_sq):
+               n_recv, covers, mat_res_ptr, res_link, lots, rec, req, rbucket, link_from,
+               link_to, lead, reverse, durations, hold, short, value, floor, base_back,
+               base_traj, tol, n_bisect, cap, out_mv, out_mq, out_ship, out_sq):
     """Decode one particle into moves (kernel order) and shipments (plan order).
 
     Parameters
@@ -204,7 +204,6 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
     n_ship = 0
     cur = np.zeros((N, 1, T, 4))
     acc = np.zeros((N, 7))
-    z = np.zeros(0)
     for mi in range(m_list.size):
         m = m_list[mi]
         r0 = mat_recv_ptr[m]
@@ -349,9 +348,9 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
 
 @njit(cache=True, parallel=True)
 def decode_swarm(X, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_donor,
-                 n_recv, covers, mat_res_ptr, res_link, lots, rec, req, rbucket, link_from, link_to, lead, reverse, durations,
-                 hold, short, value, floor, base_back, base_traj, tol, n_bisect, cap, out_mv,
-                 out_mq, out_nmv):
+                 n_recv, covers, mat_res_ptr, res_link, lots, rec, req, rbucket, link_from,
+                 link_to, lead, reverse, durations, hold, short, value, floor, base_back,
+                 base_traj, tol, n_bisect, cap, out_mv, out_mq, out_nmv):
     """Decode a swarm ``X`` (P, n_var) into moves ``out_mv`` (P, cap, 5), ``out_mq`` (P, cap)
     and their counts ``out_nmv`` (P,)."""
     P = X.shape[0]
@@ -359,7 +358,8 @@ def decode_swarm(X, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc
         ship = np.zeros((cap, 5), np.int64)
         sq = np.zeros(cap)
         nm, _ = decode_one(X[p], m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link,
-                           arc_donor, n_recv, covers, mat_res_ptr, res_link, lots, rec, req, rbucket, link_from, link_to,
-                           lead, reverse, durations, hold, short, value, floor, base_back,
-                           base_traj, tol, n_bisect, cap, out_mv[p], out_mq[p], ship, sq)
+                           arc_donor, n_recv, covers, mat_res_ptr, res_link, lots, rec, req,
+                           rbucket, link_from, link_to, lead, reverse, durations, hold, short,
+                           value, floor, base_back, base_traj, tol, n_bisect, cap, out_mv[p],
+                           out_mq[p], ship, sq)
         out_nmv[p] = nm

@@ -7,8 +7,7 @@ import pytest
 
 from invswarm.engine.models.network import KernelData, electronics_case, plan_costs
 from invswarm.engine.models.network.evaluate import BREAKDOWN, KPIS
-from tests.network_random import (as_reference, random_feasible_plan, random_instance,
-                                  random_plan)
+from tests.network_random import as_reference, random_feasible_plan, random_instance, random_plan
 from tests.reference import network as ref
 
 

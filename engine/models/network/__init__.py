@@ -1,8 +1,18 @@
 """The network model: redeployment of stock between independent manufacturers."""
 
 from .cases import electronics_case, electronics_doc, generate
-from .evaluate import (BREAKDOWN, KPIS, Authorization, Evaluation, KernelData, Refusal,
-                       authorize, batch_costs, evaluate, plan_costs)
+from .evaluate import (
+                       BREAKDOWN,
+                       KPIS,
+                       Authorization,
+                       Evaluation,
+                       KernelData,
+                       Refusal,
+                       authorize,
+                       batch_costs,
+                       evaluate,
+                       plan_costs,
+)
 from .instance import Instance
 from .plan import Plan
 

@@ -81,7 +81,6 @@ def build(inst: Instance, plan: Plan | None = None) -> NetworkMilp:
     """
     b = ModelBuilder()
     N, M, T = inst.requirements.shape
-    B = T + 1
     data = KernelData(inst)
     slots = _slots(inst)
     for s in slots:
@@ -95,7 +94,7 @@ def build(inst: Instance, plan: Plan | None = None) -> NetworkMilp:
             key = (int(t), int(lk), int(m), int(k), int(r - t) if k == LOAN else 0)
             fixed[key] = fixed.get(key, 0.0) + float(q)
         by_rank = {s.rank: s for s in slots}
-        for key, q in fixed.items():
+        for key in fixed:
             if key not in by_rank:
                 raise ValueError(f"plan: shipment {key} maps to no slot")
         for s in slots:

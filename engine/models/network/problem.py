@@ -25,7 +25,8 @@ class NetworkProblem:
     Receivers are the (firm, material) pairs with a backlog when nobody shares; donors are the
     pairs with stock above their protected level or stock that expires unused. A pair may be
     both a candidate receiver and a candidate donor (surplus early, shortage late): the decoder
-    gives it the role its first shipment gives it. A particle holds ``2 R + 2 A`` variables for ``R`` receivers and ``A`` arcs (see
+    gives it the role its first shipment gives it. A particle holds ``2 R + 2 A + 3 RA``
+    variables for ``R`` receivers, ``A`` arcs and ``RA`` rescue arcs (see
     ``kernels/network_decode.py``); every particle decodes to a feasible plan.
 
     Parameters
