@@ -22,8 +22,9 @@ def random_instance(rng: np.random.Generator) -> Instance:
     return Instance.from_json(doc)
 
 
-def random_shipment(rng: np.random.Generator, inst: Instance):
-    """One structurally valid shipment (arrays of length 1), or None when none fits."""
+def random_shipment(rng: np.random.Generator, inst: Instance, data: KernelData | None = None):
+    """One structurally valid shipment (arrays of length 1), or None when none fits. With
+    ``data``, the quantity is a random share of what the sender holds without sharing."""
     T = inst.n_periods
     for _ in range(20):
         if inst.n_links == 0:
@@ -38,6 +39,12 @@ def random_shipment(rng: np.random.Generator, inst: Instance):
         if t + inst.lead[lk] > T - 1:
             continue
         qty = float(np.round(rng.uniform(0.5, 80.0), 1))
+        if data is not None:
+            held = (inst.lots[i, m].sum() if t == 0 else data.base.traj[i, m, t - 1, 0]) \
+                + inst.receipts[i, m, t]
+            if held <= 0.1:
+                continue
+            qty = float(np.round(rng.uniform(0.05, 1.0) * held, 1)) or 0.1
         rv = int(inst.reverse[lk])
         kind, ret = PERMANENT, -1
         if rv >= 0 and inst.durations.size and rng.random() < 0.4:
@@ -55,15 +62,19 @@ def join(a: Plan, b: Plan) -> Plan:
 
 def random_feasible_plan(rng: np.random.Generator, inst: Instance, data: KernelData,
                          tries: int = 12) -> Plan:
-    """Add random shipments one by one, keeping those the kernel finds feasible."""
+    """Add random shipments one by one, keeping those the kernel finds feasible (a refused
+    one is retried at a half, a quarter, a tenth and 3 % of its quantity)."""
     plan = Plan.empty()
     for _ in range(tries):
-        s = random_shipment(rng, inst)
+        s = random_shipment(rng, inst, data)
         if s is None:
-            break
-        cand = join(plan, s)
-        if plan_costs(data, [cand]).flags[0] == 0:
-            plan = cand
+            continue
+        cands = [join(plan, Plan.from_arrays(s.link, s.material, s.period,
+                                             np.round(s.qty * f, 2), s.kind, s.ret))
+                 for f in (1.0, 0.5, 0.25, 0.1, 0.03)]
+        ok = np.flatnonzero(plan_costs(data, cands).flags == 0)
+        if ok.size:
+            plan = cands[ok[0]]
     return plan
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from ....kernels import network as knet
 from ....kernels import network_decode as kdec
 from ...encoding import Block, Encoding, choice_to_unit
-from .evaluate import FEAS_TOL, KernelData, batch_costs
+from .evaluate import FEAS_TOL, BatchCosts, KernelData, batch_costs
 from .instance import Instance
 from .plan import Plan
 
@@ -125,8 +125,8 @@ class NetworkProblem:
         s = ship[:ns]
         return Plan.from_arrays(s[:, 0], s[:, 1], s[:, 2], sq[:ns], s[:, 3], s[:, 4])
 
-    def evaluate(self, X: np.ndarray) -> np.ndarray:
-        """Network cost of each particle's plan, shape (P,)."""
+    def batch(self, X: np.ndarray) -> BatchCosts:
+        """Decode a swarm ``X`` (P, n_var) and run the batch kernel on the plans."""
         X = self._check(X)
         P = X.shape[0]
         mv = np.zeros((P, self.cap, 5), np.int64)
@@ -137,10 +137,13 @@ class NetworkProblem:
         ptr[1:] = np.cumsum(nmv)
         keep = np.arange(self.cap)[None, :] < nmv[:, None]
         flat = mv[keep]
-        out = batch_costs(self.data, ptr, np.ascontiguousarray(flat[:, 0]),
-                          np.ascontiguousarray(flat[:, 1]), np.ascontiguousarray(flat[:, 2]),
-                          np.ascontiguousarray(mq[keep]), np.ascontiguousarray(flat[:, 3]),
-                          np.ascontiguousarray(flat[:, 4]))
+        return batch_costs(self.data, ptr, *(np.ascontiguousarray(flat[:, c]) for c in (0, 1, 2)),
+                           np.ascontiguousarray(mq[keep]),
+                           *(np.ascontiguousarray(flat[:, c]) for c in (3, 4)))
+
+    def evaluate(self, X: np.ndarray) -> np.ndarray:
+        """Network cost of each particle's plan, shape (P,)."""
+        out = self.batch(X)
         cost = out.cost.copy()
         bad = out.flags != 0
         if bad.any():
