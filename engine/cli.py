@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import InputError, NoSolution
 from .jsonio import read_json, write_json_atomic
-from .models import sfi
+from .models import network, sfi
 from .solve import METHODS, SolveOptions, evaluate, load_instance, solve
 
 
@@ -81,6 +81,19 @@ def _cmd_plot(args) -> int:
     from .plot import plot_result
 
     plot_result(read_json(args.result), args.out)
+    return 0
+
+
+def _cmd_generate_network(args) -> int:
+    inst = network.generate(firms=args.firms, materials=args.materials, periods=args.periods,
+                            density=args.density, life=(args.life_min, args.life_max),
+                            expiring=args.expiring, seed=args.seed)
+    _emit(inst.to_json(), args.out)
+    return 0
+
+
+def _cmd_case_electronics(args) -> int:
+    _emit(network.electronics_doc(), args.out)
     return 0
 
 
@@ -157,7 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("solve", help="solve an instance")
     p.add_argument("instance", help="instance JSON file")
-    p.add_argument("--method", choices=METHODS, default="exact")
+    p.add_argument("--method", choices=METHODS, default="exact",
+                   help="sfi: exact, pso, per-period, pyswarms; network: exact, pso, greedy, "
+                        "none (exact)")
     p.add_argument("--time-limit", type=float, default=None,
                    help="seconds (exact: default 60; swarms without --max-iter: default 10)")
     p.add_argument("--gap", type=float, default=1e-4, help="exact: relative MIP gap (1e-4)")
@@ -202,6 +217,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, required=True)
     g.add_argument("--out")
     g.set_defaults(func=_cmd_generate)
+    g = gsub.add_parser("network")
+    g.add_argument("--firms", type=int, required=True)
+    g.add_argument("--materials", type=int, required=True)
+    g.add_argument("--periods", type=int, required=True)
+    g.add_argument("--density", type=float, default=0.3,
+                   help="probability of a link (both ways) between two firms (0.3)")
+    g.add_argument("--life-min", type=int, default=3, help="shortest shelf life (3)")
+    g.add_argument("--life-max", type=int, default=8, help="longest shelf life (8)")
+    g.add_argument("--expiring", type=float, default=0.5,
+                   help="share of materials that expire (0.5)")
+    g.add_argument("--seed", type=int, required=True)
+    g.add_argument("--out")
+    g.set_defaults(func=_cmd_generate_network)
 
     p = sub.add_parser("case", help="write a shipped case")
     csub = p.add_subparsers(dest="case", required=True)
@@ -209,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--periods", type=int, default=24, metavar="T")
     c.add_argument("--out")
     c.set_defaults(func=_cmd_case)
+    c = csub.add_parser("electronics", help="the shipped network case: 5 firms, 3 materials, "
+                                            "12 periods")
+    c.add_argument("--out")
+    c.set_defaults(func=_cmd_case_electronics)
 
     p = sub.add_parser("demo", help="solve the shipped steel case and print the result")
     p.add_argument("--periods", type=int, default=24)

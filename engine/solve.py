@@ -9,7 +9,10 @@ from typing import Any
 
 from .errors import InputError, NoSolution
 from .milp import MilpOptions
-from .models import sfi
+from .models import network, sfi
+from .models.network import milp as net_milp
+from .models.network import swarm as net_swarm
+from .models.network.problem import warmup as net_warmup
 from .models.sfi import milp as sfi_milp
 from .models.sfi import swarm as sfi_swarm
 from .models.sfi.problem import warmup
@@ -17,7 +20,10 @@ from .parallel import IslandOptions
 from .pso import PsoOptions
 from .result import Result
 
-METHODS = ("exact", "pso", "per-period", "pyswarms")
+#: Methods of each model.
+MODEL_METHODS = {"sfi": ("exact", "pso", "per-period", "pyswarms"),
+                 "network": ("exact", "pso", "greedy", "none")}
+METHODS = ("exact", "pso", "per-period", "pyswarms", "greedy", "none")
 
 
 @dataclass(frozen=True)
@@ -58,18 +64,31 @@ class SolveOptions:
     verbose: bool = False
 
 
-def load_instance(doc: Any) -> sfi.Instance:
+def load_instance(doc: Any) -> sfi.Instance | network.Instance:
     """Validate an instance document of any model; ``model`` chooses the loader."""
     if not isinstance(doc, dict):
         raise InputError("instance", "must be a JSON object")
     model = doc.get("model")
     if model == "sfi":
         return sfi.Instance.from_json(doc)
-    raise InputError("model", f"unknown model {model!r} (this version knows: 'sfi')")
+    if model == "network":
+        return network.Instance.from_json(doc)
+    raise InputError("model", f"unknown model {model!r} (this version knows: 'sfi', "
+                              f"'network')")
 
 
-def evaluate(inst: sfi.Instance, plan_doc: Any) -> dict:
-    """Cost, breakdown and KPIs of a plan document, as JSON."""
+def model_of(inst) -> str:
+    return "network" if isinstance(inst, network.Instance) else "sfi"
+
+
+def evaluate(inst, plan_doc: Any) -> dict:
+    """Cost, breakdown and KPIs of a plan document, as JSON (a network plan also says whether
+    it may be carried out, and why not)."""
+    if isinstance(inst, network.Instance):
+        plan = network.Plan.from_json(plan_doc, inst)
+        out = network.evaluate(inst, plan).to_json()
+        out["authorization"] = network.authorize(inst, plan).to_json()
+        return out
     plan = sfi.Plan.from_json(plan_doc, inst)
     return sfi.evaluate(inst, plan).to_json()
 
@@ -93,11 +112,12 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
 
     Parameters
     ----------
-    inst : Instance
-    method : {"exact", "pso", "per-period", "pyswarms"}
-        ``exact``: the MILP, solved by HiGHS. ``pso``: our swarm (islands through joblib, then
-        a local-search polish). ``per-period``: the seed paper's one-PSO-per-period baseline.
-        ``pyswarms``: pyswarms' GlobalBestPSO on the same problem and decoder.
+    inst : sfi.Instance or network.Instance
+    method : str
+        Both models: ``exact``: the MILP, solved by HiGHS; ``pso``: our swarm (islands through
+        joblib, then a local-search polish). SFI: ``per-period``: the seed paper's
+        one-PSO-per-period baseline; ``pyswarms``: pyswarms' GlobalBestPSO on the same problem
+        and decoder. Network: ``greedy``: the greedy hold-back rule; ``none``: no sharing.
     opts : SolveOptions
     warm_start : dict, optional
         A plan document to start from (exact and pso).
@@ -105,8 +125,12 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         Progress of the swarm methods (see :func:`invswarm.engine.pso.run`).
     """
     opts = opts or SolveOptions()
-    if method not in METHODS:
-        raise InputError("method", f"unknown method {method!r} (choose from {', '.join(METHODS)})")
+    model = model_of(inst)
+    if method not in MODEL_METHODS[model]:
+        raise InputError("method", f"unknown method {method!r} for the {model} model (choose "
+                                   f"from {', '.join(MODEL_METHODS[model])})")
+    if model == "network":
+        return _solve_network(inst, method, opts, warm_start, callback)
     start = sfi.Plan.from_json(warm_start, inst) if warm_start is not None else None
     if method != "exact":
         warmup()
@@ -145,5 +169,55 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
     ev = sfi.evaluate(inst, plan)
     return Result(model="sfi", instance=inst.name, method=method, cost=ev.cost,
                   plan=plan.to_json(), status=status,
+                  objective=objective if math.isfinite(objective) else ev.cost,
+                  bound=bound, wall_s=wall, evaluation=ev.to_json(), extra=extra)
+
+
+def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm_start,
+                   callback) -> Result:
+    start = network.Plan.from_json(warm_start, inst) if warm_start is not None else None
+    if method == "pso":
+        net_warmup()
+    t0 = time.perf_counter()
+    objective, bound, extra, status = math.nan, -math.inf, {}, "done"
+    if method == "exact":
+        mo = _options(MilpOptions, time_limit=opts.time_limit or 60.0, gap=opts.gap,
+                      threads=opts.threads, verbose=opts.verbose)
+        # the greedy plan is a first incumbent for free
+        start = start if start is not None else net_swarm.solve_greedy(inst)[0]
+        plan, out = net_milp.solve(inst, mo, start)
+        if plan is None:
+            raise NoSolution(f"the exact solver found no plan ({out.status}) within "
+                             f"{mo.time_limit:g} s")
+        status, objective, bound = out.status, out.objective, out.bound
+        extra = {"solver": {"name": "HiGHS", "nodes": out.nodes, "solve_s": out.wall_s,
+                            "time_limit": mo.time_limit, "gap_limit": mo.gap},
+                 "history": {"exact": [[t, _finite(inc), _finite(b)] for t, inc, b in out.trace]}}
+    elif method == "pso":
+        time_limit = opts.time_limit
+        if time_limit is None and opts.max_iter is None:
+            time_limit = 10.0
+        po = _options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter,
+                      time_limit=time_limit, seed=opts.seed, history=True)
+        io = _options(IslandOptions, islands=opts.islands, n_jobs=opts.jobs,
+                      backend=opts.backend)
+        plan, info = net_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback)
+        status = info.get("message") or "done"
+        extra = {"swarm": {k: v for k, v in info.items() if k != "history"},
+                 "history": {"pso": [list(h) for h in info.get("history", [])]}}
+    elif method == "greedy":
+        plan, _ = net_swarm.solve_greedy(inst)
+    else:
+        plan, _ = net_swarm.solve_none(inst)
+    wall = time.perf_counter() - t0
+    plan = plan.cleaned()
+    verdict = network.authorize(inst, plan)
+    if not verdict.ok:
+        raise NoSolution(f"{method} produced a plan that may not be carried out: "
+                         f"{verdict.refusals[0].message}")
+    ev = network.evaluate(inst, plan)
+    extra["firms"] = ev.firms
+    return Result(model="network", instance=inst.name, method=method, cost=ev.cost,
+                  plan=plan.to_json(inst), status=status,
                   objective=objective if math.isfinite(objective) else ev.cost,
                   bound=bound, wall_s=wall, evaluation=ev.to_json(), extra=extra)

@@ -113,6 +113,17 @@ class Plan:
             kind[k], ret[k] = (LOAN if kd == "loan" else PERMANENT), r
         return cls(link, mat, per, qty, kind, ret)
 
+    def cleaned(self) -> Plan:
+        """Solver round-off removed: quantities within 1e-7 of a multiple of 1e-6 snapped to
+        it, shipments of less than 1e-9 units dropped."""
+        q = self.qty.copy()
+        snap = np.round(q, 6)
+        close = np.abs(q - snap) <= 1e-7
+        q[close] = snap[close]
+        keep = q > 1e-9
+        return Plan.from_arrays(self.link[keep], self.material[keep], self.period[keep],
+                                q[keep], self.kind[keep], self.ret[keep])
+
     def to_json(self, inst: Instance) -> dict:
         out = []
         for l_, m, t, q, kd, r in zip(self.link, self.material, self.period, self.qty,
