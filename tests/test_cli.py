@@ -148,3 +148,66 @@ def test_progress_line_only_on_a_terminal(capsys):
     shown.close()
     err = capsys.readouterr().err
     assert "gap to bound 0.990 %" in err and "500 eval/s" in err and err.endswith("\n")
+
+
+def test_network_case_solve_evaluate_plot(tmp_path):
+    from invswarm.engine.models import network
+
+    case = tmp_path / "electronics.json"
+    assert main(["case", "electronics", "--out", str(case)]) == 0
+    inst = network.Instance.from_json(json.loads(case.read_text()))
+    costs = {}
+    for method, extra in (("none", []), ("greedy", []),
+                          ("pso", ["--max-iter", "5", "--islands", "1"])):
+        res = tmp_path / f"{method}.json"
+        assert main(["solve", str(case), "--method", method, "--out", str(res), *extra]) == 0
+        out = json.loads(res.read_text())
+        plan = network.Plan.from_json(out["plan"], inst)
+        assert network.authorize(inst, plan).ok
+        assert out["cost"] == pytest.approx(network.evaluate(inst, plan).cost, rel=1e-12)
+        assert {f["firm"] for f in out["firms"]} == set(inst.firm_names)
+        costs[method] = out["cost"]
+    assert costs["pso"] <= costs["greedy"] < costs["none"]
+    png = tmp_path / "pso.png"
+    assert main(["plot", str(tmp_path / "pso.json"), "--out", str(png)]) == 0
+    assert png.stat().st_size > 1000
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"shipments": [
+        {"from": 0, "to": 1, "material": 0, "period": 1, "qty": 590, "kind": "permanent"}]}))
+    proc = _run("evaluate", str(case), str(plan))
+    assert proc.returncode == 0, proc.stderr
+    ev = json.loads(proc.stdout)
+    assert ev["authorization"]["authorized"] is False
+    refusals = ev["authorization"]["refusals"]
+    assert {r["rule"] for r in refusals} == {"donor_stock", "donor_backlog"}
+    assert {(r["firm"], r["material"]) for r in refusals} == {(0, 0)}
+    assert all("Aurora" in r["message"] and "MCU-32" in r["message"] for r in refusals)
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda d: d["links"][0].update(to=0), "links[0]: link from firm 0 to itself"),
+    (lambda d: d["stock"][4]["lots"][0].update(last_period=0),
+     "stock[4].lots[0].last_period: lot expires before period 1"),
+    (lambda d: d["stock"][0].update(firm=11), "stock[0].firm: unknown firm 11"),
+])
+def test_network_bad_input_exits_2_with_one_line(tmp_path, mutate, message):
+    from invswarm.engine.models.network import electronics_doc
+
+    doc = electronics_doc()
+    mutate(doc)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    proc = _run("solve", str(path), "--method", "greedy")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"invswarm: error: {message}")
+    assert proc.stdout == ""
+
+
+def test_generate_network_is_seeded(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        assert main(["generate", "network", "--firms", "7", "--materials", "4", "--periods",
+                     "10", "--seed", "3", "--out", str(path)]) == 0
+    assert a.read_text() == b.read_text()
+    assert json.loads(a.read_text())["model"] == "network"

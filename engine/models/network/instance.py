@@ -142,8 +142,8 @@ class Instance:
             p = join("stock", k)
             only(sd, p, ("firm", "material", "lots", "receipts", "requirements", "protected",
                          "hold", "shortage"))
-            f = _index(field(sd, "firm", p), join(p, "firm"), N, "firm")
-            m = _index(field(sd, "material", p), join(p, "material"), M, "material")
+            f = index_of(field(sd, "firm", p), join(p, "firm"), N, "firm")
+            m = index_of(field(sd, "material", p), join(p, "material"), M, "material")
             if listed[f, m]:
                 raise InputError(p, f"firm {f} and material {m} are listed twice")
             listed[f, m] = True
@@ -176,8 +176,8 @@ class Instance:
         for k, ld in enumerate(links):
             p = join("links", k)
             only(ld, p, ("from", "to", "lead_time", "unit_cost", "fixed_cost"))
-            i = _index(field(ld, "from", p), join(p, "from"), N, "firm")
-            j = _index(field(ld, "to", p), join(p, "to"), N, "firm")
+            i = index_of(field(ld, "from", p), join(p, "from"), N, "firm")
+            j = index_of(field(ld, "to", p), join(p, "to"), N, "firm")
             if i == j:
                 raise InputError(p, f"link from firm {i} to itself")
             if (i, j) in seen:
@@ -238,7 +238,7 @@ class Instance:
         return doc
 
 
-def _index(value: Any, path: str, n: int, what: str) -> int:
+def index_of(value: Any, path: str, n: int, what: str) -> int:
     k = integer(value, path)
     if not 0 <= k < n:
         raise InputError(path, f"unknown {what} {k} (there are {n}, numbered from 0)")

@@ -15,7 +15,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...fields import array, field, integer, join, number, only, text
-from .instance import Instance, _index
+from .instance import Instance, index_of
 
 PERMANENT, LOAN, PAYBACK = 0, 1, 2
 KINDS = ("permanent", "loan")
@@ -76,9 +76,9 @@ class Plan:
         for k, sd in enumerate(rows):
             p = join("shipments", k)
             only(sd, p, ("from", "to", "material", "period", "qty", "kind", "return_period"))
-            i = _index(field(sd, "from", p), join(p, "from"), N, "firm")
-            j = _index(field(sd, "to", p), join(p, "to"), N, "firm")
-            m = _index(field(sd, "material", p), join(p, "material"), M, "material")
+            i = index_of(field(sd, "from", p), join(p, "from"), N, "firm")
+            j = index_of(field(sd, "to", p), join(p, "to"), N, "firm")
+            m = index_of(field(sd, "material", p), join(p, "material"), M, "material")
             t = integer(field(sd, "period", p), join(p, "period"), low=1, high=T) - 1
             q = number(field(sd, "qty", p), join(p, "qty"), low=0, low_open=True)
             kd = text(field(sd, "kind", p, "permanent"), join(p, "kind"))
