@@ -59,8 +59,9 @@ def island_seed(seed: int, island: int) -> int:
 
 
 def _epoch(make_problem, instance, seeds, state, opts, it0, n_iter, schedule_iter,
-           single_thread):
-    """One island's iterations between two migrations (runs in a worker)."""
+           single_thread, time_limit=None):
+    """One island's iterations between two migrations (runs in a worker); ``time_limit``
+    (seconds) ends it early in a time-limited run."""
     if single_thread:
         import numba
 
@@ -70,8 +71,8 @@ def _epoch(make_problem, instance, seeds, state, opts, it0, n_iter, schedule_ite
     if state is None:
         state = initial_swarm(problem, opts, seeds)
         nfev = opts.swarm_size
-    out, state = run(problem, replace(opts, max_iter=n_iter, time_limit=None, max_evals=None,
-                                      stall_iter=None),
+    out, state = run(problem, replace(opts, max_iter=n_iter, time_limit=time_limit,
+                                      max_evals=None, stall_iter=None),
                      state=state, it0=it0, schedule_iter=schedule_iter)
     return state, nfev + out.nfev
 
@@ -88,7 +89,8 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
         What ``make_problem`` takes.
     opts : PsoOptions
         Per-island options; the islands' seeds derive from ``opts.seed``. ``max_iter`` is the
-        iteration budget of each island; ``time_limit`` stops between epochs.
+        iteration budget of each island; ``time_limit`` also ends an epoch early (iteration
+        counts then hold the epochs' nominal lengths).
     seeds : list of ndarray
         Particles placed first in every island's initial swarm.
     callback : callable, optional
@@ -116,8 +118,11 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
                 break
             n = iopts.migrate_every if total is None else min(iopts.migrate_every, total - it)
             sched = total if total is not None else SCHEDULE_ITER
+            left = (None if opts.time_limit is None
+                    else max(1e-3, opts.time_limit - (time.perf_counter() - t0)))
             results = pool(delayed(_epoch)(make_problem, instance, list(seeds), states[i],
-                                           island_opts[i], it, n, sched, iopts.n_jobs > 1)
+                                           island_opts[i], it, n, sched, iopts.n_jobs > 1,
+                                           left)
                            for i in range(iopts.islands))
             states = [r[0] for r in results]
             nfev += sum(r[1] for r in results)

@@ -83,15 +83,27 @@ def _unplace(ml, md, mq, mk, mu, n, link, dep, kind, rlink, rdep):
 
 
 @njit(cache=True)
+def _fits(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched, lots, rec,
+          req, rbucket, link_from, link_to, lead, hold, short, value, floor, base_back, margin,
+          acc):
+    """Whether the material's moves plus this shipment of ``q`` pass every check."""
+    n2 = _place(ml, md, mq, mk, mu, n, lk, tau, q, kind, dur, rlink, rdep)
+    fl = material(m, ml, md, mq, mk, 0, n2, touched, lots, rec, req, rbucket, link_from,
+                  link_to, lead, hold, short, value, floor, base_back, True, margin, acc,
+                  np.zeros((0, 1, 1, 4)), 0, np.zeros(0))
+    _unplace(ml, md, mq, mk, mu, n2, lk, tau, kind, rlink, rdep)
+    return fl == 0
+
+
+@njit(cache=True)
 def _amount(m, i, j, tau, need, kind, dur, lk, rlink, rdep, ml, md, mq, mk, mu, n, touched,
             cur, lots, rec, req, rbucket, link_from, link_to, lead, hold, short, value, floor,
             base_back, margin, acc, n_bisect, tol):
-    """The most (up to ``need``) that donor ``i`` may ship on link ``lk`` in ``tau``: tried in
-    full, then at the closed-form bound, then by halving; every trial simulated."""
+    """The most (up to ``need``) that donor ``i`` may ship on link ``lk`` in ``tau``, found by
+    simulated trials: in full, at a closed-form bound, then by ``n_bisect`` halvings."""
     T = req.shape[2]
     touched[i] = True
     touched[j] = True
-    z = np.zeros(0)
     # removing a unit lowers the donor's later stock by at most one unit
     head = need
     if kind == PERMANENT:
@@ -99,26 +111,41 @@ def _amount(m, i, j, tau, need, kind, dur, lk, rlink, rdep, ml, md, mq, mk, mu, 
             head = min(head, cur[i, 0, s, TR_STOCK] - floor[i, m, s])
     lo = 0.0
     hi = need
-    for trial in range(n_bisect + 2):
-        if trial == 0:
-            q = need
-        elif trial == 1:
-            if head <= lo or head >= hi:
-                continue
-            q = head
+    # in full; else the closed-form bound and just above it (usually the answer for stock
+    # that does not expire); else a thousandth, which tells whether anything may go at all
+    if _fits(m, lk, tau, need, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched, lots,
+             rec, req, rbucket, link_from, link_to, lead, hold, short, value, floor, base_back,
+             margin, acc):
+        return need
+    if head > tol:
+        if not _fits(m, lk, tau, head, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched,
+                     lots, rec, req, rbucket, link_from, link_to, lead, hold, short, value,
+                     floor, base_back, margin, acc):
+            hi = head
         else:
-            if hi - lo <= 1e-9 * need:
-                break
-            q = 0.5 * (lo + hi)
-        n2 = _place(ml, md, mq, mk, mu, n, lk, tau, q, kind, dur, rlink, rdep)
-        fl = material(m, ml, md, mq, mk, 0, n2, touched, lots, rec, req, rbucket, link_from,
-                      link_to, lead, hold, short, value, floor, base_back, True, margin, acc,
-                      cur[:0], 0, z)
-        _unplace(ml, md, mq, mk, mu, n2, lk, tau, kind, rlink, rdep)
-        if fl == 0:
+            lo = head
+            up = head + max(1e-6 * need, 10 * tol)
+            if up >= hi or not _fits(m, lk, tau, up, kind, dur, rlink, rdep, ml, md, mq, mk,
+                                     mu, n, touched, lots, rec, req, rbucket, link_from,
+                                     link_to, lead, hold, short, value, floor, base_back,
+                                     margin, acc):
+                return lo
+            lo = up
+    if lo == 0.0:
+        q = hi / 1024.0
+        if not _fits(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched,
+                     lots, rec, req, rbucket, link_from, link_to, lead, hold, short, value,
+                     floor, base_back, margin, acc):
+            return 0.0
+        lo = q
+    for _ in range(n_bisect):
+        if hi - lo <= 1e-9 * need:
+            break
+        q = 0.5 * (lo + hi)
+        if _fits(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched, lots,
+                 rec, req, rbucket, link_from, link_to, lead, hold, short, value, floor,
+                 base_back, margin, acc):
             lo = q
-            if trial == 0:
-                break
         else:
             hi = q
     return lo

@@ -8,7 +8,7 @@ import numpy as np
 
 from ....kernels import network as knet
 from .instance import Instance
-from .plan import PAYBACK, Moves, Plan
+from .plan import PAYBACK, Moves, Plan, batch_moves
 
 #: Absolute tolerance (units) of the feasibility checks: coverage and donor protection.
 FEAS_TOL = 1e-6
@@ -87,17 +87,25 @@ def batch_costs(data: KernelData, ptr, link, mat, dep, qty, kind, dur,
 def plan_costs(data: KernelData, plans: list[Plan], prepaid: np.ndarray | None = None
                ) -> BatchCosts:
     """Kernel outputs of a list of plans."""
-    mv = [p.moves(data.inst) for p in plans]
-    ptr = np.zeros(len(mv) + 1, np.int64)
-    ptr[1:] = np.cumsum([m.link.size for m in mv])
+    ptr = np.zeros(len(plans) + 1, np.int64)
+    ptr[1:] = np.cumsum([p.n_shipments for p in plans])
 
     def cat(name, dtype):
-        parts = [getattr(m, name) for m in mv]
-        return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0), dtype)
+        parts = [getattr(p, name) for p in plans]
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
-    return batch_costs(data, ptr, cat("link", np.int64), cat("material", np.int64),
-                       cat("dep", np.int64), cat("qty", np.float64), cat("kind", np.int64),
-                       cat("dur", np.int64), prepaid)
+    return rows_costs(data, ptr, cat("link", np.int64), cat("material", np.int64),
+                      cat("period", np.int64), cat("qty", np.float64), cat("kind", np.int64),
+                      cat("ret", np.int64), prepaid)
+
+
+def rows_costs(data: KernelData, ptr, link, material, period, qty, kind, ret,
+               prepaid: np.ndarray | None = None) -> BatchCosts:
+    """Kernel outputs of many plans given as shipment arrays in CSR form (plan ``p``:
+    ``ptr[p]:ptr[p + 1]``)."""
+    mptr, mv = batch_moves(data.inst, ptr, link, material, period, qty, kind, ret)
+    return batch_costs(data, mptr, mv.link, mv.material, mv.dep, mv.qty, mv.kind, mv.dur,
+                       prepaid)
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,6 +132,23 @@ def detail(data: KernelData, plan: Plan) -> Detail:
     out.cost[0] = out.breakdown[0].sum()
     out.flags[0] = flags
     return Detail(moves=mv, traj=traj, move_short=short, flags=int(flags), costs=out)
+
+
+def material_traj(data: KernelData, plan: Plan, m: int) -> np.ndarray:
+    """Trajectories (N, T, 4) of material ``m`` under ``plan``'s shipments of it (end stock,
+    backlog, waste, units met in period)."""
+    inst = data.inst
+    mv = plan.moves(inst)
+    sel = mv.material == m
+    traj = np.ascontiguousarray(data.base.traj[:, m:m + 1])
+    touched = np.zeros(inst.n_firms, np.bool_)
+    touched[inst.link_from[mv.link[sel]]] = True
+    touched[inst.link_to[mv.link[sel]]] = True
+    a = data.args
+    knet.material(m, mv.link[sel], mv.dep[sel], mv.qty[sel], mv.kind[sel], 0, int(sel.sum()),
+                  touched, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[12], a[13], a[9], a[14],
+                  a[15], False, 0.0, np.zeros((inst.n_firms, knet.N_ACC)), traj, 0, np.zeros(0))
+    return traj[:, 0]
 
 
 @dataclass(frozen=True)

@@ -138,20 +138,37 @@ class Plan:
 
     def moves(self, inst: Instance) -> Moves:
         """The plan's moves (shipments and paybacks) in the kernel's order."""
-        K = self.n_shipments
-        loans = np.flatnonzero(self.kind == LOAN)
-        rv = inst.reverse[self.link[loans]]
-        link = np.concatenate([self.link, rv])
-        mat = np.concatenate([self.material, self.material[loans]])
-        dep = np.concatenate([self.period, self.ret[loans] - inst.lead[rv]])
-        qty = np.concatenate([self.qty, self.qty[loans]])
-        kind = np.concatenate([self.kind, np.full(loans.size, PAYBACK, np.int64)])
-        dur = np.concatenate([np.where(self.kind == LOAN, self.ret - self.period, 0),
-                              np.zeros(loans.size, np.int64)])
-        src = np.concatenate([np.arange(K), loans])
-        order = np.lexsort((src, kind != PAYBACK, dep, mat))
-        return Moves(*(np.ascontiguousarray(a[order]) for a in (link, mat, dep, qty, kind, dur,
-                                                                src)))
+        ptr = np.array([0, self.n_shipments], np.int64)
+        return batch_moves(inst, ptr, self.link, self.material, self.period, self.qty,
+                           self.kind, self.ret)[1]
+
+
+def batch_moves(inst: Instance, ptr, link, material, period, qty, kind, ret
+                ) -> tuple[np.ndarray, Moves]:
+    """The moves of many plans at once: plan ``p``'s shipments are ``ptr[p]:ptr[p + 1]`` of
+    the arrays; returns the moves' CSR pointer (P + 1,) and the moves, plan after plan, each
+    in the kernel's order."""
+    K = link.size
+    owner = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+    loans = np.flatnonzero(kind == LOAN)
+    rv = inst.reverse[link[loans]]
+    m_link = np.concatenate([link, rv])
+    m_mat = np.concatenate([material, material[loans]])
+    m_dep = np.concatenate([period, ret[loans] - inst.lead[rv]])
+    m_qty = np.concatenate([qty, qty[loans]])
+    m_kind = np.concatenate([kind, np.full(loans.size, PAYBACK, np.int64)])
+    m_dur = np.concatenate([np.where(kind == LOAN, ret - period, 0),
+                            np.zeros(loans.size, np.int64)])
+    # the shipment each move comes from, counted within its plan
+    local = np.arange(K) - ptr[owner]
+    m_src = np.concatenate([local, local[loans]])
+    m_owner = np.concatenate([owner, owner[loans]])
+    order = np.lexsort((m_src, m_kind != PAYBACK, m_dep, m_mat, m_owner))
+    mptr = np.zeros(ptr.size, np.int64)
+    mptr[1:] = np.cumsum(np.bincount(m_owner, minlength=ptr.size - 1))
+    return mptr, Moves(*(np.ascontiguousarray(a[order], dtype=t) for a, t in (
+        (m_link, np.int64), (m_mat, np.int64), (m_dep, np.int64), (m_qty, np.float64),
+        (m_kind, np.int64), (m_dur, np.int64), (m_src, np.int64))))
 
 
 @dataclass(frozen=True, eq=False)

@@ -36,7 +36,7 @@ class NetworkProblem:
         Halvings the decoder spends on an amount it cannot bound in closed form.
     """
 
-    def __init__(self, inst: Instance, n_bisect: int = 30, data: KernelData | None = None):
+    def __init__(self, inst: Instance, n_bisect: int = 12, data: KernelData | None = None):
         self.inst = inst
         self.data = data or KernelData(inst)
         self.n_bisect = int(n_bisect)

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from ....kernels import network as knet
-from .evaluate import FEAS_TOL, KernelData, detail, plan_costs
+from .evaluate import FEAS_TOL, KernelData, material_traj, plan_costs, rows_costs
 from .instance import Instance
 from .plan import LOAN, PERMANENT, Plan
 
@@ -116,6 +116,16 @@ def _neighbours(rows: list[tuple], mv: _Moves, traj: np.ndarray) -> list[list[tu
     return out
 
 
+def _costs(data: KernelData, plans: list[list[tuple]], prepaid: np.ndarray):
+    """Kernel outputs of plans given as lists of shipment tuples."""
+    ptr = np.zeros(len(plans) + 1, np.int64)
+    ptr[1:] = np.cumsum([len(p) for p in plans])
+    flat = np.array([x for p in plans for x in p], dtype=np.float64).reshape(-1, 6)
+    ints = flat.astype(np.int64)
+    return rows_costs(data, ptr, ints[:, 0], ints[:, 1], ints[:, 2], flat[:, 3], ints[:, 4],
+                      ints[:, 5], prepaid)
+
+
 def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
                  deadline: float = float("inf"), max_passes: int = 20,
                  materials: list[int] | None = None, chunk: int = 4096) -> tuple[Plan, float]:
@@ -133,9 +143,14 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
     L, T = inst.n_links, inst.n_periods
     cost = float(plan_costs(data, [plan]).cost[0])
     moves = [_Moves(inst, m) for m in range(inst.n_materials)]
+    if materials is None:
+        # the materials with the most shortage and waste first
+        fm = data.base.fm
+        loss = (fm[:, :, knet.SHORT] + fm[:, :, knet.WASTE]).sum(axis=0)
+        materials = np.argsort(-loss, kind="stable").tolist()
     for _ in range(max_passes):
         start = cost
-        for m in (range(inst.n_materials) if materials is None else materials):
+        for m in materials:
             if not moves[m].links:
                 continue
             mine = [x for x in rows if x[1] == m]
@@ -145,12 +160,12 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
             prepaid[mo.link, mo.dep] = True
             cur = float(plan_costs(data, [_plan(mine)], prepaid).cost[0])
             while time.perf_counter() < deadline:
-                traj = detail(data, _plan(mine)).traj[:, m]
+                traj = material_traj(data, _plan(mine), m)
                 cands = _neighbours(mine, moves[m], traj)
                 best, best_c = None, cur - 1e-9 * max(1.0, abs(cur))
                 for c0 in range(0, len(cands), chunk):
                     part = cands[c0:c0 + chunk]
-                    out = plan_costs(data, [_plan(c) for c in part], prepaid)
+                    out = _costs(data, part, prepaid)
                     ok = np.flatnonzero(out.flags == 0)
                     if ok.size:
                         k = ok[np.argmin(out.cost[ok])]
@@ -168,9 +183,13 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
     return _plan(rows), cost
 
 
-def perturb(plan: Plan, m: int, rng: np.random.Generator, share: float = 0.3) -> Plan:
-    """Drop a random share of material ``m``'s shipments (a kick for iterated local search)."""
+def perturb(plan: Plan, m: int, rng: np.random.Generator, share: float = 0.3,
+            other: Plan | None = None) -> Plan:
+    """A kick for iterated local search on material ``m``: drop a random share of its
+    shipments, or (when ``other`` is given) take ``other``'s shipments of ``m`` instead."""
     rows = _rows(plan)
+    if other is not None:
+        return _plan([x for x in rows if x[1] != m] + [x for x in _rows(other) if x[1] == m])
     mine = [k for k, x in enumerate(rows) if x[1] == m]
     drop = {k for k in mine if rng.random() < share}
     return _plan([x for k, x in enumerate(rows) if k not in drop])

@@ -46,8 +46,10 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     1. Islands of swarms (``opts``; a third of ``time_limit``), seeded with the greedy
        plan's particle.
     2. The swarm's best plan, the greedy plan and the warm start are polished by
-       :func:`local_search`; from the best, iterated local search: drop a random share of one
-       material's shipments, search that material again, keep the result when it is cheaper.
+       :func:`local_search`; from the best, iterated local search: a kick to one material
+       (every other time: drop a random share of its shipments; else: replace them with
+       those of a random particle's decoded plan), the local search on that material, the
+       result kept when it is cheaper.
        ``kicks`` rounds (default: until ``time_limit``, or :data:`KICKS` with an iteration
        budget), random numbers from ``opts.seed``.
 
@@ -85,7 +87,9 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         if time.perf_counter() >= deadline:
             break
         m = int(rng.choice(mats))
-        cand, c = local_search(inst, perturb(plan, m, rng), data=problem.data,
+        other = problem.decode(rng.random(problem.n_var)) if done % 2 and problem.n_var \
+            else None
+        cand, c = local_search(inst, perturb(plan, m, rng, other=other), data=problem.data,
                                deadline=deadline, materials=[m])
         done += 1
         if c < cost - 1e-9 * max(1.0, abs(cost)):
