@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench network-table lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +24,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks -q -s --benchmark-columns=min,median,max,rounds \
 		--benchmark-json=.benchmarks/last.json
+
+# The methods side by side on the shipped network case, written into docs/models/network.md.
+network-table: $(STAMP)
+	mkdir -p .cache
+	$(BIN)/invswarm case electronics --out .cache/electronics.json
+	$(BIN)/invswarm compare .cache/electronics.json --methods exact,pso,greedy,none --seeds 5 \
+		--swarm-time 10 --time-limit 600 --gap 0 --into docs/models/network.md \
+		--out .cache/electronics-compare.json --command-line "make network-table"
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks

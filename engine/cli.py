@@ -71,6 +71,27 @@ def _cmd_solve(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    from .compare import compare, into, markdown
+
+    inst = load_instance(read_json(args.instance))
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    seeds = list(range(args.seeds))
+    opts = SolveOptions(time_limit=args.time_limit, gap=args.gap, islands=args.islands)
+    rows = compare(inst, methods, opts, seeds, args.swarm_time)
+    command = "invswarm compare " + " ".join(sys.argv[2:]) if args.command_line is None \
+        else args.command_line
+    text = markdown(inst, rows, command)
+    if args.into:
+        into(args.into, text)
+        print(f"table written into {args.into}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if args.out:
+        write_json_atomic(args.out, rows)
+    return 0
+
+
 def _cmd_evaluate(args) -> int:
     inst = load_instance(read_json(args.instance))
     _emit(evaluate(inst, read_json(args.plan)), args.out)
@@ -194,6 +215,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the result here (atomically) instead of stdout")
     p.add_argument("--verbose", action="store_true", help="print the solver log")
     p.set_defaults(func=_cmd_solve)
+
+    p = sub.add_parser("compare", help="methods side by side on one instance (Markdown)")
+    p.add_argument("instance")
+    p.add_argument("--methods", default="exact,pso,greedy,none",
+                   help="comma-separated methods (exact,pso,greedy,none)")
+    p.add_argument("--seeds", type=int, default=5, help="pso: seeds 0..N-1 (5)")
+    p.add_argument("--time-limit", type=float, default=600.0,
+                   help="exact: seconds (600)")
+    p.add_argument("--swarm-time", type=float, default=10.0,
+                   help="pso, per-period, pyswarms: seconds per run (10)")
+    p.add_argument("--gap", type=float, default=0.0, help="exact: relative MIP gap (0)")
+    p.add_argument("--islands", type=int, default=2, help="pso: swarms (2)")
+    p.add_argument("--into", help="Markdown file whose compare section is replaced")
+    p.add_argument("--out", help="also write the rows as JSON here")
+    p.add_argument("--command-line", help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("evaluate", help="cost, breakdown and KPIs of a plan")
     p.add_argument("instance")

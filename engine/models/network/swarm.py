@@ -62,8 +62,10 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     info: dict = {"nit": 0, "nfev": 0, "history": []}
     starts = [problem.decode(problem.greedy_particle())] if problem.n_var else [Plan.empty()]
     if problem.n_var:
-        swarm_opts = opts if opts.time_limit is None else replace(
-            opts, time_limit=opts.time_limit / 3)
+        # one iteration per chunk: a decode is far slower than an SFI evaluation, and the
+        # time limit is checked between chunks
+        swarm_opts = replace(opts, chunk=1) if opts.time_limit is None else replace(
+            opts, time_limit=opts.time_limit / 3, chunk=1)
         seeds = [problem.greedy_particle()]
         if iopts.islands == 1 and iopts.n_jobs == 1:
             out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=callback)
