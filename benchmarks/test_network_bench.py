@@ -67,19 +67,18 @@ def test_large_network_within_120_s(benchmark):
         return evaluate(inst, plan).cost, time.perf_counter() - t0, info
 
     cost, wall, info = benchmark.pedantic(run, rounds=1, iterations=1)
-    t0 = time.perf_counter()
-    _, out = nmilp.solve(inst, MilpOptions(time_limit=GOAL_LARGE_S))
-    milp_s = time.perf_counter() - t0
-    bound = out.bound if out.bound > float("-inf") else None
+    # The whole MILP (about 10^6 columns) gets no bound in this time on this machine; one
+    # MILP per material without the fixed link costs gives a valid bound.
+    bound, n_opt, bound_s = nmilp.decomposed_bound(inst, GOAL_LARGE_S)
     res = {"greedy": greedy, "pso": cost, "wall_s": wall, "improvement_over_greedy":
            (greedy - cost) / greedy, "pso_phase_cost": info.get("pso_cost"),
-           "kicks": info["kicks"], "milp_status": out.status, "milp_s": milp_s,
-           "milp_bound": bound, "milp_incumbent": out.objective}
+           "kicks": info["kicks"], "bound": bound, "bound_materials_optimal": n_opt,
+           "bound_s": bound_s, "gap_to_bound": (cost - bound) / cost}
     benchmark.extra_info.update(res)
-    bound_txt = (f"MILP bound {bound:,.2f} (gap {100 * (cost - bound) / cost:.2f} %)"
-                 if bound is not None else f"no MILP bound ({out.status})")
     print(f"\nnetwork 50x200x26: PSO {cost:,.2f} in {wall:.1f} s, "
           f"{100 * res['improvement_over_greedy']:.2f} % below greedy {greedy:,.2f}; "
-          f"{bound_txt} after {milp_s:.0f} s")
+          f"decomposed MILP bound {bound:,.2f} ({n_opt} materials solved, {bound_s:.0f} s): "
+          f"gap {100 * res['gap_to_bound']:.2f} %")
+    assert bound <= cost + 1e-6 * cost
     assert wall <= GOAL_LARGE_S
     assert cost <= greedy

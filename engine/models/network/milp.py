@@ -13,6 +13,7 @@ material, kind) that :func:`read_plan` writes.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,13 +53,15 @@ class NetworkMilp:
     slots: list
 
 
-def _slots(inst: Instance) -> list[_Slot]:
+def _slots(inst: Instance, materials: set) -> list[_Slot]:
     T = inst.n_periods
     out = []
     for lk in range(inst.n_links):
         i, j, le = int(inst.link_from[lk]), int(inst.link_to[lk]), int(inst.lead[lk])
         rv = int(inst.reverse[lk])
         for m in np.flatnonzero(inst.listed[i] & inst.listed[j]):
+            if int(m) not in materials:
+                continue
             for t in range(T - le):
                 out.append(_Slot(lk, int(m), t, PERMANENT, 0))
                 if rv < 0:
@@ -73,16 +76,20 @@ def _slots(inst: Instance) -> list[_Slot]:
     return out
 
 
-def build(inst: Instance, plan: Plan | None = None) -> NetworkMilp:
+def build(inst: Instance, plan: Plan | None = None, *, materials: list[int] | None = None,
+          fixed_costs: bool = True, data: KernelData | None = None) -> NetworkMilp:
     """Build the MILP of ``inst``; with ``plan``, every shipment is fixed to it.
 
-    Raises ``ValueError`` when ``plan`` has a shipment that maps to no slot (it cannot, once
-    :meth:`Plan.from_json` has accepted it).
+    ``materials`` restricts the model to some materials (the others keep their baseline,
+    which the objective then leaves out); ``fixed_costs=False`` drops the fixed link costs,
+    the only terms that couple materials. Raises ``ValueError`` when ``plan`` has a shipment
+    that maps to no slot (it cannot, once :meth:`Plan.from_json` has accepted it).
     """
     b = ModelBuilder()
     N, M, T = inst.requirements.shape
-    data = KernelData(inst)
-    slots = _slots(inst)
+    data = data or KernelData(inst)
+    mats = list(range(M)) if materials is None else [int(m) for m in materials]
+    slots = _slots(inst, set(mats))
     for s in slots:
         s.col = b.col(cost=float(inst.unit_cost[s.link, s.material]))
         if s.kind == LOAN:
@@ -145,7 +152,7 @@ def build(inst: Instance, plan: Plan | None = None) -> NetworkMilp:
 
     floor = data.base.floor
     base_back = data.base.traj[:, :, :, 1]
-    for m in range(M):
+    for m in mats:
         U = float(total[m])
         firms = np.flatnonzero(inst.listed[:, m])
         prev: dict = {int(f): {} for f in firms}  # firm -> bucket -> column of end stock
@@ -228,7 +235,7 @@ def build(inst: Instance, plan: Plan | None = None) -> NetworkMilp:
             rv = int(inst.reverse[s.link])
             on_link.setdefault((rv, s.dep + s.dur - int(inst.lead[rv])), []).append(s.col)
     for (lk, _), cols in on_link.items():
-        if inst.fixed_cost[lk] <= 0:
+        if inst.fixed_cost[lk] <= 0 or not fixed_costs:
             continue
         U = float(total.max())
         o = b.binary(cost=float(inst.fixed_cost[lk]))
@@ -290,6 +297,39 @@ def fixed_plan_objective(inst: Instance, plan: Plan, opts: MilpOptions | None = 
     order)."""
     model = build(inst, plan)
     return run(model.builder.to_highs(), opts or MilpOptions())
+
+
+def decomposed_bound(inst: Instance, time_limit: float, *, threads: int = 0
+                     ) -> tuple[float, int, float]:
+    """A lower bound on the optimum from one MILP per material without fixed link costs.
+
+    Dropping the fixed costs (non-negative) leaves a problem that splits by material, so the
+    sum of the materials' best bounds is a valid bound on the full problem. The materials
+    share ``time_limit`` (wall seconds); a material whose MILP is not solved to optimality
+    contributes its solver bound. Returns the bound, the number of materials solved to
+    optimality, and the seconds spent.
+    """
+    t0 = time.perf_counter()
+    data = KernelData(inst)
+    deadline = t0 + time_limit
+    mats = [m for m in range(inst.n_materials) if inst.listed[:, m].sum() > 1]
+    fm = data.base.fm
+    own = fm[:, :, 0] + fm[:, :, 1] + fm[:, :, 2]  # holding, shortage, waste per pair
+    total = float(own.sum() - own[:, mats].sum())  # materials nobody can share: baseline
+    optimal = 0
+    for k, m in enumerate(mats):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            # out of time: nothing below zero is known for the rest
+            continue
+        model = build(inst, materials=[m], fixed_costs=False, data=data)
+        out = run(model.builder.to_highs(),
+                  MilpOptions(time_limit=max(0.05, left / (len(mats) - k)), gap=0.0,
+                              threads=threads))
+        if out.bound > float("-inf"):
+            total += max(0.0, out.bound)
+        optimal += int(out.optimal)
+    return total, optimal, time.perf_counter() - t0
 
 
 def _start_of(model: NetworkMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
