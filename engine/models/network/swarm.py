@@ -45,7 +45,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
 
     1. Islands of swarms (``opts``; a third of ``time_limit``), seeded with the greedy
        plan's particle.
-    2. The swarm's best plan, the greedy plan and the warm start are polished by
+    2. The swarm's best plan, the greedy plan, no sharing and the warm start are polished by
        :func:`local_search`; from the best, iterated local search: a kick to one material
        (every other time: drop a random share of its shipments; else: replace them with
        those of a random particle's decoded plan), the local search on that material, the
@@ -60,7 +60,8 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     t0 = time.perf_counter()
     deadline = t0 + opts.time_limit if opts.time_limit is not None else float("inf")
     info: dict = {"nit": 0, "nfev": 0, "history": []}
-    starts = [problem.decode(problem.greedy_particle())] if problem.n_var else [Plan.empty()]
+    starts = [Plan.empty()] + ([problem.decode(problem.greedy_particle())] if problem.n_var
+                               else [])
     if problem.n_var:
         # one iteration per chunk: a decode is far slower than an SFI evaluation, and the
         # time limit is checked between chunks
