@@ -15,7 +15,7 @@ import pytest
 from invswarm.engine.milp import MilpOptions
 from invswarm.engine.models.network import electronics_case, evaluate, generate
 from invswarm.engine.models.network import milp as nmilp
-from invswarm.engine.models.network.problem import warmup
+from invswarm.engine.models.network.problem import NetworkProblem, warmup
 from invswarm.engine.models.network.swarm import solve_greedy, solve_pso
 from invswarm.engine.parallel import IslandOptions
 from invswarm.engine.pso import PsoOptions
@@ -59,6 +59,10 @@ def test_shipped_case_pso_and_greedy_against_exact(benchmark):
 def test_large_network_within_120_s(benchmark):
     inst = generate(**LARGE)
     greedy = evaluate(inst, solve_greedy(inst)[0]).cost
+    prob = NetworkProblem(inst)
+    print(f"\nnetwork 50x200x26: {int(inst.listed.sum())} listed pairs, {inst.n_links} links; "
+          f"{prob.n_var} variables ({prob.recv_firm.size} receivers, {prob.arc_link.size} arcs, "
+          f"{prob.res_link.size} rescue arcs)")
 
     def run():
         t0 = time.perf_counter()
@@ -75,7 +79,8 @@ def test_large_network_within_120_s(benchmark):
            "kicks": info["kicks"], "bound": bound, "bound_materials_optimal": n_opt,
            "bound_s": bound_s, "gap_to_bound": (cost - bound) / cost}
     benchmark.extra_info.update(res)
-    print(f"\nnetwork 50x200x26: PSO {cost:,.2f} in {wall:.1f} s, "
+    print(f"network 50x200x26: PSO {cost:,.2f} in {wall:.1f} s (swarm phase "
+          f"{res['pso_phase_cost']:,.2f}), "
           f"{100 * res['improvement_over_greedy']:.2f} % below greedy {greedy:,.2f}; "
           f"decomposed MILP bound {bound:,.2f} ({n_opt} materials solved, {bound_s:.0f} s): "
           f"gap {100 * res['gap_to_bound']:.2f} %")
