@@ -106,6 +106,39 @@ def _options(make, **kw):
         raise InputError(field, problem) from None
 
 
+def _milp_options(opts: SolveOptions) -> MilpOptions:
+    return _options(MilpOptions, time_limit=opts.time_limit or 60.0, gap=opts.gap,
+                    threads=opts.threads, verbose=opts.verbose)
+
+
+def _exact_figures(plan, out, mo: MilpOptions) -> tuple[str, float, float, dict]:
+    """Status, objective, bound and result extras of an exact solve; no plan raises."""
+    if plan is None:
+        raise NoSolution(f"the exact solver found no plan ({out.status}) within "
+                         f"{mo.time_limit:g} s")
+    extra = {"solver": {"name": "HiGHS", "nodes": out.nodes, "solve_s": out.wall_s,
+                        "time_limit": mo.time_limit, "gap_limit": mo.gap},
+             "history": {"exact": [[t, _finite(inc), _finite(b)] for t, inc, b in out.trace]}}
+    return out.status, out.objective, out.bound, extra
+
+
+def _swarm_options(opts: SolveOptions) -> tuple[PsoOptions, IslandOptions]:
+    """The swarm and island options (10 s when neither a time nor an iteration budget)."""
+    time_limit = opts.time_limit
+    if time_limit is None and opts.max_iter is None:
+        time_limit = 10.0
+    po = _options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter,
+                  time_limit=time_limit, seed=opts.seed, history=True)
+    io = _options(IslandOptions, islands=opts.islands, n_jobs=opts.jobs, backend=opts.backend)
+    return po, io
+
+
+def _swarm_figures(info: dict) -> tuple[str, dict]:
+    extra = {"swarm": {k: v for k, v in info.items() if k != "history"},
+             "history": {"pso": [list(h) for h in info.get("history", [])]}}
+    return info.get("message") or "done", extra
+
+
 def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None = None, *,
           warm_start: Any = None, callback=None) -> Result:
     """Solve an instance with one method.
@@ -137,33 +170,18 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
     t0 = time.perf_counter()
     objective, bound, extra = math.nan, -math.inf, {}
     if method == "exact":
-        mo = _options(MilpOptions, time_limit=opts.time_limit or 60.0, gap=opts.gap,
-                      threads=opts.threads, verbose=opts.verbose)
+        mo = _milp_options(opts)
         plan, out = sfi_milp.solve(inst, mo, start)
-        if plan is None:
-            raise NoSolution(f"the exact solver found no plan ({out.status}) within "
-                             f"{mo.time_limit:g} s")
-        status, objective, bound = out.status, out.objective, out.bound
-        extra = {"solver": {"name": "HiGHS", "nodes": out.nodes, "solve_s": out.wall_s,
-                            "time_limit": mo.time_limit, "gap_limit": mo.gap},
-                 "history": {"exact": [[t, _finite(inc), _finite(b)] for t, inc, b in out.trace]}}
+        status, objective, bound, extra = _exact_figures(plan, out, mo)
     else:
-        time_limit = opts.time_limit
-        if time_limit is None and opts.max_iter is None:
-            time_limit = 10.0
-        po = _options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter,
-                      time_limit=time_limit, seed=opts.seed, history=True)
+        po, io = _swarm_options(opts)
         if method == "pso":
-            io = _options(IslandOptions, islands=opts.islands, n_jobs=opts.jobs,
-                          backend=opts.backend)
             plan, info = sfi_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback)
         elif method == "per-period":
             plan, info = sfi_swarm.solve_per_period(inst, po)
         else:
             plan, info = sfi_swarm.solve_pyswarms(inst, po)
-        status = info.get("message") or "done"
-        extra = {"swarm": {k: v for k, v in info.items() if k != "history"},
-                 "history": {"pso": [list(h) for h in info.get("history", [])]}}
+        status, extra = _swarm_figures(info)
     wall = time.perf_counter() - t0
     plan = plan.cleaned()
     ev = sfi.evaluate(inst, plan)
@@ -181,30 +199,15 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
     t0 = time.perf_counter()
     objective, bound, extra, status = math.nan, -math.inf, {}, "done"
     if method == "exact":
-        mo = _options(MilpOptions, time_limit=opts.time_limit or 60.0, gap=opts.gap,
-                      threads=opts.threads, verbose=opts.verbose)
+        mo = _milp_options(opts)
         # the greedy plan is a first incumbent for free
         start = start if start is not None else net_swarm.solve_greedy(inst)[0]
         plan, out = net_milp.solve(inst, mo, start)
-        if plan is None:
-            raise NoSolution(f"the exact solver found no plan ({out.status}) within "
-                             f"{mo.time_limit:g} s")
-        status, objective, bound = out.status, out.objective, out.bound
-        extra = {"solver": {"name": "HiGHS", "nodes": out.nodes, "solve_s": out.wall_s,
-                            "time_limit": mo.time_limit, "gap_limit": mo.gap},
-                 "history": {"exact": [[t, _finite(inc), _finite(b)] for t, inc, b in out.trace]}}
+        status, objective, bound, extra = _exact_figures(plan, out, mo)
     elif method == "pso":
-        time_limit = opts.time_limit
-        if time_limit is None and opts.max_iter is None:
-            time_limit = 10.0
-        po = _options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter,
-                      time_limit=time_limit, seed=opts.seed, history=True)
-        io = _options(IslandOptions, islands=opts.islands, n_jobs=opts.jobs,
-                      backend=opts.backend)
+        po, io = _swarm_options(opts)
         plan, info = net_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback)
-        status = info.get("message") or "done"
-        extra = {"swarm": {k: v for k, v in info.items() if k != "history"},
-                 "history": {"pso": [list(h) for h in info.get("history", [])]}}
+        status, extra = _swarm_figures(info)
     elif method == "greedy":
         plan, _ = net_swarm.solve_greedy(inst)
     else:

@@ -3,7 +3,6 @@ problem; the published schemas accept what the engine writes."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -13,20 +12,14 @@ import pytest
 from invswarm.engine.errors import InputError
 from invswarm.engine.models import network
 from invswarm.engine.models.network import Instance, Plan, electronics_doc, generate
+from tests.mutate import mutated
 
 SCHEMA_DIR = Path(network.__file__).parent
 
 
 def _mutate(path, value):
-    doc = copy.deepcopy(electronics_doc())
-    obj = doc
-    for key in path[:-1]:
-        obj = obj[key]
-    if value is None:
-        del obj[path[-1]]
-    else:
-        obj[path[-1]] = value
-    return doc
+    """The electronics case with one field changed (``None``: deleted)."""
+    return mutated(electronics_doc(), path, value)
 
 
 BAD = [

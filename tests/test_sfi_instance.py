@@ -1,6 +1,5 @@
 """Validation of SFI instance documents: every rejection names the field and the problem."""
 
-import copy
 import json
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from invswarm.engine.errors import InputError
 from invswarm.engine.models import sfi
 from invswarm.engine.models.sfi import Instance, generate, steel_case
+from tests.mutate import mutated
 
 SCHEMA_DIR = Path(sfi.__file__).parent
 
@@ -20,16 +20,8 @@ def _schema(name):
 
 
 def _mutate(path, value):
-    """A copy of the 6-period steel case with ``doc[path...] = value`` (``None``: delete)."""
-    doc = copy.deepcopy(steel_case(6))
-    obj = doc
-    for key in path[:-1]:
-        obj = obj[key]
-    if value is None:
-        del obj[path[-1]]
-    else:
-        obj[path[-1]] = value
-    return doc
+    """The 6-period steel case with one field changed (``None``: deleted)."""
+    return mutated(steel_case(6), path, value)
 
 
 BAD = [
