@@ -71,6 +71,12 @@ def _cmd_solve(args) -> int:
     return 0
 
 
+def _cmd_bench(args) -> int:
+    from .bench import main_args
+
+    return main_args(args)
+
+
 def _cmd_compare(args) -> int:
     from .compare import compare, into, markdown
 
@@ -215,6 +221,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the result here (atomically) instead of stdout")
     p.add_argument("--verbose", action="store_true", help="print the solver log")
     p.set_defaults(func=_cmd_solve)
+
+    p = sub.add_parser("bench", help="the benchmark suite: results.json, plots, a Markdown "
+                                     "report")
+    p.add_argument("--experiments", default="all",
+                   help="all, or some of: seed_table, scaling, large_sfi, scenarios, network")
+    p.add_argument("--instances", nargs="*", help="your instance files: each gets a table of "
+                                                  "--methods")
+    p.add_argument("--methods", default="exact,pso", help="for --instances (exact,pso)")
+    p.add_argument("--seeds", type=int, default=5, help="PSO seeds per instance (5)")
+    p.add_argument("--swarm-time", type=float, default=10.0, help="seconds per swarm run (10)")
+    p.add_argument("--exact-time", type=float, default=600.0,
+                   help="exact solver's time limit on the seed table and your instances (600)")
+    p.add_argument("--micro", help="pytest-benchmark JSON of benchmarks/ to summarise")
+    p.add_argument("--out-dir", default="docs/bench",
+                   help="results.json and the plots (docs/bench)")
+    p.add_argument("--report", default="docs/benchmarks.md",
+                   help="the Markdown report (docs/benchmarks.md)")
+    p.add_argument("--command-line", help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("compare", help="methods side by side on one instance (Markdown)")
     p.add_argument("instance")

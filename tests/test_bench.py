@@ -1,0 +1,51 @@
+"""The bench command on a tiny suite: results, plots and a report whose figures are the run's."""
+
+from __future__ import annotations
+
+import json
+
+from invswarm.engine.bench import BenchOptions, run_suite
+from invswarm.engine.cli import main
+
+TINY = BenchOptions(seeds=2, baseline_seeds=1, swarm_time=0.5, pyswarms_iter=3, exact_time=30,
+                    scaling_time=2,
+                    seed_periods=(6,), periods=(4,), products=(9,),
+                    large_sfi=(2, 2, 4), large_time=0.5, network_large=(6, 4, 6),
+                    network_large_time=1.0, network_bound_time=2.0)
+
+
+def test_tiny_suite_writes_results_plots_and_report(tmp_path):
+    report = tmp_path / "report.md"
+    res = run_suite(TINY, experiments=("seed_table", "scaling", "large_sfi", "scenarios",
+                                       "network"),
+                    out_dir=str(tmp_path / "bench"), report_path=str(report),
+                    log=lambda s: None)
+    saved = json.loads((tmp_path / "bench" / "results.json").read_text())
+    assert set(saved) >= {"seed_table", "scaling", "scenarios", "network", "machine"}
+    for png in ("scaling.png", "scenarios.png"):
+        assert (tmp_path / "bench" / png).stat().st_size > 1000
+    text = report.read_text()
+    row = res["seed_table"][0]
+    # the report prints the run's figures
+    assert f"{row['exact']['wall_s']:.1f} s" in text
+    assert "Where a method loses" in text
+    assert len(res["scenarios"]["timing"]) == 6
+    assert all(r["us_per_plan"] > 0 for r in res["scenarios"]["timing"])
+    big = res["network"]["large"]
+    assert big["bound"] <= big["pso"] * (1 + 1e-9) and big["pso"] <= big["greedy"] * (1 + 1e-9)
+
+
+def test_user_instances_get_a_table(tmp_path):
+    case = tmp_path / "e.json"
+    assert main(["case", "electronics", "--out", str(case)]) == 0
+    report = tmp_path / "r.md"
+    assert main(["bench", "--experiments", "", "--instances", str(case), "--methods",
+                 "greedy,none", "--seeds", "1", "--out-dir", str(tmp_path / "b"),
+                 "--report", str(report)]) == 0
+    text = report.read_text()
+    assert "| greedy |" in text and "| none |" in text
+
+
+def test_unknown_experiment_exits_2(capsys):
+    assert main(["bench", "--experiments", "nope"]) == 2
+    assert "experiments: unknown experiment 'nope'" in capsys.readouterr().err
