@@ -19,11 +19,15 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-# Prints each figure as it is measured; pytest-benchmark's JSON (with the figures in extra_info)
-# goes to .benchmarks/last.json.
+# The micro-benchmarks (benchmarks/, pytest-benchmark; their JSON in .benchmarks/micro.json),
+# then the suite of `invswarm bench`, which writes docs/bench/ (results.json, plots) and the
+# report docs/benchmarks.md, with the micro-benchmarks' figures. Prints each figure as measured.
 bench: $(STAMP)
+	mkdir -p .benchmarks
 	$(BIN)/python -m pytest benchmarks -q -s --benchmark-columns=min,median,max,rounds \
-		--benchmark-json=.benchmarks/last.json
+		--benchmark-json=.benchmarks/micro.json
+	$(BIN)/invswarm bench --micro .benchmarks/micro.json --out-dir docs/bench \
+		--report docs/benchmarks.md --command-line "make bench"
 
 # The methods side by side on the shipped network case, written into docs/models/network.md.
 network-table: $(STAMP)
