@@ -85,7 +85,7 @@ class BenchOptions:
     large_time: float = 60.0
     network_large: tuple = (50, 200, 26)
     network_large_time: float = 105.0
-    network_bound_time: float = 60.0
+    network_bound_time: float = 120.0
 
     def __post_init__(self):
         for name in ("seeds", "baseline_seeds"):

@@ -9,6 +9,7 @@ kernels' random numbers are keyed by (seed, iteration, particle, dimension).
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 
@@ -59,10 +60,11 @@ def island_seed(seed: int, island: int) -> int:
 
 
 def _epoch(make_problem, instance, seeds, state, opts, it0, n_iter, schedule_iter,
-           single_thread, time_limit=None):
-    """One island's iterations between two migrations (runs in a worker); ``time_limit``
-    (seconds) ends it early in a time-limited run."""
-    if single_thread:
+           parent_pid, time_limit=None):
+    """One island's iterations between two migrations; ``time_limit`` (seconds) ends it early
+    in a time-limited run. In a worker process (any other than ``parent_pid``, whatever the
+    backend and the number of workers) Numba gets one thread: one level of parallelism."""
+    if os.getpid() != parent_pid:
         import numba
 
         numba.set_num_threads(1)
@@ -121,7 +123,7 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
             left = (None if opts.time_limit is None
                     else max(1e-3, opts.time_limit - (time.perf_counter() - t0)))
             results = pool(delayed(_epoch)(make_problem, instance, list(seeds), states[i],
-                                           island_opts[i], it, n, sched, iopts.n_jobs > 1,
+                                           island_opts[i], it, n, sched, os.getpid(),
                                            left)
                            for i in range(iopts.islands))
             states = [r[0] for r in results]
