@@ -28,7 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks -q -s --benchmark-columns=min,median,max,rounds \
 		--benchmark-json=.benchmarks/micro.json; status=$$?; \
 	$(BIN)/invswarm bench --micro .benchmarks/micro.json --out-dir docs/bench \
-		--report docs/benchmarks.md --command-line "make bench" && exit $$status
+		--report docs/benchmarks.md --readme README.md --command-line "make bench" \
+		&& exit $$status
 
 # The methods side by side on the shipped network case, written into docs/models/network.md.
 network-table: $(STAMP)

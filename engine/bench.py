@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import compare, markdown
+from .compare import compare, into, markdown
 from .jsonio import read_json, write_atomic, write_json_atomic
 from .milp import MilpOptions
 from .models import network, sfi
@@ -413,6 +413,58 @@ def report(res: dict, command: str) -> str:
     return "\n".join(L) + "\n"
 
 
+def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
+    """The README's headline figures, from a bench run's results."""
+    L = [f"From `make bench` on {res['date']} ({res['machine']['cpus']} CPUs, shared machine); "
+         f"the full report, with where each method loses: [{report_link}]({report_link}).", ""]
+    if "seed_table" in res:
+        L += ["| steel case, periods | exact (HiGHS) | seed paper's exact | our PSO, "
+              f"{res['options']['swarm_time']:g} s (median gap) | per-period PSO (seed's A1) | "
+              "seed paper's PSO |", "|---|---|---|---|---|---|"]
+        for r in res["seed_table"]:
+            ex = r["exact"]
+            seed_ex = f"{r['seed_exact_min']} min" if r["seed_exact_min"] else ""
+            seed_pso = (f"{100 * r['seed_pso_gap']:.1f} % in {r['seed_pso_min']:g} min"
+                        if r["seed_pso_gap"] else "")
+            L.append(f"| {r['periods']} | {ex['wall_s']:.1f} s, {ex['status'].lower()} | "
+                     f"{seed_ex} | {_pct(_med(r['pso_gaps']))} | "
+                     f"{_pct(_med(r['per_period_gaps']))} | {seed_pso} |")
+        L.append("")
+    if "scenarios" in res:
+        sv = res["scenarios"]["savings"]
+        L.append(f"A plan made for 32 order scenarios saves {100 * sv[0]['saving']:.1f} to "
+                 f"{100 * sv[-1]['saving']:.1f} % against one made for their mean forecast, "
+                 f"on held-out scenarios (forecast error {100 * sv[0]['forecast_error']:.0f} to "
+                 f"{100 * sv[-1]['forecast_error']:.0f} %).")
+    if "network" in res:
+        rows = res["network"]["electronics"]
+        pso = [r["gap_exact"] for r in rows if r["method"] == "pso"]
+        greedy = next(r for r in rows if r["method"] == "greedy")
+        ex = next(r for r in rows if r["method"] == "exact")
+        big = res["network"]["large"]
+        F, M, T = big["shape"]
+        L.append(f"Network model, shipped electronics case: exact optimum in "
+                 f"{ex['wall_s']:.1f} s; our PSO ({res['options']['swarm_time']:g} s) within "
+                 f"{_pct(_med(pso))} (median of {len(pso)} seeds), the greedy hold-back rule "
+                 f"{_pct(greedy['gap_exact'])} above. Generated network of {F} firms x {M} "
+                 f"materials x {T} periods: our optimizer in {big['wall_s']:.0f} s, "
+                 f"{100 * (big['greedy'] - big['pso']) / big['greedy']:.2f} % below the greedy "
+                 f"plan, {100 * (big['pso'] - big['bound']) / big['pso']:.2f} % above a "
+                 "decomposed MILP bound.")
+    micro = {b["name"]: b["extra_info"] for b in res.get("micro", [])}
+    tp = micro.get("test_throughput_against_pyswarms")
+    if tp:
+        L.append(f"Fused PSO: {tp['fused_evals_per_s']:,.0f} evaluations per second at 24 "
+                 f"periods, {tp['ratio']:.1f} times pyswarms driving the same kernel and "
+                 f"{tp['ratio_numpy']:.0f} times pyswarms with the cost in NumPy.")
+    k = micro.get("test_kernel_throughput_against_reference[steel-24]")
+    if k:
+        L.append(f"SFI kernel: {k['kernel_ns_per_cell']:.0f} ns per plan-period-product "
+                 f"cell, {k['speedup']:,.0f} times the plain reference, "
+                 f"{k['speedup_numpy']:.0f} times the NumPy version.")
+    return "\n".join(L) + "\n"
+
+
 def plots(res: dict, out_dir: Path) -> None:
     """PNG plots of the scaling and scenario runs (written atomically)."""
     import io
@@ -461,9 +513,10 @@ def plots(res: dict, out_dir: Path) -> None:
 def run_suite(o: BenchOptions, *, experiments: tuple[str, ...], instances: list[str] = (),
               methods: list[str] = ("exact", "pso"), micro: str | None = None,
               out_dir: str = "docs/bench", report_path: str | None = "docs/benchmarks.md",
-              command: str = "invswarm bench", log: Callable = print) -> dict:
-    """Run the experiments (and the user's instances), write ``results.json``, the plots and
-    the report; returns the results."""
+              readme: str | None = None, command: str = "invswarm bench",
+              log: Callable = print) -> dict:
+    """Run the experiments (and the user's instances), write ``results.json``, the plots, the
+    report and (when given) the README's headline section; returns the results."""
     t0 = time.perf_counter()
     from .models.network.problem import warmup as net_warmup
     from .models.sfi.problem import warmup as sfi_warmup
@@ -483,13 +536,21 @@ def run_suite(o: BenchOptions, *, experiments: tuple[str, ...], instances: list[
         res["micro"] = [{"name": b["name"], "extra_info": b.get("extra_info", {})}
                         for b in read_json(micro).get("benchmarks", [])]
     res["total_s"] = time.perf_counter() - t0
+    write_outputs(res, out_dir, report_path, readme, command)
+    return res
+
+
+def write_outputs(res: dict, out_dir: str, report_path: str | None, readme: str | None,
+                  command: str) -> None:
+    """``results.json``, plots, report and README section of a bench run's results."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "results.json", _jsonable(res))
     plots(res, out)
     if report_path:
         write_atomic(report_path, report(res, command))
-    return res
+    if readme:
+        into(readme, headline(res), begin="<!-- bench:begin -->", end="<!-- bench:end -->")
 
 
 EXPERIMENTS = ("seed_table", "scaling", "large_sfi", "scenarios", "network")
@@ -514,7 +575,12 @@ def _jsonable(x):
 
 
 def main_args(args) -> int:
-    """The ``invswarm bench`` command."""
+    """The ``invswarm bench`` command (``--from``: rewrite the outputs of an earlier run)."""
+    command = args.command_line or "invswarm bench " + " ".join(sys.argv[2:])
+    if args.from_results:
+        res = read_json(args.from_results)
+        write_outputs(res, args.out_dir, args.report, args.readme, command)
+        return 0
     o = BenchOptions(seeds=args.seeds, swarm_time=args.swarm_time,
                      exact_time=args.exact_time)
     experiments = EXPERIMENTS if args.experiments == "all" else tuple(
@@ -528,7 +594,7 @@ def main_args(args) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     run_suite(o, experiments=experiments, instances=args.instances or [], methods=methods,
               micro=args.micro, out_dir=args.out_dir, report_path=args.report,
-              command=args.command_line or "invswarm bench " + " ".join(sys.argv[2:]),
+              readme=args.readme, command=command,
               log=lambda s: print(s, file=sys.stderr, flush=True))
     return 0
 

@@ -238,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="results.json and the plots (docs/bench)")
     p.add_argument("--report", default="docs/benchmarks.md",
                    help="the Markdown report (docs/benchmarks.md)")
+    p.add_argument("--readme", help="a Markdown file whose bench section gets the headline "
+                                    "figures")
+    p.add_argument("--from", dest="from_results",
+                   help="results.json of an earlier run: rewrite its outputs, run nothing")
     p.add_argument("--command-line", help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_bench)
 

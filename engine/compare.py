@@ -79,18 +79,18 @@ def markdown(inst, rows: list[dict], command: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def into(path: str, text: str) -> None:
-    """Replace the text between the compare markers of a Markdown file (atomically)."""
+def into(path: str, text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the text between two markers of a Markdown file (atomically)."""
     p = Path(path)
     try:
         doc = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(str(p), f"cannot read file ({exc.strerror or exc})") from None
-    if BEGIN not in doc or END not in doc:
-        raise InputError(str(p), f"has no {BEGIN} ... {END} section to replace")
-    head, rest = doc.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    write_atomic(p, f"{head}{BEGIN}\n{text}{END}{tail}")
+    if begin not in doc or end not in doc:
+        raise InputError(str(p), f"has no {begin} ... {end} section to replace")
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    write_atomic(p, f"{head}{begin}\n{text}{end}{tail}")
 
 
 def _pct(x: float) -> str:

@@ -294,6 +294,8 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
                             kind = LOAN
                             dur = durations[(kind_c - 2) // 2]
                             rlink = reverse[lk]
+                            if rlink < 0:  # no way back: no loan on this arc
+                                break
                             rdep = tau + dur - lead[rlink]
                             if tau + dur > T - 1 or rdep < t:
                                 break
@@ -345,6 +347,8 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
                     kind = LOAN
                     dur = durations[kc - 2]
                     rlink = reverse[lk]
+                    if rlink < 0:
+                        continue
                     rdep = tau + dur - lead[rlink]
                     if tau + dur > T - 1 or rdep < arr:
                         continue

@@ -49,3 +49,18 @@ def test_user_instances_get_a_table(tmp_path):
 def test_unknown_experiment_exits_2(capsys):
     assert main(["bench", "--experiments", "nope"]) == 2
     assert "experiments: unknown experiment 'nope'" in capsys.readouterr().err
+
+
+def test_outputs_are_rewritten_from_saved_results(tmp_path):
+    res = run_suite(TINY, experiments=("scenarios",), out_dir=str(tmp_path / "a"),
+                    report_path=str(tmp_path / "a.md"), log=lambda s: None)
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- bench:begin -->\nold\n<!-- bench:end -->\nrest\n")
+    assert main(["bench", "--from", str(tmp_path / "a" / "results.json"), "--out-dir",
+                 str(tmp_path / "b"), "--report", str(tmp_path / "b.md"), "--readme",
+                 str(readme)]) == 0
+    text = readme.read_text()
+    assert "old" not in text and text.startswith("intro") and text.endswith("rest\n")
+    saving = res["scenarios"]["savings"][0]["saving"]
+    assert f"{100 * saving:.1f}" in text
+    assert (tmp_path / "b.md").read_text().count("| 32 |") == 1

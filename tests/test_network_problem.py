@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from invswarm.engine.models.network import (
+    Plan,
     authorize,
     electronics_case,
     evaluate,
@@ -34,13 +35,19 @@ def test_no_decoded_plan_is_ever_refused():
 
 
 def test_the_explaining_check_agrees_on_decoded_plans():
+    # the shipped case has a link with no reverse link: no loan may use it
     rng = np.random.default_rng(32)
     inst = electronics_case()
     prob = NetworkProblem(inst)
-    for x in rng.random((30, prob.n_var)):
+    assert (inst.reverse[prob.arc_link] < 0).any()
+    loans = 0
+    for x in rng.random((200, prob.n_var)):
         plan = prob.decode(x)
         assert authorize(inst, plan, data=prob.data).ok
+        assert Plan.from_json(plan.to_json(inst), inst).n_shipments == plan.n_shipments
+        loans += int((plan.kind == 1).sum())
         assert abs(evaluate(inst, plan, prob.data).cost - prob.evaluate(x[None])[0]) <= 1e-9 * 1e5
+    assert loans > 50
 
 
 def test_decode_is_what_batch_evaluates():

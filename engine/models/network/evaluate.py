@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ....kernels import network as knet
+from ...errors import InputError
 from .instance import Instance
 from .plan import PAYBACK, Moves, Plan, batch_moves
 
@@ -157,9 +158,9 @@ class Refusal:
 
     Attributes
     ----------
-    rule : {"coverage", "donor_backlog", "donor_stock", "role"}
+    rule : {"coverage", "donor_backlog", "donor_stock", "role", "structure"}
     firm, material : int
-        The donor (or sender) concerned.
+        The donor (or sender) concerned (-1 for a plan that breaks the format's rules).
     period : int
         1-based period, or 0 when the rule is not tied to one.
     message : str
@@ -196,6 +197,11 @@ def authorize(inst: Instance, plan: Plan, proposed: Plan | None = None,
     if proposed is not None:
         plan = Plan.from_arrays(*(np.concatenate([getattr(plan, n), getattr(proposed, n)])
                                   for n in ("link", "material", "period", "qty", "kind", "ret")))
+    try:
+        # plans built as arrays must obey the rules a plan document is read by
+        Plan.from_json(plan.to_json(inst), inst)
+    except InputError as exc:
+        return Authorization(ok=False, refusals=(Refusal("structure", -1, -1, 0, str(exc)),))
     d = detail(data, plan)
     names = inst.firm_names
     mnames = inst.material_names
