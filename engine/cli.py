@@ -230,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "--methods")
     p.add_argument("--methods", default="exact,pso", help="for --instances (exact,pso)")
     p.add_argument("--seeds", type=int, default=5, help="PSO seeds per instance (5)")
-    p.add_argument("--swarm-time", type=float, default=10.0, help="seconds per swarm run (10)")
+    p.add_argument("--swarm-time", type=float, default=9.5,
+                   help="seconds per swarm run (9.5)")
     p.add_argument("--exact-time", type=float, default=600.0,
                    help="exact solver's time limit on the seed table and your instances (600)")
     p.add_argument("--micro", help="pytest-benchmark JSON of benchmarks/ to summarise")
