@@ -279,6 +279,10 @@ def _pct(x) -> str:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.3f} %"
 
 
+def _num(x) -> float:
+    return math.nan if x is None else float(x)
+
+
 def _med(xs) -> float:
     return statistics.median(xs) if xs else math.nan
 
@@ -433,6 +437,7 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
         L.append("")
     if "scenarios" in res:
         sv = res["scenarios"]["savings"]
+        L.append("")
         L.append(f"A plan made for 32 order scenarios saves {100 * sv[0]['saving']:.1f} to "
                  f"{100 * sv[-1]['saving']:.1f} % against one made for their mean forecast, "
                  f"on held-out scenarios (forecast error {100 * sv[0]['forecast_error']:.0f} to "
@@ -444,6 +449,7 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
         ex = next(r for r in rows if r["method"] == "exact")
         big = res["network"]["large"]
         F, M, T = big["shape"]
+        L.append("")
         L.append(f"Network model, shipped electronics case: exact optimum in "
                  f"{ex['wall_s']:.1f} s; our PSO ({res['options']['swarm_time']:g} s) within "
                  f"{_pct(_med(pso))} (median of {len(pso)} seeds), the greedy hold-back rule "
@@ -455,11 +461,13 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
     micro = {b["name"]: b["extra_info"] for b in res.get("micro", [])}
     tp = micro.get("test_throughput_against_pyswarms")
     if tp:
+        L.append("")
         L.append(f"Fused PSO: {tp['fused_evals_per_s']:,.0f} evaluations per second at 24 "
                  f"periods, {tp['ratio']:.1f} times pyswarms driving the same kernel and "
                  f"{tp['ratio_numpy']:.0f} times pyswarms with the cost in NumPy.")
     k = micro.get("test_kernel_throughput_against_reference[steel-24]")
     if k:
+        L.append("")
         L.append(f"SFI kernel: {k['kernel_ns_per_cell']:.0f} ns per plan-period-product "
                  f"cell, {k['speedup']:,.0f} times the plain reference, "
                  f"{k['speedup_numpy']:.0f} times the NumPy version.")
@@ -490,9 +498,10 @@ def plots(res: dict, out_dir: Path) -> None:
             axes[0, col].plot(x, [r["exact"]["wall_s"] for r in rows], "o-", label="exact")
             axes[0, col].plot(x, [r["pso_s"] for r in rows], "s-", label="our PSO")
             axes[0, col].set_ylabel("seconds")
-            axes[1, col].plot(x, [100 * r["exact"]["gap"] for r in rows], "o-",
+            # a gap is missing (None once saved) where the exact solver found no plan or bound
+            axes[1, col].plot(x, [100 * _num(r["exact"]["gap"]) for r in rows], "o-",
                               label="exact: final gap")
-            axes[1, col].plot(x, [100 * r["pso_gap_bound"] for r in rows], "s-",
+            axes[1, col].plot(x, [100 * _num(r["pso_gap_bound"]) for r in rows], "s-",
                               label="PSO: gap to bound")
             axes[1, col].set_ylabel("%")
             for ax in axes[:, col]:

@@ -52,7 +52,7 @@ def test_unknown_experiment_exits_2(capsys):
 
 
 def test_outputs_are_rewritten_from_saved_results(tmp_path):
-    res = run_suite(TINY, experiments=("scenarios",), out_dir=str(tmp_path / "a"),
+    res = run_suite(TINY, experiments=("scaling", "scenarios"), out_dir=str(tmp_path / "a"),
                     report_path=str(tmp_path / "a.md"), log=lambda s: None)
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- bench:begin -->\nold\n<!-- bench:end -->\nrest\n")
