@@ -86,8 +86,9 @@ def evaluate(inst, plan_doc: Any) -> dict:
     it may be carried out, and why not)."""
     if isinstance(inst, network.Instance):
         plan = network.Plan.from_json(plan_doc, inst)
-        out = network.evaluate(inst, plan).to_json()
-        out["authorization"] = network.authorize(inst, plan).to_json()
+        data = network.KernelData(inst)
+        out = network.evaluate(inst, plan, data).to_json()
+        out["authorization"] = network.authorize(inst, plan, data=data).to_json()
         return out
     plan = sfi.Plan.from_json(plan_doc, inst)
     return sfi.evaluate(inst, plan).to_json()
@@ -214,11 +215,12 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
         plan, _ = net_swarm.solve_none(inst)
     wall = time.perf_counter() - t0
     plan = plan.cleaned()
-    verdict = network.authorize(inst, plan)
+    data = network.KernelData(inst)
+    verdict = network.authorize(inst, plan, data=data)
     if not verdict.ok:
         raise NoSolution(f"{method} produced a plan that may not be carried out: "
                          f"{verdict.refusals[0].message}")
-    ev = network.evaluate(inst, plan)
+    ev = network.evaluate(inst, plan, data)
     extra["firms"] = ev.firms
     return Result(model="network", instance=inst.name, method=method, cost=ev.cost,
                   plan=plan.to_json(inst), status=status,

@@ -52,11 +52,12 @@ class KernelData:
                       inst.shortage, inst.value, inst.listed, fm, traj)
         floor = np.minimum(inst.protected[:, :, None], traj[:, :, :, knet.TR_STOCK])
         self.base = Baseline(traj=traj, fm=fm, firm=fm.sum(axis=1), floor=floor)
+        #: The baseline's backlog (N, M, T): the most a donor may backlog.
+        self.base_back = np.ascontiguousarray(traj[:, :, :, knet.TR_BACKLOG])
         self.args = (inst.lots, inst.receipts, inst.requirements, self.rbucket, inst.link_from,
                      inst.link_to, inst.lead, inst.unit_cost, inst.fixed_cost, inst.value,
                      inst.price, float(inst.loan_fee), inst.hold, inst.shortage, floor,
-                     np.ascontiguousarray(traj[:, :, :, knet.TR_BACKLOG]), fm,
-                     self.base.firm.copy(), FEAS_TOL)
+                     self.base_back, fm, self.base.firm.copy(), FEAS_TOL)
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,10 +146,11 @@ def material_traj(data: KernelData, plan: Plan, m: int) -> np.ndarray:
     touched = np.zeros(inst.n_firms, np.bool_)
     touched[inst.link_from[mv.link[sel]]] = True
     touched[inst.link_to[mv.link[sel]]] = True
-    a = data.args
     knet.material(m, mv.link[sel], mv.dep[sel], mv.qty[sel], mv.kind[sel], 0, int(sel.sum()),
-                  touched, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[12], a[13], a[9], a[14],
-                  a[15], False, 0.0, np.zeros((inst.n_firms, knet.N_ACC)), traj, 0, np.zeros(0))
+                  touched, inst.lots, inst.receipts, inst.requirements, data.rbucket,
+                  inst.link_from, inst.link_to, inst.lead, inst.hold, inst.shortage, inst.value,
+                  data.base.floor, data.base_back, False, 0.0,
+                  np.zeros((inst.n_firms, knet.N_ACC)), traj, 0, np.zeros(0))
     return traj[:, 0]
 
 

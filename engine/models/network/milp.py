@@ -151,7 +151,7 @@ def build(inst: Instance, plan: Plan | None = None, *, materials: list[int] | No
             b.row(inc + [d], [1.0] * len(inc) + [U], hi=U)
 
     floor = data.base.floor
-    base_back = data.base.traj[:, :, :, 1]
+    base_back = data.base_back
     for m in mats:
         U = float(total[m])
         firms = np.flatnonzero(inst.listed[:, m])

@@ -104,7 +104,7 @@ class NetworkProblem:
                       self.res_link, inst.lots, inst.receipts,
                       inst.requirements, d.rbucket, inst.link_from, inst.link_to, inst.lead,
                       inst.reverse, inst.durations, inst.hold, inst.shortage, inst.value,
-                      base.floor, np.ascontiguousarray(back), base.traj, FEAS_TOL,
+                      base.floor, self.data.base_back, base.traj, FEAS_TOL,
                       self.n_bisect, self.cap)
         self.refused = 0
 

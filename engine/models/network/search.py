@@ -46,6 +46,7 @@ class _Moves:
         self.links = [lk for lk in range(inst.n_links)
                       if inst.listed[inst.link_from[lk], m] and inst.listed[inst.link_to[lk], m]]
         self.T = T
+        self.durations = set(inst.durations.tolist())
 
     def valid(self, lk: int, t: int, kind: int, r: int) -> bool:
         inst = self.inst
@@ -53,14 +54,10 @@ class _Moves:
             return False
         if kind == LOAN:
             rv = inst.reverse[lk]
-            if rv < 0 or r > self.T - 1 or (r - t) not in self._durs:
+            if rv < 0 or r > self.T - 1 or (r - t) not in self.durations:
                 return False
             return r - inst.lead[rv] >= t + inst.lead[lk]
         return True
-
-    @property
-    def _durs(self) -> set:
-        return set(self.inst.durations.tolist())
 
     def kinds(self, lk: int, t: int):
         """(kind, return period) of every valid shipment on ``lk`` leaving in ``t``."""
