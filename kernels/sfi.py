@@ -37,198 +37,310 @@ N_KPIS = len(KPIS)
 
 
 @njit(cache=True)
-def _play(i, s, pdp, gen, codp, ded,
-          remaining, value, hold, setup_g, setup_d, setup_r, omega,
-          category, order, lead, beta, alpha, rho, lam,
-          prep, fulfil, mto_cap, orders,
-          ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-          cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-          src_k, av, dl, detail, bd, kpi, use):
-    """Cost of plan ``i`` under scenario ``s``.
+def _period(t, i, s, pdp, gen, codp, ded,
+            remaining, value, hold, setup_g, setup_d, setup_r, omega,
+            category, order, lead, beta, alpha, rho, lam,
+            prep, fulfil, mto_cap, orders,
+            cg_k, cg_x, cd_k, cd_x, bk, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, newbk,
+            src_k, av, dl, acc, detail, bd, use):
+    """Cost of period ``t`` of plan ``i`` under scenario ``s``.
 
-    With ``detail``, also fills ``bd[t, :]`` (cost components), ``kpi[:]`` (unit counts) and
-    ``use`` (C + 2P, T): units drawn from each new generic buffer, from each new dedicated
-    buffer, and each product's demand (backlog and orders) not met by its own dedicated
-    buffers (met by generic or make-to-order, or not met).
+    Plays the period from the carried state (generic ``cg_k``, ``cg_x`` (C,), dedicated
+    ``cd_k``, ``cd_x`` (P,), backlog ``bk`` (P,)) and leaves the state of the next period in
+    them. Adds the period's unit counts to ``acc`` (the ``KPIS`` in order). With ``detail``,
+    also fills ``bd[t, :]`` (cost components) and ``use[:, t]`` (C + 2P rows): units drawn from
+    each new generic buffer, from each new dedicated buffer, and each product's demand
+    (backlog and orders) not met by its own dedicated buffers (met by generic or
+    make-to-order, or not met).
     """
     C = cg_k.shape[0]
     P = cd_k.shape[0]
     T = prep.shape[0]
+    A = prep[t]
+    B = fulfil[t]
+    back_extra = prep[t - 1] + fulfil[t - 1] if t > 0 else prep[0] + fulfil[0]
+    last = t == T - 1
+    hold_prep = 0.0
     for c in range(C):
-        cg_k[c] = ig_stage[c]
-        cg_x[c] = ig_qty[c]
+        hold_prep += hold[cg_k[c]] * cg_x[c] * A
+        rem_cg[c] = cg_x[c]
+        ng_k[c] = pdp[i, c, t]
+        rem_ng[c] = gen[i, c, t]
     for p in range(P):
-        cd_k[p] = id_stage[p]
-        cd_x[p] = id_qty[p]
-        bk[p] = init_backlog[p]
-    total = 0.0
-    on_time = 0.0
-    ordered = 0.0
-    late_units = 0.0
-    lost_units = 0.0
-    disposed_units = 0.0
-    for t in range(T):
-        A = prep[t]
-        B = fulfil[t]
-        back_extra = prep[t - 1] + fulfil[t - 1] if t > 0 else prep[0] + fulfil[0]
-        last = t == T - 1
-        hold_prep = 0.0
-        for c in range(C):
-            hold_prep += hold[cg_k[c]] * cg_x[c] * A
-            rem_cg[c] = cg_x[c]
-            ng_k[c] = pdp[i, c, t]
-            rem_ng[c] = gen[i, c, t]
-        for p in range(P):
-            hold_prep += hold[cd_k[p]] * cd_x[p] * A
-            rem_cd[p] = cd_x[p]
-            nd_k[p] = codp[i, p, t]
-            rem_nd[p] = ded[i, p, t]
-        mto = mto_cap[t]
-        for j in range(5):
-            dl[j] = 0.0
-        shortfall = 0.0
-        lost = 0.0
-        for oi in range(P):
-            p = order[oi]
-            c = category[p]
-            L = lead[p]
-            b = beta[p]
-            # The five sources of this product in draw order: carried dedicated, new
-            # dedicated, carried generic, new generic, make-to-order (stage 0).
-            src_k[0] = cd_k[p]
-            src_k[1] = nd_k[p]
-            src_k[2] = cg_k[c]
-            src_k[3] = ng_k[c]
-            src_k[4] = 0
-            av[0] = rem_cd[p]
-            av[1] = rem_nd[p]
-            av[2] = rem_cg[c]
-            av[3] = rem_ng[c]
-            av[4] = mto
-            before_d = av[0] + av[1]
-            demand_p = bk[p] + orders[s, p, t]
-            for cls in range(2):
-                # Backlog first (late by the previous period's length too), then new orders.
-                if cls == 0:
-                    D = bk[p]
-                    extra = back_extra
-                else:
-                    D = orders[s, p, t]
-                    extra = 0.0
-                    ordered += D
-                on_time_p = 0.0
-                for j in range(5):
-                    if D <= 0.0:
-                        break
-                    x = D if D < av[j] else av[j]
-                    if x <= 0.0:
-                        continue
-                    av[j] -= x
-                    D -= x
-                    late = remaining[src_k[j]] - L
-                    if late < 0.0:
-                        late = 0.0
-                    late += extra
-                    dl[j] += b * late * x
-                    if late > 0.0:
-                        late_units += x
-                    elif cls == 1:
-                        on_time_p += x
-                if cls == 0:
-                    lost += lam[p] * D
-                    lost_units += D
-                else:
-                    newbk[p] = D
-                    on_time += on_time_p
-                    gap = alpha[p] * orders[s, p, t] - on_time_p
-                    if gap > 0.0:
-                        shortfall += rho[p] * gap
-            if detail:
-                use[C + P + p, t] = demand_p - (before_d - av[0] - av[1])
-            rem_cd[p] = av[0]
-            rem_nd[p] = av[1]
-            rem_cg[c] = av[2]
-            rem_ng[c] = av[3]
-            mto = av[4]
-        delay_c = dl[0] + dl[2]
-        delay_n = dl[1] + dl[3]
-        delay_m = dl[4]
-        setup_new = 0.0
-        setup_reuse = 0.0
-        hold_carried = 0.0
-        hold_new = 0.0
-        disposal = 0.0
-        for c in range(C):
-            k = cg_k[c]
-            x = cg_x[c]
-            u = x - rem_cg[c]
-            hold_carried += hold[k] * B * (x - 0.5 * u)
-            if u > 0.0:
-                setup_reuse += setup_r[k]
-            disposal += omega * value[k] * rem_cg[c]
-            disposed_units += rem_cg[c]
-            k = ng_k[c]
-            x = gen[i, c, t]
-            u = x - rem_ng[c]
-            if detail:
-                use[c, t] = u
-            hold_new += hold[k] * B * (x - 0.5 * u)
-            if x > 0.0:
-                setup_new += setup_g[k]
-            cg_k[c] = k
-            cg_x[c] = rem_ng[c]
-            if last:
-                disposal += omega * value[k] * rem_ng[c]
-                disposed_units += rem_ng[c]
-        for p in range(P):
-            k = cd_k[p]
-            x = cd_x[p]
-            u = x - rem_cd[p]
-            hold_carried += hold[k] * B * (x - 0.5 * u)
-            if u > 0.0:
-                setup_reuse += setup_r[k]
-            disposal += omega * value[k] * rem_cd[p]
-            disposed_units += rem_cd[p]
-            k = nd_k[p]
-            x = ded[i, p, t]
-            u = x - rem_nd[p]
-            if detail:
-                use[C + p, t] = u
-            hold_new += hold[k] * B * (x - 0.5 * u)
-            if x > 0.0:
-                setup_new += setup_d[k]
-            cd_k[p] = k
-            cd_x[p] = rem_nd[p]
-            bk[p] = newbk[p]
-            if last:
-                disposal += omega * value[k] * rem_nd[p]
-                disposed_units += rem_nd[p]
-                lost += lam[p] * newbk[p]
-                lost_units += newbk[p]
-        total += (setup_new + setup_reuse + hold_prep + hold_carried + hold_new
-                  + delay_c + delay_n + delay_m + shortfall + disposal + lost)
+        hold_prep += hold[cd_k[p]] * cd_x[p] * A
+        rem_cd[p] = cd_x[p]
+        nd_k[p] = codp[i, p, t]
+        rem_nd[p] = ded[i, p, t]
+    mto = mto_cap[t]
+    for j in range(5):
+        dl[j] = 0.0
+    shortfall = 0.0
+    lost = 0.0
+    for oi in range(P):
+        p = order[oi]
+        c = category[p]
+        L = lead[p]
+        b = beta[p]
+        # The five sources of this product in draw order: carried dedicated, new
+        # dedicated, carried generic, new generic, make-to-order (stage 0).
+        src_k[0] = cd_k[p]
+        src_k[1] = nd_k[p]
+        src_k[2] = cg_k[c]
+        src_k[3] = ng_k[c]
+        src_k[4] = 0
+        av[0] = rem_cd[p]
+        av[1] = rem_nd[p]
+        av[2] = rem_cg[c]
+        av[3] = rem_ng[c]
+        av[4] = mto
+        before_d = av[0] + av[1]
+        demand_p = bk[p] + orders[s, p, t]
+        for cls in range(2):
+            # Backlog first (late by the previous period's length too), then new orders.
+            if cls == 0:
+                D = bk[p]
+                extra = back_extra
+            else:
+                D = orders[s, p, t]
+                extra = 0.0
+                acc[1] += D
+            on_time_p = 0.0
+            for j in range(5):
+                if D <= 0.0:
+                    break
+                x = D if D < av[j] else av[j]
+                if x <= 0.0:
+                    continue
+                av[j] -= x
+                D -= x
+                late = remaining[src_k[j]] - L
+                if late < 0.0:
+                    late = 0.0
+                late += extra
+                dl[j] += b * late * x
+                if late > 0.0:
+                    acc[2] += x
+                elif cls == 1:
+                    on_time_p += x
+            if cls == 0:
+                lost += lam[p] * D
+                acc[3] += D
+            else:
+                newbk[p] = D
+                acc[0] += on_time_p
+                gap = alpha[p] * orders[s, p, t] - on_time_p
+                if gap > 0.0:
+                    shortfall += rho[p] * gap
         if detail:
-            bd[t, 0] = setup_new
-            bd[t, 1] = setup_reuse
-            bd[t, 2] = hold_prep
-            bd[t, 3] = hold_carried
-            bd[t, 4] = hold_new
-            bd[t, 5] = delay_c
-            bd[t, 6] = delay_n
-            bd[t, 7] = delay_m
-            bd[t, 8] = shortfall
-            bd[t, 9] = disposal
-            bd[t, 10] = lost
+            use[C + P + p, t] = demand_p - (before_d - av[0] - av[1])
+        rem_cd[p] = av[0]
+        rem_nd[p] = av[1]
+        rem_cg[c] = av[2]
+        rem_ng[c] = av[3]
+        mto = av[4]
+    delay_c = dl[0] + dl[2]
+    delay_n = dl[1] + dl[3]
+    delay_m = dl[4]
+    setup_new = 0.0
+    setup_reuse = 0.0
+    hold_carried = 0.0
+    hold_new = 0.0
+    disposal = 0.0
+    for c in range(C):
+        k = cg_k[c]
+        x = cg_x[c]
+        u = x - rem_cg[c]
+        hold_carried += hold[k] * B * (x - 0.5 * u)
+        if u > 0.0:
+            setup_reuse += setup_r[k]
+        disposal += omega * value[k] * rem_cg[c]
+        acc[4] += rem_cg[c]
+        k = ng_k[c]
+        x = gen[i, c, t]
+        u = x - rem_ng[c]
+        if detail:
+            use[c, t] = u
+        hold_new += hold[k] * B * (x - 0.5 * u)
+        if x > 0.0:
+            setup_new += setup_g[k]
+        cg_k[c] = k
+        cg_x[c] = rem_ng[c]
+        if last:
+            disposal += omega * value[k] * rem_ng[c]
+            acc[4] += rem_ng[c]
+    for p in range(P):
+        k = cd_k[p]
+        x = cd_x[p]
+        u = x - rem_cd[p]
+        hold_carried += hold[k] * B * (x - 0.5 * u)
+        if u > 0.0:
+            setup_reuse += setup_r[k]
+        disposal += omega * value[k] * rem_cd[p]
+        acc[4] += rem_cd[p]
+        k = nd_k[p]
+        x = ded[i, p, t]
+        u = x - rem_nd[p]
+        if detail:
+            use[C + p, t] = u
+        hold_new += hold[k] * B * (x - 0.5 * u)
+        if x > 0.0:
+            setup_new += setup_d[k]
+        cd_k[p] = k
+        cd_x[p] = rem_nd[p]
+        bk[p] = newbk[p]
+        if last:
+            disposal += omega * value[k] * rem_nd[p]
+            acc[4] += rem_nd[p]
+            lost += lam[p] * newbk[p]
+            acc[3] += newbk[p]
     if detail:
-        kpi[0] = on_time
-        kpi[1] = ordered
-        kpi[2] = late_units
-        kpi[3] = lost_units
-        kpi[4] = disposed_units
+        bd[t, 0] = setup_new
+        bd[t, 1] = setup_reuse
+        bd[t, 2] = hold_prep
+        bd[t, 3] = hold_carried
+        bd[t, 4] = hold_new
+        bd[t, 5] = delay_c
+        bd[t, 6] = delay_n
+        bd[t, 7] = delay_m
+        bd[t, 8] = shortfall
+        bd[t, 9] = disposal
+        bd[t, 10] = lost
+    return (setup_new + setup_reuse + hold_prep + hold_carried + hold_new
+            + delay_c + delay_n + delay_m + shortfall + disposal + lost)
+
+
+@njit(cache=True)
+def _play(i, s, t_begin, t_same, pdp, gen, codp, ded,
+          remaining, value, hold, setup_g, setup_d, setup_r, omega,
+          category, order, lead, beta, alpha, rho, lam,
+          prep, fulfil, mto_cap, orders,
+          ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+          tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost,
+          cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
+          src_k, av, dl, acc, detail, bd, kpi, use):
+    """Cost of plan ``i`` under scenario ``s``, played from period ``t_begin``.
+
+    ``t_begin = 0`` starts from the instance's initial state. A later ``t_begin`` starts from
+    the state a base plan's trajectory (``tr_*``, see :func:`trajectory`) has there and counts
+    the trajectory's costs for the periods before: plan ``i`` must equal the base plan before
+    ``t_begin``. After period ``t_same`` and any later one, a state equal to the trajectory's
+    means the remaining periods cost what they cost in the base plan, so the play stops there:
+    plan ``i`` must equal the base plan after ``t_same``. ``t_same >= T`` plays to the end.
+    With ``detail`` (a full play), also fills ``bd`` (T, len(COMPONENTS)), ``kpi`` (the
+    ``KPIS``) and ``use`` (see :func:`_period`).
+    """
+    C = cg_k.shape[0]
+    P = cd_k.shape[0]
+    T = prep.shape[0]
+    total = 0.0
+    if t_begin == 0:
+        for c in range(C):
+            cg_k[c] = ig_stage[c]
+            cg_x[c] = ig_qty[c]
+        for p in range(P):
+            cd_k[p] = id_stage[p]
+            cd_x[p] = id_qty[p]
+            bk[p] = init_backlog[p]
+    else:
+        for c in range(C):
+            cg_k[c] = tr_gk[s, t_begin, c]
+            cg_x[c] = tr_gx[s, t_begin, c]
+        for p in range(P):
+            cd_k[p] = tr_dk[s, t_begin, p]
+            cd_x[p] = tr_dx[s, t_begin, p]
+            bk[p] = tr_bk[s, t_begin, p]
+        for t in range(t_begin):
+            total += tr_cost[s, t]
+    for j in range(N_KPIS):
+        acc[j] = 0.0
+    for t in range(t_begin, T):
+        total += _period(t, i, s, pdp, gen, codp, ded,
+                         remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                         category, order, lead, beta, alpha, rho, lam,
+                         prep, fulfil, mto_cap, orders,
+                         cg_k, cg_x, cd_k, cd_x, bk, ng_k, nd_k, rem_cg, rem_ng, rem_cd,
+                         rem_nd, newbk, src_k, av, dl, acc, detail, bd, use)
+        if t >= t_same and t + 1 < T and _same_state(s, t + 1, cg_k, cg_x, cd_k, cd_x, bk,
+                                                      tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
+            for u in range(t + 1, T):
+                total += tr_cost[s, u]
+            break
+    if detail:
+        for j in range(N_KPIS):
+            kpi[j] = acc[j]
     return total
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
+def _same_state(s, t, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
+    """Whether the carried state equals the trajectory's at the start of period ``t``."""
+    for c in range(cg_k.shape[0]):
+        if cg_k[c] != tr_gk[s, t, c] or cg_x[c] != tr_gx[s, t, c]:
+            return False
+    for p in range(cd_k.shape[0]):
+        if cd_k[p] != tr_dk[s, t, p] or cd_x[p] != tr_dx[s, t, p] or bk[p] != tr_bk[s, t, p]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def trajectory(pdp, gen, codp, ded,
+               remaining, value, hold, setup_g, setup_d, setup_r, omega,
+               category, order, lead, beta, alpha, rho, lam,
+               prep, fulfil, mto_cap, orders, weights,
+               ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+               tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost):
+    """The trajectory of one plan, for plays that start or stop midway (:func:`move_costs`).
+
+    Parameters
+    ----------
+    pdp, gen, codp, ded : ndarray, shapes (C, T), (C, T), (P, T), (P, T)
+        The plan.
+    tr_gk, tr_gx : ndarray of int64 / float64, shape (NS, T + 1, C)
+        Carried generic stage and units at the start of each period (and after the last),
+        per scenario (written).
+    tr_dk, tr_dx, tr_bk : ndarray of int64 / float64 / float64, shape (NS, T + 1, P)
+        Carried dedicated stage, units and backlog, likewise (written).
+    tr_cost : ndarray, shape (NS, T)
+        Cost of each period per scenario (written).
+
+    The other parameters are those of :func:`sfi_costs`.
+    """
+    C = pdp.shape[0]
+    P = codp.shape[0]
+    T = prep.shape[0]
+    pdp3, gen3 = pdp.reshape((1, C, T)), gen.reshape((1, C, T))
+    codp3, ded3 = codp.reshape((1, P, T)), ded.reshape((1, P, T))
+    cg_k, ng_k = np.empty(C, np.int64), np.empty(C, np.int64)
+    cd_k, nd_k = np.empty(P, np.int64), np.empty(P, np.int64)
+    cg_x, rem_cg, rem_ng = np.empty(C), np.empty(C), np.empty(C)
+    cd_x, rem_cd, rem_nd, bk, newbk = (np.empty(P), np.empty(P), np.empty(P), np.empty(P),
+                                       np.empty(P))
+    src_k, av, dl, acc = np.empty(5, np.int64), np.empty(5), np.empty(5), np.empty(N_KPIS)
+    bd, use = np.empty((1, 1)), np.empty((1, 1))
+    for s in range(orders.shape[0]):
+        cg_k[:] = ig_stage
+        cg_x[:] = ig_qty
+        cd_k[:] = id_stage
+        cd_x[:] = id_qty
+        bk[:] = init_backlog
+        for t in range(T + 1):
+            tr_gk[s, t] = cg_k
+            tr_gx[s, t] = cg_x
+            tr_dk[s, t] = cd_k
+            tr_dx[s, t] = cd_x
+            tr_bk[s, t] = bk
+            if t < T:
+                tr_cost[s, t] = _period(
+                    t, 0, s, pdp3, gen3, codp3, ded3,
+                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                    category, order, lead, beta, alpha, rho, lam,
+                    prep, fulfil, mto_cap, orders,
+                    cg_k, cg_x, cd_k, cd_x, bk, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd,
+                    newbk, src_k, av, dl, acc, False, bd, use)
+
+
+@njit(cache=True)
 def sfi_costs(pdp, gen, codp, ded,
               remaining, value, hold, setup_g, setup_d, setup_r, omega,
               category, order, lead, beta, alpha, rho, lam,
@@ -328,44 +440,61 @@ def _play_all(pdp, gen, codp, ded,
               prep, fulfil, mto_cap, orders,
               ig_stage, ig_qty, id_stage, id_qty, init_backlog,
               detail, n_chunks, cost_ps, bd_ps, kpi_ps, use_ps):
-    """Cost of every (plan, scenario) pair into ``cost_ps[i * NS + s]``, in chunks with their
-    own scratch state."""
-    NP = pdp.shape[0]
-    C = pdp.shape[1]
-    P = codp.shape[1]
-    NS = orders.shape[0]
-    n = NP * NS
+    """Cost of every (plan, scenario) pair into ``cost_ps[i * NS + s]``, in ``n_chunks``
+    chunks (run in parallel when more than one)."""
+    n = pdp.shape[0] * orders.shape[0]
     n_chunks = max(1, min(n, n_chunks))
+    if n_chunks == 1:
+        # A parallel region costs more than one small play: stay on this thread.
+        _play_range(0, n, pdp, gen, codp, ded,
+                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                    category, order, lead, beta, alpha, rho, lam,
+                    prep, fulfil, mto_cap, orders,
+                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                    detail, cost_ps, bd_ps, kpi_ps, use_ps)
+        return
     for chunk in prange(n_chunks):
-        lo = chunk * n // n_chunks
-        hi = (chunk + 1) * n // n_chunks
-        cg_k = np.empty(C, np.int64)
-        ng_k = np.empty(C, np.int64)
-        cd_k = np.empty(P, np.int64)
-        nd_k = np.empty(P, np.int64)
-        cg_x = np.empty(C)
-        rem_cg = np.empty(C)
-        rem_ng = np.empty(C)
-        cd_x = np.empty(P)
-        rem_cd = np.empty(P)
-        rem_nd = np.empty(P)
-        bk = np.empty(P)
-        newbk = np.empty(P)
-        src_k = np.empty(5, np.int64)
-        av = np.empty(5)
-        dl = np.empty(5)
-        for idx in range(lo, hi):
-            i = idx // NS
-            s = idx - i * NS
-            slot = idx if detail else 0
-            cost_ps[idx] = _play(
-                i, s, pdp, gen, codp, ded,
+        _play_range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks, pdp, gen, codp, ded,
+                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                    category, order, lead, beta, alpha, rho, lam,
+                    prep, fulfil, mto_cap, orders,
+                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                    detail, cost_ps, bd_ps, kpi_ps, use_ps)
+
+
+@njit(cache=True)
+def _play_range(lo, hi, pdp, gen, codp, ded,
                 remaining, value, hold, setup_g, setup_d, setup_r, omega,
                 category, order, lead, beta, alpha, rho, lam,
                 prep, fulfil, mto_cap, orders,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-                src_k, av, dl, detail, bd_ps[slot], kpi_ps[slot], use_ps[slot])
+                detail, cost_ps, bd_ps, kpi_ps, use_ps):
+    """Pairs ``lo:hi`` of :func:`_play_all`, with their own scratch state."""
+    C = pdp.shape[1]
+    P = codp.shape[1]
+    NS = orders.shape[0]
+    T = prep.shape[0]
+    no_ik = np.zeros((1, 1, 1), np.int64)  # no trajectory: every play starts at period 0
+    no_x = np.zeros((1, 1, 1))
+    cg_k, ng_k = np.empty(C, np.int64), np.empty(C, np.int64)
+    cd_k, nd_k = np.empty(P, np.int64), np.empty(P, np.int64)
+    cg_x, rem_cg, rem_ng = np.empty(C), np.empty(C), np.empty(C)
+    cd_x, rem_cd, rem_nd = np.empty(P), np.empty(P), np.empty(P)
+    bk, newbk = np.empty(P), np.empty(P)
+    src_k, av, dl, acc = np.empty(5, np.int64), np.empty(5), np.empty(5), np.empty(N_KPIS)
+    for idx in range(lo, hi):
+        i = idx // NS
+        s = idx - i * NS
+        slot = idx if detail else 0
+        cost_ps[idx] = _play(
+            i, s, 0, T, pdp, gen, codp, ded,
+            remaining, value, hold, setup_g, setup_d, setup_r, omega,
+            category, order, lead, beta, alpha, rho, lam,
+            prep, fulfil, mto_cap, orders,
+            ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+            no_ik, no_x, no_ik, no_x, no_x, no_x[0],
+            cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
+            src_k, av, dl, acc, detail, bd_ps[slot], kpi_ps[slot], use_ps[slot])
 
 
 @njit(cache=True)

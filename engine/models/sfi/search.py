@@ -1,57 +1,62 @@
 """Plan improvement for the SFI model: a constructive start and a batched local search.
 
 The local search proposes single and compound changes of the decisions (see :func:`_moves`),
-evaluates them in batched kernel calls, applies the best and then tries the next-best ones on
-top, keeping each that still improves. Every applied change is feasible (stages repaired,
-capacity respected, the plan checked).
+scores them in batched kernel calls that play each from its first changed period, applies the
+best and then tries the next-best ones on top, keeping each that still improves. Every applied
+change is feasible (stages repaired, capacity respected, the plan checked).
 """
 
 from __future__ import annotations
 
 import time
+from itertools import chain
 
+import numba
 import numpy as np
 
+from ....kernels import sfi as ksfi
+from ....kernels import sfi_moves as ksm
 from .evaluate import batch_costs, kernel_data
 from .instance import Instance
 from .plan import Plan, violations
 
+#: Buffers outside a product's category that may give it capacity in one move.
+DONORS = 12
+#: (Receiver, donor) pairs of capacity transfers scored per period and round.
+TRANSFER_PAIRS = 400
 #: Quantity steps, as fractions of the orders the buffer serves in its period.
 STEPS = (-1.0, -0.5, -0.25, -0.1, -0.02, 0.02, 0.1, 0.25, 0.5, 1.0)
 
 
 def heuristic_plan(inst: Instance) -> Plan:
-    """Dedicated stock for the mean orders at each product's cheapest on-time CODP; no generic.
-
-    The cheapest on-time CODP is the lowest candidate from which the product is on time
-    (holding grows downstream), or the most downstream candidate when none is on time.
-    Quantities are scaled down where they exceed the capacity.
+    """Dedicated stock for the mean orders at each product's cheapest on-time CODP
+    (:func:`_on_time_codp`); no generic. Quantities are scaled down where they exceed the
+    capacity.
     """
-    C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+    C, T = inst.n_categories, inst.n_periods
     d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
-    codp = np.empty((P, T), np.int64)
-    for p in range(P):
-        kd = inst.codp_candidates(p)
-        ok = kd[inst.remaining[kd] <= inst.lead_time[p]]
-        codp[p] = ok[0] if ok.size else kd[-1]
+    codp = np.repeat(_on_time_codp(inst)[:, None], T, axis=1)
     pdp = np.array([[inst.pdp_candidates(c)[0]] * T for c in range(C)], dtype=np.int64)
     ded = d * np.minimum(1.0, inst.capacity / np.maximum(d.sum(axis=0), 1e-12))[None, :]
     return Plan(pdp, np.zeros((C, T)), codp, np.floor(ded))
 
 
 def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.ndarray,
-           near: np.ndarray) -> list:
-    """Every single change of ``plan``, and compound ones, as lists of ``(array, row, period,
-    new value)`` with array 0..3 = pdp, generic, codp, dedicated (see :func:`_materialize`).
+           near: np.ndarray, rng: np.random.Generator, every_period: bool = False) -> list:
+    """Single and compound changes of ``plan`` in the periods where ``near`` is True, as lists
+    of ``(array, row, period, new value)`` with array 0..3 = pdp, generic, codp, dedicated
+    (see :func:`_apply`).
 
     Single changes: one stage, or one quantity by a step tied to the orders or to the share of
-    them that may be late without a service penalty. Compound changes move a quantity between a
-    product's dedicated buffer and its category's generic buffer (with the PDP moved to the
-    product's CODP, or not), or between adjacent periods of one buffer: decisions that only pay
-    off together. Moves guided by ``use`` (the buffers' use in
-    the current plan, see ``batch_costs(usage=True)``) cut a buffer to what is drawn from it, or
-    grow it by the demand its product(s) met elsewhere. Only periods where ``near`` is True
-    are changed.
+    them that may be late without a service penalty. Compound changes, decisions that only pay
+    off together: a quantity moved between a product's dedicated buffer and its category's
+    generic buffer, or between adjacent periods of one buffer; products pooled into the
+    generic buffer at any PDP (:func:`_pooling_moves`; in every period at once with
+    ``every_period``) or taken out of it (:func:`_unpooling_moves`); capacity moved between
+    buffers of a period (:func:`_transfer_moves`, drawn by ``rng`` on large instances).
+    Moves guided by ``use`` (the buffers' use in the current plan, see
+    ``batch_costs(usage=True)``) cut a buffer to what is drawn from it, grow it by the demand
+    its product(s) met elsewhere, or let products take the stock carried into the period.
     """
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     used_g, used_d, unmet = use[:C], use[C:C + P], use[C + P:]
@@ -86,10 +91,11 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
                     d[p, t] - slack, D[p, t] - slack, D[p, t] + slack}
             vals |= {D[p, t] + s_ * d[p, t] for s_ in STEPS}
             moves += [[(3, p, t, v)] for v in vals if v >= 0 and v != D[p, t]]
-            k = plan.codp[p, t]
-            if inst.pdp_mask[c, k] and D[p, t] > 0:
-                # Serve the product from generic stock at its CODP: the PDP moves there.
-                moves.append([(0, c, t, k), (3, p, t, 0.0), (1, c, t, G[c, t] + D[p, t])])
+            if D[p, t] > 0:
+                # Serve the product from generic stock: the PDP may move anywhere.
+                for k in inst.pdp_candidates(c):
+                    moves.append([(0, c, t, k), (3, p, t, 0.0), (1, c, t, G[c, t] + D[p, t])])
+                    moves.append([(0, c, t, k), (3, p, t, 0.0), (1, c, t, G[c, t] + d[p, t])])
             for amount in (D[p, t], d[p, t], 0.5 * d[p, t]):
                 x = min(amount, D[p, t])
                 if x > 0:
@@ -104,25 +110,150 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
                         if x > 0:
                             moves.append([(3, p, src, D[p, src] - x), (3, p, dst, D[p, dst] + x)])
     moves += _absorb_moves(inst, plan, d, used_g, used_d, periods)
+    moves += _pooling_moves(inst, plan, periods, every_period)
+    moves += _transfer_moves(inst, plan, d, use, periods, rng)
+    moves += _unpooling_moves(inst, plan, use, periods)
     return moves
 
 
-def _materialize(inst: Instance, plan: Plan, moves: list) -> tuple[list, np.ndarray]:
-    """``plan`` with each move applied, as stacked plan arrays, and which of them are feasible
-    (a PDP move raises the CODPs below it; capacity is checked)."""
-    n = len(moves)
-    arrays = [np.repeat(a[None], n, axis=0)
-              for a in (plan.pdp, plan.generic, plan.codp, plan.dedicated)]
-    keep = np.ones(n, dtype=bool)
-    for i, move in enumerate(moves):
-        for which, r, t, v in move:
-            arrays[which][i, r, t] = v
-            if which == 0:
-                keep[i] &= _raise_codps(inst, arrays[2][i], r, t, v)
-    used = arrays[1].sum(axis=1) + arrays[3].sum(axis=1)  # (n, T)
-    keep &= np.all(used <= inst.capacity[None, :] + 1e-9, axis=1)
-    keep &= np.all(arrays[1] >= 0, axis=(1, 2)) & np.all(arrays[3] >= 0, axis=(1, 2))
-    return arrays, keep
+def _on_time_codp(inst: Instance) -> np.ndarray:
+    """Each product's cheapest on-time CODP: its lowest candidate from which it is on time
+    (holding grows downstream), or its most downstream candidate; shape (P,)."""
+    out = np.empty(inst.n_products, dtype=np.int64)
+    for p in range(inst.n_products):
+        kd = inst.codp_candidates(p)
+        ok = kd[inst.remaining[kd] <= inst.lead_time[p]]
+        out[p] = ok[0] if ok.size else kd[-1]
+    return out
+
+
+def _unpooling_moves(inst: Instance, plan: Plan, use, periods) -> list:
+    """Empty a category's generic buffer in one period into dedicated buffers of the products
+    it served, in proportion to what each drew, at their current CODPs or at their cheapest
+    on-time ones; the PDP drops to the lowest candidate, which frees the CODPs."""
+    C, P = inst.n_categories, inst.n_products
+    unmet = use[C + P:]
+    on_time = _on_time_codp(inst)
+    moves = []
+    for c in range(C):
+        members = np.flatnonzero(inst.category == c)
+        low = int(inst.pdp_candidates(c)[0])
+        for t in periods.tolist():
+            G = plan.generic[c, t]
+            served = members[unmet[members, t] > 0.5]
+            if G <= 0 or served.size == 0:
+                continue
+            share = np.floor(G * unmet[served, t] / unmet[served, t].sum())
+            share[0] += G - share.sum()
+            for codps in (plan.codp[served, t], on_time[served]):
+                moves.append([(0, c, t, low), (1, c, t, 0.0)]
+                             + [(2, int(p), t, int(k)) for p, k in zip(served, codps)]
+                             + [(3, int(p), t, float(plan.dedicated[p, t] + x))
+                                for p, x in zip(served, share)])
+    return moves
+
+
+def _transfer_moves(inst: Instance, plan: Plan, d, use, periods, rng) -> list:
+    """Move production capacity within a period from another buffer to one serving a product
+    whose demand is not met from its own dedicated stock: when the capacity binds, no buffer
+    can grow alone. Donors: the buffers of the product's category and the :data:`DONORS`
+    others that leave the most over, then hold the most; at most :data:`TRANSFER_PAIRS`
+    (receiver, donor) pairs per period, drawn by ``rng`` when there are more. Amounts: the
+    unmet demand, a quarter of it, 5 % of the orders, and the units the donor leaves over."""
+    C, P = inst.n_categories, inst.n_products
+    qty_all = np.concatenate([plan.generic, plan.dedicated])  # buffers: generic, dedicated
+    left_all = np.round(qty_all - use[:C + P])
+    unmet = use[C + P:]
+    # Each buffer as the (array, row) of its entries.
+    where = [(1, b) for b in range(C)] + [(3, p) for p in range(P)]
+    own = [(C + np.flatnonzero(inst.category == c)).tolist() for c in range(C)]
+    moves = []
+    for t in periods.tolist():
+        qty, left = qty_all[:, t].tolist(), left_all[:, t].tolist()
+        rank = np.lexsort((-qty_all[:, t], -left_all[:, t]))
+        others = {b for b in rank[:DONORS].tolist() if qty[b] > 0}
+        pairs = []  # (product, receiver, donor)
+        for p in np.flatnonzero(unmet[:, t] > 0.5).tolist():
+            c = int(inst.category[p])
+            donors = sorted(others | {b for b in (c, *own[c]) if qty[b] > 0})
+            pairs += [(p, r, b) for r in (c, C + p) for b in donors if b != r]
+        if len(pairs) > TRANSFER_PAIRS:
+            pairs = [pairs[j] for j in np.sort(rng.choice(len(pairs), TRANSFER_PAIRS,
+                                                          replace=False))]
+        for p, r, b in pairs:
+            (ar, rr), (ab, rb) = where[r], where[b]
+            for a in {unmet[p, t], 0.25 * unmet[p, t], 0.05 * d[p, t], left[b]}:
+                x = float(round(min(a, qty[b])))
+                if x > 0:
+                    moves.append([(ab, rb, t, qty[b] - x), (ar, rr, t, qty[r] + x)])
+    return moves
+
+
+def _subsets(members: np.ndarray) -> list[np.ndarray]:
+    """Groups of a category's products worth pooling: all of them when there are at most
+    four; else each one, each pair up to six, all, and all but one."""
+    n = members.size
+    if n <= 4:
+        return [members[[j for j in range(n) if mask >> j & 1]] for mask in range(1, 2**n)]
+    out = [members[[j]] for j in range(n)] + [members]
+    out += [np.delete(members, j) for j in range(n)]
+    if n <= 6:
+        out += [members[[a, b]] for a in range(n) for b in range(a + 1, n)]
+    return out
+
+
+def _pooling_moves(inst: Instance, plan: Plan, periods: np.ndarray, every_period: bool) -> list:
+    """Serve a group of a category's products from its generic buffer at each PDP candidate:
+    their dedicated stock moves into the generic buffer (same capacity), in one period or, with
+    ``every_period``, in all periods at once (the same structure plan-wide, which single-period
+    changes cannot reach when the periods are tied by carried stock)."""
+    G, D = plan.generic, plan.dedicated
+    T = inst.n_periods
+    moves = []
+    for c in range(inst.n_categories):
+        for group in _subsets(np.flatnonzero(inst.category == c)):
+            pooled = (G[c] + D[group].sum(axis=0)).tolist()
+            moved = D[group].sum(axis=0) > 0
+            zeros = [(3, int(p), 0.0) for p in group]
+            for k in inst.pdp_candidates(c).tolist():
+                def change(t, c=c, k=k, pooled=pooled, zeros=zeros):
+                    return [(0, c, t, k), (1, c, t, pooled[t])] + [(a, p, t, v)
+                                                                   for a, p, v in zeros]
+                moves += [change(t) for t in periods.tolist()
+                          if moved[t] or plan.pdp[c, t] != k]
+                if every_period:
+                    moves.append([e for t in range(T) for e in change(t)])
+    return moves
+
+
+def _apply(inst: Instance, plan: Plan, move: list) -> Plan | None:
+    """``plan`` with ``move`` applied, or None when the result breaks a rule a move can break
+    (the rules of :func:`invswarm.kernels.sfi_moves.move_costs`: a PDP move raises the CODPs
+    below it, quantities stay non-negative, capacity holds, CODPs lie at or after the PDP)."""
+    arrays = [a.copy() for a in (plan.pdp, plan.generic, plan.codp, plan.dedicated)]
+    for which, r, t, v in move:
+        arrays[which][r, t] = v
+        if which == 0 and not _raise_codps(inst, arrays[2], r, t, v):
+            return None
+    pdp, gen, codp, ded = arrays
+    periods = sorted({t for _, _, t, _ in move})
+    used = gen[:, periods].sum(axis=0) + ded[:, periods].sum(axis=0)
+    if (np.any(gen[:, periods] < 0) or np.any(ded[:, periods] < 0)
+            or np.any(used > inst.capacity[periods] + ksm.CAPACITY_TOL)
+            or np.any(codp[:, periods] < pdp[inst.category][:, periods])):
+        return None
+    return Plan(*arrays)
+
+
+def _flatten(moves: list) -> tuple[np.ndarray, ...]:
+    """Moves as the edit arrays of :func:`invswarm.kernels.sfi_moves.move_costs`."""
+    ptr = np.zeros(len(moves) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, moves), np.int64, len(moves)), out=ptr[1:])
+    flat = np.array(list(chain.from_iterable(moves)), dtype=np.float64).reshape(-1, 4)
+    arr, row, t = (np.ascontiguousarray(flat[:, j], dtype=np.int64) for j in range(3))
+    starts = ptr[:-1]
+    return (ptr, arr, row, t, np.ascontiguousarray(flat[:, 3]),
+            np.minimum.reduceat(t, starts), np.maximum.reduceat(t, starts))
 
 
 def _absorb_moves(inst: Instance, plan: Plan, d, used_g, used_d, periods) -> list:
@@ -171,71 +302,125 @@ def _raise_codps(inst: Instance, codp: np.ndarray, c: int, t: int, k: int) -> bo
     return True
 
 
-#: Memory for the candidate plans of one kernel call of the local search.
-CHUNK_BYTES = 64 * 2**20
+#: Moves per kernel call of the local search (the time budget is checked between calls).
+CHUNK_MOVES = 20_000
+
+
+class _MoveScorer:
+    """Costs of moves of a plan with :func:`invswarm.kernels.sfi_moves.move_costs`."""
+
+    def __init__(self, inst: Instance):
+        self.inst = inst
+        self.data = kernel_data(inst)
+        C, P, T, NS = inst.n_categories, inst.n_products, inst.n_periods, inst.n_scenarios
+        members = [np.flatnonzero(inst.category == c) for c in range(C)]
+        self.cat_ptr = np.concatenate([[0], np.cumsum([m.size for m in members])]).astype(
+            np.int64)
+        self.cat_members = np.concatenate(members).astype(np.int64)
+        kds = [inst.codp_candidates(p) for p in range(P)]
+        self.n_kd = np.array([k.size for k in kds], dtype=np.int64)
+        self.kd = np.zeros((P, self.n_kd.max()), dtype=np.int64)
+        for p, k in enumerate(kds):
+            self.kd[p, :k.size] = k
+        self.tr = (np.empty((NS, T + 1, C), np.int64), np.empty((NS, T + 1, C)),
+                   np.empty((NS, T + 1, P), np.int64), np.empty((NS, T + 1, P)),
+                   np.empty((NS, T + 1, P)), np.empty((NS, T)))
+        self.plan = None
+
+    def start(self, plan: Plan) -> None:
+        """Score moves of ``plan`` from now on (its trajectory is played once)."""
+        self.plan = plan
+        ksfi.trajectory(plan.pdp, plan.generic, plan.codp, plan.dedicated, *self.data,
+                        *self.tr)
+
+    def costs(self, moves: list) -> np.ndarray:
+        """Cost of the plan with each move applied, ``inf`` where it breaks a rule."""
+        out = np.empty(len(moves))
+        if moves:
+            p = self.plan
+            ksm.move_costs(p.pdp, p.generic, p.codp, p.dedicated, *_flatten(moves),
+                           self.cat_ptr, self.cat_members, self.kd, self.n_kd,
+                           self.inst.capacity, *self.data, *self.tr,
+                           4 * numba.get_num_threads(), out)
+        return out
 
 
 def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
-                 max_rounds: int = 10_000, follow_ups: int = 30) -> tuple[Plan, float]:
+                 max_rounds: int = 10_000, follow_ups: int | None = None,
+                 first: np.ndarray | None = None) -> tuple[Plan, float]:
     """Improve ``plan`` until no change improves it or the time budget is spent.
 
-    Each round evaluates every move (in kernel calls of at most :data:`CHUNK_BYTES` of
-    candidate plans), applies the best and then the next-best that still improve on top of it.
-    A change in one period moves the costs of that period and the next only through the stock
-    and backlog it passes on, so after the first round the moves are drawn from the periods
-    next to the last changes; a round there that finds nothing is followed by a full round,
-    and only a full round that finds nothing ends the search (at a local optimum).
+    Each round scores every move (:func:`invswarm.kernels.sfi_moves.move_costs`, made and
+    scored in blocks of periods of about :data:`CHUNK_MOVES` moves), applies the best and then
+    the next-best that still improve on top of it (at most ``follow_ups``; by default
+    ``max(30, 2 (C + P))``, as large instances have many independent improvements per round).
+    A change in one period moves the costs of that period and the next only through the
+    stock and backlog it passes on, so after the first round the moves are drawn from the
+    periods next to the last changes; a round there that finds nothing is followed by a full
+    round, and only a full round that finds nothing ends the search (at a local optimum).
+    ``first`` (bool, shape (T,)) limits the first round to some periods (those a caller just
+    changed); by default it covers them all.
 
     Returns the improved plan and its cost.
     """
     data = kernel_data(inst)
+    scorer = _MoveScorer(inst)
     d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
     dc = np.zeros((inst.n_categories, inst.n_periods))
     np.add.at(dc, inst.category, d)
     T = inst.n_periods
-    chunk = max(1, CHUNK_BYTES // (16 * (inst.n_categories + inst.n_products) * T))
+    if follow_ups is None:
+        follow_ups = max(30, 2 * (inst.n_categories + inst.n_products))
     t_end = time.perf_counter() + time_budget
-    near = np.ones(T, dtype=bool)
+    near = np.ones(T, dtype=bool) if first is None else np.asarray(first, dtype=bool).copy()
 
     def cost_of(p: Plan) -> float:
         return float(batch_costs(inst, p.pdp[None], p.generic[None], p.codp[None],
                                  p.dedicated[None], data=data)[0][0])
 
     cost = cost_of(plan)
+    rng = np.random.default_rng(0)  # draws of the transfer moves; the search is repeatable
+    per_period = CHUNK_MOVES  # moves per period (the first block has one period)
     for _ in range(max_rounds):
         if time.perf_counter() > t_end:
             break
         use = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
                           plan.dedicated[None], detail=True, usage=True, data=data)[3][0]
-        moves = _moves(inst, plan, d, dc, use, near)
-        scored = []  # (cost, move index)
-        for lo in range(0, len(moves), chunk):
-            if lo and time.perf_counter() > t_end:
+        scorer.start(plan)
+        moves, scored = [], []  # scored: (cost, move index)
+        periods = np.flatnonzero(near)
+        # Moves are made and scored a block of periods at a time, so that the time budget
+        # is checked every CHUNK_MOVES moves or so however large the instance.
+        lo = 0
+        while lo < periods.size:
+            if moves and time.perf_counter() > t_end:
                 break  # out of time: settle for the best move seen so far
-            arrays, keep = _materialize(inst, plan, moves[lo:lo + chunk])
-            if keep.any():
-                costs = batch_costs(inst, *(a[keep] for a in arrays), data=data)[0]
-                scored += zip(costs.tolist(), (lo + np.flatnonzero(keep)).tolist())
+            block = periods[lo:lo + max(1, CHUNK_MOVES // per_period)]
+            mask = np.zeros(T, dtype=bool)
+            mask[block] = True
+            new = _moves(inst, plan, d, dc, use, mask, rng, every_period=near.all() and lo == 0)
+            per_period = max(1, len(new) // block.size)
+            costs = scorer.costs(new)
+            ok = np.flatnonzero(np.isfinite(costs))
+            scored += zip(costs[ok].tolist(), (len(moves) + ok).tolist())
+            moves += new
+            lo += block.size
         scored.sort()
         if not scored or scored[0][0] >= cost - 1e-9 * max(1.0, abs(cost)):
             if near.all() or time.perf_counter() > t_end:
                 break
             near[:] = True
             continue
-        old = plan
         changed = np.zeros(T, dtype=bool)
         # The best move, then the next-best ones on top of it while they still improve.
         for c_j, j in scored[:follow_ups + 1]:
             if c_j >= cost:
                 break
-            arrays, keep = _materialize(inst, plan, [moves[j]])
-            if not keep[0]:
-                continue
-            trial = Plan(*(a[0] for a in arrays))
+            trial = _apply(inst, plan, moves[j])
             # A move made for the old plan may clash with the ones applied since.
-            if plan is not old and violations(inst, trial):
+            if trial is None or violations(inst, trial):
                 continue
-            c = c_j if plan is old else cost_of(trial)
+            c = cost_of(trial)
             if c < cost - 1e-9 * max(1.0, abs(cost)):
                 changed |= _changed_periods(plan, trial)
                 plan, cost = trial, c

@@ -1,0 +1,180 @@
+"""Costs of many small changes of one SFI plan, for the local search (engine/models/sfi/search.py).
+
+A change (a *move*) edits a few decisions. Each is applied to a private copy of the plan,
+checked, played from its first edited period (the periods before cost what they cost in the
+plan's trajectory) until the carried state is the plan's again, and undone. No plan is copied
+per move, and a move in period t of a long horizon costs a few periods' play, not T.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from .sfi import N_KPIS, _play
+
+#: Which decision an edit sets (``edit_arr``).
+PDP, GENERIC, CODP, DEDICATED = 0, 1, 2, 3
+#: Slack of the capacity check (units), as in ``engine/models/sfi/search.py``.
+CAPACITY_TOL = 1e-9
+
+
+@njit(cache=True)
+def _apply(e0, e1, edit_arr, edit_row, edit_t, edit_val, cat_ptr, cat_members, kd, n_kd,
+           pdp, gen, codp, ded):
+    """Apply edits ``e0:e1`` to the plan (shapes (1, C, T) / (1, P, T)). A PDP edit raises the
+    CODPs of its category below it to their next candidate; False when a product has none."""
+    ok = True
+    for e in range(e0, e1):
+        r = edit_row[e]
+        t = edit_t[e]
+        v = edit_val[e]
+        a = edit_arr[e]
+        if a == PDP:
+            k = int(v)
+            pdp[0, r, t] = k
+            for m in range(cat_ptr[r], cat_ptr[r + 1]):
+                p = cat_members[m]
+                if codp[0, p, t] < k:
+                    j = 0
+                    while j < n_kd[p] and kd[p, j] < k:
+                        j += 1
+                    if j == n_kd[p]:
+                        ok = False
+                    else:
+                        codp[0, p, t] = kd[p, j]
+        elif a == GENERIC:
+            gen[0, r, t] = v
+        elif a == CODP:
+            codp[0, r, t] = int(v)
+        else:
+            ded[0, r, t] = v
+    return ok
+
+
+@njit(cache=True)
+def _period_ok(t, category, capacity, pdp, gen, codp, ded):
+    """Non-negative units, capacity and CODPs at or after the PDP in period ``t``."""
+    used = 0.0
+    for c in range(gen.shape[1]):
+        if gen[0, c, t] < 0.0:
+            return False
+        used += gen[0, c, t]
+    for p in range(ded.shape[1]):
+        if ded[0, p, t] < 0.0 or codp[0, p, t] < pdp[0, category[p], t]:
+            return False
+        used += ded[0, p, t]
+    return used <= capacity[t] + CAPACITY_TOL
+
+
+@njit(parallel=True, cache=True)
+def move_costs(pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
+               t_begin, t_same, cat_ptr, cat_members, kd, n_kd, capacity,
+               remaining, value, hold, setup_g, setup_d, setup_r, omega,
+               category, order, lead, beta, alpha, rho, lam,
+               prep, fulfil, mto_cap, orders, weights,
+               ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+               tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, n_chunks, out_cost):
+    """Expected cost of the plan with each move applied; ``inf`` where a move breaks a rule.
+
+    Parameters
+    ----------
+    pdp, gen, codp, ded : ndarray, shapes (C, T), (C, T), (P, T), (P, T)
+        The plan (a feasible one).
+    edit_ptr : ndarray of int64, shape (M + 1,)
+        Move ``m`` is the edits ``edit_ptr[m]:edit_ptr[m + 1]``, applied in order.
+    edit_arr, edit_row, edit_t : ndarray of int64, shape (E,)
+        Decision (``PDP``, ``GENERIC``, ``CODP``, ``DEDICATED``), category or product, period.
+    edit_val : ndarray, shape (E,)
+        New value (a stage, or units).
+    t_begin, t_same : ndarray of int64, shape (M,)
+        First and last period each move edits.
+    cat_ptr, cat_members : ndarray of int64, shapes (C + 1,), (P,)
+        Products of category ``c``: ``cat_members[cat_ptr[c]:cat_ptr[c + 1]]``.
+    kd, n_kd : ndarray of int64, shapes (P, maxKD), (P,)
+        CODP candidates, ascending, padded.
+    capacity : ndarray, shape (T,)
+    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost : ndarray
+        The plan's trajectory (:func:`invswarm.kernels.sfi.trajectory`).
+    n_chunks : int
+        Work chunks, run in parallel when more than one (results do not depend on it).
+    out_cost : ndarray, shape (M,)
+        Written.
+
+    The instance arrays are those of :func:`invswarm.kernels.sfi.sfi_costs`.
+    """
+    M = t_begin.shape[0]
+    n_chunks = max(1, min(M, n_chunks))
+    if n_chunks == 1:
+        _move_range(0, M, pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
+                    t_begin, t_same, cat_ptr, cat_members, kd, n_kd, capacity,
+                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                    category, order, lead, beta, alpha, rho, lam,
+                    prep, fulfil, mto_cap, orders, weights,
+                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, out_cost)
+        return
+    for chunk in prange(n_chunks):
+        _move_range(chunk * M // n_chunks, (chunk + 1) * M // n_chunks,
+                    pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
+                    t_begin, t_same, cat_ptr, cat_members, kd, n_kd, capacity,
+                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                    category, order, lead, beta, alpha, rho, lam,
+                    prep, fulfil, mto_cap, orders, weights,
+                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, out_cost)
+
+
+@njit(cache=True)
+def _move_range(lo, hi, pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
+                t_begin, t_same, cat_ptr, cat_members, kd, n_kd, capacity,
+                remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                category, order, lead, beta, alpha, rho, lam,
+                prep, fulfil, mto_cap, orders, weights,
+                ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, out_cost):
+    """Moves ``lo:hi`` of :func:`move_costs`, on a private copy of the plan."""
+    C, T = pdp.shape
+    P = codp.shape[0]
+    NS = orders.shape[0]
+    pdp_s = pdp.copy().reshape((1, C, T))
+    gen_s = gen.copy().reshape((1, C, T))
+    codp_s = codp.copy().reshape((1, P, T))
+    ded_s = ded.copy().reshape((1, P, T))
+    cg_k, ng_k = np.empty(C, np.int64), np.empty(C, np.int64)
+    cd_k, nd_k = np.empty(P, np.int64), np.empty(P, np.int64)
+    cg_x, rem_cg, rem_ng = np.empty(C), np.empty(C), np.empty(C)
+    cd_x, rem_cd, rem_nd = np.empty(P), np.empty(P), np.empty(P)
+    bk, newbk = np.empty(P), np.empty(P)
+    src_k, av, dl, acc = np.empty(5, np.int64), np.empty(5), np.empty(5), np.empty(N_KPIS)
+    bd, kpi, use = np.empty((1, 1)), np.empty(1), np.empty((1, 1))
+    for m in range(lo, hi):
+        e0 = edit_ptr[m]
+        e1 = edit_ptr[m + 1]
+        ok = _apply(e0, e1, edit_arr, edit_row, edit_t, edit_val, cat_ptr, cat_members,
+                    kd, n_kd, pdp_s, gen_s, codp_s, ded_s)
+        for e in range(e0, e1):
+            ok = ok and _period_ok(edit_t[e], category, capacity, pdp_s, gen_s, codp_s, ded_s)
+        cost = np.inf
+        if ok:
+            cost = 0.0
+            for s in range(NS):
+                cost += weights[s] * _play(
+                    0, s, t_begin[m], t_same[m], pdp_s, gen_s, codp_s, ded_s,
+                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                    category, order, lead, beta, alpha, rho, lam,
+                    prep, fulfil, mto_cap, orders,
+                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost,
+                    cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd,
+                    bk, newbk, src_k, av, dl, acc, False, bd, kpi, use)
+        out_cost[m] = cost
+        # Undo: the edited periods back to the plan's.
+        for e in range(e0, e1):
+            t = edit_t[e]
+            for c in range(C):
+                pdp_s[0, c, t] = pdp[c, t]
+                gen_s[0, c, t] = gen[c, t]
+            for p in range(P):
+                codp_s[0, p, t] = codp[p, t]
+                ded_s[0, p, t] = ded[p, t]

@@ -1,0 +1,82 @@
+"""Move costs played from the first changed period against whole plans played from the start."""
+
+import numpy as np
+import pytest
+
+from invswarm.engine.models.sfi import batch_costs
+from invswarm.engine.models.sfi.search import _apply, _moves, _MoveScorer
+from invswarm.kernels import sfi as ksfi
+
+from .sfi_random import random_instance, random_plan
+
+
+def _usage(inst, plan):
+    return batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
+                       plan.dedicated[None], detail=True, usage=True)[3][0]
+
+
+def _random_moves(rng, inst, plan, n):
+    """Arbitrary edits, many of them breaking a rule (negative units, over capacity, a PDP
+    no product can follow, a CODP before the PDP), over one or several periods."""
+    C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+    stages = inst.remaining.size
+    moves = []
+    for _ in range(n):
+        move = []
+        for _ in range(int(rng.integers(1, 4))):
+            which = int(rng.integers(0, 4))
+            row = int(rng.integers(0, C if which in (0, 1) else P))
+            t = int(rng.integers(0, T))
+            if which in (0, 2):
+                v = int(rng.integers(0, stages))
+            else:
+                v = float(rng.choice([-5.0, 0.0, rng.integers(0, 3000)]))
+            move.append((which, row, t, v))
+        moves.append(move)
+    return moves
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_move_costs_equal_whole_plays(seed):
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, max_periods=8)
+    plan = random_plan(rng, inst)
+    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
+    dc = np.zeros((inst.n_categories, inst.n_periods))
+    np.add.at(dc, inst.category, d)
+    near = np.ones(inst.n_periods, dtype=bool)
+    moves = _moves(inst, plan, d, dc, _usage(inst, plan), near, rng, every_period=True)
+    picked = [moves[j] for j in rng.permutation(len(moves))[:150]]
+    picked += _random_moves(rng, inst, plan, 60)
+    scorer = _MoveScorer(inst)
+    scorer.start(plan)
+    costs = scorer.costs(picked)
+    refused = 0
+    for move, cost in zip(picked, costs):
+        trial = _apply(inst, plan, move)
+        if trial is None:
+            assert cost == np.inf, move
+            refused += 1
+            continue
+        want = batch_costs(inst, trial.pdp[None], trial.generic[None], trial.codp[None],
+                           trial.dedicated[None])[0][0]
+        assert cost == pytest.approx(want, rel=1e-10, abs=1e-6), move
+    assert refused < len(picked)
+
+
+def test_trajectory_costs_sum_to_the_plan_cost():
+    rng = np.random.default_rng(3)
+    inst = random_instance(rng, max_periods=8, max_scenarios=3)
+    plan = random_plan(rng, inst)
+    scorer = _MoveScorer(inst)
+    scorer.start(plan)
+    tr_cost = scorer.tr[-1]
+    want, bd, _ = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
+                              plan.dedicated[None], detail=True)
+    assert inst.weights @ tr_cost.sum(axis=1) == pytest.approx(want[0], rel=1e-12)
+    # The state at the start is the instance's; an unchanged plan costs the plan's cost.
+    np.testing.assert_array_equal(scorer.tr[1][:, 0], np.broadcast_to(
+        inst.init_generic_qty, scorer.tr[1][:, 0].shape))
+    assert scorer.costs([[(1, 0, 0, float(plan.generic[0, 0]))]])[0] == pytest.approx(
+        want[0], rel=1e-12)
+    assert ksfi.N_KPIS == bd.shape[2] - 6
