@@ -37,187 +37,14 @@ N_KPIS = len(KPIS)
 
 
 @njit(cache=True)
-def _period(t, i, s, pdp, gen, codp, ded,
-            remaining, value, hold, setup_g, setup_d, setup_r, omega,
-            category, order, lead, beta, alpha, rho, lam,
-            prep, fulfil, mto_cap, orders,
-            cg_k, cg_x, cd_k, cd_x, bk, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, newbk,
-            src_k, av, dl, acc, detail, bd, use):
-    """Cost of period ``t`` of plan ``i`` under scenario ``s``.
-
-    Plays the period from the carried state (generic ``cg_k``, ``cg_x`` (C,), dedicated
-    ``cd_k``, ``cd_x`` (P,), backlog ``bk`` (P,)) and leaves the state of the next period in
-    them. Adds the period's unit counts to ``acc`` (the ``KPIS`` in order). With ``detail``,
-    also fills ``bd[t, :]`` (cost components) and ``use[:, t]`` (C + 2P rows): units drawn from
-    each new generic buffer, from each new dedicated buffer, and each product's demand
-    (backlog and orders) not met by its own dedicated buffers (met by generic or
-    make-to-order, or not met).
-    """
-    C = cg_k.shape[0]
-    P = cd_k.shape[0]
-    T = prep.shape[0]
-    A = prep[t]
-    B = fulfil[t]
-    back_extra = prep[t - 1] + fulfil[t - 1] if t > 0 else prep[0] + fulfil[0]
-    last = t == T - 1
-    hold_prep = 0.0
-    for c in range(C):
-        hold_prep += hold[cg_k[c]] * cg_x[c] * A
-        rem_cg[c] = cg_x[c]
-        ng_k[c] = pdp[i, c, t]
-        rem_ng[c] = gen[i, c, t]
-    for p in range(P):
-        hold_prep += hold[cd_k[p]] * cd_x[p] * A
-        rem_cd[p] = cd_x[p]
-        nd_k[p] = codp[i, p, t]
-        rem_nd[p] = ded[i, p, t]
-    mto = mto_cap[t]
-    for j in range(5):
-        dl[j] = 0.0
-    shortfall = 0.0
-    lost = 0.0
-    for oi in range(P):
-        p = order[oi]
-        c = category[p]
-        L = lead[p]
-        b = beta[p]
-        # The five sources of this product in draw order: carried dedicated, new
-        # dedicated, carried generic, new generic, make-to-order (stage 0).
-        src_k[0] = cd_k[p]
-        src_k[1] = nd_k[p]
-        src_k[2] = cg_k[c]
-        src_k[3] = ng_k[c]
-        src_k[4] = 0
-        av[0] = rem_cd[p]
-        av[1] = rem_nd[p]
-        av[2] = rem_cg[c]
-        av[3] = rem_ng[c]
-        av[4] = mto
-        before_d = av[0] + av[1]
-        demand_p = bk[p] + orders[s, p, t]
-        for cls in range(2):
-            # Backlog first (late by the previous period's length too), then new orders.
-            if cls == 0:
-                D = bk[p]
-                extra = back_extra
-            else:
-                D = orders[s, p, t]
-                extra = 0.0
-                acc[1] += D
-            on_time_p = 0.0
-            for j in range(5):
-                if D <= 0.0:
-                    break
-                x = D if D < av[j] else av[j]
-                if x <= 0.0:
-                    continue
-                av[j] -= x
-                D -= x
-                late = remaining[src_k[j]] - L
-                if late < 0.0:
-                    late = 0.0
-                late += extra
-                dl[j] += b * late * x
-                if late > 0.0:
-                    acc[2] += x
-                elif cls == 1:
-                    on_time_p += x
-            if cls == 0:
-                lost += lam[p] * D
-                acc[3] += D
-            else:
-                newbk[p] = D
-                acc[0] += on_time_p
-                gap = alpha[p] * orders[s, p, t] - on_time_p
-                if gap > 0.0:
-                    shortfall += rho[p] * gap
-        if detail:
-            use[C + P + p, t] = demand_p - (before_d - av[0] - av[1])
-        rem_cd[p] = av[0]
-        rem_nd[p] = av[1]
-        rem_cg[c] = av[2]
-        rem_ng[c] = av[3]
-        mto = av[4]
-    delay_c = dl[0] + dl[2]
-    delay_n = dl[1] + dl[3]
-    delay_m = dl[4]
-    setup_new = 0.0
-    setup_reuse = 0.0
-    hold_carried = 0.0
-    hold_new = 0.0
-    disposal = 0.0
-    for c in range(C):
-        k = cg_k[c]
-        x = cg_x[c]
-        u = x - rem_cg[c]
-        hold_carried += hold[k] * B * (x - 0.5 * u)
-        if u > 0.0:
-            setup_reuse += setup_r[k]
-        disposal += omega * value[k] * rem_cg[c]
-        acc[4] += rem_cg[c]
-        k = ng_k[c]
-        x = gen[i, c, t]
-        u = x - rem_ng[c]
-        if detail:
-            use[c, t] = u
-        hold_new += hold[k] * B * (x - 0.5 * u)
-        if x > 0.0:
-            setup_new += setup_g[k]
-        cg_k[c] = k
-        cg_x[c] = rem_ng[c]
-        if last:
-            disposal += omega * value[k] * rem_ng[c]
-            acc[4] += rem_ng[c]
-    for p in range(P):
-        k = cd_k[p]
-        x = cd_x[p]
-        u = x - rem_cd[p]
-        hold_carried += hold[k] * B * (x - 0.5 * u)
-        if u > 0.0:
-            setup_reuse += setup_r[k]
-        disposal += omega * value[k] * rem_cd[p]
-        acc[4] += rem_cd[p]
-        k = nd_k[p]
-        x = ded[i, p, t]
-        u = x - rem_nd[p]
-        if detail:
-            use[C + p, t] = u
-        hold_new += hold[k] * B * (x - 0.5 * u)
-        if x > 0.0:
-            setup_new += setup_d[k]
-        cd_k[p] = k
-        cd_x[p] = rem_nd[p]
-        bk[p] = newbk[p]
-        if last:
-            disposal += omega * value[k] * rem_nd[p]
-            acc[4] += rem_nd[p]
-            lost += lam[p] * newbk[p]
-            acc[3] += newbk[p]
-    if detail:
-        bd[t, 0] = setup_new
-        bd[t, 1] = setup_reuse
-        bd[t, 2] = hold_prep
-        bd[t, 3] = hold_carried
-        bd[t, 4] = hold_new
-        bd[t, 5] = delay_c
-        bd[t, 6] = delay_n
-        bd[t, 7] = delay_m
-        bd[t, 8] = shortfall
-        bd[t, 9] = disposal
-        bd[t, 10] = lost
-    return (setup_new + setup_reuse + hold_prep + hold_carried + hold_new
-            + delay_c + delay_n + delay_m + shortfall + disposal + lost)
-
-
-@njit(cache=True)
-def _play(i, s, t_begin, t_same, pdp, gen, codp, ded,
+def _play(i, s, t_begin, t_same, record, pdp, gen, codp, ded,
           remaining, value, hold, setup_g, setup_d, setup_r, omega,
           category, order, lead, beta, alpha, rho, lam,
           prep, fulfil, mto_cap, orders,
           ig_stage, ig_qty, id_stage, id_qty, init_backlog,
           tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost,
           cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-          src_k, av, dl, acc, detail, bd, kpi, use):
+          detail, bd, kpi, use):
     """Cost of plan ``i`` under scenario ``s``, played from period ``t_begin``.
 
     ``t_begin = 0`` starts from the instance's initial state. A later ``t_begin`` starts from
@@ -226,8 +53,14 @@ def _play(i, s, t_begin, t_same, pdp, gen, codp, ded,
     ``t_begin``. After period ``t_same`` and any later one, a state equal to the trajectory's
     means the remaining periods cost what they cost in the base plan, so the play stops there:
     plan ``i`` must equal the base plan after ``t_same``. ``t_same >= T`` plays to the end.
-    With ``detail`` (a full play), also fills ``bd`` (T, len(COMPONENTS)), ``kpi`` (the
-    ``KPIS``) and ``use`` (see :func:`_period`).
+    With ``record`` (and ``t_begin = 0``, ``t_same >= T``) the play writes the trajectory
+    instead: the carried state at the start of each period and after the last, and each
+    period's cost.
+
+    With ``detail``, also fills ``bd[t, :]`` (cost components), ``kpi[:]`` (unit counts, the
+    ``KPIS``) and ``use`` (C + 2P, T): units drawn from each new generic buffer, from each new
+    dedicated buffer, and each product's demand (backlog and orders) not met by its own
+    dedicated buffers (met by generic or make-to-order, or not met).
     """
     C = cg_k.shape[0]
     P = cd_k.shape[0]
@@ -251,24 +84,215 @@ def _play(i, s, t_begin, t_same, pdp, gen, codp, ded,
             bk[p] = tr_bk[s, t_begin, p]
         for t in range(t_begin):
             total += tr_cost[s, t]
-    for j in range(N_KPIS):
-        acc[j] = 0.0
+    on_time = 0.0
+    ordered = 0.0
+    late_units = 0.0
+    lost_units = 0.0
+    disposed_units = 0.0
     for t in range(t_begin, T):
-        total += _period(t, i, s, pdp, gen, codp, ded,
-                         remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                         category, order, lead, beta, alpha, rho, lam,
-                         prep, fulfil, mto_cap, orders,
-                         cg_k, cg_x, cd_k, cd_x, bk, ng_k, nd_k, rem_cg, rem_ng, rem_cd,
-                         rem_nd, newbk, src_k, av, dl, acc, detail, bd, use)
+        if record:
+            _record(s, t, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk)
+        A = prep[t]
+        B = fulfil[t]
+        back_extra = prep[t - 1] + fulfil[t - 1] if t > 0 else prep[0] + fulfil[0]
+        last = t == T - 1
+        hold_prep = 0.0
+        for c in range(C):
+            hold_prep += hold[cg_k[c]] * cg_x[c] * A
+            rem_cg[c] = cg_x[c]
+            ng_k[c] = pdp[i, c, t]
+            rem_ng[c] = gen[i, c, t]
+        for p in range(P):
+            hold_prep += hold[cd_k[p]] * cd_x[p] * A
+            rem_cd[p] = cd_x[p]
+            nd_k[p] = codp[i, p, t]
+            rem_nd[p] = ded[i, p, t]
+        mto = mto_cap[t]
+        dl0 = dl1 = dl2 = dl3 = dl4 = 0.0
+        shortfall = 0.0
+        lost = 0.0
+        for oi in range(P):
+            p = order[oi]
+            c = category[p]
+            L = lead[p]
+            b = beta[p]
+            # The five sources of this product in draw order: carried dedicated, new
+            # dedicated, carried generic, new generic, make-to-order (stage 0); scalars, so
+            # that they stay in registers.
+            a0 = rem_cd[p]
+            a1 = rem_nd[p]
+            a2 = rem_cg[c]
+            a3 = rem_ng[c]
+            a4 = mto
+            w0 = max(remaining[cd_k[p]] - L, 0.0)
+            w1 = max(remaining[nd_k[p]] - L, 0.0)
+            w2 = max(remaining[cg_k[c]] - L, 0.0)
+            w3 = max(remaining[ng_k[c]] - L, 0.0)
+            w4 = max(remaining[0] - L, 0.0)
+            before_d = a0 + a1
+            demand_p = bk[p] + orders[s, p, t]
+            for cls in range(2):
+                # Backlog first (late by the previous period's length too), then new orders.
+                if cls == 0:
+                    D = bk[p]
+                    extra = back_extra
+                else:
+                    D = orders[s, p, t]
+                    extra = 0.0
+                    ordered += D
+                on_time_p = 0.0
+                if D > 0.0:
+                    a0, D, pen, lu, ot = _take(D, a0, w0 + extra, b)
+                    dl0 += pen
+                    late_units += lu
+                    on_time_p += ot
+                if D > 0.0:
+                    a1, D, pen, lu, ot = _take(D, a1, w1 + extra, b)
+                    dl1 += pen
+                    late_units += lu
+                    on_time_p += ot
+                if D > 0.0:
+                    a2, D, pen, lu, ot = _take(D, a2, w2 + extra, b)
+                    dl2 += pen
+                    late_units += lu
+                    on_time_p += ot
+                if D > 0.0:
+                    a3, D, pen, lu, ot = _take(D, a3, w3 + extra, b)
+                    dl3 += pen
+                    late_units += lu
+                    on_time_p += ot
+                if D > 0.0:
+                    a4, D, pen, lu, ot = _take(D, a4, w4 + extra, b)
+                    dl4 += pen
+                    late_units += lu
+                    on_time_p += ot
+                if cls == 0:
+                    lost += lam[p] * D
+                    lost_units += D
+                else:
+                    newbk[p] = D
+                    on_time += on_time_p
+                    gap = alpha[p] * orders[s, p, t] - on_time_p
+                    if gap > 0.0:
+                        shortfall += rho[p] * gap
+            if detail:
+                use[C + P + p, t] = demand_p - (before_d - a0 - a1)
+            rem_cd[p] = a0
+            rem_nd[p] = a1
+            rem_cg[c] = a2
+            rem_ng[c] = a3
+            mto = a4
+        delay_c = dl0 + dl2
+        delay_n = dl1 + dl3
+        delay_m = dl4
+        setup_new = 0.0
+        setup_reuse = 0.0
+        hold_carried = 0.0
+        hold_new = 0.0
+        disposal = 0.0
+        for c in range(C):
+            k = cg_k[c]
+            x = cg_x[c]
+            u = x - rem_cg[c]
+            hold_carried += hold[k] * B * (x - 0.5 * u)
+            if u > 0.0:
+                setup_reuse += setup_r[k]
+            disposal += omega * value[k] * rem_cg[c]
+            disposed_units += rem_cg[c]
+            k = ng_k[c]
+            x = gen[i, c, t]
+            u = x - rem_ng[c]
+            if detail:
+                use[c, t] = u
+            hold_new += hold[k] * B * (x - 0.5 * u)
+            if x > 0.0:
+                setup_new += setup_g[k]
+            cg_k[c] = k
+            cg_x[c] = rem_ng[c]
+            if last:
+                disposal += omega * value[k] * rem_ng[c]
+                disposed_units += rem_ng[c]
+        for p in range(P):
+            k = cd_k[p]
+            x = cd_x[p]
+            u = x - rem_cd[p]
+            hold_carried += hold[k] * B * (x - 0.5 * u)
+            if u > 0.0:
+                setup_reuse += setup_r[k]
+            disposal += omega * value[k] * rem_cd[p]
+            disposed_units += rem_cd[p]
+            k = nd_k[p]
+            x = ded[i, p, t]
+            u = x - rem_nd[p]
+            if detail:
+                use[C + p, t] = u
+            hold_new += hold[k] * B * (x - 0.5 * u)
+            if x > 0.0:
+                setup_new += setup_d[k]
+            cd_k[p] = k
+            cd_x[p] = rem_nd[p]
+            bk[p] = newbk[p]
+            if last:
+                disposal += omega * value[k] * rem_nd[p]
+                disposed_units += rem_nd[p]
+                lost += lam[p] * newbk[p]
+                lost_units += newbk[p]
+        if detail:
+            bd[t, 0] = setup_new
+            bd[t, 1] = setup_reuse
+            bd[t, 2] = hold_prep
+            bd[t, 3] = hold_carried
+            bd[t, 4] = hold_new
+            bd[t, 5] = delay_c
+            bd[t, 6] = delay_n
+            bd[t, 7] = delay_m
+            bd[t, 8] = shortfall
+            bd[t, 9] = disposal
+            bd[t, 10] = lost
+        cost_t = (setup_new + setup_reuse + hold_prep + hold_carried + hold_new
+                  + delay_c + delay_n + delay_m + shortfall + disposal + lost)
+        total += cost_t
+        if record:
+            tr_cost[s, t] = cost_t
         if t >= t_same and t + 1 < T and _same_state(s, t + 1, cg_k, cg_x, cd_k, cd_x, bk,
                                                       tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
             for u in range(t + 1, T):
                 total += tr_cost[s, u]
             break
+    if record:
+        _record(s, T, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk)
     if detail:
-        for j in range(N_KPIS):
-            kpi[j] = acc[j]
+        kpi[0] = on_time
+        kpi[1] = ordered
+        kpi[2] = late_units
+        kpi[3] = lost_units
+        kpi[4] = disposed_units
     return total
+
+
+@njit(cache=True)
+def _take(D, a, late, b):
+    """Draw up to ``D`` units from a source holding ``a``, each ``late`` hours late (penalty
+    ``b`` per unit-hour). Returns what is left of the source and of ``D``, the delay penalty,
+    and the units drawn late and on time."""
+    x = D if D < a else a
+    if x <= 0.0:
+        return a, D, 0.0, 0.0, 0.0
+    if late > 0.0:
+        return a - x, D - x, b * late * x, x, 0.0
+    return a - x, D - x, 0.0, 0.0, x
+
+
+@njit(cache=True)
+def _record(s, t, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
+    """The carried state into the trajectory at the start of period ``t``."""
+    for c in range(cg_k.shape[0]):
+        tr_gk[s, t, c] = cg_k[c]
+        tr_gx[s, t, c] = cg_x[c]
+    for p in range(cd_k.shape[0]):
+        tr_dk[s, t, p] = cd_k[p]
+        tr_dx[s, t, p] = cd_x[p]
+        tr_bk[s, t, p] = bk[p]
 
 
 @njit(cache=True)
@@ -316,28 +340,16 @@ def trajectory(pdp, gen, codp, ded,
     cg_x, rem_cg, rem_ng = np.empty(C), np.empty(C), np.empty(C)
     cd_x, rem_cd, rem_nd, bk, newbk = (np.empty(P), np.empty(P), np.empty(P), np.empty(P),
                                        np.empty(P))
-    src_k, av, dl, acc = np.empty(5, np.int64), np.empty(5), np.empty(5), np.empty(N_KPIS)
-    bd, use = np.empty((1, 1)), np.empty((1, 1))
+    bd, kpi, use = np.empty((1, 1)), np.empty(1), np.empty((1, 1))
     for s in range(orders.shape[0]):
-        cg_k[:] = ig_stage
-        cg_x[:] = ig_qty
-        cd_k[:] = id_stage
-        cd_x[:] = id_qty
-        bk[:] = init_backlog
-        for t in range(T + 1):
-            tr_gk[s, t] = cg_k
-            tr_gx[s, t] = cg_x
-            tr_dk[s, t] = cd_k
-            tr_dx[s, t] = cd_x
-            tr_bk[s, t] = bk
-            if t < T:
-                tr_cost[s, t] = _period(
-                    t, 0, s, pdp3, gen3, codp3, ded3,
-                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                    category, order, lead, beta, alpha, rho, lam,
-                    prep, fulfil, mto_cap, orders,
-                    cg_k, cg_x, cd_k, cd_x, bk, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd,
-                    newbk, src_k, av, dl, acc, False, bd, use)
+        _play(0, s, 0, T, True, pdp3, gen3, codp3, ded3,
+              remaining, value, hold, setup_g, setup_d, setup_r, omega,
+              category, order, lead, beta, alpha, rho, lam,
+              prep, fulfil, mto_cap, orders,
+              ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+              tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost,
+              cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
+              False, bd, kpi, use)
 
 
 @njit(cache=True)
@@ -481,20 +493,19 @@ def _play_range(lo, hi, pdp, gen, codp, ded,
     cg_x, rem_cg, rem_ng = np.empty(C), np.empty(C), np.empty(C)
     cd_x, rem_cd, rem_nd = np.empty(P), np.empty(P), np.empty(P)
     bk, newbk = np.empty(P), np.empty(P)
-    src_k, av, dl, acc = np.empty(5, np.int64), np.empty(5), np.empty(5), np.empty(N_KPIS)
     for idx in range(lo, hi):
         i = idx // NS
         s = idx - i * NS
         slot = idx if detail else 0
         cost_ps[idx] = _play(
-            i, s, 0, T, pdp, gen, codp, ded,
+            i, s, 0, T, False, pdp, gen, codp, ded,
             remaining, value, hold, setup_g, setup_d, setup_r, omega,
             category, order, lead, beta, alpha, rho, lam,
             prep, fulfil, mto_cap, orders,
             ig_stage, ig_qty, id_stage, id_qty, init_backlog,
             no_ik, no_x, no_ik, no_x, no_x, no_x[0],
             cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-            src_k, av, dl, acc, detail, bd_ps[slot], kpi_ps[slot], use_ps[slot])
+            detail, bd_ps[slot], kpi_ps[slot], use_ps[slot])
 
 
 @njit(cache=True)

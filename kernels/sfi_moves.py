@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .sfi import N_KPIS, _play
+from .sfi import _play
 
 #: Which decision an edit sets (``edit_arr``).
 PDP, GENERIC, CODP, DEDICATED = 0, 1, 2, 3
@@ -146,7 +146,6 @@ def _move_range(lo, hi, pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_
     cg_x, rem_cg, rem_ng = np.empty(C), np.empty(C), np.empty(C)
     cd_x, rem_cd, rem_nd = np.empty(P), np.empty(P), np.empty(P)
     bk, newbk = np.empty(P), np.empty(P)
-    src_k, av, dl, acc = np.empty(5, np.int64), np.empty(5), np.empty(5), np.empty(N_KPIS)
     bd, kpi, use = np.empty((1, 1)), np.empty(1), np.empty((1, 1))
     for m in range(lo, hi):
         e0 = edit_ptr[m]
@@ -160,14 +159,14 @@ def _move_range(lo, hi, pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_
             cost = 0.0
             for s in range(NS):
                 cost += weights[s] * _play(
-                    0, s, t_begin[m], t_same[m], pdp_s, gen_s, codp_s, ded_s,
+                    0, s, t_begin[m], t_same[m], False, pdp_s, gen_s, codp_s, ded_s,
                     remaining, value, hold, setup_g, setup_d, setup_r, omega,
                     category, order, lead, beta, alpha, rho, lam,
                     prep, fulfil, mto_cap, orders,
                     ig_stage, ig_qty, id_stage, id_qty, init_backlog,
                     tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost,
                     cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd,
-                    bk, newbk, src_k, av, dl, acc, False, bd, kpi, use)
+                    bk, newbk, False, bd, kpi, use)
         out_cost[m] = cost
         # Undo: the edited periods back to the plan's.
         for e in range(e0, e1):
