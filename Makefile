@@ -40,4 +40,4 @@ network-table: $(STAMP)
 		--out .cache/electronics-compare.json --command-line "make network-table"
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks
+	rm -rf $(VENV) build *.egg-info .pytest_cache .benchmarks kernels/__pycache__

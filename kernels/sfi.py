@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import pso
+from .sfi_lanes import lane_costs
 
 #: Cost components of the per-period breakdown, in column order.
 COMPONENTS = (
@@ -453,12 +454,15 @@ def _play_all(pdp, gen, codp, ded,
               ig_stage, ig_qty, id_stage, id_qty, init_backlog,
               detail, n_chunks, cost_ps, bd_ps, kpi_ps, use_ps):
     """Cost of every (plan, scenario) pair into ``cost_ps[i * NS + s]``, in ``n_chunks``
-    chunks (run in parallel when more than one)."""
-    n = pdp.shape[0] * orders.shape[0]
+    chunks (run in parallel when more than one). Without ``detail``, a chunk is a block of
+    plans played in lockstep (:func:`invswarm.kernels.sfi_lanes.lane_costs`); with it, a
+    range of pairs played one by one."""
+    NP = pdp.shape[0]
+    n = NP if not detail else NP * orders.shape[0]
     n_chunks = max(1, min(n, n_chunks))
     if n_chunks == 1:
         # A parallel region costs more than one small play: stay on this thread.
-        _play_range(0, n, pdp, gen, codp, ded,
+        _play_chunk(0, n, pdp, gen, codp, ded,
                     remaining, value, hold, setup_g, setup_d, setup_r, omega,
                     category, order, lead, beta, alpha, rho, lam,
                     prep, fulfil, mto_cap, orders,
@@ -466,12 +470,35 @@ def _play_all(pdp, gen, codp, ded,
                     detail, cost_ps, bd_ps, kpi_ps, use_ps)
         return
     for chunk in prange(n_chunks):
-        _play_range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks, pdp, gen, codp, ded,
+        _play_chunk(chunk * n // n_chunks, (chunk + 1) * n // n_chunks, pdp, gen, codp, ded,
                     remaining, value, hold, setup_g, setup_d, setup_r, omega,
                     category, order, lead, beta, alpha, rho, lam,
                     prep, fulfil, mto_cap, orders,
                     ig_stage, ig_qty, id_stage, id_qty, init_backlog,
                     detail, cost_ps, bd_ps, kpi_ps, use_ps)
+
+
+@njit(cache=True)
+def _play_chunk(lo, hi, pdp, gen, codp, ded,
+                remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                category, order, lead, beta, alpha, rho, lam,
+                prep, fulfil, mto_cap, orders,
+                ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                detail, cost_ps, bd_ps, kpi_ps, use_ps):
+    """Plans ``lo:hi`` in lockstep, or with ``detail`` pairs ``lo:hi`` one by one."""
+    if detail:
+        _play_range(lo, hi, pdp, gen, codp, ded,
+                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                    category, order, lead, beta, alpha, rho, lam,
+                    prep, fulfil, mto_cap, orders,
+                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                    detail, cost_ps, bd_ps, kpi_ps, use_ps)
+    else:
+        lane_costs(lo, hi, pdp, gen, codp, ded,
+                   remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                   category, order, lead, beta, alpha, rho, lam,
+                   prep, fulfil, mto_cap, orders,
+                   ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
 
 
 @njit(cache=True)
@@ -534,7 +561,7 @@ def decode_one(x, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, sna
     ub_g, ub_q : ndarray, shapes (C, T), (P, T)
         Most a buffer is ever worth making (units).
     snap_g, snap_q : ndarray, shapes (C, T, m), (P, T, m)
-        Snap points per buffer, padded with -1.
+        Snap points per buffer, ascending, padded with +inf.
     snap_tol : float
         Relative distance within which a quantity moves to a snap point.
     capacity : ndarray, shape (T,)
@@ -556,7 +583,7 @@ def decode_one(x, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, sna
             while j > 0 and kg[c, j] > pdp_cap[c]:
                 j -= 1
             pdp[c, t] = kg[c, j]
-            q = np.floor(_snap(x[og + c * T + t] * ub_g[c, t], snap_g[c, t], snap_tol) + 0.5)
+            q = np.floor(_snap(x[og + c * T + t] * ub_g[c, t], snap_g, c, t, snap_tol) + 0.5)
             gen[c, t] = q
             used += q
         for p in range(P):
@@ -569,7 +596,7 @@ def decode_one(x, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, sna
             if j >= m:
                 j = m - 1
             codp[p, t] = kd[p, f + j]
-            q = np.floor(_snap(x[od + p * T + t] * ub_q[p, t], snap_q[p, t], snap_tol) + 0.5)
+            q = np.floor(_snap(x[od + p * T + t] * ub_q[p, t], snap_q, p, t, snap_tol) + 0.5)
             ded[p, t] = q
             used += q
         if used > capacity[t]:
@@ -581,13 +608,14 @@ def decode_one(x, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, sna
 
 
 @njit(cache=True)
-def _snap(q, points, tol):
-    """``q`` moved to the nearest of ``points`` (>= 0; -1 pads) within ``tol`` relative."""
+def _snap(q, points, r, t, tol):
+    """``q`` moved to the nearest of ``points[r, t]`` (ascending, >= 0, padded with +inf)
+    within ``tol`` relative (of the point, at least 1 unit); ties go to the lower point."""
     best = q
     dist = np.inf
-    for j in range(points.shape[0]):
-        s = points[j]
-        if s < 0.0:
+    for j in range(points.shape[2]):
+        s = points[r, t, j]
+        if s == np.inf:
             break
         e = abs(q - s)
         if e <= tol * max(s, 1.0) and e < dist:

@@ -176,7 +176,7 @@ def snap_points(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
     Dedicated: the product's orders of the period, of the period and the next, and (first
     period) the orders less its initial dedicated stock. Generic: the orders of each product of
     the category, of all of them, of all but one, and (first period) less the initial generic
-    stock. Padded with -1; shapes (C, T, m) and (P, T, m).
+    stock. Ascending, padded with +inf; shapes (C, T, m) and (P, T, m).
     """
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
@@ -200,7 +200,7 @@ def snap_points(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
 
 def _padded_points(table: list[list[set]]) -> np.ndarray:
     m = max(len(s) for row in table for s in row)
-    out = np.full((len(table), len(table[0]), m), -1.0)
+    out = np.full((len(table), len(table[0]), m), np.inf)
     for i, row in enumerate(table):
         for t, pts in enumerate(row):
             v = sorted(pts)
