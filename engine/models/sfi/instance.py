@@ -128,31 +128,6 @@ class Instance:
                        mto_capacity=self.mto_capacity[cut].copy(),
                        orders=np.ascontiguousarray(self.orders[:, :, cut]))
 
-    def part(self, categories, capacity: np.ndarray, mto_capacity: np.ndarray) -> Instance:
-        """The instance restricted to some categories and their products, with the given
-        capacities, shape (T,) (for plans made part by part)."""
-        cats = np.asarray(categories, dtype=np.int64)
-        prods = np.flatnonzero(np.isin(self.category, cats))
-        index = np.full(self.n_categories, -1, dtype=np.int64)
-        index[cats] = np.arange(cats.size)
-        return replace(
-            self, category_names=tuple(self.category_names[c] for c in cats),
-            pdp_mask=self.pdp_mask[cats], product_names=tuple(self.product_names[p]
-                                                              for p in prods),
-            category=index[self.category[prods]], codp_mask=self.codp_mask[prods],
-            lead_time=self.lead_time[prods], delay_penalty=self.delay_penalty[prods],
-            service_level=self.service_level[prods],
-            service_penalty=self.service_penalty[prods], lost_penalty=self.lost_penalty[prods],
-            priority=self.priority[prods],
-            capacity=np.asarray(capacity, dtype=np.float64).copy(),
-            mto_capacity=np.asarray(mto_capacity, dtype=np.float64).copy(),
-            orders=np.ascontiguousarray(self.orders[:, prods]),
-            init_generic_stage=self.init_generic_stage[cats],
-            init_generic_qty=self.init_generic_qty[cats],
-            init_dedicated_stage=self.init_dedicated_stage[prods],
-            init_dedicated_qty=self.init_dedicated_qty[prods],
-            init_backlog=self.init_backlog[prods])
-
     # ------------------------------------------------------------------ JSON
     @classmethod
     def from_json(cls, doc: Any) -> Instance:

@@ -412,10 +412,18 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
             near[:] = True
             continue
         changed = np.zeros(T, dtype=bool)
-        # The best move, then the next-best ones on top of it while they still improve.
-        for c_j, j in scored[:follow_ups + 1]:
-            if c_j >= cost:
+        # The best move, then the next-best ones on top of it while they still improve: each
+        # scored against the plan of the round's start, so any that gained then is tried,
+        # except one touching a decision an applied move has set.
+        start_cost, tried, touched = cost, 0, set()
+        for c_j, j in scored:
+            if (c_j >= start_cost - 1e-9 * max(1.0, abs(start_cost)) or tried > follow_ups
+                    or time.perf_counter() > t_end):
                 break
+            entries = {(a, r, t) for a, r, t, _ in moves[j]}
+            if entries & touched:
+                continue
+            tried += 1
             trial = _apply(inst, plan, moves[j])
             # A move made for the old plan may clash with the ones applied since.
             if trial is None or violations(inst, trial):
@@ -423,6 +431,7 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
             c = cost_of(trial)
             if c < cost - 1e-9 * max(1.0, abs(cost)):
                 changed |= _changed_periods(plan, trial)
+                touched |= entries
                 plan, cost = trial, c
         near = changed | np.roll(changed, 1) | np.roll(changed, -1)
     return plan, cost
