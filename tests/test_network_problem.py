@@ -56,6 +56,14 @@ def test_decode_is_what_batch_evaluates():
     X = np.random.default_rng(0).random((20, prob.n_var))
     plans = [prob.decode(x) for x in X]
     np.testing.assert_allclose(plan_costs(prob.data, plans).cost, prob.evaluate(X), rtol=1e-12)
+    # decoding one material gives that material's shipments of the whole decode
+    for x, plan in zip(X, plans):
+        for m in range(inst.n_materials):
+            part = prob.decode(x, materials=[m])
+            mine = plan.material == m
+            assert (part.material == m).all()
+            np.testing.assert_array_equal(part.qty, plan.qty[mine])
+            np.testing.assert_array_equal(part.link, plan.link[mine])
 
 
 def test_greedy_fills_shortages_from_the_cheapest_donor_permanently():

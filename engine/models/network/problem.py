@@ -114,14 +114,17 @@ class NetworkProblem:
             raise ValueError(f"X: expected shape (particles, {self.n_var}), got {X.shape}")
         return X
 
-    def decode(self, x: np.ndarray) -> Plan:
-        """The feasible plan of one particle."""
+    def decode(self, x: np.ndarray, materials: list[int] | None = None) -> Plan:
+        """The feasible plan of one particle (of some materials only, when given)."""
         x = self._check(np.asarray(x)[None, :])[0]
         mv = np.zeros((self.cap, 5), np.int64)
         mq = np.zeros(self.cap)
         ship = np.zeros((self.cap, 5), np.int64)
         sq = np.zeros(self.cap)
-        _, ns = kdec.decode_one(x, *self._args, mv, mq, ship, sq)
+        args = self._args
+        if materials is not None:
+            args = (np.intersect1d(self.m_list, np.asarray(materials, np.int64)),) + args[1:]
+        _, ns = kdec.decode_one(x, *args, mv, mq, ship, sq)
         s = ship[:ns]
         return Plan.from_arrays(s[:, 0], s[:, 1], s[:, 2], sq[:ns], s[:, 3], s[:, 4])
 

@@ -90,8 +90,8 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         if time.perf_counter() >= deadline:
             break
         m = int(rng.choice(mats))
-        other = problem.decode(rng.random(problem.n_var)) if done % 2 and problem.n_var \
-            else None
+        other = problem.decode(rng.random(problem.n_var), materials=[m]) \
+            if done % 2 and problem.n_var else None
         cand, c = local_search(inst, perturb(plan, m, rng, other=other), data=problem.data,
                                deadline=deadline, materials=[m])
         done += 1
