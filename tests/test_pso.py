@@ -128,15 +128,15 @@ def test_restricted_problem_fused_equals_generic(problem):
     assert problem.evaluate(full[None])[0] == a.cost
 
 
-def test_solve_pso_counts_every_swarm_and_can_be_cancelled_in_either_phase():
+def test_solve_pso_counts_swarms_and_kicks_and_can_be_cancelled_in_either_phase():
     from invswarm.engine.models.sfi.swarm import solve_pso
 
     inst = load_steel(6)
     opts = PsoOptions(swarm_size=6, max_iter=4, seed=1)
-    _, info = solve_pso(inst, opts, sweeps=1, sweep_iter=3)
-    assert info["nit"] == 4 + 3 * inst.n_periods
-    assert info["nfev"] == 6 * 5 + 6 * 4 * inst.n_periods  # initial swarms included
+    _, info = solve_pso(inst, opts, sweeps=1)
+    assert info["nit"] == 4
+    assert info["nfev"] == 6 * 5  # the initial swarm included
+    assert info["kicks"] == inst.n_periods
     calls = []
-    _, info = solve_pso(inst, opts, sweeps=5, sweep_iter=3,
-                        callback=lambda i: calls.append(i) or True)
+    _, info = solve_pso(inst, opts, sweeps=5, callback=lambda i: calls.append(i) or True)
     assert info["message"] == "cancelled" and info["sweeps"] == 1 and len(calls) == 2

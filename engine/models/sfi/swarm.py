@@ -29,24 +29,25 @@ def period_indices(problem: SfiProblem, t: int) -> np.ndarray:
 
 
 def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = None, *,
-              sweeps: int | None = None, sweep_iter: int = 100, warm_start: Plan | None = None,
+              sweeps: int | None = None, warm_start: Plan | None = None,
               callback=None) -> tuple[Plan, dict]:
-    """Our PSO: a swarm over the whole plan, then swarms period by period, each polished by
-    the local search.
+    """Our PSO: swarms over the whole plan, then the local search, then kicks period by period.
 
     1. Islands of swarms over all variables (``opts``: swarm size, seed, ``max_iter`` or a
        fifth of ``time_limit``), seeded with the constructive plan and the warm start.
     2. The swarm's best plan and the seed plans are polished by :func:`local_search`; the best
-       of them is improved period by period: a swarm of ``opts.swarm_size`` particles over one
-       period's variables (the others fixed), seeded with the current plan, ``sweep_iter``
-       iterations, then the local search again.
-       Passes over the periods repeat, each with fresh random numbers, until ``sweeps`` passes
-       or the time limit; with an iteration budget (default 8 passes) also when three passes
-       in a row find nothing.
+       of them goes on.
+    3. Passes over the periods: for each period t in turn, the particle of the current plan
+       moves by Gaussian steps (:data:`KICK_STEP` in the unit cube) in the variables of t and,
+       half of the time, of t + 1; the decoded periods replace those of the plan, the local
+       search starts from the kicked periods, and the result is kept when it is cheaper.
+       Passes repeat until ``sweeps`` passes or the time limit; with an iteration budget
+       (default 8 passes) also when three passes in a row find nothing.
 
     With an iteration budget (no ``time_limit``) the result depends on the seed only.
     ``callback`` sees the progress of both phases and can cancel either. Returns the plan and
-    figures of the run (``nit``, ``nfev``: iterations and evaluations of all swarms).
+    figures of the run (``nit``, ``nfev``: iterations and evaluations of the swarms;
+    ``kicks``).
     """
     iopts = iopts or IslandOptions(islands=1)
     problem = make_problem(inst)
@@ -67,30 +68,29 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
                       for p in [problem.decode(out.x), *seed_plans]),
                      key=lambda pc: pc[1])
     it, nfev, message = out.nit, out.nfev, out.message
-    done = idle = 0
+    T = inst.n_periods
+    rng = np.random.default_rng([opts.seed, 1])  # the kicks' own stream
+    done = idle = kicks = 0
     if sweeps is None:
         sweeps = 8 if opts.time_limit is None else 2**31
-    for sweep in range(sweeps):
+    for _ in range(sweeps):
         start_cost = cost
-        base = problem.encode(plan)
-        for t in range(inst.n_periods):
+        for t in range(T):
             if time.perf_counter() >= deadline:
                 break
-            sub = problem.restricted(base, period_indices(problem, t))
-            left = deadline - time.perf_counter()
-            sub_opts = replace(opts, max_iter=sweep_iter,
-                               time_limit=left if opts.time_limit is not None else None,
-                               max_evals=None, stall_iter=None, history=False,
-                               seed=(opts.seed * 1_000_003 + sweep * 1009 + t) % 2**63)
-            o, _ = run_pso(sub, sub_opts, seeds=[base[sub.idx]])
-            base[sub.idx] = o.x
-            it += o.nit
-            nfev += o.nfev
+            window = np.arange(t, min(T, t + 1 + int(rng.integers(0, 2))))
+            x = problem.encode(plan)
+            idx = np.concatenate([period_indices(problem, u) for u in window])
+            x[idx] = np.clip(x[idx] + rng.normal(0.0, KICK_STEP, idx.size), 0.0, 1.0)
+            kicked = _with_periods(plan, problem.decode(x), window)
+            first = np.zeros(T, dtype=bool)
+            first[max(0, window[0] - 1):window[-1] + 2] = True
+            cand, c = local_search(inst, kicked, first=first,
+                                   time_budget=max(0.0, deadline - time.perf_counter()))
+            kicks += 1
+            if c < cost - 1e-9 * max(1.0, abs(cost)):
+                plan, cost = cand, c
         done += 1
-        plan2, cost2 = local_search(inst, problem.decode(base),
-                                    time_budget=max(0.0, deadline - time.perf_counter()))
-        if cost2 < cost:
-            plan, cost = plan2, cost2
         history.append((it, cost))
         if callback is not None and callback({"iteration": it, "evaluations": nfev,
                                               "best": cost,
@@ -103,8 +103,21 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     if message != "cancelled" and opts.time_limit is not None:
         message = "time_limit"
     return plan, {"pso_cost": out.cost, "nit": it, "nfev": nfev, "pso_s": t1 - t0,
-                  "polish_s": time.perf_counter() - t1, "sweeps": done,
+                  "polish_s": time.perf_counter() - t1, "sweeps": done, "kicks": kicks,
                   "message": message, "history": history, "cost": cost}
+
+
+#: Standard deviation of a kick's steps in the unit cube.
+KICK_STEP = 0.1
+
+
+def _with_periods(plan: Plan, other: Plan, periods: np.ndarray) -> Plan:
+    """``plan`` with the decisions of ``periods`` taken from ``other`` (each period's capacity
+    and stage order hold in each plan, so the mix is feasible)."""
+    out = Plan(*(a.copy() for a in (plan.pdp, plan.generic, plan.codp, plan.dedicated)))
+    for name in ("pdp", "generic", "codp", "dedicated"):
+        getattr(out, name)[:, periods] = getattr(other, name)[:, periods]
+    return out
 
 
 def solve_per_period(inst: Instance, opts: PsoOptions) -> tuple[Plan, dict]:
