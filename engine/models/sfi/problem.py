@@ -159,15 +159,19 @@ class Restricted:
 
 
 def warmup() -> None:
-    """Compile (or load from the cache) every kernel a swarm run calls, on a one-period case,
-    so that compile time stays out of time budgets and out of workers."""
+    """Compile (or load from the cache) every kernel a swarm run and its local search call, on
+    a one-period case, so that compile time stays out of time budgets and out of workers."""
     from ...pso import PsoOptions, run
     from .cases import load_steel
+    from .search import heuristic_plan, move_costs
 
-    problem = SfiProblem(load_steel(1))
+    inst = load_steel(1)
+    problem = SfiProblem(inst)
     opts = PsoOptions(swarm_size=2, max_iter=1)
     run(problem, opts)
     run(problem.restricted(np.zeros(problem.n_var), np.arange(2, dtype=np.int64)), opts)
+    plan = heuristic_plan(inst)
+    move_costs(inst, plan, [[(3, 0, 0, 1.0)]] * 2)
 
 
 def snap_points(inst: Instance) -> tuple[np.ndarray, np.ndarray]:

@@ -345,6 +345,14 @@ class _MoveScorer:
         return out
 
 
+def move_costs(inst: Instance, plan: Plan, moves: list) -> np.ndarray:
+    """Cost of ``plan`` with each move applied (``inf`` where a move breaks a rule), shape
+    (len(moves),); :func:`_moves` describes moves."""
+    scorer = _MoveScorer(inst)
+    scorer.start(plan)
+    return scorer.costs(moves)
+
+
 def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                  max_rounds: int = 10_000, follow_ups: int | None = None,
                  first: np.ndarray | None = None) -> tuple[Plan, float]:
