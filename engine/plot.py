@@ -34,7 +34,7 @@ def plot_result(result: dict[str, Any], out: str) -> None:
     if pso:
         it, best = np.asarray(pso, dtype=float).T
         ax1.plot(it, best, label="PSO best")
-        ax1.set_xlabel("iteration")
+        ax1.set_xlabel("step (swarm iterations, then local-search kicks)")
     if exact:
         t, inc, low = np.asarray([[r[0], np.nan if r[1] is None else r[1],
                                    np.nan if r[2] is None else r[2]] for r in exact]).T

@@ -1,9 +1,12 @@
 """Batched cost kernel of the SFI model (docs/models/sfi.md).
 
 One call plays every plan of a swarm through every order scenario. The work is split into
-chunks over (particle, scenario) pairs; each chunk owns its scratch state, each pair writes its
-own slot, and the weighted mean over scenarios is a serial reduction in a fixed order, so the
-result does not depend on the number of threads.
+chunks: blocks of plans played in lockstep (``kernels/sfi_lanes.py``) for costs alone, ranges
+of (plan, scenario) pairs played one by one for the breakdown. Each chunk owns its scratch
+state, each (plan, scenario) pair writes its own slot, and the weighted mean over scenarios is
+a serial reduction in a fixed order, so the result does not depend on the number of threads.
+The same play started and stopped midway scores the local search's moves
+(``kernels/sfi_moves.py``).
 """
 
 from __future__ import annotations
@@ -387,8 +390,7 @@ def sfi_costs(pdp, gen, codp, ded,
     detail : bool
         Also fill ``out_breakdown`` and ``out_kpi``.
     n_chunks : int
-        Number of work chunks over (plan, scenario) pairs (a few per thread balances load);
-        results do not depend on it.
+        Number of work chunks (a few per thread balances load); results do not depend on it.
     out_cost : ndarray, shape (NP,)
         Weighted mean cost of each plan (written).
     out_breakdown : ndarray, shape (NP, T, len(COMPONENTS))

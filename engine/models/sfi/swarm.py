@@ -47,7 +47,8 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     With an iteration budget (no ``time_limit``) the result depends on the seed only.
     ``callback`` sees the progress of both phases and can cancel either. Returns the plan and
     figures of the run (``nit``, ``nfev``: iterations and evaluations of the swarms;
-    ``kicks``).
+    ``kicks``; ``history``: best cost after each swarm iteration and each pass, by step, the
+    swarm's iterations then the kicks).
     """
     iopts = iopts or IslandOptions(islands=1)
     problem = make_problem(inst)
@@ -91,7 +92,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             if c < cost - 1e-9 * max(1.0, abs(cost)):
                 plan, cost = cand, c
         done += 1
-        history.append((it, cost))
+        history.append((it + kicks, cost))  # steps: swarm iterations, then kicks
         if callback is not None and callback({"iteration": it, "evaluations": nfev,
                                               "best": cost,
                                               "elapsed": time.perf_counter() - t0}):
