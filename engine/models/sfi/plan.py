@@ -127,22 +127,24 @@ def violations(inst: Instance, plan: Plan) -> list[tuple[str, str]]:
         out.append((f"codp[{p}][{t}]", f"unknown stage {plan.codp[p, t]}"))
     if out:
         return out
-    for c in range(C):
-        for t in range(T):
-            if not inst.pdp_mask[c, plan.pdp[c, t]]:
-                out.append((f"pdp[{c}][{t}]", f"stage {plan.pdp[c, t]} is not a PDP candidate "
-                                              f"of category {c} "
-                                              f"{inst.pdp_candidates(c).tolist()}"))
-    for p in range(P):
+    # Masks first, messages for the offending entries only: the local search calls this on
+    # every plan it applies.
+    not_pdp = ~inst.pdp_mask[np.arange(C)[:, None], plan.pdp]
+    for c, t in zip(*np.nonzero(not_pdp)):
+        out.append((f"pdp[{c}][{t}]", f"stage {plan.pdp[c, t]} is not a PDP candidate "
+                                      f"of category {c} "
+                                      f"{inst.pdp_candidates(c).tolist()}"))
+    not_codp = ~inst.codp_mask[np.arange(P)[:, None], plan.codp]
+    upstream = plan.codp < plan.pdp[inst.category]
+    for p, t in zip(*np.nonzero(not_codp | upstream)):
         c = inst.category[p]
-        for t in range(T):
-            k = plan.codp[p, t]
-            if not inst.codp_mask[p, k]:
-                out.append((f"codp[{p}][{t}]", f"stage {k} is not a CODP candidate of product "
-                                               f"{p} {inst.codp_candidates(p).tolist()}"))
-            elif k < plan.pdp[c, t]:
-                out.append((f"codp[{p}][{t}]", f"stage {k} is upstream of the PDP of category "
-                                               f"{c} in that period (stage {plan.pdp[c, t]})"))
+        k = plan.codp[p, t]
+        if not_codp[p, t]:
+            out.append((f"codp[{p}][{t}]", f"stage {k} is not a CODP candidate of product "
+                                           f"{p} {inst.codp_candidates(p).tolist()}"))
+        else:
+            out.append((f"codp[{p}][{t}]", f"stage {k} is upstream of the PDP of category "
+                                           f"{c} in that period (stage {plan.pdp[c, t]})"))
     used = plan.generic.sum(axis=0) + plan.dedicated.sum(axis=0)
     for t in range(T):
         limit = inst.capacity[t] + CAPACITY_ATOL
