@@ -74,13 +74,14 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     done = idle = kicks = 0
     if sweeps is None:
         sweeps = 8 if opts.time_limit is None else 2**31
+    x_plan = problem.encode(plan)
     for _ in range(sweeps):
         start_cost = cost
         for t in range(T):
             if time.perf_counter() >= deadline:
                 break
             window = np.arange(t, min(T, t + 1 + int(rng.integers(0, 2))))
-            x = problem.encode(plan)
+            x = x_plan.copy()
             idx = np.concatenate([period_indices(problem, u) for u in window])
             x[idx] = np.clip(x[idx] + rng.normal(0.0, KICK_STEP, idx.size), 0.0, 1.0)
             kicked = _with_periods(plan, problem.decode(x), window)
@@ -91,6 +92,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             kicks += 1
             if c < cost - 1e-9 * max(1.0, abs(cost)):
                 plan, cost = cand, c
+                x_plan = problem.encode(plan)
         done += 1
         history.append((it + kicks, cost))  # steps: swarm iterations, then kicks
         if callback is not None and callback({"iteration": it, "evaluations": nfev,
