@@ -19,6 +19,7 @@ from ....kernels import sfi_moves as ksm
 from .evaluate import batch_costs, kernel_data
 from .instance import Instance
 from .plan import Plan, violations
+from .problem import _padded
 
 #: Buffers outside a product's category that may give it capacity in one move.
 DONORS = 12
@@ -319,9 +320,7 @@ class _MoveScorer:
         self.cat_members = np.concatenate(members).astype(np.int64)
         kds = [inst.codp_candidates(p) for p in range(P)]
         self.n_kd = np.array([k.size for k in kds], dtype=np.int64)
-        self.kd = np.zeros((P, self.n_kd.max()), dtype=np.int64)
-        for p, k in enumerate(kds):
-            self.kd[p, :k.size] = k
+        self.kd = _padded(kds)
         self.tr = (np.empty((NS, T + 1, C), np.int64), np.empty((NS, T + 1, C)),
                    np.empty((NS, T + 1, P), np.int64), np.empty((NS, T + 1, P)),
                    np.empty((NS, T + 1, P)), np.empty((NS, T)))
@@ -371,8 +370,8 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
 
     Returns the improved plan and its cost.
     """
-    data = kernel_data(inst)
     scorer = _MoveScorer(inst)
+    data = scorer.data
     d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
     dc = np.zeros((inst.n_categories, inst.n_periods))
     np.add.at(dc, inst.category, d)
