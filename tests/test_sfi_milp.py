@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from invswarm.engine.milp import MilpOptions
-from invswarm.engine.models.sfi import batch_costs, evaluate, load_steel
-from invswarm.engine.models.sfi.milp import fixed_plan_objective, solve
+from invswarm.engine.models.sfi import Instance, batch_costs, evaluate, generate, load_steel
+from invswarm.engine.models.sfi.milp import build, fixed_plan_objective, relaxation_bound, solve
 
 from .sfi_random import random_instance, random_plan
 
@@ -80,3 +80,33 @@ def test_options_are_validated():
     for bad in (dict(time_limit=0), dict(gap=-1), dict(threads=-2)):
         with pytest.raises(ValueError, match=next(iter(bad))):
             MilpOptions(**bad)
+
+
+def test_model_size_grows_linearly_with_the_products():
+    """The make-to-order capacity is drawn by every demand class: its exhaustion rows must not
+    repeat all earlier draws, or the model grows with the square of the products."""
+    def nnz(k):
+        doc = generate(periods=4, categories=2, products_per_category=k, seed=3)
+        return build(Instance.from_json(doc)).builder._nnz
+
+    small, large = nnz(5), nnz(40)
+    assert large / small < 8 * 1.25  # 8 times the products
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_linear_relaxation_bounds_the_optimum(seed):
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, max_periods=3, max_scenarios=2)
+    _, out = solve(inst, EXACT)
+    lp = relaxation_bound(inst)
+    assert out.optimal and np.isfinite(lp)
+    assert lp <= out.objective * (1 + 1e-7) + 1e-6
+
+
+def test_linear_relaxation_of_the_steel_case():
+    """The steel case's relaxation is close to its optimum (within 1 % at six periods)."""
+    inst = load_steel(6)
+    _, out = solve(inst, MilpOptions(time_limit=120, gap=1e-4))
+    lp = relaxation_bound(inst)
+    assert out.bound * 0.99 <= lp <= out.bound * (1 + 1e-7)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 
 from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, run
@@ -25,6 +26,8 @@ class _Buffer:
     const: dict = field(default_factory=dict)
     ub: float = 0.0
     draws: dict = field(default_factory=dict)  # stage -> list of draw columns
+    # Columns whose sum is everything drawn so far, all stages (see _drawn_so_far).
+    total: list = field(default_factory=list)
     caps: dict = field(default_factory=dict)  # draw column -> its demand class's upper bound
     setup: dict = field(default_factory=dict)  # stage -> setup binary of the buffer's making
 
@@ -217,13 +220,12 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
                                                                        else [])
                         m.row(dem_idx, dem_val, lo=dconst - dub)
                         # Source exhausted when e = 0: drawn >= stock left - MS e.
-                        earlier = [x for k in buf.stages() for x in buf.draws[k]
-                                   if x not in drawn]
+                        total = _drawn_so_far(m, buf, drawn)
                         stock_cols = [buf.cols[k] for k in buf.cols]
                         const = sum(buf.const.values())
-                        m.row(drawn + earlier + stock_cols + [e],
-                              [1.0] * (len(drawn) + len(earlier)) + [-1.0] * len(stock_cols)
-                              + [buf.ub], lo=const)
+                        m.row(total + stock_cols + [e],
+                              [1.0] * len(total) + [-1.0] * len(stock_cols) + [buf.ub],
+                              lo=const)
                         if prev_e is not None:
                             m.row([e, prev_e], [1.0, -1.0], lo=0.0)
                         prev_e = e
@@ -254,6 +256,29 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
         carried_d = [_close_new(m, inst, b, w, B, omega, last) for b in new_d]
         next_backlog.sort()
         backlog = [(u, 0.0, dub) if dub > 0 else (None, 0.0, 0.0) for _, u, dub in next_backlog]
+
+
+#: Longest list of columns kept for a buffer's draws so far before they are summed into one
+#: column.
+_SUM_AFTER = 4
+
+
+def _drawn_so_far(m: ModelBuilder, buf: _Buffer, drawn: list) -> list:
+    """Columns whose sum is all ``buf`` has given up to and including ``drawn``.
+
+    A buffer shared by many demand classes (the make-to-order capacity, a generic buffer)
+    would otherwise repeat every earlier draw in each later class's exhaustion row, which
+    makes the model's size quadratic in the classes. Once the list grows past
+    :data:`_SUM_AFTER`, a running-sum column (defined by an equality row) replaces it; the
+    relaxation is the same.
+    """
+    total = buf.total + drawn
+    if len(total) > _SUM_AFTER:
+        s = m.col(0.0, buf.ub)
+        m.row([s] + total, [1.0] + [-1.0] * len(total), 0.0, 0.0)
+        total = [s]
+    buf.total = total
+    return total
 
 
 def _close_carried(m, inst, buf: _Buffer, w, A, B, omega):
@@ -311,6 +336,21 @@ def fixed_plan_objective(inst: Instance, plan: Plan, opts: MilpOptions | None = 
     return run(model.builder.to_highs(), opts or MilpOptions())
 
 
+def relaxation_bound(inst: Instance, time_limit: float = 60.0) -> float:
+    """The optimum of the MILP's linear relaxation (every binary in [0, 1]): the bound the
+    exact solver starts from, before cuts and branching; NaN when the LP is not solved within
+    ``time_limit`` seconds."""
+    h = build(inst).builder.to_highs()
+    n = h.getNumCol()
+    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
+                            np.full(n, highspy.HighsVarType.kContinuous))
+    h.setOptionValue("time_limit", float(time_limit))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return float("nan")
+    return float(h.getInfo().objective_function_value)
+
+
 def read_plan(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
     """The plan of a solution vector: chosen stages and the quantities at them."""
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
@@ -339,4 +379,5 @@ def _start_of(model: SfiMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     return np.array([j for j, _ in pairs]), np.array([v for _, v in pairs])
 
 
-__all__ = ["INF", "MilpOptions", "build", "fixed_plan_objective", "read_plan", "solve"]
+__all__ = ["INF", "MilpOptions", "build", "fixed_plan_objective", "read_plan",
+           "relaxation_bound", "solve"]
