@@ -250,7 +250,8 @@ def _flatten(moves: list) -> tuple[np.ndarray, ...]:
     """Moves as the edit arrays of :func:`invswarm.kernels.sfi_moves.move_costs`."""
     ptr = np.zeros(len(moves) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, moves), np.int64, len(moves)), out=ptr[1:])
-    flat = np.array(list(chain.from_iterable(moves)), dtype=np.float64).reshape(-1, 4)
+    flat = np.fromiter(chain.from_iterable(chain.from_iterable(moves)), np.float64,
+                       4 * int(ptr[-1])).reshape(-1, 4)
     arr, row, t = (np.ascontiguousarray(flat[:, j], dtype=np.int64) for j in range(3))
     starts = ptr[:-1]
     return (ptr, arr, row, t, np.ascontiguousarray(flat[:, 3]),
@@ -421,11 +422,12 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
         changed = np.zeros(T, dtype=bool)
         # The best move, then the next-best ones on top of it while they still improve: each
         # scored against the plan of the round's start, so any that gained then is tried,
-        # except one touching a decision an applied move has set.
+        # except one touching a decision an applied move has set. The best move is applied
+        # even when the time ran out while scoring: it was paid for.
         start_cost, tried, touched = cost, 0, set()
         for c_j, j in scored:
             if (c_j >= start_cost - 1e-9 * max(1.0, abs(start_cost)) or tried > follow_ups
-                    or time.perf_counter() > t_end):
+                    or (tried and time.perf_counter() > t_end)):
                 break
             entries = {(a, r, t) for a, r, t, _ in moves[j]}
             if entries & touched:
