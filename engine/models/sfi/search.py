@@ -9,6 +9,7 @@ change is feasible (stages repaired, capacity respected, the plan checked).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from itertools import chain
 
 import numba
@@ -212,11 +213,14 @@ def _pooling_moves(inst: Instance, plan: Plan, periods: np.ndarray, every_period
     T = inst.n_periods
     moves = []
     for c in range(inst.n_categories):
-        for group in _subsets(np.flatnonzero(inst.category == c)):
-            pooled = (G[c] + D[group].sum(axis=0)).tolist()
-            moved = D[group].sum(axis=0) > 0
-            zeros = [(3, int(p), 0.0) for p in group]
-            for k in inst.pdp_candidates(c).tolist():
+        members = np.flatnonzero(inst.category == c)
+        subsets = _subsets(members)
+        for k in inst.pdp_candidates(c).tolist():
+            for group in subsets + _on_time_prefixes(inst, members, k, len(subsets)):
+                pooled = (G[c] + D[group].sum(axis=0)).tolist()
+                moved = D[group].sum(axis=0) > 0
+                zeros = [(3, int(p), 0.0) for p in group]
+
                 def change(t, c=c, k=k, pooled=pooled, zeros=zeros):
                     return [(0, c, t, k), (1, c, t, pooled[t])] + [(a, p, t, v)
                                                                    for a, p, v in zeros]
@@ -225,6 +229,20 @@ def _pooling_moves(inst: Instance, plan: Plan, periods: np.ndarray, every_period
                 if every_period:
                     moves.append([e for t in range(T) for e in change(t)])
     return moves
+
+
+def _on_time_prefixes(inst: Instance, members: np.ndarray, k: int, n_subsets: int) -> list:
+    """Groups of a category's products for pooling at PDP ``k`` that :func:`_subsets` misses
+    on large categories: the products ranked by how much earlier than their lead time they
+    are served from stage ``k`` (the ones first that stay on time from generic stock), every
+    prefix of that ranking from two products to all but one. None when the subsets already
+    hold every group (``n_subsets`` = 2 ** n - 1)."""
+    n = members.size
+    if n_subsets == 2**n - 1:
+        return []
+    slack = inst.lead_time[members] - inst.remaining[k]
+    ranked = members[np.argsort(-slack, kind="stable")]
+    return [ranked[:j] for j in range(2, n - 1)]
 
 
 def _apply(inst: Instance, plan: Plan, move: list) -> Plan | None:
@@ -306,6 +324,8 @@ def _raise_codps(inst: Instance, codp: np.ndarray, c: int, t: int, k: int) -> bo
 
 #: Moves per kernel call of the local search (the time budget is checked between calls).
 CHUNK_MOVES = 20_000
+#: Plan-wide moves per kernel call (each plays every period).
+WIDE_MOVES = 64
 
 
 class _MoveScorer:
@@ -353,9 +373,20 @@ def move_costs(inst: Instance, plan: Plan, moves: list) -> np.ndarray:
     return scorer.costs(moves)
 
 
+@dataclass
+class BlockTimes:
+    """The longest block of moves seen so far, by kind, in seconds to make and score: a
+    local search does not start a block that would overrun its budget. Shared by the local
+    searches of one run, so that even a search's first block is predicted."""
+
+    period: float = 0.0
+    wide: float = 0.0
+
+
 def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                  max_rounds: int = 10_000, follow_ups: int | None = None,
-                 first: np.ndarray | None = None) -> tuple[Plan, float]:
+                 first: np.ndarray | None = None,
+                 times: BlockTimes | None = None) -> tuple[Plan, float]:
     """Improve ``plan`` until no change improves it or the time budget is spent.
 
     Each round scores every move (:func:`invswarm.kernels.sfi_moves.move_costs`, made and
@@ -367,7 +398,8 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     periods next to the last changes; a round there that finds nothing is followed by a full
     round, and only a full round that finds nothing ends the search (at a local optimum).
     ``first`` (bool, shape (T,)) limits the first round to some periods (those a caller just
-    changed); by default it covers them all.
+    changed); by default it covers them all. ``times`` carries the block times of earlier
+    searches of the same instance (updated in place).
 
     Returns the improved plan and its cost.
     """
@@ -389,32 +421,59 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     cost = cost_of(plan)
     rng = np.random.default_rng(0)  # draws of the transfer moves; the search is repeatable
     per_period = CHUNK_MOVES  # moves per period (the first block has one period)
+    times = times if times is not None else BlockTimes()
     for _ in range(max_rounds):
-        if time.perf_counter() > t_end:
+        if time.perf_counter() + times.period > t_end:
             break
         use = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
                           plan.dedicated[None], detail=True, usage=True, data=data)[3][0]
         scorer.start(plan)
-        moves, scored = [], []  # scored: (cost, move index)
+        # Only the moves that gain are kept (a large round makes millions of moves).
+        moves, scored, threshold = [], [], cost - 1e-9 * max(1.0, abs(cost))
         periods = np.flatnonzero(near)
         # Moves are made and scored a block of periods at a time, so that the time budget
         # is checked every CHUNK_MOVES moves or so however large the instance.
-        lo = 0
-        while lo < periods.size:
-            if moves and time.perf_counter() > t_end:
-                break  # out of time: settle for the best move seen so far
-            block = periods[lo:lo + max(1, CHUNK_MOVES // per_period)]
-            mask = np.zeros(T, dtype=bool)
-            mask[block] = True
-            new = _moves(inst, plan, d, dc, use, mask, rng, every_period=near.all() and lo == 0)
-            per_period = max(1, len(new) // block.size)
+        # After a full round's period blocks come the plan-wide moves, which play every
+        # period, in blocks of WIDE_MOVES; each kind of block is timed on its own, and a
+        # block that the longest of its kind says would overrun the budget is not started.
+        lo, wide, wide_at, blocks = 0, None, 0, 0
+        while True:
+            t_block = time.perf_counter()
+            if lo < periods.size:
+                if (blocks or times.period) and t_block + times.period > t_end:
+                    break  # out of time: settle for the best move seen so far
+                block = periods[lo:lo + max(1, CHUNK_MOVES // per_period)]
+                mask = np.zeros(T, dtype=bool)
+                mask[block] = True
+                new = _moves(inst, plan, d, dc, use, mask, rng)
+                per_period = max(1, len(new) // block.size)
+                lo += block.size
+            elif near.all():
+                if (blocks or times.wide) and t_block + times.wide > t_end:
+                    break
+                if wide is None:
+                    wide = _pooling_moves(inst, plan, periods[:0], every_period=True)
+                new = wide[wide_at:wide_at + WIDE_MOVES]
+                wide_at += len(new)
+                if not new:
+                    break
+            else:
+                break
             costs = scorer.costs(new)
-            ok = np.flatnonzero(np.isfinite(costs))
-            scored += zip(costs[ok].tolist(), (len(moves) + ok).tolist())
-            moves += new
-            lo += block.size
-        scored.sort()
-        if not scored or scored[0][0] >= cost - 1e-9 * max(1.0, abs(cost)):
+            keep = np.flatnonzero(costs < threshold)
+            scored.append(costs[keep])
+            moves += [new[j] for j in keep.tolist()]
+            blocks += 1
+            del new  # freed inside the block's time
+            # The longest block so far predicts the next: blocks vary, the deadline does not.
+            if lo < periods.size or wide is None:
+                times.period = max(times.period, time.perf_counter() - t_block)
+            else:
+                times.wide = max(times.wide, time.perf_counter() - t_block)
+        scored = np.concatenate(scored) if scored else np.zeros(0)
+        # The moves that gain, best first, ties in the order they were made.
+        ranked = np.argsort(scored, kind="stable")
+        if ranked.size == 0:
             if near.all() or time.perf_counter() > t_end:
                 break
             near[:] = True
@@ -424,10 +483,9 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
         # scored against the plan of the round's start, so any that gained then is tried,
         # except one touching a decision an applied move has set. The best move is applied
         # even when the time ran out while scoring: it was paid for.
-        start_cost, tried, touched = cost, 0, set()
-        for c_j, j in scored:
-            if (c_j >= start_cost - 1e-9 * max(1.0, abs(start_cost)) or tried > follow_ups
-                    or (tried and time.perf_counter() > t_end)):
+        tried, touched = 0, set()
+        for j in ranked:
+            if tried > follow_ups or (tried and time.perf_counter() > t_end):
                 break
             entries = {(a, r, t) for a, r, t, _ in moves[j]}
             if entries & touched:

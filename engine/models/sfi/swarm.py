@@ -15,7 +15,7 @@ from ...pso import run as run_pso
 from .instance import Instance
 from .plan import Plan
 from .problem import SfiProblem
-from .search import heuristic_plan, local_search
+from .search import BlockTimes, heuristic_plan, local_search
 
 
 def make_problem(inst: Instance) -> SfiProblem:
@@ -51,10 +51,10 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     swarm's iterations then the kicks).
     """
     iopts = iopts or IslandOptions(islands=1)
+    t0 = time.perf_counter()  # the time limit counts from here
     problem = make_problem(inst)
     seed_plans = [heuristic_plan(inst)] + ([warm_start] if warm_start is not None else [])
     seeds = [problem.encode(p) for p in seed_plans]
-    t0 = time.perf_counter()
     deadline = t0 + opts.time_limit if opts.time_limit is not None else float("inf")
     swarm_opts = opts if opts.time_limit is None else replace(
         opts, time_limit=opts.time_limit / 5)
@@ -64,35 +64,47 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         out = run_islands(make_problem, inst, swarm_opts, iopts, seeds=seeds, callback=callback)
     t1 = time.perf_counter()
     history = list(out.history)
-    # Polish the swarm's best and the plans it was seeded with; go on from the best of them.
-    plan, cost = min((local_search(inst, p, time_budget=max(0.0, deadline - time.perf_counter()))
-                      for p in [problem.decode(out.x), *seed_plans]),
-                     key=lambda pc: pc[1])
+    # Polish the swarm's best, then the plans it was seeded with while a tenth of the polish
+    # budget is left (a local search may overrun its budget by one block of moves, and a
+    # seed is never better than the swarm's best); go on from the best of them.
+    polished, times = [], BlockTimes()
+    for p in [problem.decode(out.x), *seed_plans]:
+        left = deadline - time.perf_counter()
+        if polished and left < 0.1 * (deadline - t1):
+            break
+        polished.append(local_search(inst, p, time_budget=max(0.0, left), times=times))
+    plan, cost = min(polished, key=lambda pc: pc[1])
     it, nfev, message = out.nit, out.nfev, out.message
     T = inst.n_periods
     rng = np.random.default_rng([opts.seed, 1])  # the kicks' own stream
     done = idle = kicks = 0
+    min_kick_s = 0.0  # the shortest kick so far: a kick takes at least one block of moves
     if sweeps is None:
         sweeps = 8 if opts.time_limit is None else 2**31
-    x_plan = problem.encode(plan)
+    x_plan = None  # the current plan's particle, encoded when a kick needs it
     for _ in range(sweeps):
         start_cost = cost
         for t in range(T):
-            if time.perf_counter() >= deadline:
+            t_kick = time.perf_counter()
+            if t_kick + min_kick_s >= deadline:
                 break
             window = np.arange(t, min(T, t + 1 + int(rng.integers(0, 2))))
+            if x_plan is None:
+                x_plan = problem.encode(plan)
             x = x_plan.copy()
             idx = np.concatenate([period_indices(problem, u) for u in window])
             x[idx] = np.clip(x[idx] + rng.normal(0.0, KICK_STEP, idx.size), 0.0, 1.0)
             kicked = _with_periods(plan, problem.decode(x), window)
             first = np.zeros(T, dtype=bool)
             first[max(0, window[0] - 1):window[-1] + 2] = True
-            cand, c = local_search(inst, kicked, first=first,
+            cand, c = local_search(inst, kicked, first=first, times=times,
                                    time_budget=max(0.0, deadline - time.perf_counter()))
             kicks += 1
+            min_kick_s = (time.perf_counter() - t_kick if kicks == 1
+                          else min(min_kick_s, time.perf_counter() - t_kick))
             if c < cost - 1e-9 * max(1.0, abs(cost)):
                 plan, cost = cand, c
-                x_plan = problem.encode(plan)
+                x_plan = None
         done += 1
         history.append((it + kicks, cost))  # steps: swarm iterations, then kicks
         if callback is not None and callback({"iteration": it, "evaluations": nfev,
