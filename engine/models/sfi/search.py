@@ -26,6 +26,8 @@ from .problem import _padded
 DONORS = 12
 #: (Receiver, donor) pairs of capacity transfers scored per period and round.
 TRANSFER_PAIRS = 400
+#: Lengths of the runs of consecutive periods unpooled in one move (besides single periods).
+UNPOOL_RUNS = (2, 3, 4)
 #: Quantity steps, as fractions of the orders the buffer serves in its period.
 STEPS = (-1.0, -0.5, -0.25, -0.1, -0.02, 0.02, 0.1, 0.25, 0.5, 1.0)
 
@@ -130,9 +132,10 @@ def _on_time_codp(inst: Instance) -> np.ndarray:
 
 
 def _unpooling_moves(inst: Instance, plan: Plan, use, periods) -> list:
-    """Empty a category's generic buffer in one period into dedicated buffers of the products
-    it served, in proportion to what each drew, at their current CODPs or at their cheapest
-    on-time ones; the PDP drops to the lowest candidate, which frees the CODPs."""
+    """Empty a category's generic buffer in one period, or in runs of :data:`UNPOOL_RUNS`
+    consecutive periods, into dedicated buffers of the products it served, in proportion to
+    what each drew, at their current CODPs or at their cheapest on-time ones; the PDP drops to
+    the lowest candidate, which frees the CODPs."""
     C, P = inst.n_categories, inst.n_products
     unmet = use[C + P:]
     on_time = _on_time_codp(inst)
@@ -140,6 +143,7 @@ def _unpooling_moves(inst: Instance, plan: Plan, use, periods) -> list:
     for c in range(C):
         members = np.flatnonzero(inst.category == c)
         low = int(inst.pdp_candidates(c)[0])
+        edits = ({}, {})  # per variant (current CODPs, on-time CODPs): period -> edits
         for t in periods.tolist():
             G = plan.generic[c, t]
             served = members[unmet[members, t] > 0.5]
@@ -147,11 +151,19 @@ def _unpooling_moves(inst: Instance, plan: Plan, use, periods) -> list:
                 continue
             share = np.floor(G * unmet[served, t] / unmet[served, t].sum())
             share[0] += G - share.sum()
-            for codps in (plan.codp[served, t], on_time[served]):
-                moves.append([(0, c, t, low), (1, c, t, 0.0)]
-                             + [(2, int(p), t, int(k)) for p, k in zip(served, codps)]
-                             + [(3, int(p), t, float(plan.dedicated[p, t] + x))
-                                for p, x in zip(served, share)])
+            for by_t, codps in zip(edits, (plan.codp[served, t], on_time[served])):
+                by_t[t] = ([(0, c, t, low), (1, c, t, 0.0)]
+                           + [(2, int(p), t, int(k)) for p, k in zip(served, codps)]
+                           + [(3, int(p), t, float(plan.dedicated[p, t] + x))
+                              for p, x in zip(served, share)])
+                moves.append(by_t[t])
+        # The same in runs of consecutive periods: stock carried from one unpooled period
+        # into the next pays off only when both change.
+        for by_t in edits:
+            for w in UNPOOL_RUNS:
+                for t in by_t:
+                    if all(u in by_t for u in range(t + 1, t + w)):
+                        moves.append([e for u in range(t, t + w) for e in by_t[u]])
     return moves
 
 

@@ -113,7 +113,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             message = "cancelled"
             break
         idle = idle + 1 if cost >= start_cost * (1 - 1e-9) else 0
-        if (idle == 3 and opts.time_limit is None) or time.perf_counter() >= deadline:
+        if (idle == 3 and opts.time_limit is None) or time.perf_counter() + min_kick_s >= deadline:
             break
     if message != "cancelled" and opts.time_limit is not None:
         message = "time_limit"
