@@ -183,7 +183,7 @@ def _transfer_moves(inst: Instance, plan: Plan, d, use, periods, rng) -> list:
     own = [(C + np.flatnonzero(inst.category == c)).tolist() for c in range(C)]
     moves = []
     for t in periods.tolist():
-        qty, left = qty_all[:, t].tolist(), left_all[:, t].tolist()
+        qty = qty_all[:, t].tolist()
         rank = np.lexsort((-qty_all[:, t], -left_all[:, t]))
         others = {b for b in rank[:DONORS].tolist() if qty[b] > 0}
         pairs = []  # (product, receiver, donor)
@@ -194,12 +194,20 @@ def _transfer_moves(inst: Instance, plan: Plan, d, use, periods, rng) -> list:
         if len(pairs) > TRANSFER_PAIRS:
             pairs = [pairs[j] for j in np.sort(rng.choice(len(pairs), TRANSFER_PAIRS,
                                                           replace=False))]
-        for p, r, b in pairs:
-            (ar, rr), (ab, rb) = where[r], where[b]
-            for a in {unmet[p, t], 0.25 * unmet[p, t], 0.05 * d[p, t], left[b]}:
-                x = float(round(min(a, qty[b])))
-                if x > 0:
-                    moves.append([(ab, rb, t, qty[b] - x), (ar, rr, t, qty[r] + x)])
+        if not pairs:
+            continue
+        pp, rr, bb = np.array(pairs, dtype=np.int64).T
+        amounts = np.stack([unmet[pp, t], 0.25 * unmet[pp, t], 0.05 * d[pp, t],
+                            left_all[bb, t]], axis=1)
+        # An amount equal to an earlier one of its pair would repeat a move.
+        repeat = np.zeros(amounts.shape, dtype=bool)
+        for j in range(1, 4):
+            repeat[:, j] = (amounts[:, j:j + 1] == amounts[:, :j]).any(axis=1)
+        x = np.round(np.minimum(amounts, qty_all[bb, t][:, None]))
+        i, j = np.nonzero((x > 0) & ~repeat)
+        for r, b, xi in zip(rr[i].tolist(), bb[i].tolist(), x[i, j].tolist()):
+            (ar, rrow), (ab, brow) = where[r], where[b]
+            moves.append([(ab, brow, t, qty[b] - xi), (ar, rrow, t, qty[r] + xi)])
     return moves
 
 
