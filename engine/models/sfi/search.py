@@ -255,7 +255,7 @@ def _on_time_prefixes(inst: Instance, members: np.ndarray, k: int, n_subsets: in
     """Groups of a category's products for pooling at PDP ``k`` that :func:`_subsets` misses
     on large categories: the products ranked by how much earlier than their lead time they
     are served from stage ``k`` (the ones first that stay on time from generic stock), every
-    prefix of that ranking from two products to all but one. None when the subsets already
+    prefix of that ranking from two products to all but one. Empty when the subsets already
     hold every group (``n_subsets`` = 2 ** n - 1)."""
     n = members.size
     if n_subsets == 2**n - 1:
