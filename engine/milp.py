@@ -43,6 +43,10 @@ class ModelBuilder:
     def n_rows(self) -> int:
         return len(self._rlo)
 
+    @property
+    def n_nonzeros(self) -> int:
+        return self._nnz
+
     def col(self, lb: float = 0.0, ub: float = INF, cost: float = 0.0,
             integer: bool = False) -> int:
         """Add one column; returns its index."""

@@ -87,7 +87,7 @@ def test_model_size_grows_linearly_with_the_products():
     repeat all earlier draws, or the model grows with the square of the products."""
     def nnz(k):
         doc = generate(periods=4, categories=2, products_per_category=k, seed=3)
-        return build(Instance.from_json(doc)).builder._nnz
+        return build(Instance.from_json(doc)).builder.n_nonzeros
 
     small, large = nnz(5), nnz(40)
     assert large / small < 8 * 1.25  # 8 times the products
