@@ -234,13 +234,19 @@ def _pooling_moves(inst: Instance, plan: Plan, periods: np.ndarray, every_period
     moves = []
     for c in range(inst.n_categories):
         members = np.flatnonzero(inst.category == c)
-        subsets = _subsets(members)
-        for k in inst.pdp_candidates(c).tolist():
-            for group in subsets + _on_time_prefixes(inst, members, k, len(subsets)):
-                pooled = (G[c] + D[group].sum(axis=0)).tolist()
-                moved = D[group].sum(axis=0) > 0
-                zeros = [(3, int(p), 0.0) for p in group]
 
+        def pooling(group, c=c):
+            """The generic quantities with ``group`` pooled, the periods where that moves
+            stock, and the edits that empty the group's dedicated buffers."""
+            shift = D[group].sum(axis=0)
+            return (G[c] + shift).tolist(), shift > 0, [(3, int(p), 0.0) for p in group]
+
+        # The subsets are the same at every PDP candidate: prepared once per category.
+        subsets = [pooling(group) for group in _subsets(members)]
+        for k in inst.pdp_candidates(c).tolist():
+            prefixes = [pooling(group)
+                        for group in _on_time_prefixes(inst, members, k, len(subsets))]
+            for pooled, moved, zeros in subsets + prefixes:
                 def change(t, c=c, k=k, pooled=pooled, zeros=zeros):
                     return [(0, c, t, k), (1, c, t, pooled[t])] + [(a, p, t, v)
                                                                    for a, p, v in zeros]
