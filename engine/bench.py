@@ -501,7 +501,11 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
         L.append("")
         L.append(f"Fused PSO: {tp['fused_evals_per_s']:,.0f} evaluations per second at 24 "
                  f"periods, {tp['ratio']:.1f} times pyswarms driving the same kernel and "
-                 f"{tp['ratio_numpy']:.0f} times pyswarms with the cost in NumPy.")
+                 f"{tp['ratio_numpy']:.0f} times pyswarms with the cost in NumPy."
+                 + (f" Decoding and costing the swarm alone runs at "
+                    f"{tp['evaluate_only_evals_per_s']:,.0f} per second: a driver costing "
+                    f"nothing would be {tp['ratio_ceiling']:.1f} times pyswarms."
+                    if "ratio_ceiling" in tp else ""))
     k = micro.get("test_kernel_throughput_against_reference[steel-24]")
     if k:
         L.append("")

@@ -17,8 +17,8 @@ REFLECT = 1
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_TO_UNIT32 = 1.0 / 4294967296.0  # 2**-32
 _LOW32 = np.uint64(0xFFFFFFFF)
+_ONE = np.uint64(0x3FF0000000000000)  # the bits of 1.0
 
 
 @njit(cache=True, inline="always")
@@ -37,12 +37,25 @@ def stream_key(seed, iteration, particle):
     return _mix(z ^ (np.uint64(particle) * _M1))
 
 
-@njit(cache=True, inline="always")
-def uniform_pair(key, j):
-    """The j-th pair of uniform numbers in [0, 1) of a stream: the two halves of one hash
-    (32 bits each are plenty for a velocity's weights, and one hash costs half as much)."""
-    z = _mix(key ^ (np.uint64(j) * _GOLDEN + np.uint64(j)))
-    return (z >> np.uint64(32)) * _TO_UNIT32, (z & _LOW32) * _TO_UNIT32
+@njit(cache=True)
+def uniform_pairs(key, out):
+    """The first ``out.shape[1]`` pairs of uniform numbers in [0, 1) of a stream, into
+    ``out[0, j], out[1, j]``.
+
+    Pair j is the two 32-bit halves ``h`` of one hash of (key, j), as ``h 2**-32`` (32 bits
+    are plenty for a velocity's weights, and one hash costs half as much as two). Each ``h``
+    becomes the double ``1 + h 2**-32`` by its bits (``h`` at the top of the mantissa), less 1:
+    exactly ``h 2**-32``, without integer-to-float conversions, which do not vectorise.
+    """
+    bits = out.view(np.uint64)
+    for j in range(out.shape[1]):
+        u = np.uint64(j)
+        z = _mix(key ^ (u * _GOLDEN + u))
+        bits[0, j] = ((z >> np.uint64(32)) << np.uint64(20)) | _ONE
+        bits[1, j] = ((z & _LOW32) << np.uint64(20)) | _ONE
+    for j in range(out.shape[1]):
+        out[0, j] -= 1.0
+        out[1, j] -= 1.0
 
 
 @njit(cache=True)
@@ -88,25 +101,35 @@ def update(X, V, PB, nbr, seed, iteration, w, c1, c2, chi, vmax, boundary):
         CLIP (stop at the face, velocity zeroed) or REFLECT (mirror, velocity reversed).
     """
     NP, n = X.shape
-    reflect = boundary == REFLECT
     for i in prange(NP):
-        key = stream_key(seed, iteration, i)
-        g = nbr[i]
-        for d in range(n):
-            r1, r2 = uniform_pair(key, d)
-            x = X[i, d]
-            v = chi * (w * V[i, d] + c1 * r1 * (PB[i, d] - x) + c2 * r2 * (PB[g, d] - x))
-            # Selects rather than branches: whether a particle leaves the cube is random.
-            v = min(max(v, -vmax), vmax)
-            x += v
-            out = x < 0.0 or x > 1.0
-            if reflect:
-                x = -x if x < 0.0 else (2.0 - x if x > 1.0 else x)
-                v = -v if out else v
-            else:
-                v = 0.0 if out else v
-            X[i, d] = min(max(x, 0.0), 1.0)
-            V[i, d] = v
+        step(X, V, PB, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary,
+             np.empty((2, n)))
+
+
+@njit(cache=True)
+def step(X, V, PB, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary, r):
+    """The step of particle ``i`` (see :func:`update`); ``r`` is scratch of shape (2, n)."""
+    n = X.shape[1]
+    uniform_pairs(stream_key(seed, iteration, i), r)
+    g = nbr[i]
+    reflect = boundary == REFLECT
+    for d in range(n):
+        x = X[i, d]
+        v = chi * (w * V[i, d] + c1 * r[0, d] * (PB[i, d] - x) + c2 * r[1, d] * (PB[g, d] - x))
+        v = min(max(v, -vmax), vmax)
+        x += v
+        # Selects rather than branches: whether a particle leaves the cube is random.
+        low = x < 0.0
+        high = x > 1.0
+        if reflect:
+            x = -x if low else x
+            x = 2.0 - x if high else x
+            v = -v if low else v
+            v = -v if high else v
+        else:
+            v = 0.0 if low or high else v
+        X[i, d] = min(max(x, 0.0), 1.0)
+        V[i, d] = v
 
 
 @njit(cache=True)

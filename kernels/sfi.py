@@ -538,39 +538,41 @@ def _play_range(lo, hi, pdp, gen, codp, ded,
 
 
 @njit(cache=True)
-def decode_one(x, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, snap_q, snap_tol,
-               capacity, pdp, gen, codp, ded):
+def decode_one(x, pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
+               snap_q, win_q, capacity, pdp, gen, codp, ded):
     """Decode one particle of the unit cube into a feasible plan (written into the outputs).
 
     Layout of ``x`` (length ``2 (C + P) T``): PDP choices ``[c * T + t]``, then CODP choices
     ``[C T + p * T + t]``, then generic quantities, then dedicated quantities, in the same order.
     A choice in ``[0, 1)`` picks among the candidates in equal slices; the CODP picks among the
-    candidates at or after the PDP, and a PDP above ``pdp_cap[c]`` (the highest stage every
-    product of the category can follow) drops to the highest candidate below it. Quantities are
+    candidates at or after the PDP, and a PDP above the highest stage every product of the
+    category can follow drops to the highest candidate below it (``pdp_lut``). Quantities are
     ``x * ub``, moved to the nearest snap point (an amount of orders the buffer may be meant to
-    serve exactly) when within ``snap_tol`` of it, then rounded to whole units: the plateaus let
-    the swarm settle on plans whose buffers match their orders exactly, which leave nothing
+    serve exactly) when within that point's window, then rounded to whole units: the plateaus
+    let the swarm settle on plans whose buffers match their orders exactly, which leave nothing
     behind (a speck of leftover costs a re-setup when the next period uses it). A period over
     capacity is scaled down to it and rounded down.
 
     Parameters
     ----------
     x : ndarray, shape (2 (C + P) T,)
-    kg, kd : ndarray of int64, shapes (C, maxKG), (P, maxKD)
-        Candidate stages, ascending, padded; ``n_kg``, ``n_kd`` count them.
-    pdp_cap : ndarray of int64, shape (C,)
+    pdp_lut : ndarray of int64, shape (C, maxKG)
+        PDP stage of each choice, repaired; ``n_kg`` counts the choices.
+    kd : ndarray of int64, shape (P, maxKD)
+        CODP candidates, ascending, padded; ``n_kd`` counts them.
+    first_kd : ndarray of int64, shape (P, S + 1)
+        Index of the first CODP candidate at or after each stage (the last one if none is).
     category : ndarray of int64, shape (P,)
     ub_g, ub_q : ndarray, shapes (C, T), (P, T)
         Most a buffer is ever worth making (units).
     snap_g, snap_q : ndarray, shapes (C, T, m), (P, T, m)
-        Snap points per buffer, ascending, padded with +inf.
-    snap_tol : float
-        Relative distance within which a quantity moves to a snap point.
+        Snap points per buffer (units); ``win_g``, ``win_q`` their half-widths (units, -1
+        where padded).
     capacity : ndarray, shape (T,)
     pdp, gen, codp, ded : ndarray, shapes (C, T), (C, T), (P, T), (P, T)
         The plan (written).
     """
-    C = kg.shape[0]
+    C = pdp_lut.shape[0]
     P = kd.shape[0]
     T = capacity.shape[0]
     og = (C + P) * T
@@ -579,26 +581,17 @@ def decode_one(x, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, sna
         used = 0.0
         for c in range(C):
             m = n_kg[c]
-            j = int(x[c * T + t] * m)
-            if j >= m:
-                j = m - 1
-            while j > 0 and kg[c, j] > pdp_cap[c]:
-                j -= 1
-            pdp[c, t] = kg[c, j]
-            q = np.floor(_snap(x[og + c * T + t] * ub_g[c, t], snap_g, c, t, snap_tol) + 0.5)
+            j = min(int(x[c * T + t] * m), m - 1)
+            pdp[c, t] = pdp_lut[c, j]
+            q = np.floor(_snap(x[og + c * T + t] * ub_g[c, t], snap_g, win_g, c, t) + 0.5)
             gen[c, t] = q
             used += q
         for p in range(P):
-            k0 = pdp[category[p], t]
-            f = 0
-            while f < n_kd[p] - 1 and kd[p, f] < k0:
-                f += 1
+            f = first_kd[p, pdp[category[p], t]]
             m = n_kd[p] - f
-            j = int(x[C * T + p * T + t] * m)
-            if j >= m:
-                j = m - 1
+            j = min(int(x[C * T + p * T + t] * m), m - 1)
             codp[p, t] = kd[p, f + j]
-            q = np.floor(_snap(x[od + p * T + t] * ub_q[p, t], snap_q, p, t, snap_tol) + 0.5)
+            q = np.floor(_snap(x[od + p * T + t] * ub_q[p, t], snap_q, win_q, p, t) + 0.5)
             ded[p, t] = q
             used += q
         if used > capacity[t]:
@@ -609,47 +602,35 @@ def decode_one(x, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, sna
                 ded[p, t] = np.floor(ded[p, t] * scale)
 
 
-@njit(cache=True)
-def _snap(q, points, r, t, tol):
-    """``q`` moved to the nearest of ``points[r, t]`` (ascending, >= 0, padded with +inf)
-    within ``tol`` relative (of the point, at least 1 unit); ties go to the lower point."""
+@njit(cache=True, inline="always")
+def _snap(q, points, win, r, t):
+    """``q`` moved to the nearest of ``points[r, t]`` within that point's half-width
+    ``win[r, t]``; ties go to the lower point. Selects, not branches: every point is looked at,
+    and whether ``q`` is near one is random."""
     best = q
     dist = np.inf
     for j in range(points.shape[2]):
-        s = points[r, t, j]
-        if s == np.inf:
-            break
-        e = abs(q - s)
-        if e <= tol * max(s, 1.0) and e < dist:
-            best = s
-            dist = e
+        e = abs(q - points[r, t, j])
+        near = (e <= win[r, t, j]) & (e < dist)
+        best = points[r, t, j] if near else best
+        dist = e if near else dist
     return best
 
 
 @njit(parallel=True, cache=True)
-def decode_swarm(X, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, snap_q, snap_tol,
-                 capacity, pdp, gen, codp, ded):
+def decode_swarm(X, pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
+                 snap_q, win_q, capacity, pdp, gen, codp, ded):
     """:func:`decode_one` for every row of ``X`` (NP, n) into plan arrays (NP, ...)."""
     for i in prange(X.shape[0]):
-        decode_one(X[i], kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, snap_q,
-                   snap_tol, capacity, pdp[i], gen[i], codp[i], ded[i])
+        decode_one(X[i], pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
+                   snap_q, win_q, capacity, pdp[i], gen[i], codp[i], ded[i])
 
 
 @njit(parallel=True, cache=True)
-def _assemble(X, base, idx, n_sub, X_full):
-    """Full particles from subspace particles: ``X_full[i] = base; X_full[i, idx] = X[i]``."""
-    for i in prange(X.shape[0]):
-        for d in range(base.shape[0]):
-            X_full[i, d] = base[d]
-        for j in range(n_sub):
-            X_full[i, idx[j]] = X[i, j]
-
-
-@njit(cache=True)
 def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ring_k,
-                   w0, w1, c1, c2, chi, vmax, boundary, base, idx, X_full,
-                   kg, n_kg, pdp_cap, kd, n_kd, ub_g, ub_q, snap_g, snap_q, snap_tol, capacity,
-                   remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                   w0, w1, c1, c2, chi, vmax, boundary, base, idx,
+                   pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q, win_q,
+                   capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
                    category, order, lead, beta, alpha, rho, lam,
                    prep, fulfil, mto_cap, orders, weights,
                    ig_stage, ig_qty, id_stage, id_qty, init_backlog, n_chunks,
@@ -663,12 +644,16 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
     and :func:`sfi_costs` for the rest.
 
     The swarm may move in a subspace: particle ``i`` stands for the full particle ``base``
-    with ``base[idx] = X[i]`` (assembled in ``X_full``, shape (NP, len(base))). For the whole
-    space, ``idx`` is ``arange(len(base))``.
+    with ``base[idx] = X[i]``. For the whole space, ``idx`` is ``arange(len(base))``.
+
+    Each iteration is one parallel region over ``n_chunks`` blocks of particles, which step,
+    decode and are played in lockstep by the thread that holds them; the neighbourhood bests
+    before it and the personal bests after it are serial, so every step reads bests that no
+    thread is writing.
     """
     NP = X.shape[0]
     NS = orders.shape[0]
-    n_sub = idx.shape[0]
+    n_chunks = max(1, min(NP, n_chunks))
     for it in range(n_iter):
         itg = it0 + it
         pso.neighbour_best(PBf, topology, ring_k, nbr)
@@ -676,17 +661,15 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
         if frac > 1.0:
             frac = 1.0
         w = w0 + (w1 - w0) * frac
-        pso.update(X, V, PB, nbr, seed, itg, w, c1, c2, chi, vmax, boundary)
-        _assemble(X, base, idx, n_sub, X_full)
-        decode_swarm(X_full, kg, n_kg, pdp_cap, kd, n_kd, category, ub_g, ub_q, snap_g, snap_q,
-                     snap_tol, capacity, pdp, gen, codp, ded)
-        _play_all(pdp, gen, codp, ded,
-                  remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                  category, order, lead, beta, alpha, rho, lam,
-                  prep, fulfil, mto_cap, orders,
-                  ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                  False, n_chunks, cost_ps, np.zeros((1, 1, N_COMPONENTS)),
-                  np.zeros((1, N_KPIS)), np.zeros((1, 1, 1)))
+        for chunk in prange(n_chunks):
+            _step_chunk(chunk * NP // n_chunks, (chunk + 1) * NP // n_chunks,
+                        X, V, PB, nbr, seed, itg, w, c1, c2, chi, vmax, boundary, base, idx,
+                        pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
+                        win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r,
+                        omega, category, order, lead, beta, alpha, rho, lam,
+                        prep, fulfil, mto_cap, orders,
+                        ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                        pdp, gen, codp, ded, cost_ps)
         for i in range(NP):
             total = 0.0
             for s in range(NS):
@@ -698,3 +681,29 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
             if PBf[i] < best:
                 best = PBf[i]
         best_hist[it] = best
+
+
+@njit(cache=True)
+def _step_chunk(lo, hi, X, V, PB, nbr, seed, iteration, w, c1, c2, chi, vmax, boundary, base,
+                idx, pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
+                win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
+                ig_stage, ig_qty, id_stage, id_qty, init_backlog, pdp, gen, codp, ded, cost_ps):
+    """Particles ``lo:hi`` of :func:`pso_iterations`: step, decode, and play in lockstep."""
+    r = np.empty((2, X.shape[1]))
+    x = base.copy()
+    full = idx.shape[0] == base.shape[0]  # idx is then arange: X holds the full particles
+    for i in range(lo, hi):
+        pso.step(X, V, PB, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary, r)
+        xi = X[i]
+        if not full:
+            for j in range(idx.shape[0]):
+                x[idx[j]] = X[i, j]
+            xi = x
+        decode_one(xi, pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
+                   snap_q, win_q, capacity, pdp[i], gen[i], codp[i], ded[i])
+    lane_costs(lo, hi, pdp, gen, codp, ded,
+               remaining, value, hold, setup_g, setup_d, setup_r, omega,
+               category, order, lead, beta, alpha, rho, lam,
+               prep, fulfil, mto_cap, orders,
+               ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)

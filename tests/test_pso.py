@@ -6,6 +6,7 @@ import pytest
 from invswarm.engine.models.sfi import load_steel, violations
 from invswarm.engine.models.sfi.problem import SfiProblem
 from invswarm.engine.pso import PsoOptions, Swarm, initial_swarm, run
+from invswarm.kernels import pso as kpso
 
 from .sfi_random import random_instance
 
@@ -34,6 +35,34 @@ def test_same_seed_same_result_and_fused_equals_generic(problem):
     d, _ = run(problem, PsoOptions(swarm_size=16, max_iter=25, seed=4, topology="ring",
                                    ring_k=1))
     assert d.cost != a.cost
+
+
+def _splitmix_finaliser(z):
+    m = (1 << 64) - 1
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & m
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & m
+    return z ^ (z >> 31)
+
+
+@pytest.mark.parametrize("seed, iteration, particle", [(0, 0, 0), (7, 123, 45), (2**62, 9, 1)])
+def test_random_stream_is_the_documented_hash(seed, iteration, particle):
+    """Pair j is the two halves of splitmix64's finaliser of key ^ (j * golden + j), over 2**32
+    (plain Python integers here)."""
+    golden, m = 0x9E3779B97F4A7C15, (1 << 64) - 1
+    key = _splitmix_finaliser((seed + golden) & m)
+    key = _splitmix_finaliser(key ^ ((iteration * golden) & m))
+    key = _splitmix_finaliser(key ^ ((particle * 0xBF58476D1CE4E5B9) & m))
+    assert int(kpso.stream_key(seed, iteration, particle)) == key
+    out = np.empty((2, 4000))
+    kpso.uniform_pairs(np.uint64(key), out)
+    for j in (0, 1, 2, 999, 3999):
+        z = _splitmix_finaliser(key ^ ((j * golden + j) & m))
+        assert out[0, j] == (z >> 32) / 2**32
+        assert out[1, j] == (z & 0xFFFFFFFF) / 2**32
+    assert 0.0 <= out.min() and out.max() < 1.0
+    # 8,000 uniforms: mean within 5 standard errors of 1/2, halves uncorrelated.
+    assert abs(out.mean() - 0.5) < 5 * (1 / 12 / out.size) ** 0.5
+    assert abs(np.corrcoef(out[0], out[1])[0, 1]) < 5 / out.shape[1] ** 0.5
 
 
 def test_ask_tell_follows_the_fused_run(problem):

@@ -35,11 +35,22 @@ class SfiProblem:
         self.n_kg = np.array([k.size for k in kgs], dtype=np.int64)
         self.kd = _padded(kds)
         self.n_kd = np.array([k.size for k in kds], dtype=np.int64)
-        # Highest PDP every product of the category can follow with some CODP.
-        self.pdp_cap = np.array([min((kds[p][-1] for p in np.flatnonzero(inst.category == c)),
-                                     default=kgs[c][-1]) for c in range(C)], dtype=np.int64)
+        # A PDP choice above the highest stage every product of the category can follow with
+        # some CODP drops to the highest candidate below it.
+        cap = [min((kds[p][-1] for p in np.flatnonzero(inst.category == c)),
+                   default=kgs[c][-1]) for c in range(C)]
+        self.pdp_lut = _padded([np.maximum.accumulate(np.where(k <= cap[c], k, k[0]))
+                                for c, k in enumerate(kgs)])
+        # First CODP candidate at or after each stage (the last candidate when none is).
+        stages = np.arange(int(max(self.kg.max(), self.kd.max())) + 1)
+        self.first_kd = np.array([np.minimum(np.searchsorted(k, stages), k.size - 1)
+                                  for k in kds], dtype=np.int64).reshape(P, stages.size)
         self.ub_g, self.ub_q = worth_making(inst)
         self.snap_g, self.snap_q = snap_points(inst)
+        self.decode_data = (
+            self.pdp_lut, self.n_kg, self.kd, self.n_kd, self.first_kd, self.ub_g, self.ub_q,
+            self.snap_g, _windows(self.snap_g, self.snap_tol), self.snap_q,
+            _windows(self.snap_q, self.snap_tol), inst.capacity)
         self.data = kernel_data(inst)
 
     # ------------------------------------------------------------- decoding
@@ -52,9 +63,10 @@ class SfiProblem:
         gen = np.empty((NP, C, T))
         codp = np.empty((NP, P, T), np.int64)
         ded = np.empty((NP, P, T))
-        ksfi.decode_swarm(X, self.kg, self.n_kg, self.pdp_cap, self.kd, self.n_kd,
-                          self.inst.category, self.ub_g, self.ub_q, self.snap_g, self.snap_q,
-                          self.snap_tol, self.inst.capacity, pdp, gen, codp, ded)
+        (pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q, win_q,
+         capacity) = self.decode_data
+        ksfi.decode_swarm(X, pdp_lut, n_kg, kd, n_kd, first_kd, self.inst.category, ub_g, ub_q,
+                          snap_g, win_g, snap_q, win_q, capacity, pdp, gen, codp, ded)
         return pdp, gen, codp, ded
 
     def decode(self, x: np.ndarray) -> Plan:
@@ -122,11 +134,8 @@ class SfiProblem:
         ksfi.pso_iterations(
             state.X, state.V, state.PB, state.PBf, state.nbr, params.seed, it0, n_iter,
             max_iter, params.topology_code, params.ring_k, params.w0, params.w1, params.c1,
-            params.c2, params.chi, params.vmax, params.boundary_code,
-            base, idx, np.empty((NP, self.n_var)),
-            self.kg, self.n_kg, self.pdp_cap, self.kd, self.n_kd, self.ub_g, self.ub_q,
-            self.snap_g, self.snap_q, self.snap_tol, self.inst.capacity, *self.data,
-            4 * numba.get_num_threads(),
+            params.c2, params.chi, params.vmax, params.boundary_code, base, idx,
+            *self.decode_data, *self.data, 4 * numba.get_num_threads(),
             np.empty((NP, C, T), np.int64), np.empty((NP, C, T)),
             np.empty((NP, P, T), np.int64), np.empty((NP, P, T)), state.cost,
             np.empty(NP * self.inst.n_scenarios), hist)
@@ -200,6 +209,13 @@ def snap_points(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
             rows.append(pts)
         gen.append(rows)
     return _padded_points(gen), _padded_points(ded)
+
+
+def _windows(points: np.ndarray, tol: float) -> np.ndarray:
+    """Half-width of each snap point's window: ``tol`` of the point, at least ``tol`` units;
+    -1 where the points are padded (no quantity is that near)."""
+    finite = np.isfinite(points)
+    return np.where(finite, tol * np.maximum(np.where(finite, points, 0.0), 1.0), -1.0)
 
 
 def _padded_points(table: list[list[set]]) -> np.ndarray:
