@@ -5,9 +5,8 @@ the branches of different plans go different ways, so the processor mispredicts 
 Here every operation of a period runs over a block of plans in the innermost loop, written
 without branches (a draw of ``min(D, a)`` units, clipped at 0, changes nothing when it is 0),
 and the lanes' work is independent, so the processor overlaps it. (The compiler does not turn
-these loops into vector instructions: they write too many arrays for its aliasing checks. A
-scalar branch-free play of one plan at a time measured as fast, 11 us per steel-24 plan, by
-hand.) Each plan's arithmetic is the same sequence of operations as in ``_play``, so the costs
+these loops into vector instructions: they write too many arrays for its aliasing checks.)
+Each plan's arithmetic is the same sequence of operations as in ``_play``, so the costs
 are identical to the last bit (``tests/test_sfi_lanes.py``).
 """
 

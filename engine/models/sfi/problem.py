@@ -135,7 +135,9 @@ class SfiProblem:
             state.X, state.V, state.PB, state.PBf, state.nbr, params.seed, it0, n_iter,
             max_iter, params.topology_code, params.ring_k, params.w0, params.w1, params.c1,
             params.c2, params.chi, params.vmax, params.boundary_code, base, idx,
-            *self.decode_data, *self.data, 4 * numba.get_num_threads(),
+            # Two blocks per thread: fewer blocks allocate less scratch, more balance the load
+            # when a core is busy elsewhere (the costs do not depend on the number).
+            *self.decode_data, *self.data, 2 * numba.get_num_threads(),
             np.empty((NP, C, T), np.int64), np.empty((NP, C, T)),
             np.empty((NP, P, T), np.int64), np.empty((NP, P, T)), state.cost,
             np.empty(NP * self.inst.n_scenarios), hist)
