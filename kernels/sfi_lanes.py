@@ -57,12 +57,6 @@ def lane_costs(lo, hi, pdp, gen, codp, ded,
     rem_cd = np.empty((P, L))
     rem_nd = np.empty((P, L))
     bk = np.empty((P, L))
-    # Remaining processing time of each buffer's stage, gathered once per period rather than
-    # at every product's draws.
-    r_cg = np.empty((C, L))
-    r_ng = np.empty((C, L))
-    r_cd = np.empty((P, L))
-    r_nd = np.empty((P, L))
     newbk = np.empty((P, L))
     total = np.empty(L)
     mto = np.empty(L)
@@ -104,16 +98,12 @@ def lane_costs(lo, hi, pdp, gen, codp, ded,
                     rem_cg[c, j] = cg_x[c, j]
                     ng_k[c, j] = pdp_l[c, t, j]
                     rem_ng[c, j] = gen_l[c, t, j]
-                    r_cg[c, j] = remaining[cg_k[c, j]]
-                    r_ng[c, j] = remaining[ng_k[c, j]]
             for p in range(P):
                 for j in range(L):
                     hold_prep[j] += hold[cd_k[p, j]] * cd_x[p, j] * A
                     rem_cd[p, j] = cd_x[p, j]
                     nd_k[p, j] = codp_l[p, t, j]
                     rem_nd[p, j] = ded_l[p, t, j]
-                    r_cd[p, j] = remaining[cd_k[p, j]]
-                    r_nd[p, j] = remaining[nd_k[p, j]]
             for j in range(L):
                 mto[j] = mto_cap[t]
                 dl0[j] = 0.0
@@ -126,11 +116,79 @@ def lane_costs(lo, hi, pdp, gen, codp, ded,
             for oi in range(P):
                 p = order[oi]
                 c = category[p]
-                _draw_lanes(L, rem_cd[p], rem_nd[p], rem_cg[c], rem_ng[c], mto,
-                            r_cd[p], r_nd[p], r_cg[c], r_ng[c], bk[p], newbk[p],
-                            dl0, dl1, dl2, dl3, dl4, shortfall, lost,
-                            lead[p], beta[p], max(remaining[0] - lead[p], 0.0), back_extra,
-                            orders[s, p, t], alpha[p] * orders[s, p, t], lam[p], rho[p])
+                Lp = lead[p]
+                b = beta[p]
+                w4 = max(remaining[0] - Lp, 0.0)
+                q = orders[s, p, t]
+                need = alpha[p] * q
+                for j in range(L):
+                    a0 = rem_cd[p, j]
+                    a1 = rem_nd[p, j]
+                    a2 = rem_cg[c, j]
+                    a3 = rem_ng[c, j]
+                    a4 = mto[j]
+                    w0 = max(remaining[cd_k[p, j]] - Lp, 0.0)
+                    w1 = max(remaining[nd_k[p, j]] - Lp, 0.0)
+                    w2 = max(remaining[cg_k[c, j]] - Lp, 0.0)
+                    w3 = max(remaining[ng_k[c, j]] - Lp, 0.0)
+                    # Backlog: late by the previous period's length too.
+                    D = bk[p, j]
+                    x = max(min(D, a0), 0.0)
+                    a0 -= x
+                    D -= x
+                    dl0[j] += b * (w0 + back_extra) * x
+                    x = max(min(D, a1), 0.0)
+                    a1 -= x
+                    D -= x
+                    dl1[j] += b * (w1 + back_extra) * x
+                    x = max(min(D, a2), 0.0)
+                    a2 -= x
+                    D -= x
+                    dl2[j] += b * (w2 + back_extra) * x
+                    x = max(min(D, a3), 0.0)
+                    a3 -= x
+                    D -= x
+                    dl3[j] += b * (w3 + back_extra) * x
+                    x = max(min(D, a4), 0.0)
+                    a4 -= x
+                    D -= x
+                    dl4[j] += b * (w4 + back_extra) * x
+                    lost[j] += lam[p] * D
+                    # New orders.
+                    D = q
+                    on_time_p = 0.0
+                    x = max(min(D, a0), 0.0)
+                    a0 -= x
+                    D -= x
+                    dl0[j] += b * w0 * x
+                    on_time_p += x if w0 <= 0.0 else 0.0
+                    x = max(min(D, a1), 0.0)
+                    a1 -= x
+                    D -= x
+                    dl1[j] += b * w1 * x
+                    on_time_p += x if w1 <= 0.0 else 0.0
+                    x = max(min(D, a2), 0.0)
+                    a2 -= x
+                    D -= x
+                    dl2[j] += b * w2 * x
+                    on_time_p += x if w2 <= 0.0 else 0.0
+                    x = max(min(D, a3), 0.0)
+                    a3 -= x
+                    D -= x
+                    dl3[j] += b * w3 * x
+                    on_time_p += x if w3 <= 0.0 else 0.0
+                    x = max(min(D, a4), 0.0)
+                    a4 -= x
+                    D -= x
+                    dl4[j] += b * w4 * x
+                    on_time_p += x if w4 <= 0.0 else 0.0
+                    newbk[p, j] = D
+                    shortfall[j] += rho[p] * max(need - on_time_p, 0.0)
+                    rem_cd[p, j] = a0
+                    rem_nd[p, j] = a1
+                    rem_cg[c, j] = a2
+                    rem_ng[c, j] = a3
+                    mto[j] = a4
             for j in range(L):
                 setup_new[j] = 0.0
                 setup_reuse[j] = 0.0
@@ -179,78 +237,3 @@ def lane_costs(lo, hi, pdp, gen, codp, ded,
                              + shortfall[j] + disposal[j] + lost[j])
         for j in range(L):
             cost_ps[(lo + j) * NS + s] = total[j]
-
-
-@njit(cache=True)
-def _draw_lanes(L, rem_cd, rem_nd, rem_cg, rem_ng, mto, r_cd, r_nd, r_cg, r_ng, bk, newbk,
-                dl0, dl1, dl2, dl3, dl4, shortfall, lost, Lp, b, w4, back_extra, q, need, lam,
-                rho):
-    """One product's backlog and new orders drawn from its five sources, in every lane."""
-    for j in range(L):
-        a0 = rem_cd[j]
-        a1 = rem_nd[j]
-        a2 = rem_cg[j]
-        a3 = rem_ng[j]
-        a4 = mto[j]
-        w0 = max(r_cd[j] - Lp, 0.0)
-        w1 = max(r_nd[j] - Lp, 0.0)
-        w2 = max(r_cg[j] - Lp, 0.0)
-        w3 = max(r_ng[j] - Lp, 0.0)
-        # Backlog: late by the previous period's length too.
-        D = bk[j]
-        x = max(min(D, a0), 0.0)
-        a0 -= x
-        D -= x
-        dl0[j] += b * (w0 + back_extra) * x
-        x = max(min(D, a1), 0.0)
-        a1 -= x
-        D -= x
-        dl1[j] += b * (w1 + back_extra) * x
-        x = max(min(D, a2), 0.0)
-        a2 -= x
-        D -= x
-        dl2[j] += b * (w2 + back_extra) * x
-        x = max(min(D, a3), 0.0)
-        a3 -= x
-        D -= x
-        dl3[j] += b * (w3 + back_extra) * x
-        x = max(min(D, a4), 0.0)
-        a4 -= x
-        D -= x
-        dl4[j] += b * (w4 + back_extra) * x
-        lost[j] += lam * D
-        # New orders.
-        D = q
-        on_time_p = 0.0
-        x = max(min(D, a0), 0.0)
-        a0 -= x
-        D -= x
-        dl0[j] += b * w0 * x
-        on_time_p += x if w0 <= 0.0 else 0.0
-        x = max(min(D, a1), 0.0)
-        a1 -= x
-        D -= x
-        dl1[j] += b * w1 * x
-        on_time_p += x if w1 <= 0.0 else 0.0
-        x = max(min(D, a2), 0.0)
-        a2 -= x
-        D -= x
-        dl2[j] += b * w2 * x
-        on_time_p += x if w2 <= 0.0 else 0.0
-        x = max(min(D, a3), 0.0)
-        a3 -= x
-        D -= x
-        dl3[j] += b * w3 * x
-        on_time_p += x if w3 <= 0.0 else 0.0
-        x = max(min(D, a4), 0.0)
-        a4 -= x
-        D -= x
-        dl4[j] += b * w4 * x
-        on_time_p += x if w4 <= 0.0 else 0.0
-        newbk[j] = D
-        shortfall[j] += rho * max(need - on_time_p, 0.0)
-        rem_cd[j] = a0
-        rem_nd[j] = a1
-        rem_cg[j] = a2
-        rem_ng[j] = a3
-        mto[j] = a4
