@@ -628,7 +628,7 @@ def decode_swarm(X, pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, sna
 
 @njit(parallel=True, cache=True)
 def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ring_k,
-                   w0, w1, c1, c2, chi, vmax, boundary, base, idx,
+                   w0, w1, c1, c2, chi, vmax, boundary, base, idx, full,
                    pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q, win_q,
                    capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
                    category, order, lead, beta, alpha, rho, lam,
@@ -644,7 +644,8 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
     and :func:`sfi_costs` for the rest.
 
     The swarm may move in a subspace: particle ``i`` stands for the full particle ``base``
-    with ``base[idx] = X[i]``. For the whole space, ``idx`` is ``arange(len(base))``.
+    with ``base[idx] = X[i]``. For the whole space, ``full`` is True (``idx`` and ``base`` are
+    then not read).
 
     Each iteration is one parallel region over ``n_chunks`` blocks of particles, which step,
     decode and are played in lockstep by the thread that holds them; the neighbourhood bests
@@ -664,7 +665,7 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
         for chunk in prange(n_chunks):
             _step_chunk(chunk * NP // n_chunks, (chunk + 1) * NP // n_chunks,
                         X, V, PB, nbr, seed, itg, w, c1, c2, chi, vmax, boundary, base, idx,
-                        pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
+                        full, pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
                         win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r,
                         omega, category, order, lead, beta, alpha, rho, lam,
                         prep, fulfil, mto_cap, orders,
@@ -685,14 +686,13 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
 
 @njit(cache=True)
 def _step_chunk(lo, hi, X, V, PB, nbr, seed, iteration, w, c1, c2, chi, vmax, boundary, base,
-                idx, pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
+                idx, full, pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
                 win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
                 category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog, pdp, gen, codp, ded, cost_ps):
     """Particles ``lo:hi`` of :func:`pso_iterations`: step, decode, and play in lockstep."""
     r = np.empty((2, X.shape[1]))
     x = base.copy()
-    full = idx.shape[0] == base.shape[0]  # idx is then arange: X holds the full particles
     for i in range(lo, hi):
         pso.step(X, V, PB, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary, r)
         xi = X[i]

@@ -139,10 +139,13 @@ def test_options_are_validated(bad):
         PsoOptions(**bad)
 
 
-def test_restricted_problem_fused_equals_generic(problem):
+@pytest.mark.parametrize("subspace", ["one period", "every variable, shuffled"])
+def test_restricted_problem_fused_equals_generic(problem, subspace):
     rng = np.random.default_rng(2)
     base = rng.random(problem.n_var)
-    sub = problem.restricted(base, np.arange(3, problem.n_var, problem.inst.n_periods))
+    idx = (np.arange(3, problem.n_var, problem.inst.n_periods) if subspace == "one period"
+           else rng.permutation(problem.n_var))
+    sub = problem.restricted(base, idx)
 
     class Generic:
         n_var = sub.n_var

@@ -125,16 +125,16 @@ class SfiProblem:
     def iterate(self, state, it0: int, n_iter: int, max_iter: int, params) -> np.ndarray:
         """Run ``n_iter`` fused PSO iterations on ``state``; returns the best cost per iteration."""
         return self._iterate(state, it0, n_iter, max_iter, params,
-                             np.zeros(self.n_var), np.arange(self.n_var, dtype=np.int64))
+                             np.zeros(self.n_var), np.arange(self.n_var, dtype=np.int64), True)
 
-    def _iterate(self, state, it0, n_iter, max_iter, params, base, idx) -> np.ndarray:
+    def _iterate(self, state, it0, n_iter, max_iter, params, base, idx, full) -> np.ndarray:
         NP = state.X.shape[0]
         C, P, T = self.inst.n_categories, self.inst.n_products, self.inst.n_periods
         hist = np.empty(n_iter)
         ksfi.pso_iterations(
             state.X, state.V, state.PB, state.PBf, state.nbr, params.seed, it0, n_iter,
             max_iter, params.topology_code, params.ring_k, params.w0, params.w1, params.c1,
-            params.c2, params.chi, params.vmax, params.boundary_code, base, idx,
+            params.c2, params.chi, params.vmax, params.boundary_code, base, idx, full,
             # Two blocks per thread: fewer blocks allocate less scratch, more balance the load
             # when a core is busy elsewhere (the costs do not depend on the number).
             *self.decode_data, *self.data, 2 * numba.get_num_threads(),
@@ -166,7 +166,8 @@ class Restricted:
         return self.full.evaluate(self.expand(np.atleast_2d(X)))
 
     def iterate(self, state, it0, n_iter, max_iter, params) -> np.ndarray:
-        return self.full._iterate(state, it0, n_iter, max_iter, params, self.base, self.idx)
+        return self.full._iterate(state, it0, n_iter, max_iter, params, self.base, self.idx,
+                                  False)
 
 
 def warmup() -> None:
