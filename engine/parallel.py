@@ -115,7 +115,10 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
         while True:
             if total is not None and it >= total:
                 break
-            if opts.time_limit is not None and time.perf_counter() - t0 >= opts.time_limit:
+            # The first epoch always runs, so that every island has a swarm to report (the
+            # compile above may have used up a short time limit).
+            if opts.time_limit is not None and time.perf_counter() - t0 >= opts.time_limit \
+                    and states[0] is not None:
                 message = "time_limit"
                 break
             n = iopts.migrate_every if total is None else min(iopts.migrate_every, total - it)

@@ -48,6 +48,15 @@ def test_migration_spreads_the_best(inst):
     assert len({island_seed(5, i) for i in range(4)}) == 4
 
 
+def test_a_time_limit_shorter_than_the_warm_up_still_gives_the_initial_swarms(inst):
+    out = run_islands(make_problem, inst, PsoOptions(swarm_size=12, max_iter=None,
+                                                     time_limit=1e-9, seed=5),
+                      IslandOptions(islands=2, n_jobs=1))
+    assert out.message == "time_limit"
+    assert out.nfev >= 2 * 12
+    assert out.cost == make_problem(inst).evaluate(out.x[None])[0]
+
+
 def test_island_options_are_validated():
     with pytest.raises(ValueError, match="islands"):
         IslandOptions(islands=0)
