@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from invswarm.engine.models.sfi import batch_costs
-from invswarm.engine.models.sfi.search import _apply, _moves, _MoveScorer
+from invswarm.engine.models.sfi.search import _apply, _moves, _MoveScorer, _pooling_moves
 
 from .sfi_random import random_instance, random_plan
 
@@ -44,7 +44,8 @@ def test_move_costs_equal_whole_plays(seed):
     dc = np.zeros((inst.n_categories, inst.n_periods))
     np.add.at(dc, inst.category, d)
     near = np.ones(inst.n_periods, dtype=bool)
-    moves = _moves(inst, plan, d, dc, _usage(inst, plan), near, rng, every_period=True)
+    moves = _moves(inst, plan, d, dc, _usage(inst, plan), near, rng)
+    moves += _pooling_moves(inst, plan, np.zeros(0, dtype=np.int64), every_period=True)
     picked = [moves[j] for j in rng.permutation(len(moves))[:150]]
     picked += _random_moves(rng, inst, plan, 60)
     scorer = _MoveScorer(inst)

@@ -46,7 +46,7 @@ def heuristic_plan(inst: Instance) -> Plan:
 
 
 def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.ndarray,
-           near: np.ndarray, rng: np.random.Generator, every_period: bool = False) -> list:
+           near: np.ndarray, rng: np.random.Generator) -> list:
     """Single and compound changes of ``plan`` in the periods where ``near`` is True, as lists
     of ``(array, row, period, new value)`` with array 0..3 = pdp, generic, codp, dedicated
     (see :func:`_apply`).
@@ -55,9 +55,10 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
     them that may be late without a service penalty. Compound changes, decisions that only pay
     off together: a quantity moved between a product's dedicated buffer and its category's
     generic buffer, or between adjacent periods of one buffer; products pooled into the
-    generic buffer at any PDP (:func:`_pooling_moves`; in every period at once with
-    ``every_period``) or taken out of it (:func:`_unpooling_moves`); capacity moved between
-    buffers of a period (:func:`_transfer_moves`, drawn by ``rng`` on large instances).
+    generic buffer at any PDP (:func:`_pooling_moves`; the plan-wide ones, in every period at
+    once, are made apart by :func:`local_search`) or taken out of it
+    (:func:`_unpooling_moves`); capacity moved between buffers of a period
+    (:func:`_transfer_moves`, drawn by ``rng`` on large instances).
     Moves guided by ``use`` (the buffers' use in the current plan, see
     ``batch_costs(usage=True)``) cut a buffer to what is drawn from it, grow it by the demand
     its product(s) met elsewhere, or let products take the stock carried into the period.
@@ -114,7 +115,7 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
                         if x > 0:
                             moves.append([(3, p, src, D[p, src] - x), (3, p, dst, D[p, dst] + x)])
     moves += _absorb_moves(inst, plan, d, used_g, used_d, periods)
-    moves += _pooling_moves(inst, plan, periods, every_period)
+    moves += _pooling_moves(inst, plan, periods, every_period=False)
     moves += _transfer_moves(inst, plan, d, use, periods, rng)
     moves += _unpooling_moves(inst, plan, use, periods)
     return moves
