@@ -198,10 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="solve an instance")
     p.add_argument("instance", help="instance JSON file")
     p.add_argument("--method", choices=METHODS, default="exact",
-                   help="sfi: exact, pso, per-period, pyswarms; network: exact, pso, greedy, "
-                        "none (exact)")
+                   help="sfi: exact, pso, per-period, pyswarms, relax-round; network: exact, "
+                        "pso, greedy, none (exact)")
     p.add_argument("--time-limit", type=float, default=None,
-                   help="seconds (exact: default 60; swarms without --max-iter: default 10)")
+                   help="seconds (exact, relax-round: default 60; swarms without --max-iter: "
+                        "default 10)")
     p.add_argument("--gap", type=float, default=1e-4, help="exact: relative MIP gap (1e-4)")
     p.add_argument("--threads", type=int, default=0, help="exact: solver threads (0: auto)")
     p.add_argument("--max-iter", type=int, default=None, help="swarms: iterations")

@@ -14,6 +14,7 @@ from .models.network import milp as net_milp
 from .models.network import swarm as net_swarm
 from .models.network.problem import warmup as net_warmup
 from .models.sfi import milp as sfi_milp
+from .models.sfi import rounding as sfi_rounding
 from .models.sfi import swarm as sfi_swarm
 from .models.sfi.problem import warmup
 from .parallel import IslandOptions
@@ -21,9 +22,9 @@ from .pso import PsoOptions
 from .result import Result
 
 #: Methods of each model.
-MODEL_METHODS = {"sfi": ("exact", "pso", "per-period", "pyswarms"),
+MODEL_METHODS = {"sfi": ("exact", "pso", "per-period", "pyswarms", "relax-round"),
                  "network": ("exact", "pso", "greedy", "none")}
-METHODS = ("exact", "pso", "per-period", "pyswarms", "greedy", "none")
+METHODS = ("exact", "pso", "per-period", "pyswarms", "relax-round", "greedy", "none")
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,9 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         Both models: ``exact``: the MILP, solved by HiGHS; ``pso``: our swarm (islands through
         joblib, then a local-search polish). SFI: ``per-period``: the seed paper's
         one-PSO-per-period baseline; ``pyswarms``: pyswarms' GlobalBestPSO on the same problem
-        and decoder. Network: ``greedy``: the greedy hold-back rule; ``none``: no sharing.
+        and decoder; ``relax-round``: the exact model's linear relaxation (whose optimum is
+        the result's bound), rounded, then the local search, all within ``time_limit``
+        (default 60 s). Network: ``greedy``: the greedy hold-back rule; ``none``: no sharing.
     opts : SolveOptions
     warm_start : dict, optional
         A plan document to start from (exact and pso).
@@ -174,6 +177,16 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         mo = _milp_options(opts)
         plan, out = sfi_milp.solve(inst, mo, start)
         status, objective, bound, extra = _exact_figures(plan, out, mo)
+    elif method == "relax-round":
+        time_limit = opts.time_limit or 60.0
+        if not time_limit > 0:
+            raise InputError("time_limit", f"must be > 0, got {time_limit!r}")
+        plan, info = sfi_rounding.solve_relax_round(inst, time_limit)
+        status = info.pop("message")
+        if math.isfinite(info["bound"]):
+            bound = info["bound"]
+        extra = {"relaxation": {k: _finite(v) if isinstance(v, float) else v
+                                for k, v in info.items()}}
     else:
         po, io = _swarm_options(opts)
         if method == "pso":

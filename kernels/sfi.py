@@ -538,15 +538,15 @@ def _play_range(lo, hi, pdp, gen, codp, ded,
 
 
 @njit(cache=True)
-def decode_one(x, pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
+def decode_one(x, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
                snap_q, win_q, capacity, pdp, gen, codp, ded):
     """Decode one particle of the unit cube into a feasible plan (written into the outputs).
 
     Layout of ``x`` (length ``2 (C + P) T``): PDP choices ``[c * T + t]``, then CODP choices
     ``[C T + p * T + t]``, then generic quantities, then dedicated quantities, in the same order.
     A choice in ``[0, 1)`` picks among the candidates in equal slices; the CODP picks among the
-    candidates at or after the PDP, and a PDP above the highest stage every product of the
-    category can follow drops to the highest candidate below it (``pdp_lut``). Quantities are
+    candidates at or after the PDP; the PDP choices are the usable candidates only
+    (``Instance.usable_pdp``), so no PDP needs repair. Quantities are
     ``x * ub``, moved to the nearest snap point (an amount of orders the buffer may be meant to
     serve exactly) when within that point's window, then rounded to whole units: the plateaus
     let the swarm settle on plans whose buffers match their orders exactly, which leave nothing
@@ -556,8 +556,8 @@ def decode_one(x, pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_
     Parameters
     ----------
     x : ndarray, shape (2 (C + P) T,)
-    pdp_lut : ndarray of int64, shape (C, maxKG)
-        PDP stage of each choice, repaired; ``n_kg`` counts the choices.
+    kg : ndarray of int64, shape (C, maxKG)
+        Usable PDP candidates, ascending, padded; ``n_kg`` counts them.
     kd : ndarray of int64, shape (P, maxKD)
         CODP candidates, ascending, padded; ``n_kd`` counts them.
     first_kd : ndarray of int64, shape (P, S + 1)
@@ -572,7 +572,7 @@ def decode_one(x, pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_
     pdp, gen, codp, ded : ndarray, shapes (C, T), (C, T), (P, T), (P, T)
         The plan (written).
     """
-    C = pdp_lut.shape[0]
+    C = kg.shape[0]
     P = kd.shape[0]
     T = capacity.shape[0]
     og = (C + P) * T
@@ -582,7 +582,7 @@ def decode_one(x, pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_
         for c in range(C):
             m = n_kg[c]
             j = min(int(x[c * T + t] * m), m - 1)
-            pdp[c, t] = pdp_lut[c, j]
+            pdp[c, t] = kg[c, j]
             q = np.floor(_snap(x[og + c * T + t] * ub_g[c, t], snap_g, win_g, c, t) + 0.5)
             gen[c, t] = q
             used += q
@@ -618,18 +618,18 @@ def _snap(q, points, win, r, t):
 
 
 @njit(parallel=True, cache=True)
-def decode_swarm(X, pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
+def decode_swarm(X, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
                  snap_q, win_q, capacity, pdp, gen, codp, ded):
     """:func:`decode_one` for every row of ``X`` (NP, n) into plan arrays (NP, ...)."""
     for i in prange(X.shape[0]):
-        decode_one(X[i], pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
+        decode_one(X[i], kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
                    snap_q, win_q, capacity, pdp[i], gen[i], codp[i], ded[i])
 
 
 @njit(parallel=True, cache=True)
 def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ring_k,
                    w0, w1, c1, c2, chi, vmax, boundary, base, idx, full,
-                   pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q, win_q,
+                   kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q, win_q,
                    capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
                    category, order, lead, beta, alpha, rho, lam,
                    prep, fulfil, mto_cap, orders, weights,
@@ -665,7 +665,7 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
         for chunk in prange(n_chunks):
             _step_chunk(chunk * NP // n_chunks, (chunk + 1) * NP // n_chunks,
                         X, V, PB, nbr, seed, itg, w, c1, c2, chi, vmax, boundary, base, idx,
-                        full, pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
+                        full, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
                         win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r,
                         omega, category, order, lead, beta, alpha, rho, lam,
                         prep, fulfil, mto_cap, orders,
@@ -686,7 +686,7 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
 
 @njit(cache=True)
 def _step_chunk(lo, hi, X, V, PB, nbr, seed, iteration, w, c1, c2, chi, vmax, boundary, base,
-                idx, full, pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
+                idx, full, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
                 win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
                 category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog, pdp, gen, codp, ded, cost_ps):
@@ -700,7 +700,7 @@ def _step_chunk(lo, hi, X, V, PB, nbr, seed, iteration, w, c1, c2, chi, vmax, bo
             for j in range(idx.shape[0]):
                 x[idx[j]] = X[i, j]
             xi = x
-        decode_one(xi, pdp_lut, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
+        decode_one(xi, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
                    snap_q, win_q, capacity, pdp[i], gen[i], codp[i], ded[i])
     lane_costs(lo, hi, pdp, gen, codp, ded,
                remaining, value, hold, setup_g, setup_d, setup_r, omega,

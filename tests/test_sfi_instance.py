@@ -74,6 +74,20 @@ def test_codp_candidate_upstream_of_every_pdp_candidate():
     assert "upstream of every PDP candidate" in err.value.problem
 
 
+def test_usable_pdp_stops_at_the_lowest_highest_codp_of_the_category():
+    doc = steel_case(6)
+    doc["categories"][1]["pdp_candidates"] = [1, 2, 3, 4, 5]
+    doc["products"][3]["codp_candidates"] = [2, 5, 6]
+    doc["products"][4]["codp_candidates"] = [2, 3]  # highest 3: PDPs 4 and 5 leave it none
+    doc["products"][5]["codp_candidates"] = [4, 7]
+    inst = Instance.from_json(doc)
+    assert inst.usable_pdp(1).tolist() == [1, 2, 3]
+    assert inst.usable_pdp(0).tolist() == inst.pdp_candidates(0).tolist()
+    doc["categories"].append({"name": "empty", "pdp_candidates": [2, 5]})
+    doc["initial"]["generic"].append({"stage": 2, "qty": 0})
+    assert Instance.from_json(doc).usable_pdp(3).tolist() == [2, 5]
+
+
 def test_scenario_weights_must_sum_to_one():
     doc = generate(periods=3, categories=2, products_per_category=2, scenarios=3, seed=1)
     doc["orders"]["weights"] = [0.5, 0.3, 0.3]

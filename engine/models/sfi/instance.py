@@ -115,6 +115,18 @@ class Instance:
     def pdp_candidates(self, c: int) -> np.ndarray:
         return np.flatnonzero(self.pdp_mask[c])
 
+    def usable_pdp(self, c: int) -> np.ndarray:
+        """The PDP candidates of category ``c`` a feasible plan can choose: those at or below
+        every product's highest CODP candidate (a PDP above it leaves that product no CODP at
+        or after it). Never empty: the lowest candidate lies at or below every CODP candidate
+        (a validation rule)."""
+        kg = self.pdp_candidates(c)
+        members = np.flatnonzero(self.category == c)
+        if members.size == 0:
+            return kg
+        top = min(int(np.flatnonzero(self.codp_mask[p])[-1]) for p in members)
+        return kg[kg <= top]
+
     def codp_candidates(self, p: int) -> np.ndarray:
         return np.flatnonzero(self.codp_mask[p])
 

@@ -80,7 +80,7 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> Sfi
     for t in range(T):
         cap_idx = []
         for c in range(C):
-            kg = inst.pdp_candidates(c)
+            kg = inst.usable_pdp(c)
             for k, cols in _stage_choice(m, kg, inst.setup_generic, ub_g[c, t]).items():
                 y_g[c, t, k], z_g[c, t, k], g[c, t, k] = cols
                 cap_idx.append(g[c, t, k])
@@ -90,7 +90,7 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> Sfi
                       lo=1.0)
         for p in range(P):
             c = inst.category[p]
-            kg = inst.pdp_candidates(c)
+            kg = inst.usable_pdp(c)
             kd = inst.codp_candidates(p)
             for k, cols in _stage_choice(m, kd, inst.setup_dedicated, ub_q[p, t]).items():
                 y_d[p, t, k], z_d[p, t, k], q[p, t, k] = cols
@@ -169,8 +169,8 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
         A, B = inst.prep[t], inst.fulfil[t]
         lam_prev = inst.prep[t - 1] + inst.fulfil[t - 1] if t > 0 else inst.prep[0] + inst.fulfil[0]
         last = t == T - 1
-        new_g = [_Buffer(cols={k: g[c, t, k] for k in inst.pdp_candidates(c)},
-                         setup={k: z_g[c, t, k] for k in inst.pdp_candidates(c)},
+        new_g = [_Buffer(cols={k: g[c, t, k] for k in inst.usable_pdp(c)},
+                         setup={k: z_g[c, t, k] for k in inst.usable_pdp(c)},
                          ub=float(ub_g[c, t])) for c in range(C)]
         new_d = [_Buffer(cols={k: q[p, t, k] for k in inst.codp_candidates(p)},
                          setup={k: z_d[p, t, k] for k in inst.codp_candidates(p)},
@@ -340,15 +340,59 @@ def relaxation_bound(inst: Instance, time_limit: float = 60.0) -> float:
     """The optimum of the MILP's linear relaxation (every binary in [0, 1]): the bound the
     exact solver starts from, before cuts and branching; NaN when the LP is not solved within
     ``time_limit`` seconds."""
-    h = build(inst).builder.to_highs()
+    return relaxation(inst, time_limit)[0]
+
+
+def relaxation(inst: Instance, time_limit: float = 60.0) -> tuple[float, Plan | None]:
+    """The linear relaxation's optimum (a lower bound on every plan's cost) and a plan rounded
+    from its solution (:func:`round_relaxed`); ``(nan, None)`` when the LP is not solved
+    within ``time_limit`` seconds."""
+    model = build(inst)
+    h = model.builder.to_highs()
     n = h.getNumCol()
     h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
                             np.full(n, highspy.HighsVarType.kContinuous))
     h.setOptionValue("time_limit", float(time_limit))
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return float("nan")
-    return float(h.getInfo().objective_function_value)
+        return float("nan"), None
+    x = np.asarray(h.getSolution().col_value)
+    return float(h.getInfo().objective_function_value), round_relaxed(model, inst, x)
+
+
+def round_relaxed(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
+    """A feasible plan from a solution of the relaxation, where a buffer may be spread over
+    several stages: each buffer at the stage holding most of its quantity (by the choice
+    variables when it holds none), with all of its quantity, rounded down to whole units;
+    each CODP among the candidates at or after its PDP. Rounding down keeps the capacity;
+    a period still over it (by the LP's tolerance) is scaled down."""
+    C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+    pdp = np.empty((C, T), np.int64)
+    gen = np.zeros((C, T))
+    codp = np.empty((P, T), np.int64)
+    ded = np.zeros((P, T))
+
+    def pick(stages, qty_cols, choice_cols, allowed):
+        qty = np.maximum(x[qty_cols], 0.0)
+        score = np.where(allowed, qty if qty.sum() > 0.5 else x[choice_cols], -1.0)
+        return stages[int(np.argmax(score))], np.floor(qty.sum() + 1e-6)
+
+    for t in range(T):
+        for c in range(C):
+            kg = inst.usable_pdp(c)
+            pdp[c, t], gen[c, t] = pick(kg, [model.g[c, t, k] for k in kg],
+                                        [model.y_g[c, t, k] for k in kg], True)
+        for p in range(P):
+            kd = inst.codp_candidates(p)
+            codp[p, t], ded[p, t] = pick(kd, [model.q[p, t, k] for k in kd],
+                                         [model.y_d[p, t, k] for k in kd],
+                                         kd >= pdp[inst.category[p], t])
+        used = gen[:, t].sum() + ded[:, t].sum()
+        if used > inst.capacity[t]:
+            scale = inst.capacity[t] / used
+            gen[:, t] = np.floor(gen[:, t] * scale)
+            ded[:, t] = np.floor(ded[:, t] * scale)
+    return Plan(pdp, gen, codp, ded)
 
 
 def read_plan(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
@@ -360,7 +404,7 @@ def read_plan(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
     ded = np.zeros((P, T))
     for t in range(T):
         for c in range(C):
-            kg = inst.pdp_candidates(c)
+            kg = inst.usable_pdp(c)
             k = kg[int(np.argmax([x[model.y_g[c, t, j]] for j in kg]))]
             pdp[c, t] = k
             gen[c, t] = max(0.0, x[model.g[c, t, k]])
@@ -380,4 +424,4 @@ def _start_of(model: SfiMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
 
 
 __all__ = ["INF", "MilpOptions", "build", "fixed_plan_objective", "read_plan",
-           "relaxation_bound", "solve"]
+           "relaxation", "relaxation_bound", "round_relaxed", "solve"]

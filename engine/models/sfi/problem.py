@@ -29,18 +29,13 @@ class SfiProblem:
             Block("pdp", "categorical", C * T), Block("codp", "categorical", P * T),
             Block("generic", "continuous", C * T), Block("dedicated", "continuous", P * T)))
         self.n_var = self.encoding.n_var
-        kgs = [inst.pdp_candidates(c) for c in range(C)]
+        # Only usable PDPs are choices: the others would have to be repaired to one of them.
+        kgs = [inst.usable_pdp(c) for c in range(C)]
         kds = [inst.codp_candidates(p) for p in range(P)]
         self.kg = _padded(kgs)
         self.n_kg = np.array([k.size for k in kgs], dtype=np.int64)
         self.kd = _padded(kds)
         self.n_kd = np.array([k.size for k in kds], dtype=np.int64)
-        # A PDP choice above the highest stage every product of the category can follow with
-        # some CODP drops to the highest candidate below it.
-        cap = [min((kds[p][-1] for p in np.flatnonzero(inst.category == c)),
-                   default=kgs[c][-1]) for c in range(C)]
-        self.pdp_lut = _padded([np.maximum.accumulate(np.where(k <= cap[c], k, k[0]))
-                                for c, k in enumerate(kgs)])
         # First CODP candidate at or after each stage (the last candidate when none is).
         stages = np.arange(int(max(self.kg.max(), self.kd.max())) + 1)
         self.first_kd = np.array([np.minimum(np.searchsorted(k, stages), k.size - 1)
@@ -48,7 +43,7 @@ class SfiProblem:
         self.ub_g, self.ub_q = worth_making(inst)
         self.snap_g, self.snap_q = snap_points(inst)
         self.decode_data = (
-            self.pdp_lut, self.n_kg, self.kd, self.n_kd, self.first_kd, self.ub_g, self.ub_q,
+            self.kg, self.n_kg, self.kd, self.n_kd, self.first_kd, self.ub_g, self.ub_q,
             self.snap_g, _windows(self.snap_g, self.snap_tol), self.snap_q,
             _windows(self.snap_q, self.snap_tol), inst.capacity)
         self.data = kernel_data(inst)
@@ -63,9 +58,9 @@ class SfiProblem:
         gen = np.empty((NP, C, T))
         codp = np.empty((NP, P, T), np.int64)
         ded = np.empty((NP, P, T))
-        (pdp_lut, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q, win_q,
+        (kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q, win_q,
          capacity) = self.decode_data
-        ksfi.decode_swarm(X, pdp_lut, n_kg, kd, n_kd, first_kd, self.inst.category, ub_g, ub_q,
+        ksfi.decode_swarm(X, kg, n_kg, kd, n_kd, first_kd, self.inst.category, ub_g, ub_q,
                           snap_g, win_g, snap_q, win_q, capacity, pdp, gen, codp, ded)
         return pdp, gen, codp, ded
 
@@ -97,8 +92,8 @@ class SfiProblem:
         for c in range(C):
             kg = self.kg[c, :self.n_kg[c]]
             for t in range(T):
-                xs["pdp"][c, t] = choice_to_unit(int(np.searchsorted(kg, plan.pdp[c, t])),
-                                                 kg.size)
+                j = int(np.searchsorted(kg, plan.pdp[c, t]))
+                xs["pdp"][c, t] = choice_to_unit(min(j, kg.size - 1), kg.size)
         for p in range(P):
             kd = self.kd[p, :self.n_kd[p]]
             for t in range(T):

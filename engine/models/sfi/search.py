@@ -71,7 +71,7 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
     for c in range(C):
         members = np.flatnonzero(inst.category == c)
         for t in periods:
-            for k in inst.pdp_candidates(c):
+            for k in inst.usable_pdp(c):
                 if k != plan.pdp[c, t]:
                     moves.append([(0, c, t, k)])
             vals = {0.0, np.round(used_g[c, t])} | {G[c, t] + s_ * dc[c, t] for s_ in STEPS}
@@ -98,7 +98,7 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
             moves += [[(3, p, t, v)] for v in vals if v >= 0 and v != D[p, t]]
             if D[p, t] > 0:
                 # Serve the product from generic stock: the PDP may move anywhere.
-                for k in inst.pdp_candidates(c):
+                for k in inst.usable_pdp(c):
                     moves.append([(0, c, t, k), (3, p, t, 0.0), (1, c, t, G[c, t] + D[p, t])])
                     moves.append([(0, c, t, k), (3, p, t, 0.0), (1, c, t, G[c, t] + d[p, t])])
             for amount in (D[p, t], d[p, t], 0.5 * d[p, t]):
@@ -244,7 +244,7 @@ def _pooling_moves(inst: Instance, plan: Plan, periods: np.ndarray, every_period
 
         # The subsets are the same at every PDP candidate: prepared once per category.
         subsets = [pooling(group) for group in _subsets(members)]
-        for k in inst.pdp_candidates(c).tolist():
+        for k in inst.usable_pdp(c).tolist():
             prefixes = [pooling(group)
                         for group in _on_time_prefixes(inst, members, k, len(subsets))]
             for pooled, moved, zeros in subsets + prefixes:
