@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from invswarm.engine.models.sfi import evaluate, load_steel, violations
-from invswarm.engine.models.sfi.search import heuristic_plan, local_search
+from invswarm.engine.models.sfi.search import _capacity_cut, heuristic_plan, local_search
 
 from .sfi_random import random_instance, random_plan
 
@@ -28,3 +28,32 @@ def test_local_search_improves_the_steel_start():
     start = heuristic_plan(inst)
     _, cost = local_search(inst, start, time_budget=30)
     assert cost < 0.9 * evaluate(inst, start).cost
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_capacity_cut_takes_the_cheapest_shortage_first(seed):
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng)
+    P, T = inst.n_products, inst.n_periods
+    want = np.floor(rng.uniform(0, 2, (P, T)) * inst.capacity / P)
+    out = _capacity_cut(inst, want)
+    assert np.all(out >= 0) and np.all(out <= want)
+    assert np.all(out == np.floor(out))
+    used = out.sum(axis=0)
+    over = want.sum(axis=0) > inst.capacity
+    assert np.all(used <= inst.capacity)
+    assert np.all(used[over] >= inst.capacity[over] - P)  # only the rounding is lost
+    assert np.all(out[:, ~over] == want[:, ~over])
+    # A unit of a dearer shortage is cut only when every cheaper unit is.
+    delay = inst.delay_penalty * np.maximum(0.0, inst.remaining[0] - inst.lead_time)
+    for t in np.flatnonzero(over):
+        keep = np.minimum(np.floor(inst.service_level * want[:, t]), want[:, t])
+        cut_free = np.minimum(want[:, t] - out[:, t], want[:, t] - keep)
+        cut_paid = want[:, t] - out[:, t] - cut_free
+        dearest_cut = max([delay[p] for p in range(P) if cut_free[p] > 1]
+                          + [delay[p] + inst.service_penalty[p] for p in range(P)
+                             if cut_paid[p] > 1], default=-np.inf)
+        cheaper_left = [delay[p] for p in range(P) if want[p, t] - keep[p] - cut_free[p] > 1]
+        cheaper_left += [delay[p] + inst.service_penalty[p] for p in range(P)
+                         if keep[p] - cut_paid[p] > 1]
+        assert all(c >= dearest_cut for c in cheaper_left)
