@@ -88,7 +88,7 @@ class BenchOptions:
     large_sfi: tuple = (30, 10, 52)
     large_time: float = 60.0
     large_exact_time: float = 600.0
-    large_relax_time: float = 300.0
+    large_relax_time: float = 180.0
     network_large: tuple = (50, 200, 26)
     network_large_time: float = 105.0
     network_bound_time: float = 120.0

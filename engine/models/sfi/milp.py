@@ -51,7 +51,8 @@ class SfiMilp:
     z_d: dict
 
 
-def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> SfiMilp:
+def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
+          rules: bool = True) -> SfiMilp:
     """Build the MILP of ``inst``; with ``plan``, its decisions are fixed.
 
     Parameters
@@ -63,6 +64,10 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> Sfi
         Add the optimality cuts (demand-reach bounds on new stock and symmetry breaking of
         the stage of empty buffers). They keep at least one optimal plan, but cut off plans
         that could never be optimal, so they are off whenever ``plan`` is given.
+    rules : bool
+        Encode the dispatch rules (each draw ``min(remaining demand, remaining stock)``).
+        Without them the model is a relaxation, the *flow relaxation*: stock may go to any
+        demand class, in any amount.
     """
     m = ModelBuilder()
     C, P, T, NS = inst.n_categories, inst.n_products, inst.n_periods, inst.n_scenarios
@@ -114,7 +119,7 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True) -> Sfi
             m.fix(j, v)
 
     for s in range(NS):
-        _dispatch(m, inst, s, g, z_g, q, z_d, ub_g, ub_q)
+        _dispatch(m, inst, s, g, z_g, q, z_d, ub_g, ub_q, rules)
     return SfiMilp(m, y_g, g, z_g, y_d, q, z_d)
 
 
@@ -147,8 +152,10 @@ def _decision_values(plan: Plan, y_g, g, z_g, y_d, q, z_d):
             yield z[r, t, k], float(v > 0)
 
 
-def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_q) -> None:
-    """Rows and columns of the order dispatch of scenario ``s`` over all periods."""
+def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_q,
+              rules: bool) -> None:
+    """Rows and columns of the order dispatch of scenario ``s`` over all periods (without
+    ``rules``, the draws are free: see :func:`build`)."""
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     w = float(inst.weights[s])
     r = inst.remaining
@@ -211,8 +218,10 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
                                 m.row([a, buf.setup[k]], [1.0, -dub], hi=0.0)
                             if is_new and late <= 0.0:
                                 ontime_idx.append(a)
-                        e = m.binary()
                         served_idx.extend(drawn)
+                        if not rules:
+                            continue
+                        e = m.binary()
                         # Demand exhausted after this draw when e = 1:
                         #   served so far >= D - MD (1 - e).
                         dem_idx = served_idx + [e] + ([dcol] if dcol is not None else [])
@@ -343,11 +352,13 @@ def relaxation_bound(inst: Instance, time_limit: float = 60.0) -> float:
     return relaxation(inst, time_limit)[0]
 
 
-def relaxation(inst: Instance, time_limit: float = 60.0) -> tuple[float, Plan | None]:
+def relaxation(inst: Instance, time_limit: float = 60.0, *, rules: bool = True
+               ) -> tuple[float, Plan | None]:
     """The linear relaxation's optimum (a lower bound on every plan's cost) and a plan rounded
     from its solution (:func:`round_relaxed`); ``(nan, None)`` when the LP is not solved
-    within ``time_limit`` seconds."""
-    model = build(inst)
+    within ``time_limit`` seconds. Without ``rules``, the relaxation of the flow relaxation
+    (:func:`build`): a smaller LP."""
+    model = build(inst, rules=rules)
     h = model.builder.to_highs()
     n = h.getNumCol()
     h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
