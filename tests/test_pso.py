@@ -172,3 +172,20 @@ def test_solve_pso_counts_swarms_and_kicks_and_can_be_cancelled_in_either_phase(
     calls = []
     _, info = solve_pso(inst, opts, sweeps=5, callback=lambda i: calls.append(i) or True)
     assert info["message"] == "cancelled" and info["sweeps"] == 1 and len(calls) == 2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_solve_pso_keeps_what_the_relaxation_seed_gives(seed):
+    """With an iteration budget every seed plan is polished, so the result is never worse than
+    the rounded relaxation it was seeded with (and without the seed it may be)."""
+    from invswarm.engine.models.sfi import evaluate
+    from invswarm.engine.models.sfi.milp import relaxation
+    from invswarm.engine.models.sfi.swarm import solve_pso
+
+    inst = random_instance(np.random.default_rng(900 + seed))
+    _, relaxed = relaxation(inst, rules=False)
+    opts = PsoOptions(swarm_size=6, max_iter=3, seed=seed)
+    plan, info = solve_pso(inst, opts, sweeps=1)
+    assert violations(inst, plan) == []
+    assert info["cost"] == pytest.approx(evaluate(inst, plan).cost, rel=1e-12)
+    assert info["cost"] <= evaluate(inst, relaxed).cost * (1 + 1e-12)

@@ -8,6 +8,7 @@ candidate stage, forced to zero off the chosen stage, so every cost is linear.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import highspy
@@ -352,18 +353,23 @@ def relaxation_bound(inst: Instance, time_limit: float = 60.0) -> float:
     return relaxation(inst, time_limit)[0]
 
 
-def relaxation(inst: Instance, time_limit: float = 60.0, *, rules: bool = True
+def relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool = True
                ) -> tuple[float, Plan | None]:
     """The linear relaxation's optimum (a lower bound on every plan's cost) and a plan rounded
-    from its solution (:func:`round_relaxed`); ``(nan, None)`` when the LP is not solved
-    within ``time_limit`` seconds. Without ``rules``, the relaxation of the flow relaxation
-    (:func:`build`): a smaller LP."""
+    from its solution (:func:`round_relaxed`); ``(nan, None)`` when the model is not built
+    and its LP solved within ``time_limit`` seconds (None: no limit). Without ``rules``, the
+    relaxation of the flow relaxation (:func:`build`): a smaller LP."""
+    t0 = time.perf_counter()
     model = build(inst, rules=rules)
     h = model.builder.to_highs()
     n = h.getNumCol()
     h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
                             np.full(n, highspy.HighsVarType.kContinuous))
-    h.setOptionValue("time_limit", float(time_limit))
+    if time_limit is not None:
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0:
+            return float("nan"), None
+        h.setOptionValue("time_limit", float(left))
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return float("nan"), None

@@ -13,6 +13,7 @@ from ...parallel import IslandOptions, run_islands
 from ...pso import PsoOptions
 from ...pso import run as run_pso
 from .instance import Instance
+from .milp import relaxation
 from .plan import Plan
 from .problem import SfiProblem
 from .search import BlockTimes, heuristic_plan, local_search
@@ -30,11 +31,15 @@ def period_indices(problem: SfiProblem, t: int) -> np.ndarray:
 
 def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = None, *,
               sweeps: int | None = None, warm_start: Plan | None = None,
-              callback=None) -> tuple[Plan, dict]:
+              relaxed_seed: bool = True, callback=None) -> tuple[Plan, dict]:
     """Our PSO: swarms over the whole plan, then the local search, then kicks period by period.
 
+    0. With ``relaxed_seed``, the flow relaxation's LP is solved and rounded
+       (:func:`.milp.relaxation`, ``rules=False``) within :data:`RELAX_SHARE` of
+       ``time_limit``; its plan joins the seeds when it is solved in time.
     1. Islands of swarms over all variables (``opts``: swarm size, seed, ``max_iter`` or a
-       fifth of ``time_limit``), seeded with the constructive plan and the warm start.
+       fifth of the time left), seeded with the constructive plan, the relaxation's and the
+       warm start.
     2. The swarm's best plan and the seed plans are polished by :func:`local_search`; the best
        of them goes on.
     3. Passes over the periods: for each period t in turn, the particle of the current plan
@@ -53,11 +58,16 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     iopts = iopts or IslandOptions(islands=1)
     t0 = time.perf_counter()  # the time limit counts from here
     problem = make_problem(inst)
-    seed_plans = [heuristic_plan(inst)] + ([warm_start] if warm_start is not None else [])
+    seed_plans = [heuristic_plan(inst)]
+    if relaxed_seed:
+        _, relaxed = relaxation(inst, None if opts.time_limit is None
+                                else RELAX_SHARE * opts.time_limit, rules=False)
+        seed_plans += [relaxed] if relaxed is not None else []
+    seed_plans += [warm_start] if warm_start is not None else []
     seeds = [problem.encode(p) for p in seed_plans]
     deadline = t0 + opts.time_limit if opts.time_limit is not None else float("inf")
     swarm_opts = opts if opts.time_limit is None else replace(
-        opts, time_limit=opts.time_limit / 5)
+        opts, time_limit=max(1e-6, deadline - time.perf_counter()) / 5)
     if iopts.islands == 1 and iopts.n_jobs == 1:
         out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=callback)
     else:
@@ -121,6 +131,11 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
                   "polish_s": time.perf_counter() - t1, "sweeps": done, "kicks": kicks,
                   "message": message, "history": history, "cost": cost}
 
+
+#: Share of the time limit that the relaxation seeding the swarm may take (build and LP). On
+#: the bench's 30 x 10 x 52 instance it takes about 44 s and is worth it: the swarm and the
+#: local search start from a plan 2.3 % above the bound instead of 6.4 % (docs/pso.md).
+RELAX_SHARE = 0.75
 
 #: Standard deviation of a kick's steps in the unit cube.
 KICK_STEP = 0.1
