@@ -152,9 +152,10 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         Both models: ``exact``: the MILP, solved by HiGHS; ``pso``: our swarm (islands through
         joblib, then a local-search polish). SFI: ``per-period``: the seed paper's
         one-PSO-per-period baseline; ``pyswarms``: pyswarms' GlobalBestPSO on the same problem
-        and decoder; ``relax-round``: the exact model's linear relaxation (whose optimum is
-        the result's bound), rounded, then the local search, all within ``time_limit``
-        (default 60 s). Network: ``greedy``: the greedy hold-back rule; ``none``: no sharing.
+        and decoder; ``relax-round``: the linear relaxation of the exact model without its
+        dispatch rules (whose optimum is the result's bound), rounded, then the local search,
+        all within ``time_limit`` (default 60 s). Network: ``greedy``: the greedy hold-back
+        rule; ``none``: no sharing.
     opts : SolveOptions
     warm_start : dict, optional
         A plan document to start from (exact and pso).
