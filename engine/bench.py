@@ -428,7 +428,8 @@ def report(res: dict, command: str) -> str:
                  else "it found no plan")
         L += [f"Large SFI instance, {C} categories x {K} products x {T} periods: our PSO in "
               f"{r['pso_s']:.1f} s costs {r['pso_cost']:,.2f}, {100 * below:.2f} % below "
-              f"the constructive plan it starts from. The exact solver, given "
+              f"the constructive plan, one of the two it is seeded with (the other: the "
+              f"rounded relaxation, docs/pso.md). The exact solver, given "
               f"{res['options']['large_exact_time']:g} s, stopped after "
               f"{ex['wall_s']:.0f} s ({ex['status']}), bounds the optimum at "
               f"{_num(ex['bound']):,.2f} and {found}: our plan is "
