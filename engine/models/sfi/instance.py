@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -119,13 +120,24 @@ class Instance:
         """The PDP candidates of category ``c`` a feasible plan can choose: those at or below
         every product's highest CODP candidate (a PDP above it leaves that product no CODP at
         or after it). Never empty: the lowest candidate lies at or below every CODP candidate
-        (a validation rule)."""
-        kg = self.pdp_candidates(c)
-        members = np.flatnonzero(self.category == c)
-        if members.size == 0:
-            return kg
-        top = min(int(np.flatnonzero(self.codp_mask[p])[-1]) for p in members)
-        return kg[kg <= top]
+        (a validation rule). Read-only."""
+        return self._usable_pdp[c]
+
+    @cached_property
+    def _usable_pdp(self) -> tuple[np.ndarray, ...]:
+        # Computed once: the MILP's builder and the local search's moves ask for it per
+        # period and product.
+        S1 = self.codp_mask.shape[1]
+        highest = S1 - 1 - np.argmax(self.codp_mask[:, ::-1], axis=1)
+        top = np.full(self.n_categories, S1 - 1)
+        np.minimum.at(top, self.category, highest)
+        out = []
+        for c in range(self.n_categories):
+            kg = np.flatnonzero(self.pdp_mask[c])
+            kg = kg[kg <= top[c]]
+            kg.setflags(write=False)
+            out.append(kg)
+        return tuple(out)
 
     def codp_candidates(self, p: int) -> np.ndarray:
         return np.flatnonzero(self.codp_mask[p])
