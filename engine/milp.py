@@ -8,6 +8,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 
 import highspy
 import numpy as np
@@ -18,8 +19,9 @@ INF = highspy.kHighsInf
 class ModelBuilder:
     """Columns (bounds, cost, integrality) and rows (sparse, two-sided) of a MILP.
 
-    Rows are given as index and coefficient arrays; they are gathered into one CSR matrix
-    when the model is passed to HiGHS.
+    Rows are given as index and coefficient sequences; they are kept as given and gathered
+    into one CSR matrix when the model is passed to HiGHS (an array per row would cost more
+    than the row: a model of a million rows spends seconds converting them).
     """
 
     def __init__(self):
@@ -28,8 +30,8 @@ class ModelBuilder:
         self._int: list[bool] = []
         self.cost: list[float] = []
         self._starts = [0]
-        self._idx: list[np.ndarray] = []
-        self._val: list[np.ndarray] = []
+        self._idx: list = []
+        self._val: list = []
         self._rlo: list[float] = []
         self._rhi: list[float] = []
         self._nnz = 0
@@ -67,12 +69,14 @@ class ModelBuilder:
         return self._ub[j]
 
     def row(self, idx, val, lo: float = -INF, hi: float = INF) -> None:
-        """Add ``lo <= sum(val * x[idx]) <= hi``; repeated indices are summed."""
-        idx = np.asarray(idx, dtype=np.int32)
-        val = np.asarray(val, dtype=np.float64)
+        """Add ``lo <= sum(val * x[idx]) <= hi``; repeated indices are summed. ``idx`` and
+        ``val`` are sequences (lists or arrays) of the same length."""
+        n = len(idx)
+        if len(val) != n:
+            raise ValueError(f"val: {len(val)} coefficients for {n} columns")
         self._idx.append(idx)
         self._val.append(val)
-        self._nnz += idx.size
+        self._nnz += n
         self._starts.append(self._nnz)
         self._rlo.append(lo)
         self._rhi.append(hi)
@@ -89,10 +93,8 @@ class ModelBuilder:
         lp.offset_ = self.offset
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
         lp.a_matrix_.start_ = np.asarray(self._starts, dtype=np.int32)
-        lp.a_matrix_.index_ = (np.concatenate(self._idx) if self._idx
-                               else np.zeros(0, np.int32)).astype(np.int32)
-        lp.a_matrix_.value_ = (np.concatenate(self._val) if self._val
-                               else np.zeros(0)).astype(np.float64)
+        lp.a_matrix_.index_ = np.fromiter(chain.from_iterable(self._idx), np.int32, self._nnz)
+        lp.a_matrix_.value_ = np.fromiter(chain.from_iterable(self._val), np.float64, self._nnz)
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in self._int]
         with _quiet_stdout():

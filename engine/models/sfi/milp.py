@@ -31,9 +31,15 @@ class _Buffer:
     total: list = field(default_factory=list)
     caps: dict = field(default_factory=dict)  # draw column -> its demand class's upper bound
     setup: dict = field(default_factory=dict)  # stage -> setup binary of the buffer's making
+    _stages: list | None = None
 
-    def stages(self):
-        return sorted(set(self.cols) | {k for k, v in self.const.items() if v > 0})
+    def stages(self) -> list:
+        """The stages the buffer may hold stock at, ascending; ``cols`` and ``const`` are
+        complete before the first call (the list is kept: the dispatch asks for it at every
+        draw)."""
+        if self._stages is None:
+            self._stages = sorted(set(self.cols) | {k for k, v in self.const.items() if v > 0})
+        return self._stages
 
     def empty(self) -> bool:
         return self.ub <= 0.0 or not self.stages()
