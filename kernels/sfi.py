@@ -5,8 +5,8 @@ chunks: blocks of plans played in lockstep (``kernels/sfi_lanes.py``) for costs 
 of (plan, scenario) pairs played one by one for the breakdown. Each chunk owns its scratch
 state, each (plan, scenario) pair writes its own slot, and the weighted mean over scenarios is
 a serial reduction in a fixed order, so the result does not depend on the number of threads.
-The same play started and stopped midway scores the local search's moves
-(``kernels/sfi_moves.py``).
+The local search's moves are scored by a play of the categories they touch
+(``kernels/sfi_local.py``).
 """
 
 from __future__ import annotations
@@ -41,25 +41,14 @@ N_KPIS = len(KPIS)
 
 
 @njit(cache=True)
-def _play(i, s, t_begin, t_same, record, pdp, gen, codp, ded,
+def _play(i, s, pdp, gen, codp, ded,
           remaining, value, hold, setup_g, setup_d, setup_r, omega,
           category, order, lead, beta, alpha, rho, lam,
           prep, fulfil, mto_cap, orders,
           ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-          tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost,
           cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
           detail, bd, kpi, use):
-    """Cost of plan ``i`` under scenario ``s``, played from period ``t_begin``.
-
-    ``t_begin = 0`` starts from the instance's initial state. A later ``t_begin`` starts from
-    the state a base plan's trajectory (``tr_*``, see :func:`trajectory`) has there and counts
-    the trajectory's costs for the periods before: plan ``i`` must equal the base plan before
-    ``t_begin``. After period ``t_same`` and any later one, a state equal to the trajectory's
-    means the remaining periods cost what they cost in the base plan, so the play stops there:
-    plan ``i`` must equal the base plan after ``t_same``. ``t_same >= T`` plays to the end.
-    With ``record`` (and ``t_begin = 0``, ``t_same >= T``) the play writes the trajectory
-    instead: the carried state at the start of each period and after the last, and each
-    period's cost.
+    """Cost of plan ``i`` under scenario ``s``, played from the instance's initial state.
 
     With ``detail``, also fills ``bd[t, :]`` (cost components), ``kpi[:]`` (unit counts, the
     ``KPIS``) and ``use`` (C + 2P, T): units drawn from each new generic buffer, from each new
@@ -70,32 +59,19 @@ def _play(i, s, t_begin, t_same, record, pdp, gen, codp, ded,
     P = cd_k.shape[0]
     T = prep.shape[0]
     total = 0.0
-    if t_begin == 0:
-        for c in range(C):
-            cg_k[c] = ig_stage[c]
-            cg_x[c] = ig_qty[c]
-        for p in range(P):
-            cd_k[p] = id_stage[p]
-            cd_x[p] = id_qty[p]
-            bk[p] = init_backlog[p]
-    else:
-        for c in range(C):
-            cg_k[c] = tr_gk[s, t_begin, c]
-            cg_x[c] = tr_gx[s, t_begin, c]
-        for p in range(P):
-            cd_k[p] = tr_dk[s, t_begin, p]
-            cd_x[p] = tr_dx[s, t_begin, p]
-            bk[p] = tr_bk[s, t_begin, p]
-        for t in range(t_begin):
-            total += tr_cost[s, t]
+    for c in range(C):
+        cg_k[c] = ig_stage[c]
+        cg_x[c] = ig_qty[c]
+    for p in range(P):
+        cd_k[p] = id_stage[p]
+        cd_x[p] = id_qty[p]
+        bk[p] = init_backlog[p]
     on_time = 0.0
     ordered = 0.0
     late_units = 0.0
     lost_units = 0.0
     disposed_units = 0.0
-    for t in range(t_begin, T):
-        if record:
-            _record(s, t, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk)
+    for t in range(T):
         A = prep[t]
         B = fulfil[t]
         back_extra = prep[t - 1] + fulfil[t - 1] if t > 0 else prep[0] + fulfil[0]
@@ -253,18 +229,8 @@ def _play(i, s, t_begin, t_same, record, pdp, gen, codp, ded,
             bd[t, 8] = shortfall
             bd[t, 9] = disposal
             bd[t, 10] = lost
-        cost_t = (setup_new + setup_reuse + hold_prep + hold_carried + hold_new
+        total += (setup_new + setup_reuse + hold_prep + hold_carried + hold_new
                   + delay_c + delay_n + delay_m + shortfall + disposal + lost)
-        total += cost_t
-        if record:
-            tr_cost[s, t] = cost_t
-        if t >= t_same and t + 1 < T and _same_state(s, t + 1, cg_k, cg_x, cd_k, cd_x, bk,
-                                                      tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
-            for u in range(t + 1, T):
-                total += tr_cost[s, u]
-            break
-    if record:
-        _record(s, T, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk)
     if detail:
         kpi[0] = on_time
         kpi[1] = ordered
@@ -285,75 +251,6 @@ def _take(D, a, late, b):
     if late > 0.0:
         return a - x, D - x, b * late * x, x, 0.0
     return a - x, D - x, 0.0, 0.0, x
-
-
-@njit(cache=True)
-def _record(s, t, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
-    """The carried state into the trajectory at the start of period ``t``."""
-    for c in range(cg_k.shape[0]):
-        tr_gk[s, t, c] = cg_k[c]
-        tr_gx[s, t, c] = cg_x[c]
-    for p in range(cd_k.shape[0]):
-        tr_dk[s, t, p] = cd_k[p]
-        tr_dx[s, t, p] = cd_x[p]
-        tr_bk[s, t, p] = bk[p]
-
-
-@njit(cache=True)
-def _same_state(s, t, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
-    """Whether the carried state equals the trajectory's at the start of period ``t``."""
-    for c in range(cg_k.shape[0]):
-        if cg_k[c] != tr_gk[s, t, c] or cg_x[c] != tr_gx[s, t, c]:
-            return False
-    for p in range(cd_k.shape[0]):
-        if cd_k[p] != tr_dk[s, t, p] or cd_x[p] != tr_dx[s, t, p] or bk[p] != tr_bk[s, t, p]:
-            return False
-    return True
-
-
-@njit(cache=True)
-def trajectory(pdp, gen, codp, ded,
-               remaining, value, hold, setup_g, setup_d, setup_r, omega,
-               category, order, lead, beta, alpha, rho, lam,
-               prep, fulfil, mto_cap, orders, weights,
-               ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-               tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost):
-    """The trajectory of one plan, for plays that start or stop midway (:func:`move_costs`).
-
-    Parameters
-    ----------
-    pdp, gen, codp, ded : ndarray, shapes (C, T), (C, T), (P, T), (P, T)
-        The plan.
-    tr_gk, tr_gx : ndarray of int64 / float64, shape (NS, T + 1, C)
-        Carried generic stage and units at the start of each period (and after the last),
-        per scenario (written).
-    tr_dk, tr_dx, tr_bk : ndarray of int64 / float64 / float64, shape (NS, T + 1, P)
-        Carried dedicated stage, units and backlog, likewise (written).
-    tr_cost : ndarray, shape (NS, T)
-        Cost of each period per scenario (written).
-
-    The other parameters are those of :func:`sfi_costs`.
-    """
-    C = pdp.shape[0]
-    P = codp.shape[0]
-    T = prep.shape[0]
-    pdp3, gen3 = pdp.reshape((1, C, T)), gen.reshape((1, C, T))
-    codp3, ded3 = codp.reshape((1, P, T)), ded.reshape((1, P, T))
-    cg_k, ng_k = np.empty(C, np.int64), np.empty(C, np.int64)
-    cd_k, nd_k = np.empty(P, np.int64), np.empty(P, np.int64)
-    cg_x, rem_cg, rem_ng = np.empty(C), np.empty(C), np.empty(C)
-    cd_x, rem_cd, rem_nd, bk, newbk = (np.empty(P), np.empty(P), np.empty(P), np.empty(P),
-                                       np.empty(P))
-    bd, kpi, use = np.empty((1, 1)), np.empty(1), np.empty((1, 1))
-    for s in range(orders.shape[0]):
-        _play(0, s, 0, T, True, pdp3, gen3, codp3, ded3,
-              remaining, value, hold, setup_g, setup_d, setup_r, omega,
-              category, order, lead, beta, alpha, rho, lam,
-              prep, fulfil, mto_cap, orders,
-              ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-              tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost,
-              cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-              False, bd, kpi, use)
 
 
 @njit(cache=True)
@@ -514,9 +411,6 @@ def _play_range(lo, hi, pdp, gen, codp, ded,
     C = pdp.shape[1]
     P = codp.shape[1]
     NS = orders.shape[0]
-    T = prep.shape[0]
-    no_ik = np.zeros((1, 1, 1), np.int64)  # no trajectory: every play starts at period 0
-    no_x = np.zeros((1, 1, 1))
     cg_k, ng_k = np.empty(C, np.int64), np.empty(C, np.int64)
     cd_k, nd_k = np.empty(P, np.int64), np.empty(P, np.int64)
     cg_x, rem_cg, rem_ng = np.empty(C), np.empty(C), np.empty(C)
@@ -527,12 +421,11 @@ def _play_range(lo, hi, pdp, gen, codp, ded,
         s = idx - i * NS
         slot = idx if detail else 0
         cost_ps[idx] = _play(
-            i, s, 0, T, False, pdp, gen, codp, ded,
+            i, s, pdp, gen, codp, ded,
             remaining, value, hold, setup_g, setup_d, setup_r, omega,
             category, order, lead, beta, alpha, rho, lam,
             prep, fulfil, mto_cap, orders,
             ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-            no_ik, no_x, no_ik, no_x, no_x, no_x[0],
             cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
             detail, bd_ps[slot], kpi_ps[slot], use_ps[slot])
 

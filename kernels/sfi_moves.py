@@ -2,8 +2,10 @@
 
 A change (a *move*) edits a few decisions. Each is applied to a private copy of the plan,
 checked, played from its first edited period (the periods before cost what they cost in the
-plan's trajectory) until the carried state is the plan's again, and undone. No plan is copied
-per move, and a move in period t of a long horizon costs a few periods' play, not T.
+plan's trajectory) until the carried state is the plan's again, and undone. Only the
+categories the move touches are played (``kernels/sfi_local.py``). No plan is copied per move,
+and a move in period t of a long horizon costs a few periods' play of a few categories, not T
+periods of all of them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .sfi import _play
+from .sfi_local import play_local
 
 #: Which decision an edit sets (``edit_arr``).
 PDP, GENERIC, CODP, DEDICATED = 0, 1, 2, 3
@@ -69,12 +71,13 @@ def _period_ok(t, category, capacity, pdp, gen, codp, ded):
 
 @njit(parallel=True, cache=True)
 def move_costs(pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
-               t_begin, t_same, cat_ptr, cat_members, kd, n_kd, capacity,
+               t_begin, t_same, cat_ptr, cat_members, rank, kd, n_kd, capacity,
                remaining, value, hold, setup_g, setup_d, setup_r, omega,
                category, order, lead, beta, alpha, rho, lam,
                prep, fulfil, mto_cap, orders, weights,
                ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-               tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, n_chunks, out_cost):
+               tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest, n_chunks,
+               out_cost):
     """Expected cost of the plan with each move applied; ``inf`` where a move breaks a rule.
 
     Parameters
@@ -91,11 +94,13 @@ def move_costs(pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_v
         First and last period each move edits.
     cat_ptr, cat_members : ndarray of int64, shapes (C + 1,), (P,)
         Products of category ``c``: ``cat_members[cat_ptr[c]:cat_ptr[c + 1]]``.
+    rank : ndarray of int64, shape (P,)
+        Place of each product in the service order.
     kd, n_kd : ndarray of int64, shapes (P, maxKD), (P,)
         CODP candidates, ascending, padded.
     capacity : ndarray, shape (T,)
-    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost : ndarray
-        The plan's trajectory (:func:`invswarm.kernels.sfi.trajectory`).
+    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest : ndarray
+        The plan's trajectory (:func:`invswarm.kernels.sfi_local.trajectory`).
     n_chunks : int
         Work chunks, run in parallel when more than one (results do not depend on it).
     out_cost : ndarray, shape (M,)
@@ -107,32 +112,35 @@ def move_costs(pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_v
     n_chunks = max(1, min(M, n_chunks))
     if n_chunks == 1:
         _move_range(0, M, pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
-                    t_begin, t_same, cat_ptr, cat_members, kd, n_kd, capacity,
+                    t_begin, t_same, cat_ptr, cat_members, rank, kd, n_kd, capacity,
                     remaining, value, hold, setup_g, setup_d, setup_r, omega,
                     category, order, lead, beta, alpha, rho, lam,
                     prep, fulfil, mto_cap, orders, weights,
                     ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, out_cost)
+                    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest,
+                    out_cost)
         return
     for chunk in prange(n_chunks):
         _move_range(chunk * M // n_chunks, (chunk + 1) * M // n_chunks,
                     pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
-                    t_begin, t_same, cat_ptr, cat_members, kd, n_kd, capacity,
+                    t_begin, t_same, cat_ptr, cat_members, rank, kd, n_kd, capacity,
                     remaining, value, hold, setup_g, setup_d, setup_r, omega,
                     category, order, lead, beta, alpha, rho, lam,
                     prep, fulfil, mto_cap, orders, weights,
                     ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, out_cost)
+                    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest,
+                    out_cost)
 
 
 @njit(cache=True)
 def _move_range(lo, hi, pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
-                t_begin, t_same, cat_ptr, cat_members, kd, n_kd, capacity,
+                t_begin, t_same, cat_ptr, cat_members, rank, kd, n_kd, capacity,
                 remaining, value, hold, setup_g, setup_d, setup_r, omega,
                 category, order, lead, beta, alpha, rho, lam,
                 prep, fulfil, mto_cap, orders, weights,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, out_cost):
+                tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest,
+                out_cost):
     """Moves ``lo:hi`` of :func:`move_costs`, on a private copy of the plan."""
     C, T = pdp.shape
     P = codp.shape[0]
@@ -143,37 +151,62 @@ def _move_range(lo, hi, pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_
     ded_s = ded.copy().reshape((1, P, T))
     cg_k, ng_k = np.empty(C, np.int64), np.empty(C, np.int64)
     cd_k, nd_k = np.empty(P, np.int64), np.empty(P, np.int64)
-    cg_x, rem_cg, rem_ng = np.empty(C), np.empty(C), np.empty(C)
+    cg_x, rem_cg, rem_ng, ccost = np.empty(C), np.empty(C), np.empty(C), np.empty(C)
     cd_x, rem_cd, rem_nd = np.empty(P), np.empty(P), np.empty(P)
     bk, newbk = np.empty(P), np.empty(P)
-    bd, kpi, use = np.empty((1, 1)), np.empty(1), np.empty((1, 1))
+    dirty = np.empty(C, dtype=np.bool_)
+    changed = np.zeros(P, dtype=np.bool_)
+    dpos = np.empty(P, np.int64)
     for m in range(lo, hi):
         e0 = edit_ptr[m]
         e1 = edit_ptr[m + 1]
         ok = _apply(e0, e1, edit_arr, edit_row, edit_t, edit_val, cat_ptr, cat_members,
                     kd, n_kd, pdp_s, gen_s, codp_s, ded_s)
         for e in range(e0, e1):
-            ok = ok and _period_ok(edit_t[e], category, capacity, pdp_s, gen_s, codp_s, ded_s)
+            if ok and _first_of_period(e0, e, edit_t):
+                ok = _period_ok(edit_t[e], category, capacity, pdp_s, gen_s, codp_s, ded_s)
         cost = np.inf
         if ok:
             cost = 0.0
             for s in range(NS):
-                cost += weights[s] * _play(
-                    0, s, t_begin[m], t_same[m], False, pdp_s, gen_s, codp_s, ded_s,
-                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                # The categories the move touches (a PDP edit also moves its products' CODPs).
+                dirty[:] = False
+                for e in range(e0, e1):
+                    a = edit_arr[e]
+                    r = edit_row[e]
+                    dirty[r if a == PDP or a == GENERIC else category[r]] = True
+                cost += weights[s] * play_local(
+                    s, t_begin[m], t_same[m], False, dirty, pdp_s[0], gen_s[0], codp_s[0],
+                    ded_s[0], remaining, value, hold, setup_g, setup_d, setup_r, omega,
                     category, order, lead, beta, alpha, rho, lam,
                     prep, fulfil, mto_cap, orders,
-                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost,
+                    ig_stage, ig_qty, id_stage, id_qty, init_backlog, cat_ptr, cat_members,
+                    rank, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest,
                     cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd,
-                    bk, newbk, False, bd, kpi, use)
+                    bk, newbk, ccost, changed, dpos)
         out_cost[m] = cost
-        # Undo: the edited periods back to the plan's.
+        # Undo: the edited decisions back to the plan's (a PDP edit's CODPs too).
         for e in range(e0, e1):
             t = edit_t[e]
-            for c in range(C):
-                pdp_s[0, c, t] = pdp[c, t]
-                gen_s[0, c, t] = gen[c, t]
-            for p in range(P):
-                codp_s[0, p, t] = codp[p, t]
-                ded_s[0, p, t] = ded[p, t]
+            r = edit_row[e]
+            a = edit_arr[e]
+            if a == PDP:
+                pdp_s[0, r, t] = pdp[r, t]
+                for j in range(cat_ptr[r], cat_ptr[r + 1]):
+                    p = cat_members[j]
+                    codp_s[0, p, t] = codp[p, t]
+            elif a == GENERIC:
+                gen_s[0, r, t] = gen[r, t]
+            elif a == CODP:
+                codp_s[0, r, t] = codp[r, t]
+            else:
+                ded_s[0, r, t] = ded[r, t]
+
+
+@njit(cache=True)
+def _first_of_period(e0, e, edit_t):
+    """Whether edit ``e`` is the first of edits ``e0:`` in its period."""
+    for f in range(e0, e):
+        if edit_t[f] == edit_t[e]:
+            return False
+    return True

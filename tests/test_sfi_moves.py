@@ -69,10 +69,13 @@ def test_trajectory_costs_sum_to_the_plan_cost():
     inst = random_instance(rng, max_periods=8, max_scenarios=3)
     plan = random_plan(rng, inst)
     scorer = _MoveScorer(inst)
-    scorer.start(plan)
-    tr_cost = scorer.tr[-1]
+    start_cost = scorer.start(plan)
+    tr_cost, tr_ccost = scorer.tr[5], scorer.tr[6]
     want, bd, _ = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
                               plan.dedicated[None], detail=True)
+    assert start_cost == pytest.approx(want[0], rel=1e-12)
+    # The categories' shares make up each period's cost.
+    np.testing.assert_allclose(tr_ccost.sum(axis=2), tr_cost, rtol=1e-12, atol=1e-9)
     assert inst.weights @ tr_cost.sum(axis=1) == pytest.approx(want[0], rel=1e-12)
     # The state at the start is the instance's; an unchanged plan costs the plan's cost.
     np.testing.assert_array_equal(scorer.tr[1][:, 0], np.broadcast_to(
@@ -81,3 +84,35 @@ def test_trajectory_costs_sum_to_the_plan_cost():
         want[0], rel=1e-12)
     # Each period's cost is the breakdown's sum for that period.
     np.testing.assert_allclose(inst.weights @ tr_cost, bd[0].sum(axis=1), rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_moves_shift_make_to_order_capacity_between_categories(seed):
+    """Where the make-to-order capacity runs out, a move in one category changes what the
+    products of others after it in the service order get (and their backlog, hence their
+    next periods): the play of the touched categories must still cost what a whole play does."""
+    from invswarm.engine.models.sfi import Instance, generate
+    from invswarm.engine.models.sfi.search import heuristic_plan
+
+    inst = Instance.from_json(generate(periods=6, categories=4, products_per_category=3,
+                                       scenarios=2, seed=seed))
+    rng = np.random.default_rng(seed)
+    plan = heuristic_plan(inst)
+    plan.dedicated[:] = np.floor(plan.dedicated * rng.uniform(0.3, 1.0, plan.dedicated.shape))
+    scorer = _MoveScorer(inst)
+    scorer.start(plan)
+    assert (scorer.tr[7][:, :, -1] <= 0).any()  # the capacity runs out somewhere
+    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
+    dc = np.zeros((inst.n_categories, inst.n_periods))
+    np.add.at(dc, inst.category, d)
+    moves = _moves(inst, plan, d, dc, _usage(inst, plan), np.ones(inst.n_periods, bool), rng)
+    picked = [moves[j] for j in rng.permutation(len(moves))[:300]]
+    costs = scorer.costs(picked)
+    for move, cost in zip(picked, costs):
+        trial = _apply(inst, plan, move)
+        if trial is None:
+            assert cost == np.inf, move
+            continue
+        want = batch_costs(inst, trial.pdp[None], trial.generic[None], trial.codp[None],
+                           trial.dedicated[None])[0][0]
+        assert cost == pytest.approx(want, rel=1e-10, abs=1e-6), move

@@ -140,7 +140,18 @@ class Instance:
         return tuple(out)
 
     def codp_candidates(self, p: int) -> np.ndarray:
-        return np.flatnonzero(self.codp_mask[p])
+        """The CODP candidates of product ``p``, ascending. Read-only."""
+        return self._codp_candidates[p]
+
+    @cached_property
+    def _codp_candidates(self) -> tuple[np.ndarray, ...]:
+        # Computed once: the local search's moves ask for it per period and product.
+        out = []
+        for p in range(self.n_products):
+            kd = np.flatnonzero(self.codp_mask[p])
+            kd.setflags(write=False)
+            out.append(kd)
+        return tuple(out)
 
     def truncated(self, periods: int) -> Instance:
         """The same instance over its first ``periods`` periods."""

@@ -15,7 +15,7 @@ from itertools import chain
 import numba
 import numpy as np
 
-from ....kernels import sfi as ksfi
+from ....kernels import sfi_local as ksl
 from ....kernels import sfi_moves as ksm
 from .evaluate import batch_costs, kernel_data
 from .instance import Instance
@@ -77,7 +77,7 @@ def _capacity_cut(inst: Instance, want: np.ndarray) -> np.ndarray:
 
 
 def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.ndarray,
-           near: np.ndarray, rng: np.random.Generator) -> list:
+           near: np.ndarray, rng: np.random.Generator, groups: dict | None = None) -> list:
     """Single and compound changes of ``plan`` in the periods where ``near`` is True, as lists
     of ``(array, row, period, new value)`` with array 0..3 = pdp, generic, codp, dedicated
     (see :func:`_apply`).
@@ -93,6 +93,8 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
     Moves guided by ``use`` (the buffers' use in the current plan, see
     ``batch_costs(usage=True)``) cut a buffer to what is drawn from it, grow it by the demand
     its product(s) met elsewhere, or let products take the stock carried into the period.
+    ``groups`` caches the pooling groups of ``plan`` between calls (see
+    :func:`_pooling_moves`).
     """
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     used_g, used_d, unmet = use[:C], use[C:C + P], use[C + P:]
@@ -146,7 +148,7 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
                         if x > 0:
                             moves.append([(3, p, src, D[p, src] - x), (3, p, dst, D[p, dst] + x)])
     moves += _absorb_moves(inst, plan, d, used_g, used_d, periods)
-    moves += _pooling_moves(inst, plan, periods, every_period=False)
+    moves += _pooling_moves(inst, plan, periods, every_period=False, groups=groups)
     moves += _transfer_moves(inst, plan, d, use, periods, rng)
     moves += _unpooling_moves(inst, plan, use, periods)
     return moves
@@ -256,29 +258,20 @@ def _subsets(members: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _pooling_moves(inst: Instance, plan: Plan, periods: np.ndarray, every_period: bool) -> list:
+def _pooling_moves(inst: Instance, plan: Plan, periods: np.ndarray, every_period: bool,
+                   groups: dict | None = None) -> list:
     """Serve a group of a category's products from its generic buffer at each PDP candidate:
     their dedicated stock moves into the generic buffer (same capacity), in one period or, with
     ``every_period``, in all periods at once (the same structure plan-wide, which single-period
-    changes cannot reach when the periods are tied by carried stock)."""
-    G, D = plan.generic, plan.dedicated
+    changes cannot reach when the periods are tied by carried stock). ``groups`` keeps the
+    groups of ``plan`` (:func:`_pooling_groups`) from one call to the next: the local search
+    makes the moves of one plan a block of periods at a time."""
+    groups = {} if groups is None else groups
     T = inst.n_periods
     moves = []
     for c in range(inst.n_categories):
-        members = np.flatnonzero(inst.category == c)
-
-        def pooling(group, c=c):
-            """The generic quantities with ``group`` pooled, the periods where that moves
-            stock, and the edits that empty the group's dedicated buffers."""
-            shift = D[group].sum(axis=0)
-            return (G[c] + shift).tolist(), shift > 0, [(3, int(p), 0.0) for p in group]
-
-        # The subsets are the same at every PDP candidate: prepared once per category.
-        subsets = [pooling(group) for group in _subsets(members)]
         for k in inst.usable_pdp(c).tolist():
-            prefixes = [pooling(group)
-                        for group in _on_time_prefixes(inst, members, k, len(subsets))]
-            for pooled, moved, zeros in subsets + prefixes:
+            for pooled, moved, zeros in _pooling_groups(inst, plan, c, k, groups):
                 def change(t, c=c, k=k, pooled=pooled, zeros=zeros):
                     return [(0, c, t, k), (1, c, t, pooled[t])] + [(a, p, t, v)
                                                                    for a, p, v in zeros]
@@ -287,6 +280,42 @@ def _pooling_moves(inst: Instance, plan: Plan, periods: np.ndarray, every_period
                 if every_period:
                     moves.append([e for t in range(T) for e in change(t)])
     return moves
+
+
+def _pooling_groups(inst: Instance, plan: Plan, c: int, k: int, cache: dict) -> list:
+    """The groups of category ``c`` worth pooling at PDP ``k`` (:func:`_subsets`, then
+    :func:`_on_time_prefixes`), each as the generic quantities with the group pooled (per
+    period), the periods where that moves stock, and the edits that empty the group's
+    dedicated buffers; kept in ``cache[c]`` (valid while the category's generic and
+    dedicated quantities are those of ``plan``: see :func:`_forget_groups`)."""
+    mine = cache.setdefault(c, {})
+    if k in mine:
+        return mine[k]
+    G, D = plan.generic, plan.dedicated
+    members = np.flatnonzero(inst.category == c)
+
+    def pooling(group):
+        shift = D[group].sum(axis=0)
+        return (G[c] + shift).tolist(), shift > 0, [(3, int(p), 0.0) for p in group]
+
+    if None not in mine:
+        # The subsets are the same at every PDP candidate.
+        mine[None] = [pooling(group) for group in _subsets(members)]
+    mine[k] = mine[None] + [pooling(group) for group in
+                            _on_time_prefixes(inst, members, k, len(mine[None]))]
+    return mine[k]
+
+
+def _forget_groups(cache: dict, inst: Instance, old: Plan | None, new: Plan) -> None:
+    """Drop from ``cache`` (:func:`_pooling_groups`) the categories whose generic or dedicated
+    quantities differ between plans ``old`` and ``new`` (all of them when ``old`` is None)."""
+    if old is None:
+        cache.clear()
+        return
+    moved = (old.generic != new.generic).any(axis=1)
+    np.logical_or.at(moved, inst.category, (old.dedicated != new.dedicated).any(axis=1))
+    for c in np.flatnonzero(moved).tolist():
+        cache.pop(c, None)
 
 
 def _on_time_prefixes(inst: Instance, members: np.ndarray, k: int, n_subsets: int) -> list:
@@ -397,19 +426,22 @@ class _MoveScorer:
         self.cat_ptr = np.concatenate([[0], np.cumsum([m.size for m in members])]).astype(
             np.int64)
         self.cat_members = np.concatenate(members).astype(np.int64)
+        self.rank = np.argsort(inst.order).astype(np.int64)
         kds = [inst.codp_candidates(p) for p in range(P)]
         self.n_kd = np.array([k.size for k in kds], dtype=np.int64)
         self.kd = _padded(kds)
         self.tr = (np.empty((NS, T + 1, C), np.int64), np.empty((NS, T + 1, C)),
                    np.empty((NS, T + 1, P), np.int64), np.empty((NS, T + 1, P)),
-                   np.empty((NS, T + 1, P)), np.empty((NS, T)))
+                   np.empty((NS, T + 1, P)), np.empty((NS, T)), np.empty((NS, T, C)),
+                   np.empty((NS, T, P + 1)), np.empty((NS, T, P, 3)))
         self.plan = None
 
-    def start(self, plan: Plan) -> None:
-        """Score moves of ``plan`` from now on (its trajectory is played once)."""
+    def start(self, plan: Plan) -> float:
+        """Score moves of ``plan`` from now on (its trajectory is played once); returns its
+        cost."""
         self.plan = plan
-        ksfi.trajectory(plan.pdp, plan.generic, plan.codp, plan.dedicated, *self.data,
-                        *self.tr)
+        return ksl.trajectory(plan.pdp, plan.generic, plan.codp, plan.dedicated, *self.data,
+                              self.cat_ptr, self.cat_members, self.rank, *self.tr)
 
     def costs(self, moves: list) -> np.ndarray:
         """Cost of the plan with each move applied, ``inf`` where it breaks a rule."""
@@ -417,7 +449,7 @@ class _MoveScorer:
         if moves:
             p = self.plan
             ksm.move_costs(p.pdp, p.generic, p.codp, p.dedicated, *_flatten(moves),
-                           self.cat_ptr, self.cat_members, self.kd, self.n_kd,
+                           self.cat_ptr, self.cat_members, self.rank, self.kd, self.n_kd,
                            self.inst.capacity, *self.data, *self.tr,
                            4 * numba.get_num_threads(), out)
         return out
@@ -447,17 +479,23 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                  times: BlockTimes | None = None) -> tuple[Plan, float]:
     """Improve ``plan`` until no change improves it or the time budget is spent.
 
-    Each round scores every move (:func:`invswarm.kernels.sfi_moves.move_costs`, made and
-    scored in blocks of periods of about :data:`CHUNK_MOVES` moves), applies the best and then
-    the next-best that still improve on top of it (at most ``follow_ups``; by default
-    ``max(30, 2 (C + P))``, as large instances have many independent improvements per round).
-    A change in one period moves the costs of that period and the next only through the
-    stock and backlog it passes on, so after the first round the moves are drawn from the
-    periods next to the last changes; a round there that finds nothing is followed by a full
-    round, and only a full round that finds nothing ends the search (at a local optimum).
-    ``first`` (bool, shape (T,)) limits the first round to some periods (those a caller just
-    changed); by default it covers them all. ``times`` carries the block times of earlier
-    searches of the same instance (updated in place).
+    A round goes over the periods a block at a time (blocks of about :data:`CHUNK_MOVES`
+    moves): it makes the block's moves, scores them
+    (:func:`invswarm.kernels.sfi_moves.move_costs`) and applies the best, then, while one
+    still improves, the best of the block's others scored anew against the plan so far (at
+    most ``follow_ups`` more; by default ``max(30, 2 (C + P))``), before it makes the next
+    block's, so a round cut short by the
+    time budget has improved the periods it reached, and each block's moves are made for the
+    plan as the blocks before it left it. After a full round's period blocks come the
+    plan-wide moves, in blocks of :data:`WIDE_MOVES`. A change in one period moves the costs
+    of that period and the next only through the stock and backlog it passes on, so after
+    the first round the moves are drawn from the periods next to the last round's changes; a
+    round there that finds nothing is followed by a full round, and only a full round that
+    finds nothing ends the search (at a local optimum). ``first`` (bool, shape (T,)) limits
+    the first round to some periods (those a caller just changed); by default it covers them
+    all. ``times`` carries the block times of earlier searches of the same instance (updated
+    in place): a block that the longest of its kind says would overrun the budget is not
+    started.
 
     Returns the improved plan and its cost.
     """
@@ -480,86 +518,99 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     rng = np.random.default_rng(0)  # draws of the transfer moves; the search is repeatable
     per_period = CHUNK_MOVES  # moves per period (the first block has one period)
     times = times if times is not None else BlockTimes()
+    scored_plan = None  # the plan `use` and `groups` are for
+    groups: dict = {}  # pooling groups, by category (see _pooling_groups)
     for _ in range(max_rounds):
         if time.perf_counter() + times.period > t_end:
             break
-        use = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
-                          plan.dedicated[None], detail=True, usage=True, data=data)[3][0]
-        scorer.start(plan)
-        # Only the moves that gain are kept (a large round makes millions of moves).
-        moves, scored, threshold = [], [], cost - 1e-9 * max(1.0, abs(cost))
         periods = np.flatnonzero(near)
-        # Moves are made and scored a block of periods at a time, so that the time budget
-        # is checked every CHUNK_MOVES moves or so however large the instance.
-        # After a full round's period blocks come the plan-wide moves, which play every
-        # period, in blocks of WIDE_MOVES; each kind of block is timed on its own, and a
-        # block that the longest of its kind says would overrun the budget is not started.
-        lo, wide, wide_at, blocks = 0, None, 0, 0
+        changed = np.zeros(T, dtype=bool)
+        lo, wide, wide_at, blocks, out_of_time = 0, None, 0, 0, False
         while True:
             t_block = time.perf_counter()
-            if lo < periods.size:
-                if (blocks or times.period) and t_block + times.period > t_end:
-                    break  # out of time: settle for the best move seen so far
+            wide_block = lo >= periods.size
+            if wide_block and not near.all():
+                break
+            longest = times.wide if wide_block else times.period
+            if (blocks or longest) and t_block + longest > t_end:
+                out_of_time = True
+                break
+            if scored_plan is not plan:
+                use = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
+                                  plan.dedicated[None], detail=True, usage=True,
+                                  data=data)[3][0]
+                if scorer.plan is not plan:
+                    scorer.start(plan)
+                _forget_groups(groups, inst, scored_plan, plan)
+                scored_plan = plan
+            if not wide_block:
                 block = periods[lo:lo + max(1, CHUNK_MOVES // per_period)]
                 mask = np.zeros(T, dtype=bool)
                 mask[block] = True
-                new = _moves(inst, plan, d, dc, use, mask, rng)
+                new = _moves(inst, plan, d, dc, use, mask, rng, groups)
                 per_period = max(1, len(new) // block.size)
                 lo += block.size
-            elif near.all():
-                if (blocks or times.wide) and t_block + times.wide > t_end:
-                    break
+            else:
                 if wide is None:
-                    wide = _pooling_moves(inst, plan, periods[:0], every_period=True)
+                    wide = _pooling_moves(inst, plan, periods[:0], every_period=True,
+                                          groups=groups)
                 new = wide[wide_at:wide_at + WIDE_MOVES]
                 wide_at += len(new)
                 if not new:
                     break
-            else:
-                break
             costs = scorer.costs(new)
-            keep = np.flatnonzero(costs < threshold)
-            scored.append(costs[keep])
-            moves += [new[j] for j in keep.tolist()]
-            blocks += 1
+            # Only the moves that gain are kept (a large round makes millions of moves).
+            keep = np.flatnonzero(costs < cost - 1e-9 * max(1.0, abs(cost)))
+            gaining = [new[j] for j in keep.tolist()]
             del new  # freed inside the block's time
+            blocks += 1
+            # The best move is applied even when the time ran out while scoring: it was
+            # paid for.
+            plan, cost, block_changed = _apply_ranked(inst, scorer, plan, cost, gaining,
+                                                      costs[keep], follow_ups, t_end)
+            changed |= block_changed
             # The longest block so far predicts the next: blocks vary, the deadline does not.
-            if lo < periods.size or wide is None:
-                times.period = max(times.period, time.perf_counter() - t_block)
-            else:
+            if wide_block:
                 times.wide = max(times.wide, time.perf_counter() - t_block)
-        scored = np.concatenate(scored) if scored else np.zeros(0)
-        # The moves that gain, best first, ties in the order they were made.
-        ranked = np.argsort(scored, kind="stable")
-        if ranked.size == 0:
-            if near.all() or time.perf_counter() > t_end:
+            else:
+                times.period = max(times.period, time.perf_counter() - t_block)
+        if not changed.any():
+            if near.all() or out_of_time:
                 break
             near[:] = True
             continue
-        changed = np.zeros(T, dtype=bool)
-        # The best move, then the next-best ones on top of it while they still improve: each
-        # scored against the plan of the round's start, so any that gained then is tried,
-        # except one touching a decision an applied move has set. The best move is applied
-        # even when the time ran out while scoring: it was paid for.
-        tried, touched = 0, set()
-        for j in ranked:
-            if tried > follow_ups or (tried and time.perf_counter() > t_end):
-                break
-            entries = {(a, r, t) for a, r, t, _ in moves[j]}
-            if entries & touched:
-                continue
-            tried += 1
-            trial = _apply(inst, plan, moves[j])
-            # A move made for the old plan may clash with the ones applied since.
-            if trial is None or violations(inst, trial):
-                continue
-            c = cost_of(trial)
-            if c < cost - 1e-9 * max(1.0, abs(cost)):
-                changed |= _changed_periods(plan, trial)
-                touched |= entries
-                plan, cost = trial, c
         near = changed | np.roll(changed, 1) | np.roll(changed, -1)
-    return plan, cost
+    # The cost of the whole play (the moves' costs agree with it to rounding).
+    return plan, cost_of(plan)
+
+
+def _apply_ranked(inst: Instance, scorer: _MoveScorer, plan: Plan, cost: float, moves: list,
+                  scored: np.ndarray, follow_ups: int, t_end: float
+                  ) -> tuple[Plan, float, np.ndarray]:
+    """Apply the best of ``moves`` (costs ``scored``, against ``plan``, which ``scorer`` is
+    started on), then, while one still improves, the best of the others scored anew against
+    the plan so far (at most ``follow_ups`` after the first, none after ``t_end``). Returns
+    the plan, its cost (as scored) and the periods changed (shape (T,))."""
+    changed = np.zeros(inst.n_periods, dtype=bool)
+    applied = 0
+    while moves:
+        j = int(np.argmin(scored))  # ties: the first made
+        if not scored[j] < cost - 1e-9 * max(1.0, abs(cost)):
+            break
+        trial = _apply(inst, plan, moves[j])
+        if trial is not None and not violations(inst, trial):
+            changed |= _changed_periods(plan, trial)
+            plan, cost = trial, float(scored[j])
+            applied += 1
+        moves = moves[:j] + moves[j + 1:]
+        if applied > follow_ups or time.perf_counter() > t_end or not moves:
+            break
+        if scorer.plan is not plan:
+            scorer.start(plan)
+            scored = scorer.costs(moves)
+        else:
+            scored = np.delete(scored, j)
+    return plan, cost, changed
 
 
 def _changed_periods(a: Plan, b: Plan) -> np.ndarray:
