@@ -81,26 +81,26 @@ class ModelBuilder:
         self._rlo.append(lo)
         self._rhi.append(hi)
 
-    def to_highs(self) -> highspy.Highs:
-        lp = highspy.HighsLp()
-        lp.num_col_ = self.n_cols
-        lp.num_row_ = self.n_rows
-        lp.col_cost_ = np.asarray(self.cost, dtype=np.float64)
-        lp.col_lower_ = np.asarray(self._lb, dtype=np.float64)
-        lp.col_upper_ = np.asarray(self._ub, dtype=np.float64)
-        lp.row_lower_ = np.asarray(self._rlo, dtype=np.float64)
-        lp.row_upper_ = np.asarray(self._rhi, dtype=np.float64)
-        lp.offset_ = self.offset
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = np.asarray(self._starts, dtype=np.int32)
-        lp.a_matrix_.index_ = np.fromiter(chain.from_iterable(self._idx), np.int32, self._nnz)
-        lp.a_matrix_.value_ = np.fromiter(chain.from_iterable(self._val), np.float64, self._nnz)
-        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                           for i in self._int]
+    def to_highs(self, relax: bool = False) -> highspy.Highs:
+        """The model in a new, silent HiGHS instance; with ``relax``, every column continuous
+        (the linear relaxation)."""
+        integrality = np.zeros(self.n_cols, dtype=np.int32) if relax else np.asarray(
+            self._int, dtype=np.int32)  # HighsVarType: 0 continuous, 1 integer
         with _quiet_stdout():
             h = highspy.Highs()
         h.silent()
-        h.passModel(lp)
+        # The arrays in one call: setting them on a HighsLp copies them element by element.
+        h.passModel(self.n_cols, self.n_rows, self._nnz, int(highspy.MatrixFormat.kRowwise),
+                    int(highspy.ObjSense.kMinimize), self.offset,
+                    np.asarray(self.cost, dtype=np.float64),
+                    np.asarray(self._lb, dtype=np.float64),
+                    np.asarray(self._ub, dtype=np.float64),
+                    np.asarray(self._rlo, dtype=np.float64),
+                    np.asarray(self._rhi, dtype=np.float64),
+                    np.asarray(self._starts, dtype=np.int32),
+                    np.fromiter(chain.from_iterable(self._idx), np.int32, self._nnz),
+                    np.fromiter(chain.from_iterable(self._val), np.float64, self._nnz),
+                    integrality)
         return h
 
 

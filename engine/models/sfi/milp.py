@@ -367,10 +367,7 @@ def relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool =
     relaxation of the flow relaxation (:func:`build`): a smaller LP."""
     t0 = time.perf_counter()
     model = build(inst, rules=rules)
-    h = model.builder.to_highs()
-    n = h.getNumCol()
-    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
-                            np.full(n, highspy.HighsVarType.kContinuous))
+    h = model.builder.to_highs(relax=True)
     if time_limit is not None:
         left = time_limit - (time.perf_counter() - t0)
         if left <= 0:
