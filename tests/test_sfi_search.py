@@ -57,3 +57,32 @@ def test_capacity_cut_takes_the_cheapest_shortage_first(seed):
         cheaper_left += [delay[p] + inst.service_penalty[p] for p in range(P)
                          if keep[p] - cut_paid[p] > 1]
         assert all(c >= dearest_cut for c in cheaper_left)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_window_from_a_plans_carried_state_costs_the_plans_periods(seed):
+    """The periods from ``a`` on, as an instance of their own that starts from what the plan
+    carries into ``a``, cost what they cost in the whole plan's play (one scenario: the
+    carried state is that scenario's). Without delay penalties: a window's carried backlog
+    is late by its first period's length, as an instance's initial backlog is, not by the
+    period before's."""
+    from dataclasses import replace
+
+    from invswarm.engine.models.sfi import Plan
+    from invswarm.engine.models.sfi.search import _MoveScorer, carried_state
+
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, max_periods=6, max_scenarios=1)
+    inst = replace(inst, delay_penalty=np.zeros(inst.n_products))
+    plan = random_plan(rng, inst)
+    scorer = _MoveScorer(inst)
+    scorer.start(plan)
+    tr_cost = scorer.tr[5][0]
+    for a in range(inst.n_periods):
+        window = inst.window(a, inst.n_periods, carried_state(inst, plan, a))
+        tail = Plan(*(x[:, a:] for x in (plan.pdp, plan.generic, plan.codp, plan.dedicated)))
+        assert evaluate(window, tail).cost == pytest.approx(tr_cost[a:].sum(), rel=1e-12)
+    whole = inst.window(0, inst.n_periods, carried_state(inst, plan, 0))
+    assert evaluate(whole, plan).cost == pytest.approx(evaluate(inst, plan).cost, rel=1e-12)
+    with pytest.raises(ValueError, match="start, stop"):
+        inst.window(1, 1, carried_state(inst, plan, 0))

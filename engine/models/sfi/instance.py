@@ -163,6 +163,26 @@ class Instance:
                        mto_capacity=self.mto_capacity[cut].copy(),
                        orders=np.ascontiguousarray(self.orders[:, :, cut]))
 
+    def window(self, start: int, stop: int, initial: tuple) -> Instance:
+        """Periods ``start:stop`` of this instance as an instance of their own, starting from
+        ``initial``: the carried generic stage and units (shape (C,)), dedicated stage and
+        units (P,) and backlog (P,) at the start of period ``start`` (say, a plan's:
+        :func:`.search.carried_state`). As for any instance, the backlog carried in is late
+        by the first period's length, where in the whole instance it is late by the length
+        of the period before."""
+        if not 0 <= start < stop <= self.n_periods:
+            raise ValueError(f"start, stop: need 0 <= start < stop <= {self.n_periods}, "
+                             f"got {start}, {stop}")
+        gk, gx, dk, dx, bk = (np.array(a) for a in initial)
+        cut = slice(start, stop)
+        return replace(self, prep=self.prep[cut].copy(), fulfil=self.fulfil[cut].copy(),
+                       capacity=self.capacity[cut].copy(),
+                       mto_capacity=self.mto_capacity[cut].copy(),
+                       orders=np.ascontiguousarray(self.orders[:, :, cut]),
+                       init_generic_stage=gk.astype(np.int64), init_generic_qty=gx.astype(float),
+                       init_dedicated_stage=dk.astype(np.int64),
+                       init_dedicated_qty=dx.astype(float), init_backlog=bk.astype(float))
+
     # ------------------------------------------------------------------ JSON
     @classmethod
     def from_json(cls, doc: Any) -> Instance:

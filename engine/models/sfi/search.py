@@ -8,6 +8,7 @@ change is feasible (stages repaired, capacity respected, the plan checked).
 
 from __future__ import annotations
 
+import heapq
 import time
 from dataclasses import dataclass
 from itertools import chain
@@ -413,6 +414,8 @@ def _raise_codps(inst: Instance, codp: np.ndarray, c: int, t: int, k: int) -> bo
 CHUNK_MOVES = 20_000
 #: Plan-wide moves per kernel call (each plays every period).
 WIDE_MOVES = 64
+#: Moves scored anew together when the gains of the best are out of date (_apply_ranked).
+RESCORE = 32
 
 
 class _MoveScorer:
@@ -455,6 +458,16 @@ class _MoveScorer:
         return out
 
 
+def carried_state(inst: Instance, plan: Plan, t: int) -> tuple[np.ndarray, ...]:
+    """What ``plan`` carries into period ``t`` under the most probable scenario (the first of
+    them on ties): the generic buffers' stage and units (shape (C,)), the dedicated buffers'
+    stage and units (P,) and the backlog (P,); see :meth:`Instance.window`."""
+    scorer = _MoveScorer(inst)
+    scorer.start(plan)
+    s = int(np.argmax(inst.weights))
+    return tuple(a[s, t].copy() for a in scorer.tr[:5])
+
+
 def move_costs(inst: Instance, plan: Plan, moves: list) -> np.ndarray:
     """Cost of ``plan`` with each move applied (``inf`` where a move breaks a rule), shape
     (len(moves),); :func:`_moves` describes moves."""
@@ -482,9 +495,9 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     A round goes over the periods a block at a time (blocks of about :data:`CHUNK_MOVES`
     moves): it makes the block's moves, scores them
     (:func:`invswarm.kernels.sfi_moves.move_costs`) and applies the best, then, while one
-    still improves, the best of the block's others scored anew against the plan so far (at
-    most ``follow_ups`` more; by default ``max(30, 2 (C + P))``), before it makes the next
-    block's, so a round cut short by the
+    still improves, the best of the block's others against the plan so far (at most
+    ``follow_ups`` more; by default ``max(30, 2 (C + P))``; see :func:`_apply_ranked`),
+    before it makes the next block's, so a round cut short by the
     time budget has improved the periods it reached, and each block's moves are made for the
     plan as the blocks before it left it. After a full round's period blocks come the
     plan-wide moves, in blocks of :data:`WIDE_MOVES`. A change in one period moves the costs
@@ -588,28 +601,45 @@ def _apply_ranked(inst: Instance, scorer: _MoveScorer, plan: Plan, cost: float, 
                   scored: np.ndarray, follow_ups: int, t_end: float
                   ) -> tuple[Plan, float, np.ndarray]:
     """Apply the best of ``moves`` (costs ``scored``, against ``plan``, which ``scorer`` is
-    started on), then, while one still improves, the best of the others scored anew against
-    the plan so far (at most ``follow_ups`` after the first, none after ``t_end``). Returns
-    the plan, its cost (as scored) and the periods changed (shape (T,))."""
+    started on), then, while one still improves, the best of the others (at most
+    ``follow_ups`` after the first, none after ``t_end``). Once a move is applied, the
+    others' gains are out of date: the :data:`RESCORE` best by their last gains are scored
+    anew against the plan so far, and the best of all is applied if its gain is up to date,
+    else the next best are scored anew (a lazy greedy: a few moves scored per step, not all
+    of them). Returns the plan, its cost (as scored) and the periods changed (shape
+    (T,))."""
     changed = np.zeros(inst.n_periods, dtype=bool)
     applied = 0
-    while moves:
-        j = int(np.argmin(scored))  # ties: the first made
-        if not scored[j] < cost - 1e-9 * max(1.0, abs(cost)):
+    # (cost change, move, version of the plan it was scored against); ties: the first made.
+    # Changes, not costs: the costs of moves scored against different plans do not compare.
+    line = [(float(c) - cost, j, 0) for j, c in enumerate(scored)]
+    heapq.heapify(line)
+    version = 0
+    while line:
+        gain, j, v = line[0]
+        tol = 1e-9 * max(1.0, abs(cost))
+        if not gain < -tol:
             break
+        if v != version:
+            # The best ones scored against an older plan, scored anew in one call.
+            stale = []
+            while line and line[0][2] != version and len(stale) < RESCORE:
+                stale.append(heapq.heappop(line)[1])
+            if scorer.plan is not plan:
+                scorer.start(plan)
+            for k, c in zip(stale, scorer.costs([moves[k] for k in stale])):
+                heapq.heappush(line, (float(c) - cost, k, version))
+            continue
+        heapq.heappop(line)
         trial = _apply(inst, plan, moves[j])
-        if trial is not None and not violations(inst, trial):
-            changed |= _changed_periods(plan, trial)
-            plan, cost = trial, float(scored[j])
-            applied += 1
-        moves = moves[:j] + moves[j + 1:]
-        if applied > follow_ups or time.perf_counter() > t_end or not moves:
+        if trial is None or violations(inst, trial):
+            continue
+        changed |= _changed_periods(plan, trial)
+        plan, cost = trial, cost + gain
+        applied += 1
+        version += 1
+        if applied > follow_ups or time.perf_counter() > t_end:
             break
-        if scorer.plan is not plan:
-            scorer.start(plan)
-            scored = scorer.costs(moves)
-        else:
-            scored = np.delete(scored, j)
     return plan, cost, changed
 
 

@@ -13,9 +13,9 @@ from ...parallel import IslandOptions, run_islands
 from ...pso import PsoOptions
 from ...pso import run as run_pso
 from .instance import Instance
-from .milp import relaxation
 from .plan import Plan
 from .problem import SfiProblem
+from .rounding import relaxed_plan
 from .search import BlockTimes, heuristic_plan, local_search
 
 
@@ -35,8 +35,9 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     """Our PSO: swarms over the whole plan, then the local search, then kicks period by period.
 
     0. With ``relaxed_seed``, the flow relaxation's LP is solved and rounded
-       (:func:`.milp.relaxation`, ``rules=False``) within :data:`RELAX_SHARE` of
-       ``time_limit``; its plan joins the seeds when it is solved in time.
+       (:func:`.rounding.relaxed_plan`: on long horizons in windows of periods solved in
+       parallel) within :data:`RELAX_SHARE` of ``time_limit``; its plan joins the seeds when
+       it is solved in time.
     1. Islands of swarms over all variables (``opts``: swarm size, seed, ``max_iter`` or a
        fifth of the time left), seeded with the constructive plan, the relaxation's and the
        warm start.
@@ -60,8 +61,8 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     problem = make_problem(inst)
     seed_plans = [heuristic_plan(inst)]
     if relaxed_seed:
-        _, relaxed = relaxation(inst, None if opts.time_limit is None
-                                else RELAX_SHARE * opts.time_limit, rules=False)
+        relaxed = relaxed_plan(inst, None if opts.time_limit is None
+                               else RELAX_SHARE * opts.time_limit)
         seed_plans += [relaxed] if relaxed is not None else []
     seed_plans += [warm_start] if warm_start is not None else []
     seeds = [problem.encode(p) for p in seed_plans]
@@ -133,8 +134,8 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
 
 
 #: Share of the time limit that the relaxation seeding the swarm may take (build and LP). On
-#: the bench's 30 x 10 x 52 instance it takes about 44 s and is worth it: the swarm and the
-#: local search start from a plan 2.3 % above the bound instead of 6.4 % (docs/pso.md).
+#: the bench's 30 x 10 x 52 instance it takes about 27 s and is worth it: the swarm and the
+#: local search start from a plan 2.4 % above the bound instead of 6.9 % (docs/pso.md).
 RELAX_SHARE = 0.75
 
 #: Standard deviation of a kick's steps in the unit cube.
