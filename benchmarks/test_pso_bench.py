@@ -79,7 +79,8 @@ def test_throughput_against_pyswarms(benchmark):
 
 def test_two_workers_against_one(benchmark):
     """Same total budget (2 islands of 64 particles, 1,000 iterations each); one worker runs
-    them in turn."""
+    them in turn. One and two workers alternate three times and the medians are compared:
+    on this shared 2-core machine single runs of the same code gave 1.79 to 1.91."""
     inst = load_steel(24)
     opts = PsoOptions(swarm_size=64, max_iter=1000, seed=0)
 
@@ -89,23 +90,33 @@ def test_two_workers_against_one(benchmark):
                           IslandOptions(islands=2, n_jobs=n_jobs, migrate_every=250))
         return out, time.perf_counter() - t0
 
-    threads = numba.get_num_threads()
+    def one_worker():
+        threads = numba.get_num_threads()
+        try:
+            numba.set_num_threads(1)  # one worker, one core
+            return islands(1)
+        finally:
+            numba.set_num_threads(threads)
+
     islands(2)  # start the workers and load their caches
-    try:
-        numba.set_num_threads(1)  # one worker, one core
-        one, one_s = islands(1)
-    finally:
-        numba.set_num_threads(threads)
-    two, two_s = benchmark.pedantic(lambda: islands(2), rounds=1, iterations=1)
+    ones, twos = [], []
+    for _ in range(2):
+        ones.append(one_worker())
+        twos.append(islands(2))
+    ones.append(one_worker())
+    twos.append(benchmark.pedantic(lambda: islands(2), rounds=1, iterations=1))
     threaded, threaded_s = islands(1)  # one process, Numba threads on both cores
-    assert one.cost == two.cost == threaded.cost
-    rates = {"one_worker": one.nfev / one_s, "two_workers": two.nfev / two_s,
+    assert len({out.cost for out, _ in ones + twos} | {threaded.cost}) == 1
+    rates = {"one_worker": float(np.median([o.nfev / s for o, s in ones])),
+             "two_workers": float(np.median([o.nfev / s for o, s in twos])),
              "one_process_two_threads": threaded.nfev / threaded_s}
     speedup = rates["two_workers"] / rates["one_worker"]
-    benchmark.extra_info.update(**rates, speedup=speedup)
+    benchmark.extra_info.update(**rates, speedup=speedup,
+                                speedups=[(o2.nfev / s2) / (o1.nfev / s1)
+                                          for (o1, s1), (o2, s2) in zip(ones, twos)])
     print(f"\nislands steel T=24: 1 worker {rates['one_worker']:,.0f} eval/s, 2 workers "
-          f"{rates['two_workers']:,.0f} eval/s (x{speedup:.2f}), 1 process with 2 Numba "
-          f"threads {rates['one_process_two_threads']:,.0f} eval/s")
+          f"{rates['two_workers']:,.0f} eval/s (x{speedup:.2f}; medians of 3), 1 process "
+          f"with 2 Numba threads {rates['one_process_two_threads']:,.0f} eval/s")
     assert speedup >= 1.8
 
 

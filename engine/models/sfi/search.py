@@ -416,6 +416,8 @@ CHUNK_MOVES = 20_000
 WIDE_MOVES = 64
 #: Moves scored anew together when the gains of the best are out of date (_apply_ranked).
 RESCORE = 32
+#: Fewer moves than this are scored on one thread.
+SMALL_CALL = 256
 
 
 class _MoveScorer:
@@ -451,10 +453,11 @@ class _MoveScorer:
         out = np.empty(len(moves))
         if moves:
             p = self.plan
+            # A chunk copies the plan: a few moves are scored in one.
+            chunks = 4 * numba.get_num_threads() if len(moves) >= SMALL_CALL else 1
             ksm.move_costs(p.pdp, p.generic, p.codp, p.dedicated, *_flatten(moves),
                            self.cat_ptr, self.cat_members, self.rank, self.kd, self.n_kd,
-                           self.inst.capacity, *self.data, *self.tr,
-                           4 * numba.get_num_threads(), out)
+                           self.inst.capacity, *self.data, *self.tr, chunks, out)
         return out
 
 
