@@ -27,28 +27,26 @@ from .sfi import _take
 
 
 @njit(cache=True, inline="always")
+def _draw(D, a, late, b, pen, ot):
+    """What is left of a stock ``a`` and of a demand ``D`` after the draw of
+    ``min(D, a)``, each unit ``late`` hours late; adds the draw's delay penalty to ``pen``
+    and its units on time to ``ot``."""
+    if D > 0.0:
+        a, D, p, _, o = _take(D, a, late, b)
+        pen += p
+        ot += o
+    return a, D, pen, ot
+
+
+@njit(cache=True, inline="always")
 def _stock_draws(D, a0, a1, a2, a3, w0, w1, w2, w3, b):
     """``D`` units drawn from four stocks ``a0..a3`` in order, each unit from stock i late by
     ``w_i`` hours (penalty ``b`` per unit-hour). Returns the stocks left, ``D`` left, the
     delay penalty and the units drawn on time."""
-    pen = 0.0
-    ot = 0.0
-    if D > 0.0:
-        a0, D, p, _, o = _take(D, a0, w0, b)
-        pen += p
-        ot += o
-    if D > 0.0:
-        a1, D, p, _, o = _take(D, a1, w1, b)
-        pen += p
-        ot += o
-    if D > 0.0:
-        a2, D, p, _, o = _take(D, a2, w2, b)
-        pen += p
-        ot += o
-    if D > 0.0:
-        a3, D, p, _, o = _take(D, a3, w3, b)
-        pen += p
-        ot += o
+    a0, D, pen, ot = _draw(D, a0, w0, b, 0.0, 0.0)
+    a1, D, pen, ot = _draw(D, a1, w1, b, pen, ot)
+    a2, D, pen, ot = _draw(D, a2, w2, b, pen, ot)
+    a3, D, pen, ot = _draw(D, a3, w3, b, pen, ot)
     return a0, a1, a2, a3, D, pen, ot
 
 
@@ -75,6 +73,26 @@ def _mto_part(mto, D0, D1, ot1, w4, back_extra, b, lam_p, rho_p, need, last):
     if last:
         cost += lam_p * D1
     return mto, cost, D1
+
+
+@njit(cache=True, inline="always")
+def _close(k0, x0, left0, k1, x1, left1, hold, value, setup_r, setup_new, omega, B, last):
+    """End-of-period cost of a carried buffer (stage ``k0``, ``x0`` units, ``left0`` left)
+    and the new buffer of the same kind (stage ``k1``, ``x1`` made, ``left1`` left; setup
+    costs ``setup_new``): fulfilment-phase holding, re-setup of the carried one when used,
+    disposal of its leftover, setup of the new one when made, and its disposal at the
+    horizon."""
+    u = x0 - left0
+    cost = hold[k0] * B * (x0 - 0.5 * u) + omega * value[k0] * left0
+    if u > 0.0:
+        cost += setup_r[k0]
+    u = x1 - left1
+    cost += hold[k1] * B * (x1 - 0.5 * u)
+    if x1 > 0.0:
+        cost += setup_new[k1]
+    if last:
+        cost += omega * value[k1] * left1
+    return cost
 
 
 @njit(cache=True)
@@ -145,13 +163,7 @@ def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded,
             total += tr_cost[s, t]
     for t in range(t_begin, T):
         if record:
-            for c in range(C):
-                tr_gk[s, t, c] = cg_k[c]
-                tr_gx[s, t, c] = cg_x[c]
-            for p in range(P):
-                tr_dk[s, t, p] = cd_k[p]
-                tr_dx[s, t, p] = cd_x[p]
-                tr_bk[s, t, p] = bk[p]
+            _record(s, t, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk)
         A = prep[t]
         B = fulfil[t]
         back_extra = prep[t - 1] + fulfil[t - 1] if t > 0 else prep[0] + fulfil[0]
@@ -240,39 +252,15 @@ def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded,
         for c in range(C):
             if not dirty[c]:
                 continue
-            k = cg_k[c]
-            x = cg_x[c]
-            u = x - rem_cg[c]
-            cost_c = hold[k] * B * (x - 0.5 * u) + omega * value[k] * rem_cg[c]
-            if u > 0.0:
-                cost_c += setup_r[k]
-            k = ng_k[c]
-            x = gen[c, t]
-            u = x - rem_ng[c]
-            cost_c += hold[k] * B * (x - 0.5 * u)
-            if x > 0.0:
-                cost_c += setup_g[k]
-            if last:
-                cost_c += omega * value[k] * rem_ng[c]
-            cg_k[c] = k
+            cost_c = _close(cg_k[c], cg_x[c], rem_cg[c], ng_k[c], gen[c, t], rem_ng[c], hold,
+                            value, setup_r, setup_g, omega, B, last)
+            cg_k[c] = ng_k[c]
             cg_x[c] = rem_ng[c]
             for m in range(cat_ptr[c], cat_ptr[c + 1]):
                 p = cat_members[m]
-                k = cd_k[p]
-                x = cd_x[p]
-                u = x - rem_cd[p]
-                cost_c += hold[k] * B * (x - 0.5 * u) + omega * value[k] * rem_cd[p]
-                if u > 0.0:
-                    cost_c += setup_r[k]
-                k = nd_k[p]
-                x = ded[p, t]
-                u = x - rem_nd[p]
-                cost_c += hold[k] * B * (x - 0.5 * u)
-                if x > 0.0:
-                    cost_c += setup_d[k]
-                if last:
-                    cost_c += omega * value[k] * rem_nd[p]
-                cd_k[p] = k
+                cost_c += _close(cd_k[p], cd_x[p], rem_cd[p], nd_k[p], ded[p, t], rem_nd[p],
+                                 hold, value, setup_r, setup_d, omega, B, last)
+                cd_k[p] = nd_k[p]
                 cd_x[p] = rem_nd[p]
                 bk[p] = newbk[p]
             cost_c += ccost[c]
@@ -318,14 +306,20 @@ def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded,
                 total += tr_cost[s, u]
             break
     if record:
-        for c in range(C):
-            tr_gk[s, T, c] = cg_k[c]
-            tr_gx[s, T, c] = cg_x[c]
-        for p in range(P):
-            tr_dk[s, T, p] = cd_k[p]
-            tr_dx[s, T, p] = cd_x[p]
-            tr_bk[s, T, p] = bk[p]
+        _record(s, T, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk)
     return total
+
+
+@njit(cache=True)
+def _record(s, t, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
+    """The carried state into the trajectory at the start of period ``t``."""
+    for c in range(cg_k.shape[0]):
+        tr_gk[s, t, c] = cg_k[c]
+        tr_gx[s, t, c] = cg_x[c]
+    for p in range(cd_k.shape[0]):
+        tr_dk[s, t, p] = cd_k[p]
+        tr_dx[s, t, p] = cd_x[p]
+        tr_bk[s, t, p] = bk[p]
 
 
 @njit(cache=True)

@@ -500,10 +500,10 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     (:func:`invswarm.kernels.sfi_moves.move_costs`) and applies the best, then, while one
     still improves, the best of the block's others against the plan so far (at most
     ``follow_ups`` more; by default ``max(30, 2 (C + P))``; see :func:`_apply_ranked`),
-    before it makes the next block's, so a round cut short by the
-    time budget has improved the periods it reached, and each block's moves are made for the
-    plan as the blocks before it left it. After a full round's period blocks come the
-    plan-wide moves, in blocks of :data:`WIDE_MOVES`. A change in one period moves the costs
+    before it makes the next block's. So a round cut short by the time budget has improved
+    the periods it reached, and each block's moves are made for the plan as the blocks
+    before it left it. After a full round's period blocks come the plan-wide moves, in
+    blocks of :data:`WIDE_MOVES`. A change in one period moves the costs
     of that period and the next only through the stock and backlog it passes on, so after
     the first round the moves are drawn from the periods next to the last round's changes; a
     round there that finds nothing is followed by a full round, and only a full round that
