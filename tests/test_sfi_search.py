@@ -69,7 +69,7 @@ def test_a_window_from_a_plans_carried_state_costs_the_plans_periods(seed):
     from dataclasses import replace
 
     from invswarm.engine.models.sfi import Plan
-    from invswarm.engine.models.sfi.search import _MoveScorer, carried_state
+    from invswarm.engine.models.sfi.search import _MoveScorer, carried_states
 
     rng = np.random.default_rng(seed)
     inst = random_instance(rng, max_periods=6, max_scenarios=1)
@@ -78,11 +78,12 @@ def test_a_window_from_a_plans_carried_state_costs_the_plans_periods(seed):
     scorer = _MoveScorer(inst)
     scorer.start(plan)
     tr_cost = scorer.tr[5][0]
+    states = carried_states(inst, plan, range(inst.n_periods))
     for a in range(inst.n_periods):
-        window = inst.window(a, inst.n_periods, carried_state(inst, plan, a))
+        window = inst.window(a, inst.n_periods, states[a])
         tail = Plan(*(x[:, a:] for x in (plan.pdp, plan.generic, plan.codp, plan.dedicated)))
         assert evaluate(window, tail).cost == pytest.approx(tr_cost[a:].sum(), rel=1e-12)
-    whole = inst.window(0, inst.n_periods, carried_state(inst, plan, 0))
+    whole = inst.window(0, inst.n_periods, states[0])
     assert evaluate(whole, plan).cost == pytest.approx(evaluate(inst, plan).cost, rel=1e-12)
     with pytest.raises(ValueError, match="start, stop"):
-        inst.window(1, 1, carried_state(inst, plan, 0))
+        inst.window(1, 1, states[0])

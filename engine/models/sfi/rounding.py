@@ -24,7 +24,7 @@ from .evaluate import evaluate
 from .instance import Instance
 from .milp import build, relaxation, round_relaxed
 from .plan import Plan
-from .search import carried_state, heuristic_plan, local_search
+from .search import carried_states, heuristic_plan, local_search
 
 #: Fewest periods a window of :func:`relaxed_plan` has as its own.
 MIN_WINDOW = 13
@@ -38,16 +38,16 @@ OVERLAP = 4
 
 
 def relaxed_plan(inst: Instance, time_limit: float | None = None,
-                 windows: int | None = None) -> Plan | None:
+                 windows: int | None = None, start: Plan | None = None) -> Plan | None:
     """A plan rounded (:func:`.milp.round_relaxed`) from the LP of the flow relaxation (the
     exact model without its dispatch rules), or None when not solved within ``time_limit``
     seconds (None: no limit).
 
     With one window, the LP is the whole horizon's. With more, the periods are cut into
     ``windows`` shares, larger for the windows built first (:data:`BUILD_SHARE`); each
-    share's LP spans it and :data:`OVERLAP` periods on each
-    side, starts from what the constructive plan (:func:`.search.heuristic_plan`) carries
-    into its first period, and is solved in a thread of its own (HiGHS with one thread; the
+    share's LP spans it and :data:`OVERLAP` periods on each side, starts from what ``start``
+    (default: the constructive plan, :func:`.search.heuristic_plan`) carries into its first
+    period, and is solved in a thread of its own (HiGHS with one thread; the
     next window is built while the earlier ones solve); each share of the plan comes from
     its window. Each period's decisions come from one window, so the plan is feasible. By
     default there are as many windows as Numba threads (one level of parallelism at a time:
@@ -61,17 +61,18 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
     if windows == 1:
         return relaxation(inst, time_limit, rules=False)[1]
     t0 = time.perf_counter()
-    start = heuristic_plan(inst)
+    start = start if start is not None else heuristic_plan(inst)
     # A window built later starts solving later: earlier ones get more periods, so that they
     # finish together.
     weight = 1.0 + BUILD_SHARE * np.arange(windows - 1, -1, -1)
     cuts = [0, *np.round(T * np.cumsum(weight)[:-1] / weight.sum()).astype(int).tolist(), T]
     plan = Plan(*(a.copy() for a in (start.pdp, start.generic, start.codp, start.dedicated)))
+    firsts = [max(0, cuts[i] - OVERLAP) for i in range(windows)]
     with ThreadPoolExecutor(min(windows, numba.get_num_threads())) as pool:
         solves = []
-        for i in range(windows):
-            a, b = max(0, cuts[i] - OVERLAP), min(T, cuts[i + 1] + OVERLAP)
-            window = inst.window(a, b, carried_state(inst, start, a))
+        for i, initial in enumerate(carried_states(inst, start, firsts)):
+            a, b = firsts[i], min(T, cuts[i + 1] + OVERLAP)
+            window = inst.window(a, b, initial)
             model = build(window, rules=False)
             h = model.builder.to_highs(relax=True)
             h.setOptionValue("threads", 1)

@@ -461,14 +461,15 @@ class _MoveScorer:
         return out
 
 
-def carried_state(inst: Instance, plan: Plan, t: int) -> tuple[np.ndarray, ...]:
-    """What ``plan`` carries into period ``t`` under the most probable scenario (the first of
-    them on ties): the generic buffers' stage and units (shape (C,)), the dedicated buffers'
-    stage and units (P,) and the backlog (P,); see :meth:`Instance.window`."""
+def carried_states(inst: Instance, plan: Plan, periods) -> list[tuple[np.ndarray, ...]]:
+    """What ``plan`` carries into each of ``periods`` under the most probable scenario (the
+    first of them on ties), from one play of the plan: the generic buffers' stage and units
+    (shape (C,)), the dedicated buffers' stage and units (P,) and the backlog (P,); see
+    :meth:`Instance.window`."""
     scorer = _MoveScorer(inst)
     scorer.start(plan)
     s = int(np.argmax(inst.weights))
-    return tuple(a[s, t].copy() for a in scorer.tr[:5])
+    return [tuple(a[s, t].copy() for a in scorer.tr[:5]) for t in periods]
 
 
 def move_costs(inst: Instance, plan: Plan, moves: list) -> np.ndarray:

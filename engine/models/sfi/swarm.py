@@ -63,7 +63,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     seed_plans = [heuristic_plan(inst)]
     if relaxed_seed:
         relaxed = relaxed_plan(inst, None if opts.time_limit is None
-                               else RELAX_SHARE * opts.time_limit)
+                               else RELAX_SHARE * opts.time_limit, start=seed_plans[0])
         seed_plans += [relaxed] if relaxed is not None else []
     seed_plans += [warm_start] if warm_start is not None else []
     seeds = [problem.encode(p) for p in seed_plans]
