@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
 from joblib import Parallel, delayed
+from joblib.externals.loky import get_reusable_executor
 
-from .pso import SCHEDULE_ITER, PsoOptions, PsoOutcome, SwarmState, initial_swarm, run
+from .pso import SCHEDULE_ITER, PsoOptions, PsoOutcome, SwarmState, check_seeds, initial_swarm, run
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,20 @@ def island_seed(seed: int, island: int) -> int:
     return int(np.random.SeedSequence([seed, island]).generate_state(1, np.uint64)[0] >> 1)
 
 
-def _epoch(make_problem, instance, seeds, state, opts, it0, n_iter, schedule_iter,
+# The problem of the latest run, kept by each process from one epoch to the next (building
+# it took 2.5 ms of each 64 x 25-iteration epoch of steel T = 24, and grows with the instance).
+_built: dict = {}
+
+
+def _problem(make_problem, instance, run_id):
+    """``make_problem(instance)``, built once per run (``run_id``) in each process."""
+    if _built.get("run") != run_id:
+        _built.clear()
+        _built.update(run=run_id, problem=make_problem(instance))
+    return _built["problem"]
+
+
+def _epoch(make_problem, instance, run_id, seeds, state, opts, it0, n_iter, schedule_iter,
            parent_pid, time_limit=None):
     """One island's iterations between two migrations; ``time_limit`` (seconds) ends it early
     in a time-limited run. In a worker process (any other than ``parent_pid``, whatever the
@@ -68,7 +84,7 @@ def _epoch(make_problem, instance, seeds, state, opts, it0, n_iter, schedule_ite
         import numba
 
         numba.set_num_threads(1)
-    problem = make_problem(instance)
+    problem = _problem(make_problem, instance, run_id)
     nfev = 0
     if state is None:
         state = initial_swarm(problem, opts, seeds)
@@ -101,17 +117,16 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     """
     t0 = time.perf_counter()
     # Compile (or load from cache) in the parent before workers start.
-    probe = make_problem(instance)
+    run_id = uuid.uuid4().hex
+    probe = _problem(make_problem, instance, run_id)
+    seeds = check_seeds(seeds, probe.n_var)
     run(probe, PsoOptions(swarm_size=2, max_iter=1))
     island_opts = [replace(opts, seed=island_seed(opts.seed, i)) for i in range(iopts.islands)]
     states: list[SwarmState | None] = [None] * iopts.islands
     total = opts.max_iter
     it, nfev, message = 0, 0, "max_iter"
     best_hist = []
-    kwargs = {"n_jobs": iopts.n_jobs}
-    if iopts.backend is not None:
-        kwargs["backend"] = iopts.backend
-    with Parallel(**kwargs) as pool:
+    with _runner(iopts) as pool:
         while True:
             if total is not None and it >= total:
                 break
@@ -125,10 +140,9 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
             sched = total if total is not None else SCHEDULE_ITER
             left = (None if opts.time_limit is None
                     else max(1e-3, opts.time_limit - (time.perf_counter() - t0)))
-            results = pool(delayed(_epoch)(make_problem, instance, list(seeds), states[i],
-                                           island_opts[i], it, n, sched, os.getpid(),
-                                           left)
-                           for i in range(iopts.islands))
+            results = pool([(make_problem, instance, run_id, seeds, states[i],
+                             island_opts[i], it, n, sched, os.getpid(), left)
+                            for i in range(iopts.islands)])
             states = [r[0] for r in results]
             nfev += sum(r[1] for r in results)
             it += n
@@ -144,6 +158,40 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     i = states[k].best
     return PsoOutcome(x=states[k].PB[i].copy(), cost=float(states[k].PBf[i]), nit=it, nfev=nfev,
                       wall_s=time.perf_counter() - t0, message=message, history=best_hist)
+
+
+# Worker processes of the loky executor: one thread for each library that may start a pool,
+# the worker being the one level of parallelism (what joblib's loky backend sets when it runs
+# as many workers as cores).
+_WORKER_ENV = {name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS",
+                                      "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+# Seconds an idle worker is kept (joblib's value; loky's own 10 s is shorter than a
+# local-search phase between two swarm phases, and a worker takes about a second to start).
+_IDLE_TIMEOUT = 300
+
+
+@contextmanager
+def _runner(iopts: IslandOptions):
+    """A function of a list of :func:`_epoch` argument tuples that runs them and returns their
+    results in order.
+
+    With ``backend="loky"`` and several workers the epochs go to joblib's reusable loky
+    executor as futures: ``joblib.Parallel`` looks for finished tasks every 10 ms
+    (``Parallel._retrieve``), which cost 10 to 20 ms per epoch (two tasks returning swarms of
+    64 x 576 took 20 ms through ``Parallel`` and 4 ms as futures). Otherwise (one worker, or
+    the caller's or another joblib backend, dask included) through ``joblib.Parallel``.
+    """
+    if iopts.backend == "loky" and iopts.n_jobs > 1:
+        executor = get_reusable_executor(max_workers=iopts.n_jobs, timeout=_IDLE_TIMEOUT,
+                                         env=_WORKER_ENV)
+        yield lambda tasks: [f.result() for f in [executor.submit(_epoch, *args)
+                                                  for args in tasks]]
+        return
+    kwargs = {"n_jobs": iopts.n_jobs}
+    if iopts.backend is not None:
+        kwargs["backend"] = iopts.backend
+    with Parallel(**kwargs) as pool:
+        yield lambda tasks: pool(delayed(_epoch)(*args) for args in tasks)
 
 
 def _migrate(states: list[SwarmState]) -> None:

@@ -161,14 +161,29 @@ class _Params:
         self.boundary_code = opts.boundary_code
 
 
+def check_seeds(seeds, n_var: int) -> list[np.ndarray]:
+    """``seeds`` as particles of ``n_var`` finite values (clipped to the unit cube); raises
+    ValueError naming the first bad one."""
+    out = []
+    for i, x in enumerate(seeds):
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape != (n_var,):
+            raise ValueError(f"seeds[{i}]: expected a particle of {n_var} values, "
+                             f"got shape {x.shape}")
+        if not np.isfinite(x).all():
+            raise ValueError(f"seeds[{i}]: values must be finite")
+        out.append(np.clip(x, 0.0, 1.0))
+    return out
+
+
 def initial_swarm(problem, opts: PsoOptions, seeds: list[np.ndarray] = ()) -> SwarmState:
     """A random swarm from ``default_rng(seed)``, with the given particles placed first."""
     rng = np.random.default_rng(opts.seed)
     n = problem.n_var
     X = rng.random((opts.swarm_size, n))
     V = rng.uniform(-opts.vmax, opts.vmax, size=(opts.swarm_size, n))
-    for i, x in enumerate(list(seeds)[:opts.swarm_size]):
-        X[i] = np.clip(x, 0.0, 1.0)
+    for i, x in enumerate(check_seeds(seeds, n)[:opts.swarm_size]):
+        X[i] = x
         V[i] = 0.0
     cost = problem.evaluate(X)
     return SwarmState(X=X, V=V, PB=X.copy(), PBf=cost.copy(), cost=cost,

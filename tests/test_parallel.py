@@ -1,11 +1,14 @@
 """Islands: the same seed gives the same plan with 1 or 2 workers, on loky and on dask."""
 
+import os
+
+import numpy as np
 import pytest
 
 from invswarm.engine.models.sfi import load_steel
 from invswarm.engine.models.sfi.swarm import make_problem
 from invswarm.engine.parallel import IslandOptions, island_seed, run_islands
-from invswarm.engine.pso import PsoOptions
+from invswarm.engine.pso import PsoOptions, check_seeds
 
 OPTS = PsoOptions(swarm_size=12, max_iter=30, seed=5)
 
@@ -55,6 +58,46 @@ def test_a_time_limit_shorter_than_the_warm_up_still_gives_the_initial_swarms(in
     assert out.message == "time_limit"
     assert out.nfev >= 2 * 12
     assert out.cost == make_problem(inst).evaluate(out.x[None])[0]
+
+
+_built = []
+
+
+def _counted_problem(inst):
+    _built.append(inst.name)
+    return make_problem(inst)
+
+
+def test_the_problem_is_built_once_per_run_in_each_process(inst):
+    _built.clear()
+    out = run_islands(_counted_problem, inst, OPTS, IslandOptions(islands=2, migrate_every=10))
+    assert out.nit == 30  # three epochs of two islands, in this process
+    assert _built == [inst.name]
+
+
+class _FailsElsewhere:
+    """A ``make_problem`` that works in the process that made it and fails in any other."""
+
+    def __init__(self):
+        self.pid = os.getpid()
+
+    def __call__(self, inst):
+        if os.getpid() != self.pid:
+            raise RuntimeError("made to fail in a worker")
+        return make_problem(inst)
+
+
+def test_an_error_in_a_worker_reaches_the_caller(inst):
+    with pytest.raises(RuntimeError, match="in a worker"):
+        run_islands(_FailsElsewhere(), inst, OPTS, IslandOptions(islands=2, n_jobs=2))
+
+
+def test_bad_seed_particles_are_named():
+    problem_n = make_problem(load_steel(6)).n_var
+    with pytest.raises(ValueError, match=r"seeds\[1\]: expected a particle of"):
+        check_seeds([np.full(problem_n, 0.5), np.zeros(3)], problem_n)
+    with pytest.raises(ValueError, match=r"seeds\[0\]: values must be finite"):
+        check_seeds([np.full(problem_n, np.nan)], problem_n)
 
 
 def test_island_options_are_validated():
