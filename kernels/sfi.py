@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import pso
-from .sfi_lanes import lane_costs
+from .sfi_lanes import block_costs, decode_lanes, lane_costs
 
 #: Cost components of the per-period breakdown, in column order.
 COMPONENTS = (
@@ -527,7 +527,7 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
                    category, order, lead, beta, alpha, rho, lam,
                    prep, fulfil, mto_cap, orders, weights,
                    ig_stage, ig_qty, id_stage, id_qty, init_backlog, n_chunks,
-                   pdp, gen, codp, ded, cost, cost_ps, best_hist):
+                   cost, cost_ps, best_hist):
     """``n_iter`` PSO iterations (update, decode, evaluate, personal bests) without leaving Numba.
 
     Iterations are numbered from ``it0``; the inertia falls linearly from ``w0`` to ``w1`` over
@@ -562,8 +562,7 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
                         win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r,
                         omega, category, order, lead, beta, alpha, rho, lam,
                         prep, fulfil, mto_cap, orders,
-                        ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                        pdp, gen, codp, ded, cost_ps)
+                        ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
         for i in range(NP):
             total = 0.0
             for s in range(NS):
@@ -582,21 +581,112 @@ def _step_chunk(lo, hi, X, V, PB, nbr, seed, iteration, w, c1, c2, chi, vmax, bo
                 idx, full, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
                 win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
                 category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
-                ig_stage, ig_qty, id_stage, id_qty, init_backlog, pdp, gen, codp, ded, cost_ps):
-    """Particles ``lo:hi`` of :func:`pso_iterations`: step, decode, and play in lockstep."""
-    r = np.empty((2, X.shape[1]))
-    x = base.copy()
+                ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
+    """Particles ``lo:hi`` of :func:`pso_iterations`: step, then decode and play in
+    lockstep (the block's particles as the columns of one array)."""
+    n = X.shape[1]
+    L = hi - lo
+    C = kg.shape[0]
+    P = kd.shape[0]
+    T = capacity.shape[0]
+    r = np.empty((2, n))
+    xT = np.empty((2 * (C + P) * T, L))
+    if not full:
+        for d in range(xT.shape[0]):
+            for j in range(L):
+                xT[d, j] = base[d]
     for i in range(lo, hi):
         pso.step(X, V, PB, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary, r)
-        xi = X[i]
-        if not full:
-            for j in range(idx.shape[0]):
-                x[idx[j]] = X[i, j]
-            xi = x
-        decode_one(xi, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
-                   snap_q, win_q, capacity, pdp[i], gen[i], codp[i], ded[i])
-    lane_costs(lo, hi, pdp, gen, codp, ded,
-               remaining, value, hold, setup_g, setup_d, setup_r, omega,
-               category, order, lead, beta, alpha, rho, lam,
-               prep, fulfil, mto_cap, orders,
-               ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+        for d in range(n):
+            xT[d if full else idx[d], i - lo] = X[i, d]
+    _decode_play(lo, xT, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
+                 win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                 category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
+                 ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+
+
+@njit(cache=True)
+def _decode_play(lo, xT, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
+                 win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                 category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
+                 ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
+    """Particles ``lo:lo + L``, the columns of ``xT`` (n_var, L), decoded and played in
+    lockstep: their costs per scenario into ``cost_ps``."""
+    L = xT.shape[1]
+    C = kg.shape[0]
+    P = kd.shape[0]
+    T = capacity.shape[0]
+    pdp_l = np.empty((C, T, L), np.int64)
+    gen_l = np.empty((C, T, L))
+    codp_l = np.empty((P, T, L), np.int64)
+    ded_l = np.empty((P, T, L))
+    decode_lanes(xT, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
+                 snap_q, win_q, capacity, pdp_l, gen_l, codp_l, ded_l)
+    block_costs(lo, pdp_l, gen_l, codp_l, ded_l,
+                remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                category, order, lead, beta, alpha, rho, lam,
+                prep, fulfil, mto_cap, orders,
+                ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+
+
+@njit(cache=True)
+def swarm_costs(X, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q, win_q,
+                capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                category, order, lead, beta, alpha, rho, lam,
+                prep, fulfil, mto_cap, orders, weights,
+                ig_stage, ig_qty, id_stage, id_qty, init_backlog, n_chunks, out_cost):
+    """Expected cost of the plan of every particle of ``X`` (NP, n_var), into ``out_cost``.
+
+    The decode of :func:`decode_one` and the cost of :func:`sfi_costs` (same figures to the
+    last bit), for ``n_chunks`` blocks of particles in lockstep, as in
+    :func:`pso_iterations`.
+    """
+    NP = X.shape[0]
+    NS = orders.shape[0]
+    cost_ps = np.empty(NP * NS)
+    n_chunks = max(1, min(NP, n_chunks))
+    if n_chunks == 1:
+        # A parallel region costs more than one small play: stay on this thread.
+        _decode_play(0, _columns(X, 0, NP), kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g,
+                     snap_q, win_q, capacity, remaining, value, hold, setup_g, setup_d,
+                     setup_r, omega, category, order, lead, beta, alpha, rho, lam, prep,
+                     fulfil, mto_cap, orders, ig_stage, ig_qty, id_stage, id_qty,
+                     init_backlog, cost_ps)
+    else:
+        _chunks(X, n_chunks, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
+                win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
+                ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+    # Serial reduction in scenario order, as in sfi_costs.
+    for i in range(NP):
+        total = 0.0
+        for s in range(NS):
+            total += weights[s] * cost_ps[i * NS + s]
+        out_cost[i] = total
+
+
+@njit(parallel=True, cache=True)
+def _chunks(X, n_chunks, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
+            win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
+            category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
+            ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
+    """:func:`_decode_play` of ``n_chunks`` blocks of the rows of ``X``, in parallel."""
+    NP = X.shape[0]
+    for chunk in prange(n_chunks):
+        lo = chunk * NP // n_chunks
+        hi = (chunk + 1) * NP // n_chunks
+        _decode_play(lo, _columns(X, lo, hi), kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q,
+                     snap_g, win_g, snap_q, win_q, capacity, remaining, value, hold, setup_g,
+                     setup_d, setup_r, omega, category, order, lead, beta, alpha, rho, lam,
+                     prep, fulfil, mto_cap, orders, ig_stage, ig_qty, id_stage, id_qty,
+                     init_backlog, cost_ps)
+
+
+@njit(cache=True)
+def _columns(X, lo, hi):
+    """Rows ``lo:hi`` of ``X`` as the columns of a new array (n_var, hi - lo)."""
+    xT = np.empty((X.shape[1], hi - lo))
+    for j in range(hi - lo):
+        for d in range(X.shape[1]):
+            xT[d, j] = X[lo + j, d]
+    return xT

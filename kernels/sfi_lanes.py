@@ -30,7 +30,6 @@ def lane_costs(lo, hi, pdp, gen, codp, ded,
     C = pdp.shape[1]
     P = codp.shape[1]
     T = prep.shape[0]
-    NS = orders.shape[0]
     L = hi - lo
     # The block's plans with the plan index innermost.
     pdp_l = np.empty((C, T, L), np.int64)
@@ -46,6 +45,27 @@ def lane_costs(lo, hi, pdp, gen, codp, ded,
             for t in range(T):
                 codp_l[p, t, j] = codp[lo + j, p, t]
                 ded_l[p, t, j] = ded[lo + j, p, t]
+    block_costs(lo, pdp_l, gen_l, codp_l, ded_l,
+                remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                category, order, lead, beta, alpha, rho, lam,
+                prep, fulfil, mto_cap, orders,
+                ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+
+
+@njit(cache=True)
+def block_costs(lo, pdp_l, gen_l, codp_l, ded_l,
+                remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                category, order, lead, beta, alpha, rho, lam,
+                prep, fulfil, mto_cap, orders,
+                ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
+    """:func:`lane_costs` of a block of plans already in lane layout: ``pdp_l``, ``gen_l``
+    of shape (C, T, L) and ``codp_l``, ``ded_l`` of shape (P, T, L) hold plans
+    ``lo:lo + L``."""
+    C = pdp_l.shape[0]
+    P = codp_l.shape[0]
+    T = prep.shape[0]
+    NS = orders.shape[0]
+    L = pdp_l.shape[2]
     cg_k = np.empty((C, L), np.int64)
     ng_k = np.empty((C, L), np.int64)
     cg_x = np.empty((C, L))
@@ -237,3 +257,85 @@ def lane_costs(lo, hi, pdp, gen, codp, ded,
                              + shortfall[j] + disposal[j] + lost[j])
         for j in range(L):
             cost_ps[(lo + j) * NS + s] = total[j]
+
+
+@njit(cache=True)
+def decode_lanes(xT, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
+                 snap_q, win_q, capacity, pdp_l, gen_l, codp_l, ded_l):
+    """:func:`invswarm.kernels.sfi.decode_one` of a block of particles in lockstep.
+
+    The same plans to the last bit, with the particle innermost: the snapping of a buffer's
+    quantity runs over the block for each snap point, so the lanes' comparisons are
+    independent (one particle at a time, each point waits for the previous one's select).
+
+    Parameters
+    ----------
+    xT : ndarray, shape (n_var, L)
+        The particles as columns.
+    kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g, snap_q, win_q, capacity
+        As for :func:`invswarm.kernels.sfi.decode_one`.
+    pdp_l, gen_l, codp_l, ded_l : ndarray, shapes (C, T, L), (C, T, L), (P, T, L), (P, T, L)
+        The plans (written), in the layout of :func:`block_costs`.
+    """
+    C = kg.shape[0]
+    P = kd.shape[0]
+    T = capacity.shape[0]
+    L = xT.shape[1]
+    og = (C + P) * T
+    od = og + C * T
+    used = np.empty(L)
+    best = np.empty(L)
+    dist = np.empty(L)
+    for t in range(T):
+        for j in range(L):
+            used[j] = 0.0
+        for c in range(C):
+            m = n_kg[c]
+            xs = xT[c * T + t]
+            for j in range(L):
+                pdp_l[c, t, j] = kg[c, min(int(xs[j] * m), m - 1)]
+            _snap_lanes(xT[og + c * T + t], ub_g[c, t], snap_g[c, t], win_g[c, t], best, dist)
+            for j in range(L):
+                q = np.floor(best[j] + 0.5)
+                gen_l[c, t, j] = q
+                used[j] += q
+        for p in range(P):
+            xs = xT[C * T + p * T + t]
+            cat = category[p]
+            for j in range(L):
+                f = first_kd[p, pdp_l[cat, t, j]]
+                m = n_kd[p] - f
+                codp_l[p, t, j] = kd[p, f + min(int(xs[j] * m), m - 1)]
+            _snap_lanes(xT[od + p * T + t], ub_q[p, t], snap_q[p, t], win_q[p, t], best, dist)
+            for j in range(L):
+                q = np.floor(best[j] + 0.5)
+                ded_l[p, t, j] = q
+                used[j] += q
+        # A lane within capacity keeps its whole units: floor(q * 1.0) is q.
+        for j in range(L):
+            best[j] = capacity[t] / used[j] if used[j] > capacity[t] else 1.0
+        for c in range(C):
+            for j in range(L):
+                gen_l[c, t, j] = np.floor(gen_l[c, t, j] * best[j])
+        for p in range(P):
+            for j in range(L):
+                ded_l[p, t, j] = np.floor(ded_l[p, t, j] * best[j])
+
+
+@njit(cache=True, inline="always")
+def _snap_lanes(xs, ub, points, win, best, dist):
+    """``best[j]``: ``xs[j] ub`` snapped as by :func:`invswarm.kernels.sfi._snap` to
+    ``points`` (padding, of negative half-width, skipped); ``dist`` is scratch."""
+    for j in range(xs.shape[0]):
+        best[j] = xs[j] * ub
+        dist[j] = np.inf
+    for k in range(points.shape[0]):
+        w = win[k]
+        if w < 0.0:
+            continue
+        pt = points[k]
+        for j in range(xs.shape[0]):
+            e = abs(xs[j] * ub - pt)
+            near = (e <= w) & (e < dist[j])
+            best[j] = pt if near else best[j]
+            dist[j] = e if near else dist[j]

@@ -1,10 +1,11 @@
-"""Plans played in lockstep cost, to the last bit, what they cost played one by one."""
+"""Plans decoded and played in lockstep: to the last bit, what they are one by one."""
 
 import numpy as np
 import pytest
 
 from invswarm.engine.models.sfi import batch_costs
 from invswarm.engine.models.sfi.evaluate import kernel_data
+from invswarm.engine.models.sfi.problem import SfiProblem
 from invswarm.kernels import sfi_lanes
 
 from .sfi_random import random_instance, random_plan
@@ -34,3 +35,40 @@ def test_lockstep_costs_equal_one_by_one(seed):
     for s in range(NS):  # the kernel's reduction order
         mean += weights[s] * cost_ps[s::NS]
     np.testing.assert_array_equal(mean, alone)
+
+
+def _near_snap_points(rng, prob, X):
+    """Quantities of some particles just around their buffers' snap points."""
+    T = prob.inst.n_periods
+    for name, ub, points in (("generic", prob.ub_g, prob.snap_g),
+                             ("dedicated", prob.ub_q, prob.snap_q)):
+        x = X[:, prob.encoding.slice(name)].reshape(X.shape[0], -1, T)
+        for i in range(X.shape[0]):
+            for r, t in zip(*np.nonzero(ub > 0)):
+                pts = points[r, t][points[r, t] >= 0]
+                if pts.size and rng.random() < 0.5:
+                    x[i, r, t] = min(1.0, rng.choice(pts) * rng.uniform(0.95, 1.05) / ub[r, t])
+        X[:, prob.encoding.slice(name)] = x.reshape(X.shape[0], -1)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_lockstep_decode_equals_one_by_one(seed):
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, max_periods=8, max_scenarios=3)
+    prob = SfiProblem(inst)
+    X = rng.random((int(rng.integers(4, 40)), prob.n_var))
+    X[:2] = np.round(X[:2])  # corners of the cube
+    X[2] = 1.0  # every quantity at its bound: over capacity wherever capacity binds
+    _near_snap_points(rng, prob, X[3:])
+    alone = prob.decode_arrays(X)  # decode_one, particle by particle
+    L = X.shape[0]
+    C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+    lanes = (np.empty((C, T, L), np.int64), np.empty((C, T, L)),
+             np.empty((P, T, L), np.int64), np.empty((P, T, L)))
+    d = prob.decode_data
+    sfi_lanes.decode_lanes(np.ascontiguousarray(X.T), *d[:5], inst.category, *d[5:], *lanes)
+    for one, lane in zip(alone, lanes):
+        np.testing.assert_array_equal(np.moveaxis(lane, -1, 0), one)
+    # The swarm's costs: decoded and played in blocks, as played one by one.
+    np.testing.assert_array_equal(prob.evaluate(X),
+                                  batch_costs(inst, *alone, detail=True)[0])

@@ -71,10 +71,9 @@ class SfiProblem:
 
     def evaluate(self, X: np.ndarray) -> np.ndarray:
         """Expected cost of every particle of ``X`` (NP, n_var); returns shape (NP,)."""
-        arrays = self.decode_arrays(X)
-        cost = np.empty(arrays[0].shape[0])
-        ksfi.sfi_costs(*arrays, *self.data, False, 4 * numba.get_num_threads(), cost,
-                       np.empty((1, 1, 1)), np.empty((1, 1)), np.empty((1, 1, 1)))
+        X = self._check(X)
+        cost = np.empty(X.shape[0])
+        ksfi.swarm_costs(X, *self.decode_data, *self.data, _blocks(), cost)
         return cost
 
     def encode(self, plan: Plan) -> np.ndarray:
@@ -124,17 +123,12 @@ class SfiProblem:
 
     def _iterate(self, state, it0, n_iter, max_iter, params, base, idx, full) -> np.ndarray:
         NP = state.X.shape[0]
-        C, P, T = self.inst.n_categories, self.inst.n_products, self.inst.n_periods
         hist = np.empty(n_iter)
         ksfi.pso_iterations(
             state.X, state.V, state.PB, state.PBf, state.nbr, params.seed, it0, n_iter,
             max_iter, params.topology_code, params.ring_k, params.w0, params.w1, params.c1,
             params.c2, params.chi, params.vmax, params.boundary_code, base, idx, full,
-            # Two blocks per thread: fewer blocks allocate less scratch, more balance the load
-            # when a core is busy elsewhere (the costs do not depend on the number).
-            *self.decode_data, *self.data, 2 * numba.get_num_threads(),
-            np.empty((NP, C, T), np.int64), np.empty((NP, C, T)),
-            np.empty((NP, P, T), np.int64), np.empty((NP, P, T)), state.cost,
+            *self.decode_data, *self.data, _blocks(), state.cost,
             np.empty(NP * self.inst.n_scenarios), hist)
         return hist
 
@@ -163,6 +157,13 @@ class Restricted:
     def iterate(self, state, it0, n_iter, max_iter, params) -> np.ndarray:
         return self.full._iterate(state, it0, n_iter, max_iter, params, self.base, self.idx,
                                   False)
+
+
+def _blocks() -> int:
+    """Blocks of particles decoded and played in lockstep per call: two per thread. Fewer
+    blocks allocate less scratch, more balance the load when a core is busy elsewhere; the
+    costs do not depend on the number."""
+    return 2 * numba.get_num_threads()
 
 
 def warmup() -> None:
