@@ -1,4 +1,4 @@
-"""The SFI cost of many plans played in lockstep, one plan per lane.
+"""The SFI decode and cost of many plans in lockstep, one plan per lane.
 
 :func:`invswarm.kernels.sfi._play` plays one plan at a time; its draws branch on the data, and
 the branches of different plans go different ways, so the processor mispredicts many of them.
@@ -7,7 +7,9 @@ without branches (a draw of ``min(D, a)`` units, clipped at 0, changes nothing w
 and the lanes' work is independent, so the processor overlaps it. (The compiler does not turn
 these loops into vector instructions: they write too many arrays for its aliasing checks.)
 Each plan's arithmetic is the same sequence of operations as in ``_play``, so the costs
-are identical to the last bit (``tests/test_sfi_lanes.py``).
+are identical to the last bit (``tests/test_sfi_lanes.py``). The decoder
+(:func:`decode_lanes`) is :func:`invswarm.kernels.sfi.decode_one` over a block of particles in
+the same way, and writes the layout :func:`block_costs` reads.
 """
 
 from __future__ import annotations
