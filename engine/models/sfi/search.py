@@ -100,54 +100,62 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     used_g, used_d, unmet = use[:C], use[C:C + P], use[C + P:]
     moves = []  # each: list of (array index 0..3, row, t, new value)
-    G, D = plan.generic, plan.dedicated
     periods = np.flatnonzero(near)
+    # Python floats and lists from here: scalar arithmetic on NumPy scalars costs several
+    # times more, and these loops make hundreds of thousands of moves.
+    G, D, pdp, codp = (a.tolist() for a in (plan.generic, plan.dedicated, plan.pdp, plan.codp))
+    dl, dcl, ug, ud, um = (a.tolist() for a in (d, dc, used_g, used_d, unmet))
+    ts = periods.tolist()
     for c in range(C):
-        members = np.flatnonzero(inst.category == c)
-        for t in periods:
-            for k in inst.usable_pdp(c):
-                if k != plan.pdp[c, t]:
-                    moves.append([(0, c, t, k)])
-            vals = {0.0, np.round(used_g[c, t])} | {G[c, t] + s_ * dc[c, t] for s_ in STEPS}
-            spill = unmet[members, t].sum() - used_g[c, t]
-            vals.add(np.round(G[c, t] + spill))
-            vals |= {G[c, t] + sgn * d[p, t] for p in members for sgn in (-1, 1)}
-            moves += [[(1, c, t, v)] for v in vals if v >= 0 and v != G[c, t]]
+        usable = inst.usable_pdp(c).tolist()
+        in_c = np.flatnonzero(inst.category == c)
+        members = in_c.tolist()
+        Gc, dcc, ugc, pc = G[c], dcl[c], ug[c], pdp[c]
+        for t in ts:
+            moves += [[(0, c, t, k)] for k in usable if k != pc[t]]
+            g = Gc[t]
+            vals = {0.0, float(round(ugc[t]))} | {g + s_ * dcc[t] for s_ in STEPS}
+            vals.add(float(round(g + (float(unmet[in_c, t].sum()) - ugc[t]))))
+            vals |= {g + sgn * dl[p][t] for p in members for sgn in (-1, 1)}
+            moves += [[(1, c, t, v)] for v in vals if v >= 0 and v != g]
             if t + 1 < T:
-                for amount in (G[c, t], 0.5 * dc[c, t], 0.1 * dc[c, t]):
+                for amount in (g, 0.5 * dcc[t], 0.1 * dcc[t]):
                     for src, dst in ((t, t + 1), (t + 1, t)):
-                        x = min(amount, G[c, src])
+                        x = min(amount, Gc[src])
                         if x > 0:
-                            moves.append([(1, c, src, G[c, src] - x), (1, c, dst, G[c, dst] + x)])
+                            moves.append([(1, c, src, Gc[src] - x), (1, c, dst, Gc[dst] + x)])
     for p in range(P):
-        c = inst.category[p]
-        for t in periods:
-            for k in inst.codp_candidates(p):
-                if k != plan.codp[p, t] and k >= plan.pdp[c, t]:
-                    moves.append([(2, p, t, k)])
-            slack = np.round((1.0 - inst.service_level[p]) * d[p, t])
-            vals = {0.0, d[p, t], np.round(used_d[p, t]), np.round(D[p, t] + unmet[p, t]),
-                    d[p, t] - slack, D[p, t] - slack, D[p, t] + slack}
-            vals |= {D[p, t] + s_ * d[p, t] for s_ in STEPS}
-            moves += [[(3, p, t, v)] for v in vals if v >= 0 and v != D[p, t]]
-            if D[p, t] > 0:
+        c = int(inst.category[p])
+        cands = inst.codp_candidates(p).tolist()
+        usable = inst.usable_pdp(c).tolist()
+        late_share = 1.0 - float(inst.service_level[p])
+        Dp, dp, udp, ump, Gc, pc, cp = D[p], dl[p], ud[p], um[p], G[c], pdp[c], codp[p]
+        for t in ts:
+            moves += [[(2, p, t, k)] for k in cands if k != cp[t] and k >= pc[t]]
+            q, dt = Dp[t], dp[t]
+            slack = float(round(late_share * dt))
+            vals = {0.0, dt, float(round(udp[t])), float(round(q + ump[t])),
+                    dt - slack, q - slack, q + slack}
+            vals |= {q + s_ * dt for s_ in STEPS}
+            moves += [[(3, p, t, v)] for v in vals if v >= 0 and v != q]
+            if q > 0:
                 # Serve the product from generic stock: the PDP may move anywhere.
-                for k in inst.usable_pdp(c):
-                    moves.append([(0, c, t, k), (3, p, t, 0.0), (1, c, t, G[c, t] + D[p, t])])
-                    moves.append([(0, c, t, k), (3, p, t, 0.0), (1, c, t, G[c, t] + d[p, t])])
-            for amount in (D[p, t], d[p, t], 0.5 * d[p, t]):
-                x = min(amount, D[p, t])
+                for k in usable:
+                    moves.append([(0, c, t, k), (3, p, t, 0.0), (1, c, t, Gc[t] + q)])
+                    moves.append([(0, c, t, k), (3, p, t, 0.0), (1, c, t, Gc[t] + dt)])
+            for amount in (q, dt, 0.5 * dt):
+                x = min(amount, q)
                 if x > 0:
-                    moves.append([(3, p, t, D[p, t] - x), (1, c, t, G[c, t] + x)])
-                x = min(amount, G[c, t])
+                    moves.append([(3, p, t, q - x), (1, c, t, Gc[t] + x)])
+                x = min(amount, Gc[t])
                 if x > 0:
-                    moves.append([(1, c, t, G[c, t] - x), (3, p, t, D[p, t] + x)])
+                    moves.append([(1, c, t, Gc[t] - x), (3, p, t, q + x)])
             if t + 1 < T:
-                for amount in (D[p, t], d[p, t], 0.5 * d[p, t], 0.1 * d[p, t]):
+                for amount in (q, dt, 0.5 * dt, 0.1 * dt):
                     for src, dst in ((t, t + 1), (t + 1, t)):
-                        x = min(amount, D[p, src])
+                        x = min(amount, Dp[src])
                         if x > 0:
-                            moves.append([(3, p, src, D[p, src] - x), (3, p, dst, D[p, dst] + x)])
+                            moves.append([(3, p, src, Dp[src] - x), (3, p, dst, Dp[dst] + x)])
     moves += _absorb_moves(inst, plan, d, used_g, used_d, periods)
     moves += _pooling_moves(inst, plan, periods, every_period=False, groups=groups)
     moves += _transfer_moves(inst, plan, d, use, periods, rng)
@@ -269,15 +277,16 @@ def _pooling_moves(inst: Instance, plan: Plan, periods: np.ndarray, every_period
     makes the moves of one plan a block of periods at a time."""
     groups = {} if groups is None else groups
     T = inst.n_periods
+    ts = periods.tolist()
     moves = []
     for c in range(inst.n_categories):
+        pdp_c = plan.pdp[c].tolist()
         for k in inst.usable_pdp(c).tolist():
-            for pooled, moved, zeros in _pooling_groups(inst, plan, c, k, groups):
-                def change(t, c=c, k=k, pooled=pooled, zeros=zeros):
-                    return [(0, c, t, k), (1, c, t, pooled[t])] + [(a, p, t, v)
-                                                                   for a, p, v in zeros]
-                moves += [change(t) for t in periods.tolist()
-                          if moved[t] or plan.pdp[c, t] != k]
+            for pooled, moved, emptied in _pooling_groups(inst, plan, c, k, groups):
+                def change(t, c=c, k=k, pooled=pooled, emptied=emptied):
+                    return [(0, c, t, k), (1, c, t, pooled[t])] + [(3, p, t, 0.0)
+                                                                   for p in emptied]
+                moves += [change(t) for t in ts if moved[t] or pdp_c[t] != k]
                 if every_period:
                     moves.append([e for t in range(T) for e in change(t)])
     return moves
@@ -286,8 +295,8 @@ def _pooling_moves(inst: Instance, plan: Plan, periods: np.ndarray, every_period
 def _pooling_groups(inst: Instance, plan: Plan, c: int, k: int, cache: dict) -> list:
     """The groups of category ``c`` worth pooling at PDP ``k`` (:func:`_subsets`, then
     :func:`_on_time_prefixes`), each as the generic quantities with the group pooled (per
-    period), the periods where that moves stock, and the edits that empty the group's
-    dedicated buffers; kept in ``cache[c]`` (valid while the category's generic and
+    period), whether that moves stock (per period), and the products whose dedicated buffers
+    it empties, as lists; kept in ``cache[c]`` (valid while the category's generic and
     dedicated quantities are those of ``plan``: see :func:`_forget_groups`)."""
     mine = cache.setdefault(c, {})
     if k in mine:
@@ -297,7 +306,7 @@ def _pooling_groups(inst: Instance, plan: Plan, c: int, k: int, cache: dict) -> 
 
     def pooling(group):
         shift = D[group].sum(axis=0)
-        return (G[c] + shift).tolist(), shift > 0, [(3, int(p), 0.0) for p in group]
+        return (G[c] + shift).tolist(), (shift > 0).tolist(), group.tolist()
 
     if None not in mine:
         # The subsets are the same at every PDP candidate.
