@@ -647,10 +647,10 @@ def swarm_costs(X, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap
     n_chunks = max(1, min(NP, n_chunks))
     if n_chunks == 1:
         # A parallel region costs more than one small play: stay on this thread.
-        _decode_play(0, _columns(X, 0, NP), kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g,
-                     snap_q, win_q, capacity, remaining, value, hold, setup_g, setup_d,
-                     setup_r, omega, category, order, lead, beta, alpha, rho, lam, prep,
-                     fulfil, mto_cap, orders, ig_stage, ig_qty, id_stage, id_qty,
+        _decode_play(0, _columns(X, 0, NP), kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q,
+                     snap_g, win_g, snap_q, win_q, capacity, remaining, value, hold, setup_g,
+                     setup_d, setup_r, omega, category, order, lead, beta, alpha, rho, lam,
+                     prep, fulfil, mto_cap, orders, ig_stage, ig_qty, id_stage, id_qty,
                      init_backlog, cost_ps)
     else:
         _chunks(X, n_chunks, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
