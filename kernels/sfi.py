@@ -319,30 +319,41 @@ def sfi_costs(pdp, gen, codp, ded,
               prep, fulfil, mto_cap, orders,
               ig_stage, ig_qty, id_stage, id_qty, init_backlog,
               detail, n_chunks, cost_ps, bd_ps, kpi_ps, use_ps)
-    # Serial reduction in scenario order: the same sum whatever the thread count.
+    _scenario_mean(cost_ps, weights, out_cost)
+    if not detail:
+        return
     for i in range(NP):
+        for t in range(T):
+            for k in range(N_COMPONENTS):
+                v = 0.0
+                for s in range(NS):
+                    v += weights[s] * bd_ps[i * NS + s, t, k]
+                out_breakdown[i, t, k] = v
+        for k in range(N_KPIS):
+            v = 0.0
+            for s in range(NS):
+                v += weights[s] * kpi_ps[i * NS + s, k]
+            out_kpi[i, k] = v
+        for r in range(C + 2 * P):
+            for t in range(T):
+                v = 0.0
+                for s in range(NS):
+                    v += weights[s] * use_ps[i * NS + s, r, t]
+                out_use[i, r, t] = v
+
+
+@njit(cache=True)
+def _scenario_mean(cost_ps, weights, out):
+    """``out[i]``: the weighted mean of ``cost_ps[i * NS + s]`` over the scenarios ``s``.
+
+    Serial, in scenario order: the same sum whatever the number of threads that filled
+    ``cost_ps``."""
+    NS = weights.shape[0]
+    for i in range(out.shape[0]):
         total = 0.0
         for s in range(NS):
             total += weights[s] * cost_ps[i * NS + s]
-        out_cost[i] = total
-        if detail:
-            for t in range(T):
-                for k in range(N_COMPONENTS):
-                    v = 0.0
-                    for s in range(NS):
-                        v += weights[s] * bd_ps[i * NS + s, t, k]
-                    out_breakdown[i, t, k] = v
-            for k in range(N_KPIS):
-                v = 0.0
-                for s in range(NS):
-                    v += weights[s] * kpi_ps[i * NS + s, k]
-                out_kpi[i, k] = v
-            for r in range(C + 2 * P):
-                for t in range(T):
-                    v = 0.0
-                    for s in range(NS):
-                        v += weights[s] * use_ps[i * NS + s, r, t]
-                    out_use[i, r, t] = v
+        out[i] = total
 
 
 @njit(parallel=True, cache=True)
@@ -546,7 +557,6 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
     thread is writing.
     """
     NP = X.shape[0]
-    NS = orders.shape[0]
     n_chunks = max(1, min(NP, n_chunks))
     for it in range(n_iter):
         itg = it0 + it
@@ -563,11 +573,7 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
                         omega, category, order, lead, beta, alpha, rho, lam,
                         prep, fulfil, mto_cap, orders,
                         ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
-        for i in range(NP):
-            total = 0.0
-            for s in range(NS):
-                total += weights[s] * cost_ps[i * NS + s]
-            cost[i] = total
+        _scenario_mean(cost_ps, weights, cost)
         pso.tell(X, cost, PB, PBf)
         best = PBf[0]
         for i in range(1, NP):
@@ -657,12 +663,7 @@ def swarm_costs(X, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap
                 win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
                 category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
-    # Serial reduction in scenario order, as in sfi_costs.
-    for i in range(NP):
-        total = 0.0
-        for s in range(NS):
-            total += weights[s] * cost_ps[i * NS + s]
-        out_cost[i] = total
+    _scenario_mean(cost_ps, weights, out_cost)
 
 
 @njit(parallel=True, cache=True)
