@@ -6,7 +6,9 @@ of (plan, scenario) pairs played one by one for the breakdown. Each chunk owns i
 state, each (plan, scenario) pair writes its own slot, and the weighted mean over scenarios is
 a serial reduction in a fixed order, so the result does not depend on the number of threads.
 The local search's moves are scored by a play of the categories they touch
-(``kernels/sfi_local.py``).
+(``kernels/sfi_local.py``). Particles of the unit cube are decoded to plans one at a time
+(:func:`decode_one`, for single plans) or a block at a time in lockstep and costed at once
+(:func:`swarm_costs` and the fused PSO loop, :func:`pso_iterations`).
 """
 
 from __future__ import annotations
