@@ -189,3 +189,38 @@ def test_solve_pso_keeps_what_the_relaxation_seed_gives(seed):
     assert violations(inst, plan) == []
     assert info["cost"] == pytest.approx(evaluate(inst, plan).cost, rel=1e-12)
     assert info["cost"] <= evaluate(inst, relaxed).cost * (1 + 1e-12)
+
+
+_COMPILES_AFTER_WARMUP = """
+import json
+from numba.core.registry import CPUDispatcher
+from invswarm.kernels import pso, sfi, sfi_lanes, sfi_local, sfi_moves
+from invswarm.engine.models.sfi import load_steel
+from invswarm.engine.models.sfi.problem import warmup
+from invswarm.engine.models.sfi.swarm import solve_pso
+from invswarm.engine.pso import PsoOptions
+
+def signatures():
+    return {f"{m.__name__}.{name}": len(f.signatures)
+            for m in (pso, sfi, sfi_lanes, sfi_local, sfi_moves)
+            for name, f in vars(m).items() if isinstance(f, CPUDispatcher)}
+
+warmup()
+before = signatures()
+solve_pso(load_steel(6), PsoOptions(swarm_size=8, max_iter=None, time_limit=2.0, seed=0))
+after = signatures()
+print(json.dumps(sorted(k for k in after if after[k] != before[k])))
+"""
+
+
+def test_warmup_compiles_every_kernel_a_swarm_solve_uses():
+    """A kernel compiled inside ``solve_pso`` spends its time budget on compiling (20 s and
+    more with an empty cache). In a fresh process, nothing may be compiled or loaded after
+    ``warmup()``."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _COMPILES_AFTER_WARMUP], capture_output=True,
+                         text=True, check=True, timeout=600)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

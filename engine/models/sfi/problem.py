@@ -7,7 +7,7 @@ import numpy as np
 
 from ....kernels import sfi as ksfi
 from ...encoding import Block, Encoding, choice_to_unit
-from .evaluate import kernel_data
+from .evaluate import batch_costs, kernel_data
 from .instance import Instance, worth_making
 from .plan import Plan
 
@@ -178,8 +178,12 @@ def warmup() -> None:
     opts = PsoOptions(swarm_size=2, max_iter=1)
     run(problem, opts)
     run(problem.restricted(np.zeros(problem.n_var), np.arange(2, dtype=np.int64)), opts)
+    problem.decode(np.zeros(problem.n_var))  # one particle: decode_one, not the lockstep one
     plan = heuristic_plan(inst)
     move_costs(inst, plan, [[(3, 0, 0, 1.0)]] * 2)
+    # The local search scores whole plans with the plan-at-a-time kernel, which the swarm's
+    # evaluate does not call.
+    batch_costs(inst, *(a[None] for a in (plan.pdp, plan.generic, plan.codp, plan.dedicated)))
 
 
 def snap_points(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
