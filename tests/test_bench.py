@@ -11,7 +11,7 @@ TINY = BenchOptions(seeds=2, baseline_seeds=1, swarm_time=0.5, pyswarms_iter=3, 
                     scaling_time=2,
                     seed_periods=(6,), periods=(4,), products=(9,),
                     large_sfi=(2, 2, 4), large_time=0.5, large_exact_time=5.0,
-                    large_relax_time=2.0,
+                    large_relax_time=2.0, large_more_seeds=(2,),
                     network_large=(6, 4, 6), network_large_time=1.0, network_bound_time=2.0)
 
 
@@ -38,6 +38,9 @@ def test_tiny_suite_writes_results_plots_and_report(tmp_path):
     relax = sfi_big["relax_round"]
     assert relax["lp_bound"] <= relax["cost"] * (1 + 1e-9)
     assert f"{relax['cost']:,.2f}" in text
+    (more,) = sfi_big["more"]
+    assert more["seed"] == 2 and more["flow_bound"] <= more["pso_cost"] * (1 + 1e-9)
+    assert f"| 2 | {more['pso_cost']:,.2f} |" in text
     big = res["network"]["large"]
     assert big["bound"] <= big["pso"] * (1 + 1e-9) and big["pso"] <= big["greedy"] * (1 + 1e-9)
 

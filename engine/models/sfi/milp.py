@@ -56,6 +56,9 @@ class SfiMilp:
     y_d: dict  # (p, t, k) -> column
     q: dict
     z_d: dict
+    # (p, t) -> [(column, scenario weight)]: draws of product p's demand in period t from its
+    # category's generic buffer made in t.
+    generic_draws: dict = field(default_factory=dict)
 
 
 def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
@@ -125,9 +128,10 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
         for j, v in _decision_values(plan, y_g, g, z_g, y_d, q, z_d):
             m.fix(j, v)
 
+    generic_draws: dict = {}
     for s in range(NS):
-        _dispatch(m, inst, s, g, z_g, q, z_d, ub_g, ub_q, rules)
-    return SfiMilp(m, y_g, g, z_g, y_d, q, z_d)
+        _dispatch(m, inst, s, g, z_g, q, z_d, ub_g, ub_q, rules, generic_draws)
+    return SfiMilp(m, y_g, g, z_g, y_d, q, z_d, generic_draws)
 
 
 def _stage_choice(m: ModelBuilder, stages: np.ndarray, setup: np.ndarray, ub: float) -> dict:
@@ -160,9 +164,10 @@ def _decision_values(plan: Plan, y_g, g, z_g, y_d, q, z_d):
 
 
 def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_q,
-              rules: bool) -> None:
+              rules: bool, generic_draws: dict) -> None:
     """Rows and columns of the order dispatch of scenario ``s`` over all periods (without
-    ``rules``, the draws are free: see :func:`build`)."""
+    ``rules``, the draws are free: see :func:`build`); the draws from new generic buffers
+    are added to ``generic_draws`` (see :class:`SfiMilp`)."""
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     w = float(inst.weights[s])
     r = inst.remaining
@@ -226,6 +231,8 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
                             if is_new and late <= 0.0:
                                 ontime_idx.append(a)
                         served_idx.extend(drawn)
+                        if buf is new_g[c]:
+                            generic_draws.setdefault((p, t), []).extend((a, w) for a in drawn)
                         if not rules:
                             continue
                         e = m.binary()
@@ -380,12 +387,18 @@ def relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool =
     return float(h.getInfo().objective_function_value), round_relaxed(model, inst, x)
 
 
-def round_relaxed(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
+def round_relaxed(model: SfiMilp, inst: Instance, x: np.ndarray, *,
+                  unpool: bool | None = None) -> Plan:
     """A feasible plan from a solution of the relaxation, where a buffer may be spread over
     several stages: each buffer at the stage holding most of its quantity (by the choice
     variables when it holds none), with all of its quantity, rounded down to whole units;
-    each CODP among the candidates at or after its PDP. Rounding down keeps the capacity;
-    a period still over it (by the LP's tolerance) is scaled down."""
+    each CODP among the candidates at or after its PDP. With ``unpool``, what the solution
+    draws from a category's new generic buffer for each product is made as that product's
+    dedicated stock instead (:func:`_unpool`); by default (None) when the instance has one
+    order scenario. (With several, the pooled buffer hedges the scenarios against each other,
+    which one share per product gives up; not measured, as the relaxation of 32 scenarios of
+    even 30 products x 12 periods took over 10 minutes.) Rounding down keeps the capacity; a
+    period still over it (by the LP's tolerance) is scaled down."""
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     pdp = np.empty((C, T), np.int64)
     gen = np.zeros((C, T))
@@ -407,12 +420,45 @@ def round_relaxed(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
             codp[p, t], ded[p, t] = pick(kd, [model.q[p, t, k] for k in kd],
                                          [model.y_d[p, t, k] for k in kd],
                                          kd >= pdp[inst.category[p], t])
+    if unpool or (unpool is None and inst.n_scenarios == 1):
+        _unpool(model, inst, x, pdp, gen, codp, ded)
+    for t in range(T):
         used = gen[:, t].sum() + ded[:, t].sum()
         if used > inst.capacity[t]:
             scale = inst.capacity[t] / used
             gen[:, t] = np.floor(gen[:, t] * scale)
             ded[:, t] = np.floor(ded[:, t] * scale)
     return Plan(pdp, gen, codp, ded)
+
+
+def _unpool(model: SfiMilp, inst: Instance, x: np.ndarray, pdp, gen, codp, ded) -> None:
+    """Turn the generic stock a solution of the flow relaxation hands to each product into
+    that product's dedicated stock, in place (arrays of :class:`Plan`, rounded).
+
+    The relaxation gives a category's generic buffer to whichever of its products it likes;
+    the dispatch rules give it in priority order, so the first products take what the
+    relaxation meant for the others, late for themselves or beyond their service level, and
+    the others fall short. As dedicated stock each product gets its share. The generic
+    buffer keeps what the relaxation does not draw in its period (what it carries to the
+    next), and a product whose share exceeds its own dedicated quantity moves its CODP to
+    the PDP where that is one of its candidates, so that its stock stays at the stage the
+    relaxation made most of it at. With several scenarios the share is the weighted mean of
+    the scenarios' draws. On generated 30 x 10 x 52 instances (seeds 1 to 3) the local
+    search, given 30 s, ended 0.25 to 0.83 % lower from this plan than from the pooled one
+    (docs/models/sfi.md, "Relax and round").
+    """
+    share = np.zeros(ded.shape)
+    for (p, t), cols in model.generic_draws.items():
+        share[p, t] = sum(w * max(x[j], 0.0) for j, w in cols)
+    per_category = np.zeros(gen.shape)
+    np.add.at(per_category, inst.category, share)
+    for p in range(inst.n_products):
+        c = inst.category[p]
+        kd = inst.codp_candidates(p)
+        moves = (share[p] > ded[p]) & np.isin(pdp[c], kd)
+        codp[p, moves] = pdp[c, moves]
+    ded[:] = np.floor(ded + share + 1e-6)
+    gen[:] = np.floor(np.maximum(gen - per_category, 0.0) + 1e-6)
 
 
 def read_plan(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
