@@ -596,7 +596,11 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
                  + (f" Decoding and costing the swarm alone runs at "
                     f"{tp['evaluate_only_evals_per_s']:,.0f} per second: a driver costing "
                     f"nothing would be {tp['ratio_ceiling']:.1f} times pyswarms."
-                    if "ratio_ceiling" in tp else ""))
+                    if "ratio_ceiling" in tp else "")
+                 + (" Against pyswarms driving the same kernel at 6, 8 and 12 periods: "
+                    + ", ".join(f"{tp[f'ratio_T{T}']:.1f}" for T in (6, 8, 12))
+                    + " times (the work of both per evaluation grows with the horizon)."
+                    if "ratio_T6" in tp else ""))
     k = micro.get("test_kernel_throughput_against_reference[steel-24]")
     if k:
         L.append("")

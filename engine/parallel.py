@@ -38,13 +38,17 @@ class IslandOptions:
         ``joblib.parallel_config``.
     migrate_every : int
         Iterations between migrations (the best particle of island i-1 replaces the worst
-        personal best of island i).
+        personal best of island i). Each migration is a round trip to the workers, which
+        costs a few milliseconds; the islands benchmark of ``make bench``
+        (``benchmarks/test_pso_bench.py``) measures two workers against one at this default
+        and at 25 iterations, the default before (steel T = 24, 64 particles: there each
+        25-iteration epoch is about 25 ms of work per worker).
     """
 
     islands: int = 2
     n_jobs: int = 1
     backend: str | None = "loky"
-    migrate_every: int = 25
+    migrate_every: int = 250
 
     def __post_init__(self):
         if self.islands < 1:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from invswarm.engine.bench import BenchOptions, run_suite
+from invswarm.engine.bench import BenchOptions, headline, run_suite
 from invswarm.engine.cli import main
 
 TINY = BenchOptions(seeds=2, baseline_seeds=1, swarm_time=0.5, pyswarms_iter=3, exact_time=30,
@@ -74,3 +74,17 @@ def test_outputs_are_rewritten_from_saved_results(tmp_path):
     saving = res["scenarios"]["savings"][0]["saving"]
     assert f"{100 * saving:.1f}" in text
     assert (tmp_path / "b.md").read_text().count("| 32 |") == 1
+
+
+def test_headline_prints_the_throughput_by_horizon():
+    tp = {"fused_evals_per_s": 101638.0, "ratio": 5.27, "ratio_numpy": 137.0,
+          "ratio_T6": 6.44, "ratio_T8": 5.66, "ratio_T12": 5.71}
+    text = headline({"date": "2026-11-26", "machine": {"cpus": 2},
+                     "micro": [{"name": "test_throughput_against_pyswarms", "extra_info": tp}]})
+    assert "101,638 evaluations per second at 24 periods, 5.3 times" in text
+    assert "at 6, 8 and 12 periods: 6.4, 5.7, 5.7 times" in text
+    # a run saved before the figures by horizon existed renders without them
+    del tp["ratio_T6"]
+    assert "at 6, 8 and 12" not in headline(
+        {"date": "2026-11-26", "machine": {"cpus": 2},
+         "micro": [{"name": "test_throughput_against_pyswarms", "extra_info": tp}]})

@@ -396,9 +396,10 @@ def round_relaxed(model: SfiMilp, inst: Instance, x: np.ndarray, *,
     draws from a category's new generic buffer for each product is made as that product's
     dedicated stock instead (:func:`_unpool`); by default (None) when the instance has one
     order scenario. (With several, the pooled buffer hedges the scenarios against each other,
-    which one share per product gives up; not measured, as the relaxation of 32 scenarios of
-    even 30 products x 12 periods took over 10 minutes.) Rounding down keeps the capacity; a
-    period still over it (by the LP's tolerance) is scaled down."""
+    which one share per product gives up: on small generated instances of 8 and 16 scenarios
+    the pooled rounding was the cheaper plan and the better start for our PSO, see
+    docs/models/sfi.md, "Unpooling".) Rounding down keeps the capacity; a period still over it
+    (by the LP's tolerance) is scaled down."""
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     pdp = np.empty((C, T), np.int64)
     gen = np.zeros((C, T))
