@@ -112,7 +112,8 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     opts : PsoOptions
         Per-island options; the islands' seeds derive from ``opts.seed``. ``max_iter`` is the
         iteration budget of each island; ``time_limit`` also ends an epoch early (iteration
-        counts then hold the epochs' nominal lengths).
+        counts then hold the epochs' nominal lengths; islands beyond ``n_jobs``, which run in
+        turn, share the time left).
     seeds : list of ndarray
         Particles placed first in every island's initial swarm.
     callback : callable, optional
@@ -128,6 +129,7 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     island_opts = [replace(opts, seed=island_seed(opts.seed, i)) for i in range(iopts.islands)]
     states: list[SwarmState | None] = [None] * iopts.islands
     total = opts.max_iter
+    waves = -(-iopts.islands // min(iopts.n_jobs, iopts.islands))
     it, nfev, message = 0, 0, "max_iter"
     best_hist = []
     with _runner(iopts) as pool:
@@ -142,8 +144,9 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
                 break
             n = iopts.migrate_every if total is None else min(iopts.migrate_every, total - it)
             sched = total if total is not None else SCHEDULE_ITER
+            # Islands beyond the workers run in turn: each gets its share of the time left.
             left = (None if opts.time_limit is None
-                    else max(1e-3, opts.time_limit - (time.perf_counter() - t0)))
+                    else max(1e-3, (opts.time_limit - (time.perf_counter() - t0)) / waves))
             results = pool([(make_problem, instance, run_id, seeds, states[i],
                              island_opts[i], it, n, sched, os.getpid(), left)
                             for i in range(iopts.islands)])

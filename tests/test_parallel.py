@@ -1,6 +1,7 @@
 """Islands: the same seed gives the same plan with 1 or 2 workers, on loky and on dask."""
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -105,3 +106,15 @@ def test_island_options_are_validated():
         IslandOptions(islands=0)
     with pytest.raises(ValueError, match="backend"):
         IslandOptions(backend="spark")
+
+
+def test_islands_run_in_turn_share_the_time_limit(inst):
+    # One epoch would outlast the limit: each of four islands run in turn in this process
+    # gets a quarter of it (each used to get all of it: the run took about four times the
+    # limit).
+    t0 = time.perf_counter()
+    out = run_islands(make_problem, inst, PsoOptions(swarm_size=12, max_iter=None,
+                                                     time_limit=2.0, seed=5),
+                      IslandOptions(islands=4, n_jobs=1, migrate_every=10**7))
+    assert out.message == "time_limit" and out.nit == 10**7
+    assert time.perf_counter() - t0 < 4.0
