@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from invswarm.engine.models import sfi
 from invswarm.engine.models.sfi import swarm
-from invswarm.engine.models.sfi.milp import build, round_relaxed
+from invswarm.engine.models.sfi.milp import round_relaxed, solve_relaxation
 from invswarm.engine.pso import PsoOptions
 
 
@@ -30,13 +28,8 @@ def _instance(T: int, C: int, K: int, scenarios: int, seed: int) -> sfi.Instance
 
 def _relaxation(inst: sfi.Instance):
     """The flow relaxation's LP over the whole horizon: its optimum and both roundings."""
-    model = build(inst, rules=False)
-    h = model.builder.to_highs(relax=True)
-    h.setOptionValue("output_flag", False)
-    h.run()
-    x = np.asarray(h.getSolution().col_value)
-    return (h.getInfo().objective_function_value,
-            {u: round_relaxed(model, inst, x, unpool=u) for u in (False, True)})
+    bound, model, x = solve_relaxation(inst, None, rules=False)
+    return bound, {u: round_relaxed(model, inst, x, unpool=u) for u in (False, True)}
 
 
 def _pso(inst: sfi.Instance, seconds: float, seed: int, **kwargs) -> float:

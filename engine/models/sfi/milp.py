@@ -372,19 +372,30 @@ def relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool =
     from its solution (:func:`round_relaxed`); ``(nan, None)`` when the model is not built
     and its LP solved within ``time_limit`` seconds (None: no limit). Without ``rules``, the
     relaxation of the flow relaxation (:func:`build`): a smaller LP."""
+    solved = solve_relaxation(inst, time_limit, rules=rules)
+    if solved is None:
+        return float("nan"), None
+    value, model, x = solved
+    return value, round_relaxed(model, inst, x)
+
+
+def solve_relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool = True
+                     ) -> tuple[float, SfiMilp, np.ndarray] | None:
+    """The linear relaxation of :func:`relaxation`: its optimum, the model and the solution's
+    column values, or None when not built and solved within ``time_limit`` seconds."""
     t0 = time.perf_counter()
     model = build(inst, rules=rules)
     h = model.builder.to_highs(relax=True)
     if time_limit is not None:
         left = time_limit - (time.perf_counter() - t0)
         if left <= 0:
-            return float("nan"), None
+            return None
         h.setOptionValue("time_limit", float(left))
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return float("nan"), None
-    x = np.asarray(h.getSolution().col_value)
-    return float(h.getInfo().objective_function_value), round_relaxed(model, inst, x)
+        return None
+    return (float(h.getInfo().objective_function_value), model,
+            np.asarray(h.getSolution().col_value))
 
 
 def round_relaxed(model: SfiMilp, inst: Instance, x: np.ndarray, *,
