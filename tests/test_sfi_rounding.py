@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from invswarm.engine.models.sfi import Instance, evaluate, generate, violations
-from invswarm.engine.models.sfi.milp import _unpool, build, relaxation, round_relaxed
+from invswarm.engine.models.sfi.milp import (
+    _unpool,
+    relaxation,
+    round_relaxed,
+    solve_relaxation,
+)
 from invswarm.engine.models.sfi.rounding import relaxed_plan
 
 
@@ -32,10 +37,7 @@ def test_windowed_relaxation_within_a_time_limit():
 def test_generic_draws_are_the_relaxations_draws_from_new_generic_buffers():
     inst = Instance.from_json(generate(periods=8, categories=2, products_per_category=3,
                                        scenarios=2, seed=2))
-    model = build(inst, rules=False)
-    h = model.builder.to_highs(relax=True)
-    h.run()
-    x = np.asarray(h.getSolution().col_value)
+    _, model, x = solve_relaxation(inst, None, rules=False)
     drawn = np.zeros((inst.n_categories, inst.n_periods))
     for (p, t), cols in model.generic_draws.items():
         drawn[inst.category[p], t] += sum(w * x[j] for j, w in cols)
