@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from invswarm.engine.bench import BenchOptions, headline, run_suite
+from invswarm.engine.bench import report as render_report
 from invswarm.engine.cli import main
 
 TINY = BenchOptions(seeds=2, baseline_seeds=1, swarm_time=0.5, pyswarms_iter=3, exact_time=30,
@@ -26,6 +27,8 @@ def test_tiny_suite_writes_results_plots_and_report(tmp_path):
     for png in ("scaling.png", "scenarios.png"):
         assert (tmp_path / "bench" / png).stat().st_size > 1000
     text = report.read_text()
+    # the timings depend on the processor: the report names the one they came from
+    assert saved["machine"]["cpu"] and f"CPUs of {saved['machine']['cpu']} (" in text
     row = res["seed_table"][0]
     # the report prints the run's figures
     assert f"{row['exact']['wall_s']:.1f} s" in text
@@ -41,6 +44,8 @@ def test_tiny_suite_writes_results_plots_and_report(tmp_path):
     (more,) = sfi_big["more"]
     assert more["seed"] == 2 and more["flow_bound"] <= more["pso_cost"] * (1 + 1e-9)
     assert f"| 2 | {more['pso_cost']:,.2f} |" in text
+    within = int(more["pso_gap_flow_bound"] <= 0.01)
+    assert f"{within} of 1 within 1 % of the flow bound." in text
     big = res["network"]["large"]
     assert big["bound"] <= big["pso"] * (1 + 1e-9) and big["pso"] <= big["greedy"] * (1 + 1e-9)
 
@@ -88,3 +93,24 @@ def test_headline_prints_the_throughput_by_horizon():
     assert "at 6, 8 and 12" not in headline(
         {"date": "2026-11-26", "machine": {"cpus": 2},
          "micro": [{"name": "test_throughput_against_pyswarms", "extra_info": tp}]})
+
+
+def test_results_saved_without_the_processor_still_render():
+    res = {"date": "2026-11-26", "total_s": 60.0,
+           "machine": {"cpus": 2, "machine": "x86_64", "system": "Linux", "python": "3.11.7"}}
+    assert "2 CPUs (x86_64, Linux, Python 3.11.7)" in render_report(res, "make bench")
+    assert "(2 CPUs, shared machine)" in headline(res)
+    res["machine"]["cpu"] = "Some Processor"
+    assert "2 CPUs of Some Processor (x86_64" in render_report(res, "make bench")
+    assert "(2 CPUs of Some Processor, shared machine)" in headline(res)
+
+
+def test_headline_counts_the_large_instances_within_the_goal():
+    more = [{"seed": 2, "pso_gap_flow_bound": 0.0092}, {"seed": 6, "pso_gap_flow_bound": 0.0106},
+            {"seed": 7, "pso_gap_flow_bound": None}]
+    text = headline({"date": "2026-11-26", "machine": {"cpus": 2},
+                     "options": {"large_exact_time": 600.0},
+                     "large_sfi": {"shape": [30, 10, 52], "pso_s": 60.0, "pso_gap_bound": 0.0065,
+                                   "more": more}})
+    assert "seed 2: 0.920 %; seed 6: 1.060 %" in text
+    assert "(1 of 3 within 1 %)" in text
