@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import argparse
 
+from invswarm.engine.bench import _pso as bench_pso
 from invswarm.engine.models import sfi
-from invswarm.engine.models.sfi import swarm
 from invswarm.engine.models.sfi.milp import round_relaxed, solve_relaxation
-from invswarm.engine.pso import PsoOptions
 
 
 def _instance(T: int, C: int, K: int, scenarios: int, seed: int) -> sfi.Instance:
@@ -33,9 +32,8 @@ def _relaxation(inst: sfi.Instance):
 
 
 def _pso(inst: sfi.Instance, seconds: float, seed: int, **kwargs) -> float:
-    plan, _ = swarm.solve_pso(inst, PsoOptions(swarm_size=32, max_iter=None,
-                                               time_limit=seconds, seed=seed), **kwargs)
-    return sfi.evaluate(inst, plan).cost
+    """The cost of the bench's PSO run (``engine/bench.py: _pso``)."""
+    return bench_pso(inst, seconds, seed, **kwargs)[0]
 
 
 def _gap(cost: float, bound: float) -> str:

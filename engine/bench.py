@@ -115,10 +115,12 @@ LP_TIME = 300.0
 SHAPES = {9: (3, 3), 30: (5, 6), 100: (10, 10), 300: (30, 10)}
 
 
-def _pso(inst, seconds: float, seed: int) -> tuple[float, float]:
+def _pso(inst, seconds: float, seed: int, **kwargs) -> tuple[float, float]:
+    """Cost and wall seconds of our PSO's plan (``kwargs``: more arguments of ``solve_pso``,
+    for ``benchmarks/roundings.py``, which runs the bench's call with other seeds)."""
     t0 = time.perf_counter()
     plan, _ = sfi_swarm.solve_pso(inst, PsoOptions(swarm_size=32, max_iter=None,
-                                                   time_limit=seconds, seed=seed))
+                                                   time_limit=seconds, seed=seed), **kwargs)
     return sfi.evaluate(inst, plan).cost, time.perf_counter() - t0
 
 
