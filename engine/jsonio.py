@@ -24,11 +24,13 @@ def read_json(path: str | os.PathLike) -> Any:
         raise InputError(str(p), f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
 
-def write_atomic(path: str | os.PathLike, text: str | bytes) -> None:
+def write_atomic(path: str | os.PathLike, text: str | bytes, *, sync: bool = True) -> None:
     """Write ``text`` (or bytes) to ``path`` through a temporary file in the same folder and a
     rename.
 
-    A reader sees either the old file or the whole new one, never a partial write.
+    A reader sees either the old file or the whole new one, never a partial write. With
+    ``sync`` the data reach the disk before the rename, so that they also survive a crash of
+    the machine (not needed for files that live no longer than the process reading them).
     """
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
@@ -38,8 +40,9 @@ def write_atomic(path: str | os.PathLike, text: str | bytes) -> None:
         data = text.encode("utf-8") if isinstance(text, str) else text
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, p)
     except BaseException:
         if os.path.exists(tmp):

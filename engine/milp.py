@@ -6,6 +6,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
@@ -81,27 +82,37 @@ class ModelBuilder:
         self._rlo.append(lo)
         self._rhi.append(hi)
 
-    def to_highs(self, relax: bool = False) -> highspy.Highs:
-        """The model in a new, silent HiGHS instance; with ``relax``, every column continuous
-        (the linear relaxation)."""
+    def arrays(self, relax: bool = False) -> tuple:
+        """The model as the arguments of ``Highs.passModel`` (numbers and arrays: they pickle
+        fast, for :func:`highs_of` in another process); with ``relax``, every column
+        continuous (the linear relaxation)."""
         integrality = np.zeros(self.n_cols, dtype=np.int32) if relax else np.asarray(
             self._int, dtype=np.int32)  # HighsVarType: 0 continuous, 1 integer
-        with _quiet_stdout():
-            h = highspy.Highs()
-        h.silent()
-        # The arrays in one call: setting them on a HighsLp copies them element by element.
-        h.passModel(self.n_cols, self.n_rows, self._nnz, int(highspy.MatrixFormat.kRowwise),
-                    int(highspy.ObjSense.kMinimize), self.offset,
-                    np.asarray(self.cost, dtype=np.float64),
-                    np.asarray(self._lb, dtype=np.float64),
-                    np.asarray(self._ub, dtype=np.float64),
-                    np.asarray(self._rlo, dtype=np.float64),
-                    np.asarray(self._rhi, dtype=np.float64),
-                    np.asarray(self._starts, dtype=np.int32),
-                    np.fromiter(chain.from_iterable(self._idx), np.int32, self._nnz),
-                    np.fromiter(chain.from_iterable(self._val), np.float64, self._nnz),
-                    integrality)
-        return h
+        return (self.n_cols, self.n_rows, self._nnz, int(highspy.MatrixFormat.kRowwise),
+                int(highspy.ObjSense.kMinimize), self.offset,
+                np.asarray(self.cost, dtype=np.float64),
+                np.asarray(self._lb, dtype=np.float64),
+                np.asarray(self._ub, dtype=np.float64),
+                np.asarray(self._rlo, dtype=np.float64),
+                np.asarray(self._rhi, dtype=np.float64),
+                np.asarray(self._starts, dtype=np.int32),
+                np.fromiter(chain.from_iterable(self._idx), np.int32, self._nnz),
+                np.fromiter(chain.from_iterable(self._val), np.float64, self._nnz),
+                integrality)
+
+    def to_highs(self, relax: bool = False) -> highspy.Highs:
+        """The model in a new, silent HiGHS instance (:meth:`arrays`)."""
+        return highs_of(self.arrays(relax))
+
+
+def highs_of(arrays: tuple) -> highspy.Highs:
+    """A new, silent HiGHS instance holding the model of :meth:`ModelBuilder.arrays`."""
+    with _quiet_stdout():
+        h = highspy.Highs()
+    h.silent()
+    # The arrays in one call: setting them on a HighsLp copies them element by element.
+    h.passModel(*arrays)
+    return h
 
 
 @contextmanager
@@ -166,12 +177,14 @@ class MilpOutcome:
     trace: tuple = ()
 
 
-def run(h: highspy.Highs, opts: MilpOptions, start: tuple[np.ndarray, np.ndarray] | None = None
-        ) -> MilpOutcome:
+def run(h: highspy.Highs, opts: MilpOptions, start: tuple[np.ndarray, np.ndarray] | None = None,
+        *, on_point: Callable | None = None) -> MilpOutcome:
     """Solve a model built by :class:`ModelBuilder` with the given options.
 
     ``start`` is a partial solution (column indices, values) that HiGHS completes into a
-    first incumbent.
+    first incumbent. ``on_point(point, x)`` is called with each point of the trace (see
+    :class:`MilpOutcome`) as it is found, and ``x``, the new incumbent's column values, or
+    None where only the bound rose.
     """
     h.setOptionValue("time_limit", float(opts.time_limit))
     h.setOptionValue("mip_rel_gap", float(opts.gap))
@@ -189,16 +202,18 @@ def run(h: highspy.Highs, opts: MilpOptions, start: tuple[np.ndarray, np.ndarray
         h.setSolution(int(idx.size), np.asarray(idx, np.int32), np.asarray(val, np.float64))
     trace: list[tuple[float, float, float]] = []
 
-    def record(event):
+    def record(event, improving: bool):
         d = event.data_out
         inc = float(d.objective_function_value) if math.isfinite(d.objective_function_value) \
             else math.inf
         point = (float(d.running_time), inc, float(d.mip_dual_bound))
         if not trace or point[1] < trace[-1][1] or point[2] > trace[-1][2]:
             trace.append(point)
+            if on_point is not None:
+                on_point(point, np.array(d.mip_solution) if improving else None)
 
-    h.cbMipImprovingSolution.subscribe(record)
-    h.cbMipInterrupt.subscribe(record)
+    h.cbMipImprovingSolution.subscribe(lambda event: record(event, True))
+    h.cbMipInterrupt.subscribe(lambda event: record(event, False))
     t0 = time.perf_counter()
     h.run()
     wall = time.perf_counter() - t0

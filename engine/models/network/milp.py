@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ... import milp_process
 from ...milp import MilpOptions, MilpOutcome, ModelBuilder, run
 from .evaluate import KernelData
 from .instance import Instance
@@ -280,13 +281,14 @@ def canonical(plan: Plan) -> Plan:
 
 def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None
           ) -> tuple[Plan | None, MilpOutcome]:
-    """Solve the exact model; returns the plan read from the incumbent and the outcome."""
+    """Solve the exact model; returns the plan read from the incumbent and the outcome.
+    HiGHS runs in a child process, ended shortly after the time limit where HiGHS overruns it
+    (:mod:`invswarm.engine.milp_process`)."""
     model = build(inst)
-    h = model.builder.to_highs()
     start = None
     if warm_start is not None:
         start = _start_of(model, canonical(warm_start))
-    out = run(h, opts or MilpOptions(), start)
+    out = milp_process.solve(model.builder, opts or MilpOptions(), start)
     plan = read_plan(model, out.x) if out.x is not None else None
     return plan, out
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from ... import milp_process
 from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, run
 from .instance import Instance, worth_making
 from .plan import Plan
@@ -343,11 +344,12 @@ def _close_new(m, inst, buf: _Buffer, w, B, omega, last) -> _Buffer:
 
 def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None,
           *, cuts: bool = True) -> tuple[Plan | None, MilpOutcome]:
-    """Solve the exact model; returns the plan read from the incumbent (cleaned) and the outcome."""
+    """Solve the exact model; returns the plan read from the incumbent (cleaned) and the
+    outcome. HiGHS runs in a child process, ended shortly after the time limit where HiGHS
+    overruns it (:mod:`invswarm.engine.milp_process`)."""
     model = build(inst, cuts=cuts)
-    h = model.builder.to_highs()
     start = _start_of(model, warm_start) if warm_start is not None else None
-    out = run(h, opts or MilpOptions(), start)
+    out = milp_process.solve(model.builder, opts or MilpOptions(), start)
     plan = read_plan(model, inst, out.x).cleaned() if out.x is not None else None
     return plan, out
 

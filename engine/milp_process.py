@@ -1,0 +1,131 @@
+"""Exact solves in a child process, ended at their time limit even where HiGHS does not stop.
+
+HiGHS (1.16) computes an analytic centre at the root of a MIP in a task of its own: an
+interior point solve capped at 200 iterations but not in time, which the root node waits for
+before its heuristics run. Neither HiGHS's time limit nor an interrupt from a callback reaches
+that wait. On the bench's generated SFI instance of 30 x 10 x 52, solves with a limit of 600 s
+ran for 1,128 s (generator seed 1, `make bench` of 61462f0) and over 1,000 s (seed 7, by hand;
+a stack dump showed the root waiting in ``finishAnalyticCenterComputation``). A planner who
+asks for ten minutes must get an answer in about ten minutes, so :func:`solve` runs HiGHS in a
+child process (``python -m invswarm.engine.milp_process DIR``) which writes each new point of
+the trace and each new incumbent into ``DIR`` as it finds them, and ends the child
+:func:`grace` seconds after the limit if it is still running, with the last incumbent and
+bound it reported.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from .jsonio import write_atomic
+from .milp import MilpOptions, MilpOutcome, ModelBuilder, highs_of, run
+
+#: Status of an outcome whose solver was ended by :func:`solve`.
+ENDED = "Time limit reached (HiGHS did not stop; ended by invswarm)"
+
+
+def grace(time_limit: float) -> float:
+    """Seconds past ``time_limit`` before the solver is ended: HiGHS checks its limit between
+    steps of its own, and in development stopped up to 12 s after a 600 s limit."""
+    return 5.0 + 0.05 * time_limit
+
+
+def solve(builder: ModelBuilder, opts: MilpOptions,
+          start: tuple[np.ndarray, np.ndarray] | None = None) -> MilpOutcome:
+    """:func:`invswarm.engine.milp.run` on the model of ``builder``, in a child process ended
+    :func:`grace` seconds after ``opts.time_limit`` if still running (the time limit counts
+    from the start of the solve, as HiGHS counts it, not from the start of the process).
+
+    Returns the child's outcome, or, where it was ended, an outcome with status :data:`ENDED`,
+    the last incumbent and bound it reported (no incumbent: ``x`` None, objective NaN) and
+    its trace. Raises RuntimeError with the child's error when it fails.
+    """
+    with tempfile.TemporaryDirectory(prefix="invswarm-milp-") as tmp:
+        d = Path(tmp)
+        write_atomic(d / "model.pkl", pickle.dumps((builder.arrays(), opts, start), protocol=5),
+                     sync=False)
+        # The child's stdout is the caller's only for HiGHS's log (it prints its banner there).
+        child = subprocess.Popen([sys.executable, "-m", "invswarm.engine.milp_process", tmp],
+                                 stdout=None if opts.verbose else subprocess.DEVNULL)
+        try:
+            ended = _wait(child, d, opts.time_limit + grace(opts.time_limit))
+        finally:
+            if child.poll() is None:  # ended, or the caller was interrupted
+                child.kill()
+                child.wait()
+        if ended is not None:
+            return _reported(d, ended)
+        if child.returncode != 0 or not (d / "outcome.pkl").exists():
+            error = d / "error.txt"
+            raise RuntimeError("the exact solver's process failed (exit code "
+                               f"{child.returncode}): "
+                               + (error.read_text() if error.exists() else "no error reported"))
+        return pickle.loads((d / "outcome.pkl").read_bytes())
+
+
+def _wait(child: subprocess.Popen, d: Path, allowed: float) -> float | None:
+    """Wait for ``child``; returns None when it exits, or the seconds it had been solving when
+    ``allowed`` seconds of solving passed first (it writes ``started`` when it starts)."""
+    began = None
+    while True:
+        try:
+            child.wait(timeout=0.5)
+            return None
+        except subprocess.TimeoutExpired:
+            pass
+        if began is None and (d / "started").exists():
+            began = time.perf_counter()
+        if began is not None and time.perf_counter() - began >= allowed:
+            return time.perf_counter() - began
+
+
+def _reported(d: Path, seconds: float) -> MilpOutcome:
+    """The outcome of an ended solve from what it reported (see :func:`_main`)."""
+    trace = pickle.loads((d / "trace.pkl").read_bytes()) if (d / "trace.pkl").exists() else ()
+    x = np.load(d / "incumbent.npy") if (d / "incumbent.npy").exists() else None
+    objective = min((p[1] for p in trace), default=math.inf) if x is not None else math.nan
+    bound = max((p[2] for p in trace), default=-math.inf)
+    gap = abs(objective - bound) / max(1.0, abs(objective)) if x is not None else math.inf
+    return MilpOutcome(x=x, objective=objective, bound=bound, gap=gap, status=ENDED,
+                       optimal=False, wall_s=seconds, nodes=-1, trace=tuple(trace))
+
+
+def _main(directory: str) -> int:
+    """The child: solve ``DIR/model.pkl``; write ``trace.pkl`` at each new point of the trace,
+    ``incumbent.npy`` at each new incumbent, and ``outcome.pkl`` at the end (each written
+    atomically, so that an ended child leaves whole files), or ``error.txt``."""
+    d = Path(directory)
+    try:
+        arrays, opts, start = pickle.loads((d / "model.pkl").read_bytes())
+        h = highs_of(arrays)
+        trace = []
+
+        def on_point(point, x):
+            if x is not None:
+                buf = io.BytesIO()
+                np.save(buf, x)
+                write_atomic(d / "incumbent.npy", buf.getvalue(), sync=False)
+            trace.append(point)
+            write_atomic(d / "trace.pkl", pickle.dumps(trace), sync=False)
+
+        (d / "started").touch()
+        out = run(h, opts, start, on_point=on_point)
+        write_atomic(d / "outcome.pkl", pickle.dumps(out, protocol=5), sync=False)
+        return 0
+    except Exception:
+        write_atomic(d / "error.txt", traceback.format_exc(), sync=False)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1]))

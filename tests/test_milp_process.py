@@ -1,0 +1,70 @@
+"""Exact solves in a child process: the same outcome as in this process, and an end at the
+time limit even where HiGHS would run on."""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import numpy as np
+
+from invswarm.engine import milp_process
+from invswarm.engine.milp import MilpOptions, run
+from invswarm.engine.models.sfi import evaluate, load_steel
+from invswarm.engine.models.sfi.milp import build, read_plan
+from invswarm.engine.models.sfi.plan import violations
+
+
+def test_the_child_returns_what_highs_returns_here():
+    model = build(load_steel(6))
+    opts = MilpOptions(time_limit=60, gap=0.0)
+    here = run(model.builder.to_highs(), opts)
+    there = milp_process.solve(model.builder, opts)
+    assert there.status == here.status == "Optimal"
+    assert there.objective == here.objective and there.bound == here.bound
+    np.testing.assert_array_equal(there.x, here.x)
+
+
+def test_trace_points_are_reported_as_they_are_found():
+    model = build(load_steel(8))
+    seen = []
+    out = run(model.builder.to_highs(), MilpOptions(time_limit=60, gap=0.0),
+              on_point=lambda point, x: seen.append((point, x)))
+    assert tuple(p for p, _ in seen) == out.trace
+    found = [(p, x) for p, x in seen if x is not None]
+    assert found and found[-1][0][1] == out.objective
+    np.testing.assert_array_equal(found[-1][1], out.x)
+
+
+def test_a_solve_running_past_its_time_is_ended_with_what_it_reported(monkeypatch):
+    inst = load_steel(24)  # about 9 s to optimality here
+    model = build(inst)
+    # Stand-in for HiGHS overrunning: its own limit (60 s) is far, ours 0.5 s of solving.
+    monkeypatch.setattr(milp_process, "grace", lambda limit: 0.5 - limit)
+    t0 = time.perf_counter()
+    out = milp_process.solve(model.builder, MilpOptions(time_limit=60, gap=0.0))
+    assert time.perf_counter() - t0 < 30
+    assert out.status == milp_process.ENDED and not out.optimal
+    assert 0.5 <= out.wall_s < 2.0
+    assert all(b <= out.bound for _, _, b in out.trace)
+    if out.x is None:
+        assert np.isnan(out.objective)
+    else:  # the last incumbent reported: a feasible plan costing at most its objective
+        assert out.objective == min(inc for _, inc, _ in out.trace)
+        plan = read_plan(model, inst, out.x).cleaned()
+        assert not violations(inst, plan)
+        assert evaluate(inst, plan).cost <= out.objective * (1 + 1e-6)
+
+
+def test_an_ended_child_leaves_whole_reports(tmp_path):
+    # What the parent reads after ending a child: the files of a finished child, read as
+    # though it had been ended, give its incumbent, bound and trace.
+    model = build(load_steel(6))
+    opts = MilpOptions(time_limit=60, gap=0.0)
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps((model.builder.arrays(), opts, None)))
+    assert milp_process._main(str(tmp_path)) == 0
+    done = pickle.loads((tmp_path / "outcome.pkl").read_bytes())
+    ended = milp_process._reported(tmp_path, 1.0)
+    assert ended.trace == done.trace and ended.objective == done.objective
+    assert ended.bound == max(b for _, _, b in done.trace)
+    np.testing.assert_array_equal(ended.x, done.x)
