@@ -72,7 +72,8 @@ class BenchOptions:
         Budget of relax-and-round on it (the relaxation, then the local search).
     large_more_seeds : tuple of int
         Generator seeds of more instances of that size, where our PSO (``large_time``) is
-        measured against the flow relaxation's bound only (no 10-minute exact run each).
+        measured against the flow relaxation's bound, and against the exact solver's
+        (``large_exact_time``) only where the flow bound leaves the goal open.
     network_large : (int, int, int)
         Firms, materials and periods of the large generated network.
     network_large_time, network_bound_time : float
@@ -110,6 +111,10 @@ class BenchOptions:
 
 #: Time limit (s) of the linear relaxations solved in the scaling runs.
 LP_TIME = 300.0
+
+#: The goal on the large SFI instances: our PSO's cost at most this far (relative to the cost)
+#: above the exact solver's bound after ``large_exact_time``.
+LARGE_GOAL = 0.01
 
 #: Products of the scaling runs as (categories, products per category).
 SHAPES = {9: (3, 3), 30: (5, 6), 100: (10, 10), 300: (30, 10)}
@@ -221,23 +226,36 @@ def large_sfi(o: BenchOptions, log: Callable) -> dict:
         f"{100 * relax['gap_bound']:.2f} % above it")
     return {"shape": [C, K, T], "constructive": start, "pso_cost": cost, "pso_s": wall,
             "exact": ex, "pso_gap_bound": gap, "relax_round": relax,
-            "more": [_large_more(C, K, T, seed, o.large_time, log)
+            "more": [_large_more(C, K, T, seed, o.large_time, o.large_exact_time, log)
                      for seed in o.large_more_seeds]}
 
 
-def _large_more(C: int, K: int, T: int, seed: int, seconds: float, log: Callable) -> dict:
+def _large_more(C: int, K: int, T: int, seed: int, seconds: float, exact_seconds: float,
+                log: Callable) -> dict:
     """Our PSO on another generated instance of the large size, against the optimum of the
     flow relaxation's LP (a relaxation of the exact model's, so no bound the exact solver
-    reports is below it: the gap to it is at least the gap to the exact solver's bound)."""
+    reports is below it: the gap to it is at least the gap to the exact solver's bound).
+    Where that gap exceeds the goal (:data:`LARGE_GOAL`), the flow bound cannot tell whether
+    the goal, which is against the exact solver's bound, is met: the exact solver then runs
+    for ``exact_seconds`` and the row has its bound (``exact``, ``pso_gap_exact_bound``)."""
     inst = sfi.Instance.from_json(sfi.generate(periods=T, categories=C,
                                                products_per_category=K, seed=seed))
     cost, wall = _pso(inst, seconds, 0)
     t0 = time.perf_counter()
     bound, _ = sfi_milp.relaxation(inst, None, rules=False)
     row = {"seed": seed, "pso_cost": cost, "pso_s": wall, "flow_bound": bound,
-           "flow_bound_s": time.perf_counter() - t0, "pso_gap_flow_bound": (cost - bound) / cost}
-    log(f"large SFI {C}x{K}x{T}, generator seed {seed}: PSO {wall:.1f} s, "
-        f"{100 * row['pso_gap_flow_bound']:.2f} % above the flow relaxation's bound")
+           "flow_bound_s": time.perf_counter() - t0, "pso_gap_flow_bound": (cost - bound) / cost,
+           "exact": None, "pso_gap_exact_bound": None}
+    text = (f"large SFI {C}x{K}x{T}, generator seed {seed}: PSO {wall:.1f} s, "
+            f"{100 * row['pso_gap_flow_bound']:.2f} % above the flow relaxation's bound")
+    if not row["pso_gap_flow_bound"] <= LARGE_GOAL:
+        ex = _exact(inst, exact_seconds)
+        row["exact"] = ex
+        if math.isfinite(ex["bound"]):
+            row["pso_gap_exact_bound"] = (cost - ex["bound"]) / cost
+            text += (f", {100 * row['pso_gap_exact_bound']:.2f} % above the exact solver's "
+                     f"({ex['status']}, {ex['wall_s']:.0f} s)")
+    log(text)
     return row
 
 
@@ -366,19 +384,29 @@ def _more_large(r: dict) -> list[str]:
     L = [f"Other generated instances of {C} x {K} x {T} (generator seeds below; the instance "
          "above is seed 1), our PSO with the same budget, against the optimum of the flow "
          "relaxation's LP. That LP relaxes the exact model's, so the exact solver's bound is "
-         f"never below it and the gap to it is at least the gap to that bound{apart}. No exact "
-         "run is made on these.", "",
-         "| generator seed | PSO cost | PSO s | flow bound | above the flow bound |",
-         "|---:|---:|---:|---:|---:|"]
+         f"never below it and the gap to it is at least the gap to that bound{apart}. Where our "
+         f"plan is more than {100 * LARGE_GOAL:g} % above the flow bound, that bound cannot "
+         "tell whether the goal is met, so the exact solver runs as on seed 1 and its bound "
+         "after the time limit is the yardstick.", "",
+         "| generator seed | PSO cost | PSO s | flow bound | above the flow bound "
+         "| exact solver's bound | above it |",
+         "|---:|---:|---:|---:|---:|---:|---:|"]
     for x in rows:
+        ex = x.get("exact") or {}
+        exact_bound = (f"{_num(ex['bound']):,.2f} ({ex['status'].lower()}, "
+                       f"{ex['wall_s']:.0f} s)" if ex else "not run")
         L.append(f"| {x['seed']} | {x['pso_cost']:,.2f} | {x['pso_s']:.1f} | "
-                 f"{_num(x['flow_bound']):,.2f} | {_pct(x['pso_gap_flow_bound'])} |")
-    return L + ["", f"{_within_goal(rows)} of {len(rows)} within 1 % of the flow bound.", ""]
+                 f"{_num(x['flow_bound']):,.2f} | {_pct(x['pso_gap_flow_bound'])} | "
+                 f"{exact_bound} | {_pct(x.get('pso_gap_exact_bound'))} |")
+    return L + ["", f"{_within_goal(rows)} of {len(rows)} within {100 * LARGE_GOAL:g} % of the "
+                "exact solver's bound (of the flow bound where it was not run).", ""]
 
 
 def _within_goal(rows: list) -> int:
-    """How many of the other large instances end within the goal's 1 % of the flow bound."""
-    return sum(_num(x["pso_gap_flow_bound"]) <= 0.01 for x in rows)
+    """How many of the other large instances end within the goal (:data:`LARGE_GOAL`) of the
+    flow bound or, where the exact solver was run, of its bound."""
+    return sum(_num(x["pso_gap_flow_bound"]) <= LARGE_GOAL
+               or _num(x.get("pso_gap_exact_bound")) <= LARGE_GOAL for x in rows)
 
 
 def _pct(x) -> str:
@@ -562,6 +590,8 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
         r = res["large_sfi"]
         C, K, T = r["shape"]
         more = "; ".join(f"seed {x['seed']}: {_pct(x['pso_gap_flow_bound'])}"
+                         + (f" ({_pct(x['pso_gap_exact_bound'])} above the exact solver's "
+                            "bound)" if x.get("pso_gap_exact_bound") is not None else "")
                          for x in r.get("more", []))
         L.append("")
         L.append(f"Generated SFI instance of {C} categories x {K} products x {T} periods "
@@ -569,8 +599,9 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
                  f"{_pct(r['pso_gap_bound'])} above the exact solver's bound after "
                  f"{res['options']['large_exact_time']:g} s (goal: 1 %)."
                  + (f" Other seeds, against the flow relaxation's bound (never above the exact "
-                    f"solver's): {more} ({_within_goal(r['more'])} of {len(r['more'])} within "
-                    "1 %)." if more else ""))
+                    "solver's; the exact solver runs where it leaves the goal open): "
+                    f"{more} ({_within_goal(r['more'])} of {len(r['more'])} within 1 %)."
+                    if more else ""))
     if "scenarios" in res:
         sv = res["scenarios"]["savings"]
         L.append("")
