@@ -163,8 +163,10 @@ class MilpOptions:
 
 @dataclass(frozen=True, eq=False)
 class MilpOutcome:
-    """What HiGHS returned: the column values, objective, bound, gap, status, wall time, and
-    ``trace``: ``(seconds, incumbent, bound)`` whenever either improved."""
+    """What HiGHS returned: the column values, objective, bound, gap, status, wall time,
+    branch-and-bound nodes (-1: not known, for a solve ended by
+    :func:`invswarm.engine.milp_process.solve`) and ``trace``: ``(seconds, incumbent,
+    bound)`` whenever either improved."""
 
     x: np.ndarray | None
     objective: float
