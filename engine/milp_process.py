@@ -3,10 +3,11 @@
 HiGHS (1.16) computes an analytic centre at the root of a MIP in a task of its own: an
 interior point solve capped at 200 iterations but not in time, which the root node waits for
 before its heuristics run. Neither HiGHS's time limit nor an interrupt from a callback reaches
-that wait. On the bench's generated SFI instance of 30 x 10 x 52, solves with a limit of 600 s
-ran for 1,128 s (generator seed 1, `make bench` of 61462f0) and over 1,000 s (seed 7, by hand;
-a stack dump showed the root waiting in ``finishAnalyticCenterComputation``). A planner who
-asks for ten minutes must get an answer in about ten minutes, so :func:`solve` runs HiGHS in a
+that wait. On the bench's generated SFI instance of 30 x 10 x 52, a solve with a limit of
+600 s ran for 1,128 s (generator seed 1, `make bench` of 61462f0), and a stack dump of another
+(seed 7) minutes past its limit showed the root waiting in
+``finishAnalyticCenterComputation``. A planner who asks for ten minutes must get an answer in
+about ten minutes, so :func:`solve` runs HiGHS in a
 child process (``python -m invswarm.engine.milp_process DIR``) which writes each new point of
 the trace and each new incumbent into ``DIR`` as it finds them, and ends the child
 :func:`grace` seconds after the limit if it is still running, with the last incumbent and
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import pickle
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -36,7 +39,8 @@ ENDED = "Time limit reached (HiGHS did not stop; ended by invswarm)"
 
 def grace(time_limit: float) -> float:
     """Seconds past ``time_limit`` before the solver is ended: HiGHS checks its limit between
-    steps of its own, and in development stopped up to 12 s after a 600 s limit."""
+    steps of its own, so it stops some seconds past it by itself (603 to 617 s of 600 in the
+    bench runs of docs/models/sfi.md), and is left those seconds to return its own outcome."""
     return 5.0 + 0.05 * time_limit
 
 
@@ -55,7 +59,8 @@ def solve(builder: ModelBuilder, opts: MilpOptions,
         write_atomic(d / "model.pkl", pickle.dumps((builder.arrays(), opts, start), protocol=5),
                      sync=False)
         # The child's stdout is the caller's only for HiGHS's log (it prints its banner there).
-        child = subprocess.Popen([sys.executable, "-m", "invswarm.engine.milp_process", tmp],
+        child = subprocess.Popen([sys.executable, "-m", "invswarm.engine.milp_process", tmp,
+                                  str(os.getpid())],
                                  stdout=None if opts.verbose else subprocess.DEVNULL)
         try:
             ended = _wait(child, d, opts.time_limit + grace(opts.time_limit))
@@ -100,11 +105,15 @@ def _reported(d: Path, seconds: float) -> MilpOutcome:
                        optimal=False, wall_s=seconds, nodes=-1, trace=tuple(trace))
 
 
-def _main(directory: str) -> int:
+def _main(directory: str, parent: int | None = None) -> int:
     """The child: solve ``DIR/model.pkl``; write ``trace.pkl`` at each new point of the trace,
     ``incumbent.npy`` at each new incumbent, and ``outcome.pkl`` at the end (each written
-    atomically, so that an ended child leaves whole files), or ``error.txt``."""
+    atomically, so that an ended child leaves whole files), or ``error.txt``. Exits when the
+    process ``parent`` (if given) is gone: killed before it could end the child, whose solve
+    may hold gigabytes."""
     d = Path(directory)
+    if parent is not None:
+        threading.Thread(target=_exit_without, args=(parent,), daemon=True).start()
     try:
         arrays, opts, start = pickle.loads((d / "model.pkl").read_bytes())
         h = highs_of(arrays)
@@ -127,5 +136,12 @@ def _main(directory: str) -> int:
         return 1
 
 
+def _exit_without(parent: int) -> None:
+    """End this process once ``parent`` has exited (this process is then adopted)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
 if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1]))
+    sys.exit(_main(sys.argv[1], int(sys.argv[2])))

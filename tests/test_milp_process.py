@@ -4,6 +4,9 @@ time limit even where HiGHS would run on."""
 from __future__ import annotations
 
 import pickle
+import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -68,3 +71,40 @@ def test_an_ended_child_leaves_whole_reports(tmp_path):
     assert ended.trace == done.trace and ended.objective == done.objective
     assert ended.bound == max(b for _, _, b in done.trace)
     np.testing.assert_array_equal(ended.x, done.x)
+
+
+def test_the_child_exits_when_its_parent_is_killed(tmp_path):
+    # A parent that starts a solve of about 9 s, says its child's pid, and is killed.
+    script = f"""
+import os, pickle, subprocess, sys, time
+from invswarm.engine.milp import MilpOptions
+from invswarm.engine.models.sfi import load_steel
+from invswarm.engine.models.sfi.milp import build
+model = build(load_steel(24))
+open({str(tmp_path / "model.pkl")!r}, "wb").write(
+    pickle.dumps((model.builder.arrays(), MilpOptions(time_limit=60, gap=0.0), None)))
+child = subprocess.Popen([sys.executable, "-m", "invswarm.engine.milp_process",
+                          {str(tmp_path)!r}, str(os.getpid())])
+print(child.pid, flush=True)
+time.sleep(60)
+"""
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    pid = int(parent.stdout.readline())
+    while not (tmp_path / "started").exists():
+        time.sleep(0.1)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    t0 = time.perf_counter()
+    while _alive(pid) and time.perf_counter() - t0 < 5:
+        time.sleep(0.1)
+    assert not _alive(pid)
+    assert not (tmp_path / "outcome.pkl").exists()  # it did not run on to the end
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, exited but not reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
