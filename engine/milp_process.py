@@ -7,11 +7,11 @@ that wait. On the bench's generated SFI instance of 30 x 10 x 52, a solve with a
 600 s ran for 1,128 s (generator seed 1, `make bench` of 61462f0), and a stack dump of another
 (seed 7) minutes past its limit showed the root waiting in
 ``finishAnalyticCenterComputation``. A planner who asks for ten minutes must get an answer in
-about ten minutes, so :func:`solve` runs HiGHS in a
-child process (``python -m invswarm.engine.milp_process DIR``) which writes each new point of
-the trace and each new incumbent into ``DIR`` as it finds them, and ends the child
-:func:`grace` seconds after the limit if it is still running, with the last incumbent and
-bound it reported.
+about ten minutes, so :func:`solve` runs HiGHS in a child process
+(``python -m invswarm.engine.milp_process DIR PARENT_PID``) which writes each new point of the
+trace and each new incumbent into ``DIR`` as it finds them, and ends the child :func:`grace`
+seconds after the limit if it is still running, with the last incumbent and bound it
+reported. The child also exits when its parent is gone.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def test_a_solve_running_past_its_time_is_ended_with_what_it_reported(monkeypatc
     out = milp_process.solve(model.builder, MilpOptions(time_limit=60, gap=0.0))
     assert time.perf_counter() - t0 < 30
     assert out.status == milp_process.ENDED and not out.optimal
-    assert 0.5 <= out.wall_s < 2.0
+    assert 0.5 <= out.wall_s < 5.0  # ended long before the solve's 9 s
     assert all(b <= out.bound for _, _, b in out.trace)
     if out.x is None:
         assert np.isnan(out.objective)
