@@ -96,7 +96,9 @@ def _wait(child: subprocess.Popen, d: Path, allowed: float) -> float | None:
 
 def _reported(d: Path, seconds: float) -> MilpOutcome:
     """The outcome of an ended solve from what it reported (see :func:`_main`)."""
-    trace = pickle.loads((d / "trace.pkl").read_bytes()) if (d / "trace.pkl").exists() else ()
+    # Whole records only: the child may have been ended in the middle of one.
+    flat = np.fromfile(d / "trace.f64") if (d / "trace.f64").exists() else np.empty(0)
+    trace = [tuple(map(float, p)) for p in flat[:flat.size - flat.size % 3].reshape(-1, 3)]
     x = np.load(d / "incumbent.npy") if (d / "incumbent.npy").exists() else None
     objective = min((p[1] for p in trace), default=math.inf) if x is not None else math.nan
     bound = max((p[2] for p in trace), default=-math.inf)
@@ -106,9 +108,10 @@ def _reported(d: Path, seconds: float) -> MilpOutcome:
 
 
 def _main(directory: str, parent: int | None = None) -> int:
-    """The child: solve ``DIR/model.pkl``; write ``trace.pkl`` at each new point of the trace,
-    ``incumbent.npy`` at each new incumbent, and ``outcome.pkl`` at the end (each written
-    atomically, so that an ended child leaves whole files), or ``error.txt``. Exits when the
+    """The child: solve ``DIR/model.pkl``; append each new point of the trace to
+    ``trace.f64`` (three doubles), write ``incumbent.npy`` at each new incumbent and
+    ``outcome.pkl`` at the end (both atomically, so that an ended child leaves whole files),
+    or ``error.txt``. Exits when the
     process ``parent`` (if given) is gone: killed before it could end the child, whose solve
     may hold gigabytes."""
     d = Path(directory)
@@ -117,18 +120,20 @@ def _main(directory: str, parent: int | None = None) -> int:
     try:
         arrays, opts, start = pickle.loads((d / "model.pkl").read_bytes())
         h = highs_of(arrays)
-        trace = []
+        # Appended, not rewritten: a long search finds thousands of points.
+        with open(d / "trace.f64", "ab", buffering=0) as points:
 
-        def on_point(point, x):
-            if x is not None:
-                buf = io.BytesIO()
-                np.save(buf, x)
-                write_atomic(d / "incumbent.npy", buf.getvalue(), sync=False)
-            trace.append(point)
-            write_atomic(d / "trace.pkl", pickle.dumps(trace), sync=False)
+            def on_point(point, x):
+                # The incumbent before its point: an ended child's objective is then never
+                # below its incumbent's cost.
+                if x is not None:
+                    buf = io.BytesIO()
+                    np.save(buf, x)
+                    write_atomic(d / "incumbent.npy", buf.getvalue(), sync=False)
+                points.write(np.asarray(point, np.float64).tobytes())
 
-        (d / "started").touch()
-        out = run(h, opts, start, on_point=on_point)
+            (d / "started").touch()
+            out = run(h, opts, start, on_point=on_point)
         write_atomic(d / "outcome.pkl", pickle.dumps(out, protocol=5), sync=False)
         return 0
     except Exception:

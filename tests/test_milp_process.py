@@ -67,6 +67,8 @@ def test_an_ended_child_leaves_whole_reports(tmp_path):
     (tmp_path / "model.pkl").write_bytes(pickle.dumps((model.builder.arrays(), opts, None)))
     assert milp_process._main(str(tmp_path)) == 0
     done = pickle.loads((tmp_path / "outcome.pkl").read_bytes())
+    with open(tmp_path / "trace.f64", "ab") as fh:
+        fh.write(np.float64(1.0).tobytes())  # a point cut short when the child was ended
     ended = milp_process._reported(tmp_path, 1.0)
     assert ended.trace == done.trace and ended.objective == done.objective
     assert ended.bound == max(b for _, _, b in done.trace)
