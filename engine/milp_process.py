@@ -111,9 +111,8 @@ def _main(directory: str, parent: int | None = None) -> int:
     """The child: solve ``DIR/model.pkl``; append each new point of the trace to
     ``trace.f64`` (three doubles), write ``incumbent.npy`` at each new incumbent and
     ``outcome.pkl`` at the end (both atomically, so that an ended child leaves whole files),
-    or ``error.txt``. Exits when the
-    process ``parent`` (if given) is gone: killed before it could end the child, whose solve
-    may hold gigabytes."""
+    or ``error.txt``. Exits when the process ``parent`` (if given) is gone: killed before it
+    could end the child, whose solve may hold gigabytes."""
     d = Path(directory)
     if parent is not None:
         threading.Thread(target=_exit_without, args=(parent,), daemon=True).start()
