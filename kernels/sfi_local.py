@@ -111,8 +111,11 @@ def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded,
     them before ``t_begin`` and after ``t_same``; after ``t_same``, once the dirty
     categories' carried state is the trajectory's again, the rest costs what it costs in the
     base plan and the play stops. ``dirty`` (bool, shape (C,)) grows as categories' backlogs
-    change. With ``record`` (every category dirty, ``t_begin = 0``, ``t_same >= T``) the
-    play writes the trajectory instead.
+    change. With ``record`` (every category dirty) the play writes the trajectory instead:
+    from ``t_begin`` (the trajectory before it must be the plan's; from the initial state
+    when 0), up to the first period after ``t_same`` whose carried state is the
+    trajectory's (the plan is the trajectory's base plan after ``t_same``, so the rest of
+    the trajectory stays the plan's).
 
     Parameters
     ----------
@@ -154,13 +157,15 @@ def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded,
     total = 0.0
     for c in range(C):
         if dirty[c]:
-            _load(s, t_begin, c, record, ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                  cat_ptr, cat_members, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk,
+            _load(s, t_begin, c, record and t_begin == 0, ig_stage, ig_qty, id_stage, id_qty,
+                  init_backlog, cat_ptr, cat_members, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk,
                   cg_k, cg_x, cd_k, cd_x, bk)
     nd = _dirty_places(dirty, cat_ptr, cat_members, rank, dpos)
-    if not record:
-        for t in range(t_begin):
-            total += tr_cost[s, t]
+    # The periods' costs summed in order, as a play from the first period sums them: the
+    # cost of a plan is the same to the last bit however it is played.
+    for t in range(t_begin):
+        total += tr_cost[s, t]
+    ended = False  # played through the last period
     for t in range(t_begin, T):
         if record:
             _record(s, t, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk)
@@ -298,14 +303,15 @@ def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded,
                         changed[p] = False
             nd = _dirty_places(dirty, cat_ptr, cat_members, rank, dpos)
         if last:
+            ended = True
             break
-        if not record and t >= t_same and _same_state(
+        if t >= t_same and _same_state(
                 s, t + 1, dirty, cat_ptr, cat_members, cg_k, cg_x, cd_k, cd_x, bk,
                 tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
             for u in range(t + 1, T):
                 total += tr_cost[s, u]
             break
-    if record:
+    if record and ended:
         _record(s, T, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk)
     return total
 
@@ -390,10 +396,17 @@ def trajectory(pdp, gen, codp, ded,
                category, order, lead, beta, alpha, rho, lam,
                prep, fulfil, mto_cap, orders, weights,
                ig_stage, ig_qty, id_stage, id_qty, init_backlog, cat_ptr, cat_members, rank,
-               tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest):
+               t_begin, t_same, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto,
+               tr_rest):
     """The trajectory of one plan (shapes in :func:`play_local`), for plays of plans that
     differ from it; returns the plan's expected cost. The other parameters are those of
-    :func:`invswarm.kernels.sfi.sfi_costs`."""
+    :func:`invswarm.kernels.sfi.sfi_costs`.
+
+    The trajectory arrays may hold the trajectory of a plan that differs from this one only in
+    periods ``t_begin`` to ``t_same``: only what changes from ``t_begin`` on is played again
+    (a move's periods and those its stock and backlog reach, not the whole horizon). With
+    ``t_begin = 0`` and ``t_same = T`` the arrays' contents are not read.
+    """
     C = pdp.shape[0]
     P = codp.shape[0]
     dirty = np.ones(C, dtype=np.bool_)
@@ -407,7 +420,7 @@ def trajectory(pdp, gen, codp, ded,
     total = 0.0
     for s in range(orders.shape[0]):
         total += weights[s] * play_local(
-            s, 0, prep.shape[0], True, dirty, pdp, gen, codp, ded,
+            s, t_begin, t_same, True, dirty, pdp, gen, codp, ded,
             remaining, value, hold, setup_g, setup_d, setup_r, omega,
             category, order, lead, beta, alpha, rho, lam,
             prep, fulfil, mto_cap, orders,

@@ -116,3 +116,47 @@ def test_moves_shift_make_to_order_capacity_between_categories(seed):
         want = batch_costs(inst, trial.pdp[None], trial.generic[None], trial.codp[None],
                            trial.dedicated[None])[0][0]
         assert cost == pytest.approx(want, rel=1e-10, abs=1e-6), move
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_trajectory_played_again_from_the_first_changed_period(seed):
+    """A scorer started on a plan after another plays the trajectory only from the first
+    period they differ in: the arrays and the cost are those of a play of the whole plan, to
+    the last bit, along a chain of moves (one period, several, none) and after the caller
+    edits the last plan's arrays in place."""
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, max_periods=8, max_scenarios=3)
+    T = inst.n_periods
+    plan = random_plan(rng, inst)
+    scorer = _MoveScorer(inst)
+    scorer.start(plan)
+    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
+    dc = np.zeros((inst.n_categories, inst.n_periods))
+    np.add.at(dc, inst.category, d)
+    played = 0
+    for step in range(25):
+        moves = _moves(inst, plan, d, dc, _usage(inst, plan), np.ones(T, bool), rng)
+        if step % 5 == 4:  # a plan that differs in many periods
+            other = random_plan(rng, inst)
+            trial = _apply(inst, plan, [(1, c, t, float(other.generic[c, t]))
+                                        for c in range(inst.n_categories)
+                                        for t in range(T) if rng.random() < 0.5])
+        elif step % 7 == 6:
+            trial = plan  # unchanged
+        else:
+            trial = _apply(inst, plan, moves[int(rng.integers(len(moves)))])
+        if trial is None:
+            continue
+        plan = trial
+        edits = [None, (0, T - 1)] if step == 12 else [None]
+        for edit in edits:
+            if edit is not None:
+                # Edited in place after the scorer played it: the scorer kept what it played.
+                plan.dedicated[edit] = max(0.0, plan.dedicated[edit] - 1.0)
+            cost = scorer.start(plan)
+            fresh = _MoveScorer(inst)
+            assert cost == fresh.start(plan)
+            for a, b in zip(scorer.tr, fresh.tr):
+                np.testing.assert_array_equal(a, b)
+            played += 1
+    assert played >= 10

@@ -449,13 +449,27 @@ class _MoveScorer:
                    np.empty((NS, T + 1, P)), np.empty((NS, T)), np.empty((NS, T, C)),
                    np.empty((NS, T, P + 1)), np.empty((NS, T, P, 3)))
         self.plan = None
+        self._traced = None  # copies of the arrays of the plan `tr` is the trajectory of
 
     def start(self, plan: Plan) -> float:
-        """Score moves of ``plan`` from now on (its trajectory is played once); returns its
-        cost."""
+        """Score moves of ``plan`` from now on; returns its cost. Its trajectory is played
+        from the first period in which it differs from the last plan started (a search
+        starts a plan after each move it applies, and a move changes a period or two)."""
+        arrays = (plan.pdp, plan.generic, plan.codp, plan.dedicated)
+        T = self.inst.n_periods
+        t_begin, t_same = 0, T
+        if self._traced is not None:
+            differs = np.zeros(T, dtype=bool)
+            for before, now in zip(self._traced, arrays):
+                differs |= (before != now).any(axis=0)
+            hit = np.flatnonzero(differs)
+            t_begin, t_same = (int(hit[0]), int(hit[-1])) if hit.size else (T, T)
         self.plan = plan
-        return ksl.trajectory(plan.pdp, plan.generic, plan.codp, plan.dedicated, *self.data,
-                              self.cat_ptr, self.cat_members, self.rank, *self.tr)
+        # Copies: the trajectory must stay that of what was played, whatever the caller
+        # does to the plan's arrays afterwards.
+        self._traced = tuple(a.copy() for a in arrays)
+        return ksl.trajectory(*arrays, *self.data, self.cat_ptr, self.cat_members, self.rank,
+                              t_begin, t_same, *self.tr)
 
     def costs(self, moves: list) -> np.ndarray:
         """Cost of the plan with each move applied, ``inf`` where it breaks a rule."""
