@@ -449,7 +449,7 @@ class _MoveScorer:
                    np.empty((NS, T + 1, P)), np.empty((NS, T)), np.empty((NS, T, C)),
                    np.empty((NS, T, P + 1)), np.empty((NS, T, P, 3)))
         self.plan = None
-        self._traced = None  # copies of the arrays of the plan `tr` is the trajectory of
+        self._traced = None  # a copy of the plan `tr` is the trajectory of
 
     def start(self, plan: Plan) -> float:
         """Score moves of ``plan`` from now on; returns its cost. Its trajectory is played
@@ -459,15 +459,12 @@ class _MoveScorer:
         T = self.inst.n_periods
         t_begin, t_same = 0, T
         if self._traced is not None:
-            differs = np.zeros(T, dtype=bool)
-            for before, now in zip(self._traced, arrays):
-                differs |= (before != now).any(axis=0)
-            hit = np.flatnonzero(differs)
+            hit = np.flatnonzero(_changed_periods(self._traced, plan))
             t_begin, t_same = (int(hit[0]), int(hit[-1])) if hit.size else (T, T)
         self.plan = plan
-        # Copies: the trajectory must stay that of what was played, whatever the caller
+        # A copy: the trajectory must stay that of what was played, whatever the caller
         # does to the plan's arrays afterwards.
-        self._traced = tuple(a.copy() for a in arrays)
+        self._traced = Plan(*(a.copy() for a in arrays))
         return ksl.trajectory(*arrays, *self.data, self.cat_ptr, self.cat_members, self.rank,
                               t_begin, t_same, *self.tr)
 
