@@ -14,6 +14,15 @@ def _usage(inst, plan):
                        plan.dedicated[None], detail=True, usage=True)[3][0]
 
 
+def _expected_orders(inst):
+    """Expected orders per product and period, and per category and period, as the local
+    search passes them to ``_moves``."""
+    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
+    dc = np.zeros((inst.n_categories, inst.n_periods))
+    np.add.at(dc, inst.category, d)
+    return d, dc
+
+
 def _random_moves(rng, inst, plan, n):
     """Arbitrary edits, many of them breaking a rule (negative units, over capacity, a PDP
     no product can follow, a CODP before the PDP), over one or several periods."""
@@ -40,9 +49,7 @@ def test_move_costs_equal_whole_plays(seed):
     rng = np.random.default_rng(seed)
     inst = random_instance(rng, max_periods=8)
     plan = random_plan(rng, inst)
-    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
-    dc = np.zeros((inst.n_categories, inst.n_periods))
-    np.add.at(dc, inst.category, d)
+    d, dc = _expected_orders(inst)
     near = np.ones(inst.n_periods, dtype=bool)
     moves = _moves(inst, plan, d, dc, _usage(inst, plan), near, rng)
     moves += _pooling_moves(inst, plan, np.zeros(0, dtype=np.int64), every_period=True)
@@ -102,9 +109,7 @@ def test_moves_shift_make_to_order_capacity_between_categories(seed):
     scorer = _MoveScorer(inst)
     scorer.start(plan)
     assert (scorer.tr[7][:, :, -1] <= 0).any()  # the capacity runs out somewhere
-    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
-    dc = np.zeros((inst.n_categories, inst.n_periods))
-    np.add.at(dc, inst.category, d)
+    d, dc = _expected_orders(inst)
     moves = _moves(inst, plan, d, dc, _usage(inst, plan), np.ones(inst.n_periods, bool), rng)
     picked = [moves[j] for j in rng.permutation(len(moves))[:300]]
     costs = scorer.costs(picked)
@@ -130,12 +135,9 @@ def test_trajectory_played_again_from_the_first_changed_period(seed):
     plan = random_plan(rng, inst)
     scorer = _MoveScorer(inst)
     scorer.start(plan)
-    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
-    dc = np.zeros((inst.n_categories, inst.n_periods))
-    np.add.at(dc, inst.category, d)
+    d, dc = _expected_orders(inst)
     played = 0
     for step in range(25):
-        moves = _moves(inst, plan, d, dc, _usage(inst, plan), np.ones(T, bool), rng)
         if step % 5 == 4:  # a plan that differs in many periods
             other = random_plan(rng, inst)
             trial = _apply(inst, plan, [(1, c, t, float(other.generic[c, t]))
@@ -144,6 +146,7 @@ def test_trajectory_played_again_from_the_first_changed_period(seed):
         elif step % 7 == 6:
             trial = plan  # unchanged
         else:
+            moves = _moves(inst, plan, d, dc, _usage(inst, plan), np.ones(T, bool), rng)
             trial = _apply(inst, plan, moves[int(rng.integers(len(moves)))])
         if trial is None:
             continue
