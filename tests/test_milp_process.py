@@ -92,10 +92,15 @@ time.sleep(60)
 """
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     pid = int(parent.stdout.readline())
-    while not (tmp_path / "started").exists():
+    t0 = time.perf_counter()
+    while not (tmp_path / "started").exists() and time.perf_counter() - t0 < 60:
         time.sleep(0.1)
+    started = (tmp_path / "started").exists()
     parent.send_signal(signal.SIGKILL)
     parent.wait()
+    # A child that failed before its solve must fail the test, not hang it.
+    assert started, (tmp_path / "error.txt").read_text() if (tmp_path / "error.txt").exists() \
+        else "the child did not start its solve within 60 s"
     t0 = time.perf_counter()
     while _alive(pid) and time.perf_counter() - t0 < 5:
         time.sleep(0.1)
