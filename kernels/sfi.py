@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import pso
-from .sfi_lanes import block_costs, decode_lanes, lane_costs
+from .sfi_lanes import LANES, block_costs, decode_lanes, lane_costs
 
 #: Cost components of the per-period breakdown, in column order.
 COMPONENTS = (
@@ -397,8 +397,18 @@ def _play_chunk(lo, hi, pdp, gen, codp, ded,
                 prep, fulfil, mto_cap, orders,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog,
                 detail, cost_ps, bd_ps, kpi_ps, use_ps):
-    """Plans ``lo:hi`` in lockstep, or with ``detail`` pairs ``lo:hi`` one by one."""
-    if detail:
+    """Plans ``lo:hi`` in lockstep, or with ``detail`` pairs ``lo:hi`` one by one. Fewer
+    plans than half the lockstep kernel's lanes are played one by one too: a lockstep pass
+    costs as much for one plan as for :data:`~invswarm.kernels.sfi_lanes.LANES`."""
+    if not detail and hi - lo < LANES // 2:
+        NS = orders.shape[0]
+        _play_range(lo * NS, hi * NS, pdp, gen, codp, ded,
+                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                    category, order, lead, beta, alpha, rho, lam,
+                    prep, fulfil, mto_cap, orders,
+                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+                    detail, cost_ps, bd_ps, kpi_ps, use_ps)
+    elif detail:
         _play_range(lo, hi, pdp, gen, codp, ded,
                     remaining, value, hold, setup_g, setup_d, setup_r, omega,
                     category, order, lead, beta, alpha, rho, lam,

@@ -4,12 +4,12 @@
 the branches of different plans go different ways, so the processor mispredicts many of them.
 Here every operation of a period runs over a block of plans in the innermost loop, written
 without branches (a draw of ``min(D, a)`` units, clipped at 0, changes nothing when it is 0),
-and the lanes' work is independent, so the processor overlaps it. (The compiler does not turn
-these loops into vector instructions: they write too many arrays for its aliasing checks.)
-Each plan's arithmetic is the same sequence of operations as in ``_play``, so the costs
-are identical to the last bit (``tests/test_sfi_lanes.py``). The decoder
-(:func:`decode_lanes`) is :func:`invswarm.kernels.sfi.decode_one` over a block of particles in
-the same way, and writes the layout :func:`block_costs` reads.
+and the lanes' work is independent, so the compiler turns the draws and most other loops into
+vector instructions (see :data:`LANES` for what that takes). Each plan's
+arithmetic is the same sequence of operations as in ``_play``, so the costs are identical to
+the last bit (``tests/test_sfi_lanes.py``). The decoder (:func:`decode_lanes`) is
+:func:`invswarm.kernels.sfi.decode_one` over a block of particles in the same way, and writes
+the layout :func:`block_costs` reads.
 """
 
 from __future__ import annotations
@@ -54,6 +54,27 @@ def lane_costs(lo, hi, pdp, gen, codp, ded,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
 
 
+#: Plans per lockstep pass of :func:`block_costs`. A constant, so that the compiler knows each
+#: loop's trip count and, within each of the three scratch arrays of :func:`_lockstep`, the
+#: distances between the rows a loop reads and writes: it then vectorises the loops with no
+#: aliasing checks at run time (with a trip count known only at run time it gave up, as there
+#: were too many checks to make). A block of fewer plans fills the other lanes with copies of
+#: its last plan; a pass costs the same for any number of plans.
+LANES = 32
+
+# Rows of the scratch state of :func:`_lockstep`, per category (generic buffers), per product
+# (dedicated buffers) and per lane. Per buffer: carried quantity, what is left of the carried
+# and of the new buffer, the new quantity, then the carried buffer's stage data (remaining
+# time, holding rate, re-setup, value) and the new one's (remaining time, holding rate,
+# setup, value).
+_X, _REM_C, _REM_N, _NEW, _R_C, _H_C, _SR_C, _V_C, _R_N, _H_N, _S_N, _V_N = range(12)
+_BK, _NEWBK = 12, 13  # products only: backlog, and the next period's
+_G_ROWS, _D_ROWS = 12, 14
+(_TOTAL, _MTO, _HOLD_PREP, _DL0, _DL1, _DL2, _DL3, _DL4, _SHORTFALL, _LOST, _SETUP_NEW,
+ _SETUP_REUSE, _HOLD_CARRIED, _HOLD_NEW, _DISPOSAL) = range(15)
+_LANE_ROWS = 15
+
+
 @njit(cache=True)
 def block_costs(lo, pdp_l, gen_l, codp_l, ded_l,
                 remaining, value, hold, setup_g, setup_d, setup_r, omega,
@@ -62,203 +83,234 @@ def block_costs(lo, pdp_l, gen_l, codp_l, ded_l,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
     """:func:`lane_costs` of a block of plans already in lane layout: ``pdp_l``, ``gen_l``
     of shape (C, T, L) and ``codp_l``, ``ded_l`` of shape (P, T, L) hold plans
-    ``lo:lo + L``."""
+    ``lo:lo + L``; they are played :data:`LANES` at a time."""
+    L = pdp_l.shape[2]
+    for j0 in range(0, L, LANES):
+        _lockstep(lo, j0, min(L, j0 + LANES), pdp_l, gen_l, codp_l, ded_l,
+                  remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                  category, order, lead, beta, alpha, rho, lam,
+                  prep, fulfil, mto_cap, orders,
+                  ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+
+
+@njit(cache=True)
+def _lockstep(lo, j0, j1, pdp_l, gen_l, codp_l, ded_l,
+              remaining, value, hold, setup_g, setup_d, setup_r, omega,
+              category, order, lead, beta, alpha, rho, lam,
+              prep, fulfil, mto_cap, orders,
+              ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
+    """Plans ``j0:j1`` (at most :data:`LANES`) of :func:`block_costs`'s block, in lockstep."""
     C = pdp_l.shape[0]
     P = codp_l.shape[0]
+    # Allocated here, so that the compiler sees the row length (see LANES); three arrays,
+    # because the rows of one product, of one category and of the lanes are each a constant
+    # distance apart, but the distances between them are known only at run time.
+    SL = np.empty((_LANE_ROWS, LANES))
+    SG = np.empty((_G_ROWS * C, LANES))
+    SD = np.empty((_D_ROWS * P, LANES))
+    g_k = np.empty((C, LANES), np.int64)  # the buffers' stages
+    d_k = np.empty((P, LANES), np.int64)
     T = prep.shape[0]
     NS = orders.shape[0]
-    L = pdp_l.shape[2]
-    cg_k = np.empty((C, L), np.int64)
-    ng_k = np.empty((C, L), np.int64)
-    cg_x = np.empty((C, L))
-    rem_cg = np.empty((C, L))
-    rem_ng = np.empty((C, L))
-    cd_k = np.empty((P, L), np.int64)
-    nd_k = np.empty((P, L), np.int64)
-    cd_x = np.empty((P, L))
-    rem_cd = np.empty((P, L))
-    rem_nd = np.empty((P, L))
-    bk = np.empty((P, L))
-    newbk = np.empty((P, L))
-    total = np.empty(L)
-    mto = np.empty(L)
-    hold_prep = np.empty(L)
-    dl0 = np.empty(L)
-    dl1 = np.empty(L)
-    dl2 = np.empty(L)
-    dl3 = np.empty(L)
-    dl4 = np.empty(L)
-    shortfall = np.empty(L)
-    lost = np.empty(L)
-    setup_new = np.empty(L)
-    setup_reuse = np.empty(L)
-    hold_carried = np.empty(L)
-    hold_new = np.empty(L)
-    disposal = np.empty(L)
     for s in range(NS):
-        for j in range(L):
-            total[j] = 0.0
+        for j in range(LANES):
+            SL[_TOTAL, j] = 0.0
         for c in range(C):
-            for j in range(L):
-                cg_k[c, j] = ig_stage[c]
-                cg_x[c, j] = ig_qty[c]
+            for j in range(LANES):
+                g_k[c, j] = ig_stage[c]
+                SG[_G_ROWS * c + _X, j] = ig_qty[c]
         for p in range(P):
-            for j in range(L):
-                cd_k[p, j] = id_stage[p]
-                cd_x[p, j] = id_qty[p]
-                bk[p, j] = init_backlog[p]
+            for j in range(LANES):
+                d_k[p, j] = id_stage[p]
+                SD[_D_ROWS * p + _X, j] = id_qty[p]
+                SD[_D_ROWS * p + _BK, j] = init_backlog[p]
         for t in range(T):
             A = prep[t]
             B = fulfil[t]
             back_extra = prep[t - 1] + fulfil[t - 1] if t > 0 else prep[0] + fulfil[0]
-            last = t == T - 1
-            for j in range(L):
-                hold_prep[j] = 0.0
+            # Reads through a stage index (gathers) keep a loop scalar: they are made here, once
+            # per buffer, lane and period, for the loops below.
             for c in range(C):
-                for j in range(L):
-                    hold_prep[j] += hold[cg_k[c, j]] * cg_x[c, j] * A
-                    rem_cg[c, j] = cg_x[c, j]
-                    ng_k[c, j] = pdp_l[c, t, j]
-                    rem_ng[c, j] = gen_l[c, t, j]
+                _stage_data(SG, _G_ROWS * c, g_k[c], pdp_l[c, t], gen_l[c, t], j0, j1,
+                            remaining, hold, setup_r, value, setup_g)
             for p in range(P):
-                for j in range(L):
-                    hold_prep[j] += hold[cd_k[p, j]] * cd_x[p, j] * A
-                    rem_cd[p, j] = cd_x[p, j]
-                    nd_k[p, j] = codp_l[p, t, j]
-                    rem_nd[p, j] = ded_l[p, t, j]
-            for j in range(L):
-                mto[j] = mto_cap[t]
-                dl0[j] = 0.0
-                dl1[j] = 0.0
-                dl2[j] = 0.0
-                dl3[j] = 0.0
-                dl4[j] = 0.0
-                shortfall[j] = 0.0
-                lost[j] = 0.0
+                _stage_data(SD, _D_ROWS * p, d_k[p], codp_l[p, t], ded_l[p, t], j0, j1,
+                            remaining, hold, setup_r, value, setup_d)
+            for j in range(LANES):
+                SL[_HOLD_PREP, j] = 0.0
+            for c in range(C):
+                g = _G_ROWS * c
+                for j in range(LANES):
+                    SL[_HOLD_PREP, j] += SG[g + _H_C, j] * SG[g + _X, j] * A
+            for p in range(P):
+                d = _D_ROWS * p
+                for j in range(LANES):
+                    SL[_HOLD_PREP, j] += SD[d + _H_C, j] * SD[d + _X, j] * A
+            for j in range(LANES):
+                SL[_MTO, j] = mto_cap[t]
+                SL[_DL0, j] = 0.0
+                SL[_DL1, j] = 0.0
+                SL[_DL2, j] = 0.0
+                SL[_DL3, j] = 0.0
+                SL[_DL4, j] = 0.0
+                SL[_SHORTFALL, j] = 0.0
+                SL[_LOST, j] = 0.0
             for oi in range(P):
                 p = order[oi]
-                c = category[p]
-                Lp = lead[p]
-                b = beta[p]
-                w4 = max(remaining[0] - Lp, 0.0)
-                q = orders[s, p, t]
-                need = alpha[p] * q
-                for j in range(L):
-                    a0 = rem_cd[p, j]
-                    a1 = rem_nd[p, j]
-                    a2 = rem_cg[c, j]
-                    a3 = rem_ng[c, j]
-                    a4 = mto[j]
-                    w0 = max(remaining[cd_k[p, j]] - Lp, 0.0)
-                    w1 = max(remaining[nd_k[p, j]] - Lp, 0.0)
-                    w2 = max(remaining[cg_k[c, j]] - Lp, 0.0)
-                    w3 = max(remaining[ng_k[c, j]] - Lp, 0.0)
-                    # Backlog: late by the previous period's length too.
-                    D = bk[p, j]
-                    x = max(min(D, a0), 0.0)
-                    a0 -= x
-                    D -= x
-                    dl0[j] += b * (w0 + back_extra) * x
-                    x = max(min(D, a1), 0.0)
-                    a1 -= x
-                    D -= x
-                    dl1[j] += b * (w1 + back_extra) * x
-                    x = max(min(D, a2), 0.0)
-                    a2 -= x
-                    D -= x
-                    dl2[j] += b * (w2 + back_extra) * x
-                    x = max(min(D, a3), 0.0)
-                    a3 -= x
-                    D -= x
-                    dl3[j] += b * (w3 + back_extra) * x
-                    x = max(min(D, a4), 0.0)
-                    a4 -= x
-                    D -= x
-                    dl4[j] += b * (w4 + back_extra) * x
-                    lost[j] += lam[p] * D
-                    # New orders.
-                    D = q
-                    on_time_p = 0.0
-                    x = max(min(D, a0), 0.0)
-                    a0 -= x
-                    D -= x
-                    dl0[j] += b * w0 * x
-                    on_time_p += x if w0 <= 0.0 else 0.0
-                    x = max(min(D, a1), 0.0)
-                    a1 -= x
-                    D -= x
-                    dl1[j] += b * w1 * x
-                    on_time_p += x if w1 <= 0.0 else 0.0
-                    x = max(min(D, a2), 0.0)
-                    a2 -= x
-                    D -= x
-                    dl2[j] += b * w2 * x
-                    on_time_p += x if w2 <= 0.0 else 0.0
-                    x = max(min(D, a3), 0.0)
-                    a3 -= x
-                    D -= x
-                    dl3[j] += b * w3 * x
-                    on_time_p += x if w3 <= 0.0 else 0.0
-                    x = max(min(D, a4), 0.0)
-                    a4 -= x
-                    D -= x
-                    dl4[j] += b * w4 * x
-                    on_time_p += x if w4 <= 0.0 else 0.0
-                    newbk[p, j] = D
-                    shortfall[j] += rho[p] * max(need - on_time_p, 0.0)
-                    rem_cd[p, j] = a0
-                    rem_nd[p, j] = a1
-                    rem_cg[c, j] = a2
-                    rem_ng[c, j] = a3
-                    mto[j] = a4
-            for j in range(L):
-                setup_new[j] = 0.0
-                setup_reuse[j] = 0.0
-                hold_carried[j] = 0.0
-                hold_new[j] = 0.0
-                disposal[j] = 0.0
+                _draws(SL, SD, SG, _D_ROWS * p, _G_ROWS * category[p], lead[p], beta[p],
+                       remaining[0], orders[s, p, t], alpha[p] * orders[s, p, t], rho[p],
+                       lam[p], back_extra)
+            for j in range(LANES):
+                SL[_SETUP_NEW, j] = 0.0
+                SL[_SETUP_REUSE, j] = 0.0
+                SL[_HOLD_CARRIED, j] = 0.0
+                SL[_HOLD_NEW, j] = 0.0
+                SL[_DISPOSAL, j] = 0.0
             for c in range(C):
-                for j in range(L):
-                    k = cg_k[c, j]
-                    x = cg_x[c, j]
-                    u = x - rem_cg[c, j]
-                    hold_carried[j] += hold[k] * B * (x - 0.5 * u)
-                    setup_reuse[j] += setup_r[k] if u > 0.0 else 0.0
-                    disposal[j] += omega * value[k] * rem_cg[c, j]
-                    k = ng_k[c, j]
-                    x = gen_l[c, t, j]
-                    u = x - rem_ng[c, j]
-                    hold_new[j] += hold[k] * B * (x - 0.5 * u)
-                    setup_new[j] += setup_g[k] if x > 0.0 else 0.0
-                    cg_k[c, j] = k
-                    cg_x[c, j] = rem_ng[c, j]
-                    if last:
-                        disposal[j] += omega * value[k] * rem_ng[c, j]
+                _period_end(SL, SG, _G_ROWS * c, B, omega)
+                if t == T - 1:
+                    _dispose_new(SL, SG, _G_ROWS * c, omega)
             for p in range(P):
-                for j in range(L):
-                    k = cd_k[p, j]
-                    x = cd_x[p, j]
-                    u = x - rem_cd[p, j]
-                    hold_carried[j] += hold[k] * B * (x - 0.5 * u)
-                    setup_reuse[j] += setup_r[k] if u > 0.0 else 0.0
-                    disposal[j] += omega * value[k] * rem_cd[p, j]
-                    k = nd_k[p, j]
-                    x = ded_l[p, t, j]
-                    u = x - rem_nd[p, j]
-                    hold_new[j] += hold[k] * B * (x - 0.5 * u)
-                    setup_new[j] += setup_d[k] if x > 0.0 else 0.0
-                    cd_k[p, j] = k
-                    cd_x[p, j] = rem_nd[p, j]
-                    bk[p, j] = newbk[p, j]
-                    if last:
-                        disposal[j] += omega * value[k] * rem_nd[p, j]
-                        lost[j] += lam[p] * newbk[p, j]
-            for j in range(L):
-                total[j] += (setup_new[j] + setup_reuse[j] + hold_prep[j] + hold_carried[j]
-                             + hold_new[j] + (dl0[j] + dl2[j]) + (dl1[j] + dl3[j]) + dl4[j]
-                             + shortfall[j] + disposal[j] + lost[j])
-        for j in range(L):
-            cost_ps[(lo + j) * NS + s] = total[j]
+                d = _D_ROWS * p
+                _period_end(SL, SD, d, B, omega)
+                for j in range(LANES):
+                    SD[d + _BK, j] = SD[d + _NEWBK, j]
+                if t == T - 1:
+                    _dispose_new(SL, SD, d, omega)
+                    for j in range(LANES):
+                        SL[_LOST, j] += lam[p] * SD[d + _NEWBK, j]
+            for j in range(LANES):
+                SL[_TOTAL, j] += (SL[_SETUP_NEW, j] + SL[_SETUP_REUSE, j] + SL[_HOLD_PREP, j]
+                                  + SL[_HOLD_CARRIED, j] + SL[_HOLD_NEW, j]
+                                  + (SL[_DL0, j] + SL[_DL2, j]) + (SL[_DL1, j] + SL[_DL3, j])
+                                  + SL[_DL4, j] + SL[_SHORTFALL, j] + SL[_DISPOSAL, j]
+                                  + SL[_LOST, j])
+        for j in range(j1 - j0):
+            cost_ps[(lo + j0 + j) * NS + s] = SL[_TOTAL, j]
+
+
+@njit(cache=True, inline="always")
+def _stage_data(R, row, k, stage_t, qty_t, j0, j1, remaining, hold, setup_r, value,
+                setup_new):
+    """Period data of one buffer (rows from ``row`` of ``R``) in every lane: the carried
+    buffer is at stage ``k[j]`` (then set to the new one's stage ``stage_t[j0 + j]``, of
+    quantity ``qty_t[j0 + j]``); lanes past ``j1`` repeat the last plan."""
+    for j in range(LANES):
+        i = min(j0 + j, j1 - 1)
+        kc = k[j]
+        kn = stage_t[i]
+        R[row + _R_C, j] = remaining[kc]
+        R[row + _H_C, j] = hold[kc]
+        R[row + _SR_C, j] = setup_r[kc]
+        R[row + _V_C, j] = value[kc]
+        R[row + _R_N, j] = remaining[kn]
+        R[row + _H_N, j] = hold[kn]
+        R[row + _S_N, j] = setup_new[kn]
+        R[row + _V_N, j] = value[kn]
+        R[row + _NEW, j] = qty_t[i]
+        R[row + _REM_C, j] = R[row + _X, j]
+        R[row + _REM_N, j] = qty_t[i]
+        k[j] = kn
+
+
+@njit(cache=True, inline="always")
+def _draws(SL, SD, SG, d, g, Lp, b, r_mto, q, need, rho_p, lam_p, back_extra):
+    """One product's draws in every lane: its backlog, then its new orders ``q``, from its
+    carried and new dedicated buffers (rows from ``d``), its category's carried and new
+    generic ones (rows from ``g``) and make-to-order, in that order."""
+    w4 = max(r_mto - Lp, 0.0)
+    for j in range(LANES):
+        a0 = SD[d + _REM_C, j]
+        a1 = SD[d + _REM_N, j]
+        a2 = SG[g + _REM_C, j]
+        a3 = SG[g + _REM_N, j]
+        a4 = SL[_MTO, j]
+        w0 = max(SD[d + _R_C, j] - Lp, 0.0)
+        w1 = max(SD[d + _R_N, j] - Lp, 0.0)
+        w2 = max(SG[g + _R_C, j] - Lp, 0.0)
+        w3 = max(SG[g + _R_N, j] - Lp, 0.0)
+        # Backlog: late by the previous period's length too.
+        D = SD[d + _BK, j]
+        x = max(min(D, a0), 0.0)
+        a0 -= x
+        D -= x
+        SL[_DL0, j] += b * (w0 + back_extra) * x
+        x = max(min(D, a1), 0.0)
+        a1 -= x
+        D -= x
+        SL[_DL1, j] += b * (w1 + back_extra) * x
+        x = max(min(D, a2), 0.0)
+        a2 -= x
+        D -= x
+        SL[_DL2, j] += b * (w2 + back_extra) * x
+        x = max(min(D, a3), 0.0)
+        a3 -= x
+        D -= x
+        SL[_DL3, j] += b * (w3 + back_extra) * x
+        x = max(min(D, a4), 0.0)
+        a4 -= x
+        D -= x
+        SL[_DL4, j] += b * (w4 + back_extra) * x
+        SL[_LOST, j] += lam_p * D
+        # New orders.
+        D = q
+        on_time_p = 0.0
+        x = max(min(D, a0), 0.0)
+        a0 -= x
+        D -= x
+        SL[_DL0, j] += b * w0 * x
+        on_time_p += x if w0 <= 0.0 else 0.0
+        x = max(min(D, a1), 0.0)
+        a1 -= x
+        D -= x
+        SL[_DL1, j] += b * w1 * x
+        on_time_p += x if w1 <= 0.0 else 0.0
+        x = max(min(D, a2), 0.0)
+        a2 -= x
+        D -= x
+        SL[_DL2, j] += b * w2 * x
+        on_time_p += x if w2 <= 0.0 else 0.0
+        x = max(min(D, a3), 0.0)
+        a3 -= x
+        D -= x
+        SL[_DL3, j] += b * w3 * x
+        on_time_p += x if w3 <= 0.0 else 0.0
+        x = max(min(D, a4), 0.0)
+        a4 -= x
+        D -= x
+        SL[_DL4, j] += b * w4 * x
+        on_time_p += x if w4 <= 0.0 else 0.0
+        SD[d + _NEWBK, j] = D
+        SL[_SHORTFALL, j] += rho_p * max(need - on_time_p, 0.0)
+        SD[d + _REM_C, j] = a0
+        SD[d + _REM_N, j] = a1
+        SG[g + _REM_C, j] = a2
+        SG[g + _REM_N, j] = a3
+        SL[_MTO, j] = a4
+
+
+@njit(cache=True, inline="always")
+def _period_end(SL, R, row, B, omega):
+    """Holding, setups and disposal of one carried and one new buffer (rows from ``row``) in
+    every lane; what is left of the new one is carried on."""
+    for j in range(LANES):
+        x = R[row + _X, j]
+        u = x - R[row + _REM_C, j]
+        SL[_HOLD_CARRIED, j] += R[row + _H_C, j] * B * (x - 0.5 * u)
+        SL[_SETUP_REUSE, j] += R[row + _SR_C, j] if u > 0.0 else 0.0
+        SL[_DISPOSAL, j] += omega * R[row + _V_C, j] * R[row + _REM_C, j]
+        x = R[row + _NEW, j]
+        u = x - R[row + _REM_N, j]
+        SL[_HOLD_NEW, j] += R[row + _H_N, j] * B * (x - 0.5 * u)
+        SL[_SETUP_NEW, j] += R[row + _S_N, j] if x > 0.0 else 0.0
+        R[row + _X, j] = R[row + _REM_N, j]
+
+
+@njit(cache=True, inline="always")
+def _dispose_new(SL, R, row, omega):
+    """Disposal of what is left of the new buffer (rows from ``row``) after the last period."""
+    for j in range(LANES):
+        SL[_DISPOSAL, j] += omega * R[row + _V_N, j] * R[row + _REM_N, j]
 
 
 @njit(cache=True)

@@ -15,7 +15,10 @@ from .sfi_random import random_instance, random_plan
 def test_lockstep_costs_equal_one_by_one(seed):
     rng = np.random.default_rng(seed)
     inst = random_instance(rng, max_periods=8, max_scenarios=3)
-    plans = [random_plan(rng, inst) for _ in range(int(rng.integers(1, 12)))]
+    # Blocks of one pass of the lanes, partly filled, and of more than one pass.
+    n = int(rng.integers(1, 12) if seed % 3 else rng.integers(sfi_lanes.LANES + 1,
+                                                               2 * sfi_lanes.LANES + 8))
+    plans = [random_plan(rng, inst) for _ in range(n)]
     arrays = [np.ascontiguousarray(np.stack([getattr(p, f) for p in plans]))
               for f in ("pdp", "generic", "codp", "dedicated")]
     # One by one: the detailed path plays each (plan, scenario) pair alone.

@@ -6,6 +6,7 @@ import numba
 import numpy as np
 
 from ....kernels import sfi as ksfi
+from ....kernels.sfi_lanes import LANES
 from ...encoding import Block, Encoding, choice_to_unit
 from .evaluate import batch_costs, kernel_data
 from .instance import Instance, worth_making
@@ -73,7 +74,7 @@ class SfiProblem:
         """Expected cost of every particle of ``X`` (NP, n_var); returns shape (NP,)."""
         X = self._check(X)
         cost = np.empty(X.shape[0])
-        ksfi.swarm_costs(X, *self.decode_data, *self.data, _blocks(), cost)
+        ksfi.swarm_costs(X, *self.decode_data, *self.data, _blocks(X.shape[0]), cost)
         return cost
 
     def encode(self, plan: Plan) -> np.ndarray:
@@ -128,7 +129,7 @@ class SfiProblem:
             state.X, state.V, state.PB, state.PBf, state.nbr, params.seed, it0, n_iter,
             max_iter, params.topology_code, params.ring_k, params.w0, params.w1, params.c1,
             params.c2, params.chi, params.vmax, params.boundary_code, base, idx, full,
-            *self.decode_data, *self.data, _blocks(), state.cost,
+            *self.decode_data, *self.data, _blocks(NP), state.cost,
             np.empty(NP * self.inst.n_scenarios), hist)
         return hist
 
@@ -159,11 +160,13 @@ class Restricted:
                                   False)
 
 
-def _blocks() -> int:
-    """Blocks of particles decoded and played in lockstep per call: two per thread. Fewer
-    blocks allocate less scratch, more balance the load when a core is busy elsewhere; the
-    costs do not depend on the number."""
-    return 2 * numba.get_num_threads()
+def _blocks(n_particles: int) -> int:
+    """Blocks of particles decoded and played in lockstep per call: the same number per
+    thread, as few as keep a block within the lockstep kernel's lanes
+    (:data:`~invswarm.kernels.sfi_lanes.LANES`; a block of fewer particles costs a full
+    pass). The costs do not depend on the number."""
+    threads = numba.get_num_threads()
+    return threads * -(-n_particles // (threads * LANES))
 
 
 def warmup() -> None:
