@@ -400,16 +400,9 @@ def _play_chunk(lo, hi, pdp, gen, codp, ded,
     """Plans ``lo:hi`` in lockstep, or with ``detail`` pairs ``lo:hi`` one by one. Fewer
     plans than half the lockstep kernel's lanes are played one by one too: a lockstep pass
     costs as much for one plan as for :data:`~invswarm.kernels.sfi_lanes.LANES`."""
-    if not detail and hi - lo < LANES // 2:
-        NS = orders.shape[0]
-        _play_range(lo * NS, hi * NS, pdp, gen, codp, ded,
-                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                    category, order, lead, beta, alpha, rho, lam,
-                    prep, fulfil, mto_cap, orders,
-                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                    detail, cost_ps, bd_ps, kpi_ps, use_ps)
-    elif detail:
-        _play_range(lo, hi, pdp, gen, codp, ded,
+    if detail or hi - lo < LANES // 2:
+        per = 1 if detail else orders.shape[0]  # with detail, lo:hi count pairs already
+        _play_range(lo * per, hi * per, pdp, gen, codp, ded,
                     remaining, value, hold, setup_g, setup_d, setup_r, omega,
                     category, order, lead, beta, alpha, rho, lam,
                     prep, fulfil, mto_cap, orders,

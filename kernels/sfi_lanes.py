@@ -5,9 +5,9 @@ the branches of different plans go different ways, so the processor mispredicts 
 Here every operation of a period runs over a block of plans in the innermost loop, written
 without branches (a draw of ``min(D, a)`` units, clipped at 0, changes nothing when it is 0),
 and the lanes' work is independent, so the compiler turns the draws and most other loops into
-vector instructions (see :data:`LANES` for what that takes). Each plan's
-arithmetic is the same sequence of operations as in ``_play``, so the costs are identical to
-the last bit (``tests/test_sfi_lanes.py``). The decoder (:func:`decode_lanes`) is
+vector instructions (see :data:`LANES` for what that takes). Each plan's arithmetic is the
+same sequence of operations as in ``_play``, so the costs are identical to the last bit
+(``tests/test_sfi_lanes.py``). The decoder (:func:`decode_lanes`) is
 :func:`invswarm.kernels.sfi.decode_one` over a block of particles in the same way, and writes
 the layout :func:`block_costs` reads.
 """
