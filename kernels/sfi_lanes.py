@@ -231,53 +231,33 @@ def _draws(SL, SD, SG, d, g, Lp, b, r_mto, q, need, rho_p, lam_p, back_extra):
         w3 = max(SG[g + _R_N, j] - Lp, 0.0)
         # Backlog: late by the previous period's length too.
         D = SD[d + _BK, j]
-        x = max(min(D, a0), 0.0)
-        a0 -= x
-        D -= x
+        x, D, a0 = _draw(D, a0)
         SL[_DL0, j] += b * (w0 + back_extra) * x
-        x = max(min(D, a1), 0.0)
-        a1 -= x
-        D -= x
+        x, D, a1 = _draw(D, a1)
         SL[_DL1, j] += b * (w1 + back_extra) * x
-        x = max(min(D, a2), 0.0)
-        a2 -= x
-        D -= x
+        x, D, a2 = _draw(D, a2)
         SL[_DL2, j] += b * (w2 + back_extra) * x
-        x = max(min(D, a3), 0.0)
-        a3 -= x
-        D -= x
+        x, D, a3 = _draw(D, a3)
         SL[_DL3, j] += b * (w3 + back_extra) * x
-        x = max(min(D, a4), 0.0)
-        a4 -= x
-        D -= x
+        x, D, a4 = _draw(D, a4)
         SL[_DL4, j] += b * (w4 + back_extra) * x
         SL[_LOST, j] += lam_p * D
         # New orders.
         D = q
         on_time_p = 0.0
-        x = max(min(D, a0), 0.0)
-        a0 -= x
-        D -= x
+        x, D, a0 = _draw(D, a0)
         SL[_DL0, j] += b * w0 * x
         on_time_p += x if w0 <= 0.0 else 0.0
-        x = max(min(D, a1), 0.0)
-        a1 -= x
-        D -= x
+        x, D, a1 = _draw(D, a1)
         SL[_DL1, j] += b * w1 * x
         on_time_p += x if w1 <= 0.0 else 0.0
-        x = max(min(D, a2), 0.0)
-        a2 -= x
-        D -= x
+        x, D, a2 = _draw(D, a2)
         SL[_DL2, j] += b * w2 * x
         on_time_p += x if w2 <= 0.0 else 0.0
-        x = max(min(D, a3), 0.0)
-        a3 -= x
-        D -= x
+        x, D, a3 = _draw(D, a3)
         SL[_DL3, j] += b * w3 * x
         on_time_p += x if w3 <= 0.0 else 0.0
-        x = max(min(D, a4), 0.0)
-        a4 -= x
-        D -= x
+        x, D, a4 = _draw(D, a4)
         SL[_DL4, j] += b * w4 * x
         on_time_p += x if w4 <= 0.0 else 0.0
         SD[d + _NEWBK, j] = D
@@ -287,6 +267,14 @@ def _draws(SL, SD, SG, d, g, Lp, b, r_mto, q, need, rho_p, lam_p, back_extra):
         SG[g + _REM_C, j] = a2
         SG[g + _REM_N, j] = a3
         SL[_MTO, j] = a4
+
+
+@njit(cache=True, inline="always")
+def _draw(D, a):
+    """A demand of ``D`` units drawn from a source holding ``a``: the units drawn (none when
+    either is 0), then what is left of the demand and of the source."""
+    x = max(min(D, a), 0.0)
+    return x, D - x, a - x
 
 
 @njit(cache=True, inline="always")
