@@ -3,15 +3,10 @@
 import numpy as np
 import pytest
 
-from invswarm.engine.models.sfi import batch_costs
+from invswarm.engine.models.sfi import batch_costs, plan_use
 from invswarm.engine.models.sfi.search import _apply, _moves, _MoveScorer, _pooling_moves
 
 from .sfi_random import random_instance, random_plan
-
-
-def _usage(inst, plan):
-    return batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
-                       plan.dedicated[None], detail=True, usage=True)[3][0]
 
 
 def _expected_orders(inst):
@@ -51,7 +46,7 @@ def test_move_costs_equal_whole_plays(seed):
     plan = random_plan(rng, inst)
     d, dc = _expected_orders(inst)
     near = np.ones(inst.n_periods, dtype=bool)
-    moves = _moves(inst, plan, d, dc, _usage(inst, plan), near, rng)
+    moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], near, rng)
     moves += _pooling_moves(inst, plan, np.zeros(0, dtype=np.int64), every_period=True)
     picked = [moves[j] for j in rng.permutation(len(moves))[:150]]
     picked += _random_moves(rng, inst, plan, 60)
@@ -110,7 +105,7 @@ def test_moves_shift_make_to_order_capacity_between_categories(seed):
     scorer.start(plan)
     assert (scorer.tr[7][:, :, -1] <= 0).any()  # the capacity runs out somewhere
     d, dc = _expected_orders(inst)
-    moves = _moves(inst, plan, d, dc, _usage(inst, plan), np.ones(inst.n_periods, bool), rng)
+    moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], np.ones(inst.n_periods, bool), rng)
     picked = [moves[j] for j in rng.permutation(len(moves))[:300]]
     costs = scorer.costs(picked)
     for move, cost in zip(picked, costs):
@@ -146,7 +141,7 @@ def test_trajectory_played_again_from_the_first_changed_period(seed):
         elif step % 7 == 6:
             trial = plan  # unchanged
         else:
-            moves = _moves(inst, plan, d, dc, _usage(inst, plan), np.ones(T, bool), rng)
+            moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], np.ones(T, bool), rng)
             trial = _apply(inst, plan, moves[int(rng.integers(len(moves)))])
         if trial is None:
             continue

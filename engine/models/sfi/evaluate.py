@@ -91,6 +91,21 @@ def batch_costs(
     return (cost, bd, kp) if detail else (cost, None, None)
 
 
+def plan_use(inst: Instance, plan: Plan, data: tuple | None = None) -> tuple[float, np.ndarray]:
+    """Expected cost of one feasible plan and the use of its buffers.
+
+    Returns
+    -------
+    cost : float
+    use : ndarray, shape (C + 2P, T)
+        Units drawn from each new generic buffer, from each new dedicated buffer, and each
+        product's demand not met by its own dedicated buffers (see :func:`batch_costs`).
+    """
+    cost, _, _, use = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
+                                  plan.dedicated[None], detail=True, usage=True, data=data)
+    return float(cost[0]), use[0]
+
+
 @dataclass(frozen=True, eq=False)
 class Evaluation:
     """Cost of one plan, its breakdown and its KPIs (weighted means over scenarios).

@@ -16,7 +16,7 @@ import numpy as np
 
 from ... import milp_process
 from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, run
-from .evaluate import batch_costs
+from .evaluate import plan_use
 from .instance import Instance, worth_making
 from .plan import SNAP_TOL, Plan
 
@@ -369,13 +369,11 @@ def without_specks(inst: Instance, plan: Plan, passes: int = 4) -> Plan:
     C, P = inst.n_categories, inst.n_products
     best, best_cost = plan, np.inf
     for i in range(passes + 1):
-        cost, _, _, use = batch_costs(inst, *(a[None] for a in (plan.pdp, plan.generic,
-                                                                plan.codp, plan.dedicated)),
-                                      detail=True, usage=True)
-        if cost[0] <= best_cost:
-            best, best_cost = plan, cost[0]
+        cost, use = plan_use(inst, plan)
+        if cost <= best_cost:
+            best, best_cost = plan, cost
         made = np.concatenate([plan.generic, plan.dedicated])
-        left = made - use[0, :C + P]
+        left = made - use[:C + P]
         speck = (left > 0.0) & (left <= SNAP_TOL)
         if i == passes or not speck.any():
             return best

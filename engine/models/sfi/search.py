@@ -18,7 +18,7 @@ import numpy as np
 
 from ....kernels import sfi_local as ksl
 from ....kernels import sfi_moves as ksm
-from .evaluate import batch_costs, kernel_data
+from .evaluate import batch_costs, kernel_data, plan_use
 from .instance import Instance
 from .plan import Plan, violations
 from .problem import _padded
@@ -92,7 +92,7 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
     (:func:`_unpooling_moves`); capacity moved between buffers of a period
     (:func:`_transfer_moves`, drawn by ``rng`` on large instances).
     Moves guided by ``use`` (the buffers' use in the current plan, see
-    ``batch_costs(usage=True)``) cut a buffer to what is drawn from it, grow it by the demand
+    ``plan_use``) cut a buffer to what is drawn from it, grow it by the demand
     its product(s) met elsewhere, or let products take the stock carried into the period.
     ``groups`` caches the pooling groups of ``plan`` between calls (see
     :func:`_pooling_moves`).
@@ -573,9 +573,7 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                 out_of_time = True
                 break
             if scored_plan is not plan:
-                use = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
-                                  plan.dedicated[None], detail=True, usage=True,
-                                  data=data)[3][0]
+                use = plan_use(inst, plan, data)[1]
                 if scorer.plan is not plan:
                     scorer.start(plan)
                 _forget_groups(groups, inst, scored_plan, plan)
