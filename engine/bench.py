@@ -640,6 +640,19 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
                     + ", ".join(f"{tp[f'ratio_T{T}']:.1f}" for T in (6, 8, 12))
                     + " times (the work of both per evaluation grows with the horizon)."
                     if "ratio_T6" in tp else ""))
+    tw = micro.get("test_two_workers_against_one")
+    if tw:
+        dask = micro.get("test_two_dask_workers_against_one")
+        ratios = tw.get("speedups") or []
+        L.append("")
+        L.append(f"Two workers against one (loky; 2 islands of 64 particles, 1,000 iterations "
+                 f"each, the same budget either way): {tw['speedup']:.2f} times the evaluations "
+                 "per second (goal: 1.8)"
+                 + (f"; the ratios of the {len(ratios)} pairs of runs ranged from "
+                    f"{min(ratios):.2f} to {max(ratios):.2f}" if ratios else "")
+                 + f". One process with two Numba threads: "
+                 f"{tw['one_process_two_threads'] / tw['one_worker']:.2f} times one worker"
+                 + (f"; two dask workers: {dask['speedup']:.2f} times one." if dask else "."))
     k = micro.get("test_kernel_throughput_against_reference[steel-24]")
     if k:
         L.append("")

@@ -97,6 +97,22 @@ def test_headline_prints_the_throughput_by_horizon():
          "micro": [{"name": "test_throughput_against_pyswarms", "extra_info": tp}]})
 
 
+def test_headline_prints_the_two_workers_speedup():
+    tw = {"one_worker": 86517.0, "two_workers": 165408.0, "one_process_two_threads": 163320.0,
+          "speedup": 1.86, "speedups": [1.58, 1.9, 2.3]}
+    dask = {"speedup": 1.23}
+    micro = [{"name": "test_two_workers_against_one", "extra_info": tw},
+             {"name": "test_two_dask_workers_against_one", "extra_info": dask}]
+    text = headline({"date": "2026-11-27", "machine": {"cpus": 2}, "micro": micro})
+    assert "1.86 times the evaluations per second (goal: 1.8)" in text
+    assert "the ratios of the 3 pairs of runs ranged from 1.58 to 2.30" in text
+    assert "two Numba threads: 1.89 times one worker; two dask workers: 1.23 times one." in text
+    # without the dask run and the pairs (runs saved before they were recorded)
+    del tw["speedups"]
+    text = headline({"date": "2026-11-27", "machine": {"cpus": 2}, "micro": micro[:1]})
+    assert "pairs" not in text and "1.89 times one worker." in text
+
+
 def test_results_saved_without_the_processor_still_render():
     res = {"date": "2026-11-26", "total_s": 60.0,
            "machine": {"cpus": 2, "machine": "x86_64", "system": "Linux", "python": "3.11.7"}}
