@@ -94,6 +94,14 @@ def batch_costs(
 def plan_use(inst: Instance, plan: Plan, data: tuple | None = None) -> tuple[float, np.ndarray]:
     """Expected cost of one feasible plan and the use of its buffers.
 
+    Parameters
+    ----------
+    inst : Instance
+    plan : Plan
+        Feasible (not checked: the callers play plans they built feasible).
+    data : tuple, optional
+        :func:`kernel_data` of ``inst``, when the caller keeps it between calls.
+
     Returns
     -------
     cost : float

@@ -92,7 +92,7 @@ def _moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.nd
     (:func:`_unpooling_moves`); capacity moved between buffers of a period
     (:func:`_transfer_moves`, drawn by ``rng`` on large instances).
     Moves guided by ``use`` (the buffers' use in the current plan, see
-    ``plan_use``) cut a buffer to what is drawn from it, grow it by the demand
+    :func:`.evaluate.plan_use`) cut a buffer to what is drawn from it, grow it by the demand
     its product(s) met elsewhere, or let products take the stock carried into the period.
     ``groups`` caches the pooling groups of ``plan`` between calls (see
     :func:`_pooling_moves`).
