@@ -45,9 +45,9 @@ def test_move_costs_equal_whole_plays(seed):
     inst = random_instance(rng, max_periods=8)
     plan = random_plan(rng, inst)
     d, dc = _expected_orders(inst)
-    near = np.ones(inst.n_periods, dtype=bool)
+    near = np.ones((inst.n_categories, inst.n_periods), dtype=bool)
     moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], near, rng)
-    moves += _pooling_moves(inst, plan, np.zeros(0, dtype=np.int64), every_period=True)
+    moves += _pooling_moves(inst, plan, None, every_period=True)
     picked = [moves[j] for j in rng.permutation(len(moves))[:150]]
     picked += _random_moves(rng, inst, plan, 60)
     scorer = _MoveScorer(inst)
@@ -105,7 +105,8 @@ def test_moves_shift_make_to_order_capacity_between_categories(seed):
     scorer.start(plan)
     assert (scorer.tr[7][:, :, -1] <= 0).any()  # the capacity runs out somewhere
     d, dc = _expected_orders(inst)
-    moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], np.ones(inst.n_periods, bool), rng)
+    near = np.ones((inst.n_categories, inst.n_periods), dtype=bool)
+    moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], near, rng)
     picked = [moves[j] for j in rng.permutation(len(moves))[:300]]
     costs = scorer.costs(picked)
     for move, cost in zip(picked, costs):
@@ -141,7 +142,8 @@ def test_trajectory_played_again_from_the_first_changed_period(seed):
         elif step % 7 == 6:
             trial = plan  # unchanged
         else:
-            moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], np.ones(T, bool), rng)
+            near = np.ones((inst.n_categories, T), dtype=bool)
+            moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], near, rng)
             trial = _apply(inst, plan, moves[int(rng.integers(len(moves)))])
         if trial is None:
             continue

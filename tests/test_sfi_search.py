@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from invswarm.engine.models.sfi import evaluate, load_steel, violations
-from invswarm.engine.models.sfi.search import _capacity_cut, heuristic_plan, local_search
+from invswarm.engine.models.sfi import evaluate, load_steel, plan_use, violations
+from invswarm.engine.models.sfi.search import (
+    _capacity_cut,
+    _changed_cells,
+    _moves,
+    heuristic_plan,
+    local_search,
+)
 
 from .sfi_random import random_instance, random_plan
 
@@ -21,6 +27,48 @@ def test_heuristic_and_local_search_on_random_instances(seed):
         assert violations(inst, better) == []
         assert cost == pytest.approx(evaluate(inst, better).cost, rel=1e-12)
         assert cost <= before
+
+
+def _cells_of(inst, move):
+    """The (category, period) cells a move edits (a product's edits count for its
+    category)."""
+    return {(r if a in (0, 1) else int(inst.category[r]), t) for a, r, t, _ in move}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_moves_are_made_in_the_cells_asked_for(seed):
+    """A round of the local search makes moves only in its near cells: each move edits one
+    of them, and each cell with orders gets moves."""
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, max_periods=8)
+    plan = random_plan(rng, inst)
+    C, T = inst.n_categories, inst.n_periods
+    near = rng.random((C, T)) < 0.3
+    near[int(rng.integers(C)), int(rng.integers(T))] = True
+    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
+    dc = np.zeros((C, T))
+    np.add.at(dc, inst.category, d)
+    moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], near, rng)
+    cells = set(zip(*np.nonzero(near)))
+    assert all(_cells_of(inst, m) & cells for m in moves)
+    touched = set().union(*(_cells_of(inst, m) for m in moves)) if moves else set()
+    assert {(c, t) for c, t in cells if dc[c, t] > 0} <= touched
+
+
+def test_changed_cells_count_a_products_change_for_its_category():
+    rng = np.random.default_rng(5)
+    inst = random_instance(rng, max_periods=6)
+    a = random_plan(rng, inst)
+    b = random_plan(rng, inst)
+    b.pdp[:], b.generic[:], b.codp[:] = a.pdp, a.generic, a.codp
+    b.dedicated[:] = a.dedicated
+    assert not _changed_cells(inst, a, b).any()
+    p, t = inst.n_products - 1, inst.n_periods - 1
+    b.dedicated[p, t] += 1.0
+    b.generic[0, 0] += 1.0
+    want = np.zeros((inst.n_categories, inst.n_periods), dtype=bool)
+    want[inst.category[p], t] = want[0, 0] = True
+    np.testing.assert_array_equal(_changed_cells(inst, a, b), want)
 
 
 def test_local_search_improves_the_steel_start():
