@@ -69,7 +69,8 @@ def _period_ok(t, category, capacity, pdp, gen, codp, ded):
     return used <= capacity[t] + CAPACITY_TOL
 
 
-@njit(parallel=True, cache=True)
+# nogil: the local search makes its next block's moves in a Python thread meanwhile.
+@njit(parallel=True, cache=True, nogil=True)
 def move_costs(pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
                t_begin, t_same, cat_ptr, cat_members, rank, kd, n_kd, capacity,
                remaining, value, hold, setup_g, setup_d, setup_r, omega,

@@ -71,6 +71,27 @@ def test_changed_cells_count_a_products_change_for_its_category():
     np.testing.assert_array_equal(_changed_cells(inst, a, b), want)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_local_search_is_repeatable_with_blocks_made_ahead(seed, monkeypatch):
+    """Small blocks, so that a thread makes each block's moves while the one before is
+    scored: with a budget of rounds, two searches give the same plan, feasible and at the
+    cost they report."""
+    from invswarm.engine.models.sfi import search
+
+    monkeypatch.setattr(search, "CHUNK_MOVES", 60)
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, max_periods=8)
+    start = random_plan(rng, inst)
+    runs = [local_search(inst, start, time_budget=600, max_rounds=3) for _ in range(2)]
+    (a, cost_a), (b, cost_b) = runs
+    assert cost_a == cost_b
+    for name in ("pdp", "generic", "codp", "dedicated"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert violations(inst, a) == []
+    assert cost_a == pytest.approx(evaluate(inst, a).cost, rel=1e-12)
+    assert cost_a < evaluate(inst, start).cost
+
+
 def test_local_search_improves_the_steel_start():
     inst = load_steel(6)
     start = heuristic_plan(inst)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import chain
 
@@ -524,14 +525,19 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     """Improve ``plan`` until no change improves it or the time budget is spent.
 
     A round goes over the periods a block at a time (blocks of about :data:`CHUNK_MOVES`
-    moves): it makes the block's moves, scores them
-    (:func:`invswarm.kernels.sfi_moves.move_costs`) and applies the best, then, while one
-    still improves, the best of the block's others against the plan so far (at most
-    ``follow_ups`` more; by default ``max(30, 2 (C + P))``; see :func:`_apply_ranked`),
-    before it makes the next block's. So a round cut short by the time budget has improved
-    the periods it reached, and each block's moves are made for the plan as the blocks
-    before it left it. After a full round's period blocks come the plan-wide moves, in
-    blocks of :data:`WIDE_MOVES`. A change in one period moves the costs
+    moves): it scores the block's moves (:func:`invswarm.kernels.sfi_moves.move_costs`)
+    and applies the best, then, while one still improves, the best of the block's others
+    against the plan so far (at most ``follow_ups`` more; by default ``max(30, 2 (C + P))``;
+    see :func:`_apply_ranked`). So a round cut short by the time budget has improved the
+    periods it reached. A thread makes the next block's moves (:class:`_MoveMaker`, Python)
+    while the kernel scores this block's (it releases the GIL), so each block's moves are
+    made for the plan as the blocks before the last left it: a move may set a quantity
+    derived from that plan, but it is scored against the plan as it is, and the result
+    does not depend on the threads' timing. The kernel keeps its Numba threads meanwhile:
+    on the bench's 30 x 10 x 52 instance of seed 7, 30 s of search from the rounded
+    relaxation ended at 493.67 M so and at 493.86 M with the kernel on one thread while the
+    moves were made (by hand). After a full round's period blocks come the plan-wide moves,
+    in blocks of :data:`WIDE_MOVES`. A change in one period moves the costs
     of that period and the next only through the stock and backlog it passes on, and a
     change in one category moves the costs of others only through the make-to-order
     capacity and the production capacity they share; so after the first round the moves are
@@ -539,8 +545,9 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     category, the period before and after: :func:`_changed_cells`); a round there that finds
     nothing is followed by a full round, and only a full round that finds nothing ends the
     search (at a local optimum). On the bench's 30 x 10 x 52 instance of seed 7, a round
-    after the first two covers a third of the cells or fewer, and 40 s of search from the
-    rounded relaxation end at 493.7 M instead of 493.9 M with whole periods (by hand).
+    after the first two covers a third of the cells or fewer; 40 s of search from the
+    rounded relaxation ended at 493.9 M with whole periods, 493.7 M with cells, and 493.3 M
+    with cells and the moves made ahead (by hand).
     ``first`` (bool, shape (T,)) limits the first round to some periods (those a caller
     just changed); by default it covers them all. ``times`` carries the block times of
     earlier searches of the same instance (updated in place): a block that the longest of
@@ -550,9 +557,6 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     """
     scorer = _MoveScorer(inst)
     data = scorer.data
-    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
-    dc = np.zeros((inst.n_categories, inst.n_periods))
-    np.add.at(dc, inst.category, d)
     C, T = inst.n_categories, inst.n_periods
     if follow_ups is None:
         follow_ups = max(30, 2 * (inst.n_categories + inst.n_products))
@@ -567,75 +571,124 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                                  p.dedicated[None], data=data)[0][0])
 
     cost = cost_of(plan)
-    rng = np.random.default_rng(0)  # draws of the transfer moves; the search is repeatable
+    maker = _MoveMaker(inst)
     per_cell = CHUNK_MOVES  # moves per cell (the first block has one period)
     times = times if times is not None else BlockTimes()
-    scored_plan = None  # the plan `use` and `groups` are for
-    groups: dict = {}  # pooling groups, by category (see _pooling_groups)
-    for _ in range(max_rounds):
-        if time.perf_counter() + times.period > t_end:
-            break
-        periods = np.flatnonzero(near.any(axis=0))
-        cells = np.cumsum(near[:, periods].sum(axis=0))  # the cells up to each period
-        changed = np.zeros((C, T), dtype=bool)
-        lo, wide, wide_at, blocks, out_of_time = 0, None, 0, 0, False
-        while True:
-            t_block = time.perf_counter()
-            wide_block = lo >= periods.size
-            if wide_block and not near.all():
+    scored_plan = None  # the plan `use` is for
+    # One thread makes the next block's moves while the kernel scores this block's.
+    with ThreadPoolExecutor(1) as pool:
+        for _ in range(max_rounds):
+            if time.perf_counter() + times.period > t_end:
                 break
-            longest = times.wide if wide_block else times.period
-            if (blocks or longest) and t_block + longest > t_end:
-                out_of_time = True
-                break
-            if scored_plan is not plan:
-                use = plan_use(inst, plan, data)[1]
-                if scorer.plan is not plan:
-                    scorer.start(plan)
-                _forget_groups(groups, inst, scored_plan, plan)
-                scored_plan = plan
-            if not wide_block:
-                done = cells[lo - 1] if lo else 0
-                hi = max(lo + 1, int(np.searchsorted(cells, done + CHUNK_MOVES // per_cell,
-                                                     side="right")))
-                mask = np.zeros((C, T), dtype=bool)
-                mask[:, periods[lo:hi]] = near[:, periods[lo:hi]]
-                new = _moves(inst, plan, d, dc, use, mask, rng, groups)
-                per_cell = max(1, len(new) // int(cells[hi - 1] - done))
-                lo = hi
-            else:
-                if wide is None:
-                    wide = _pooling_moves(inst, plan, None, every_period=True, groups=groups)
-                new = wide[wide_at:wide_at + WIDE_MOVES]
-                wide_at += len(new)
-                if not new:
+            periods = np.flatnonzero(near.any(axis=0))
+            cells = np.cumsum(near[:, periods].sum(axis=0))  # the cells up to each period
+            changed = np.zeros((C, T), dtype=bool)
+            lo, wide, wide_at, blocks, out_of_time = 0, None, 0, 0, False
+            ahead = None  # (block start, block end, the moves being made)
+            while True:
+                t_block = time.perf_counter()
+                wide_block = lo >= periods.size
+                if wide_block and not near.all():
                     break
-            costs = scorer.costs(new)
-            # Only the moves that gain are kept (a large round makes millions of moves).
-            keep = np.flatnonzero(costs < cost - 1e-9 * max(1.0, abs(cost)))
-            gaining = [new[j] for j in keep.tolist()]
-            del new  # freed inside the block's time
-            blocks += 1
-            # The best move is applied even when the time ran out while scoring: it was
-            # paid for.
-            plan, cost, block_changed = _apply_ranked(inst, scorer, plan, cost, gaining,
-                                                      costs[keep], follow_ups, t_end)
-            changed |= block_changed
-            # The longest block so far predicts the next: blocks vary, the deadline does not.
-            if wide_block:
-                times.wide = max(times.wide, time.perf_counter() - t_block)
-            else:
-                times.period = max(times.period, time.perf_counter() - t_block)
-        if not changed.any():
-            if near.all() or out_of_time:
-                break
-            near[:] = True
-            continue
-        near = changed.copy()
-        near[:, 1:] |= changed[:, :-1]
-        near[:, :-1] |= changed[:, 1:]
+                longest = times.wide if wide_block else times.period
+                if (blocks or longest) and t_block + longest > t_end:
+                    out_of_time = True
+                    break
+                if scored_plan is not plan:
+                    use = plan_use(inst, plan, data)[1]
+                    if scorer.plan is not plan:
+                        scorer.start(plan)
+                    scored_plan = plan
+                if not wide_block:
+                    if ahead is not None and ahead[0] == lo:
+                        _, hi, made = ahead
+                        new = made.result()
+                    else:
+                        mask, hi = _block(near, periods, cells, lo, per_cell)
+                        new = pool.submit(maker.moves, plan, use, mask).result()
+                    per_cell = max(1, len(new) // int(cells[hi - 1] - (cells[lo - 1]
+                                                                       if lo else 0)))
+                    lo, ahead = hi, None
+                    if lo < periods.size:
+                        # Made for the plan as it is before this block's moves are applied.
+                        mask, hi_next = _block(near, periods, cells, lo, per_cell)
+                        ahead = (lo, hi_next, pool.submit(maker.moves, plan, use, mask))
+                else:
+                    if wide is None:
+                        wide = pool.submit(maker.wide_moves, plan).result()
+                    new = wide[wide_at:wide_at + WIDE_MOVES]
+                    wide_at += len(new)
+                    if not new:
+                        break
+                costs = scorer.costs(new)
+                # Only the moves that gain are kept (a large round makes millions of moves).
+                keep = np.flatnonzero(costs < cost - 1e-9 * max(1.0, abs(cost)))
+                gaining = [new[j] for j in keep.tolist()]
+                del new  # freed inside the block's time
+                blocks += 1
+                # The best move is applied even when the time ran out while scoring: it was
+                # paid for.
+                plan, cost, block_changed = _apply_ranked(inst, scorer, plan, cost, gaining,
+                                                          costs[keep], follow_ups, t_end)
+                changed |= block_changed
+                # The longest block so far predicts the next: blocks vary, the deadline does
+                # not.
+                if wide_block:
+                    times.wide = max(times.wide, time.perf_counter() - t_block)
+                else:
+                    times.period = max(times.period, time.perf_counter() - t_block)
+            if not changed.any():
+                if near.all() or out_of_time:
+                    break
+                near[:] = True
+                continue
+            near = changed.copy()
+            near[:, 1:] |= changed[:, :-1]
+            near[:, :-1] |= changed[:, 1:]
     # The cost of the whole play (the moves' costs agree with it to rounding).
     return plan, cost_of(plan)
+
+
+def _block(near: np.ndarray, periods: np.ndarray, cells: np.ndarray, lo: int,
+           per_cell: int) -> tuple[np.ndarray, int]:
+    """The block of a round from its ``lo``-th period on: about :data:`CHUNK_MOVES` moves at
+    ``per_cell`` moves per cell, at least one period. Returns its cells (shape (C, T)) and
+    the index of the period after it. ``periods``: the round's periods; ``cells``: the
+    round's cells up to each of them."""
+    done = cells[lo - 1] if lo else 0
+    hi = max(lo + 1, int(np.searchsorted(cells, done + CHUNK_MOVES // per_cell, side="right")))
+    mask = np.zeros(near.shape, dtype=bool)
+    mask[:, periods[lo:hi]] = near[:, periods[lo:hi]]
+    return mask, hi
+
+
+class _MoveMaker:
+    """Makes the local search's moves (:func:`_moves`, and the plan-wide pooling moves) in
+    one thread at a time, keeping the pooling groups of the last plan it made moves for and
+    the draws of the transfer moves (so the search is repeatable)."""
+
+    def __init__(self, inst: Instance):
+        self.inst = inst
+        self.d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
+        self.dc = np.zeros((inst.n_categories, inst.n_periods))
+        np.add.at(self.dc, inst.category, self.d)
+        self.rng = np.random.default_rng(0)
+        self.groups: dict = {}  # pooling groups, by category (see _pooling_groups)
+        self.plan = None  # the plan `groups` are for
+
+    def _for(self, plan: Plan) -> None:
+        _forget_groups(self.groups, self.inst, self.plan, plan)
+        self.plan = plan
+
+    def moves(self, plan: Plan, use: np.ndarray, near: np.ndarray) -> list:
+        """:func:`_moves` of ``plan`` in the cells ``near`` (``use``: its buffers' use)."""
+        self._for(plan)
+        return _moves(self.inst, plan, self.d, self.dc, use, near, self.rng, self.groups)
+
+    def wide_moves(self, plan: Plan) -> list:
+        """The plan-wide pooling moves of ``plan``."""
+        self._for(plan)
+        return _pooling_moves(self.inst, plan, None, every_period=True, groups=self.groups)
 
 
 def _apply_ranked(inst: Instance, scorer: _MoveScorer, plan: Plan, cost: float, moves: list,
