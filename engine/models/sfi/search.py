@@ -476,14 +476,16 @@ class _MoveScorer:
         return ksl.trajectory(*arrays, *self.data, self.cat_ptr, self.cat_members, self.rank,
                               t_begin, t_same, *self.tr)
 
-    def costs(self, moves: list) -> np.ndarray:
-        """Cost of the plan with each move applied, ``inf`` where it breaks a rule."""
+    def costs(self, moves: list, flat: tuple | None = None) -> np.ndarray:
+        """Cost of the plan with each move applied, ``inf`` where it breaks a rule;
+        ``flat``: the moves' :func:`_flatten`, when made already."""
         out = np.empty(len(moves))
         if moves:
             p = self.plan
             # A chunk copies the plan: a few moves are scored in one.
             chunks = 4 * numba.get_num_threads() if len(moves) >= SMALL_CALL else 1
-            ksm.move_costs(p.pdp, p.generic, p.codp, p.dedicated, *_flatten(moves),
+            flat = flat if flat is not None else _flatten(moves)
+            ksm.move_costs(p.pdp, p.generic, p.codp, p.dedicated, *flat,
                            self.cat_ptr, self.cat_members, self.rank, self.kd, self.n_kd,
                            self.inst.capacity, *self.data, *self.tr, chunks, out)
         return out
@@ -602,10 +604,10 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                 if not wide_block:
                     if ahead is not None and ahead[0] == lo:
                         _, hi, made = ahead
-                        new = made.result()
+                        new, flat = made.result()
                     else:
                         mask, hi = _block(near, periods, cells, lo, per_cell)
-                        new = pool.submit(maker.moves, plan, use, mask).result()
+                        new, flat = pool.submit(maker.moves, plan, use, mask).result()
                     per_cell = max(1, len(new) // int(cells[hi - 1] - (cells[lo - 1]
                                                                        if lo else 0)))
                     lo, ahead = hi, None
@@ -616,15 +618,15 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                 else:
                     if wide is None:
                         wide = pool.submit(maker.wide_moves, plan).result()
-                    new = wide[wide_at:wide_at + WIDE_MOVES]
+                    new, flat = wide[wide_at:wide_at + WIDE_MOVES], None
                     wide_at += len(new)
                     if not new:
                         break
-                costs = scorer.costs(new)
+                costs = scorer.costs(new, flat)
                 # Only the moves that gain are kept (a large round makes millions of moves).
                 keep = np.flatnonzero(costs < cost - 1e-9 * max(1.0, abs(cost)))
                 gaining = [new[j] for j in keep.tolist()]
-                del new  # freed inside the block's time
+                del new, flat  # freed inside the block's time
                 blocks += 1
                 # The best move is applied even when the time ran out while scoring: it was
                 # paid for.
@@ -680,10 +682,12 @@ class _MoveMaker:
         _forget_groups(self.groups, self.inst, self.plan, plan)
         self.plan = plan
 
-    def moves(self, plan: Plan, use: np.ndarray, near: np.ndarray) -> list:
-        """:func:`_moves` of ``plan`` in the cells ``near`` (``use``: its buffers' use)."""
+    def moves(self, plan: Plan, use: np.ndarray, near: np.ndarray) -> tuple[list, tuple]:
+        """:func:`_moves` of ``plan`` in the cells ``near`` (``use``: its buffers' use), and
+        their :func:`_flatten`."""
         self._for(plan)
-        return _moves(self.inst, plan, self.d, self.dc, use, near, self.rng, self.groups)
+        moves = _moves(self.inst, plan, self.d, self.dc, use, near, self.rng, self.groups)
+        return moves, _flatten(moves)
 
     def wide_moves(self, plan: Plan) -> list:
         """The plan-wide pooling moves of ``plan``."""
