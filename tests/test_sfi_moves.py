@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from invswarm.engine.models.sfi import batch_costs, plan_use
-from invswarm.engine.models.sfi.search import _apply, _moves, _MoveScorer, _pooling_moves
+from invswarm.engine.models.sfi import batch_costs, plan_use, violations
+from invswarm.engine.models.sfi.search import (
+    _apply,
+    _moves,
+    _MoveScorer,
+    _pooling_moves,
+    _raise_codps,
+)
 
 from .sfi_random import random_instance, random_plan
 
@@ -22,7 +28,6 @@ def _random_moves(rng, inst, plan, n):
     """Arbitrary edits, many of them breaking a rule (negative units, over capacity, a PDP
     no product can follow, a CODP before the PDP), over one or several periods."""
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
-    stages = inst.remaining.size
     moves = []
     for _ in range(n):
         move = []
@@ -31,7 +36,9 @@ def _random_moves(rng, inst, plan, n):
             row = int(rng.integers(0, C if which in (0, 1) else P))
             t = int(rng.integers(0, T))
             if which in (0, 2):
-                v = int(rng.integers(0, stages))
+                # Candidates only: the kernel leaves the candidate rule to _apply.
+                cands = inst.pdp_candidates(row) if which == 0 else inst.codp_candidates(row)
+                v = int(rng.choice(cands))
             else:
                 v = float(rng.choice([-5.0, 0.0, rng.integers(0, 3000)]))
             move.append((which, row, t, v))
@@ -64,6 +71,46 @@ def test_move_costs_equal_whole_plays(seed):
                            trial.dedicated[None])[0][0]
         assert cost == pytest.approx(want, rel=1e-10, abs=1e-6), move
     assert refused < len(picked)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_apply_refuses_what_breaks_a_rule_of_the_model(seed):
+    """``_apply`` checks only the periods a move edits: it refuses a move exactly when the
+    whole plan with the move's edits breaks a rule (:func:`violations`)."""
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, max_periods=6)
+    plan = random_plan(rng, inst)
+    d, dc = _expected_orders(inst)
+    near = np.ones((inst.n_categories, inst.n_periods), dtype=bool)
+    made = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], near, rng)
+    moves = [made[j] for j in rng.permutation(len(made))[:100]]
+    moves += _random_moves(rng, inst, plan, 100)
+    moves += [[(1, 0, 0, np.nan)], [(3, 0, 0, np.inf)], [(0, 0, 0, inst.n_stages)],
+              [(2, 0, 0, -1)]]
+    stages = np.arange(inst.n_stages)
+    moves += [[(0, c, int(rng.integers(inst.n_periods)), int(k))]
+              for c in range(inst.n_categories)
+              for k in np.setdiff1d(stages, inst.pdp_candidates(c))]
+    moves += [[(2, p, int(rng.integers(inst.n_periods)), int(k))]
+              for p in range(inst.n_products)
+              for k in np.setdiff1d(stages, inst.codp_candidates(p))]
+    refused = 0
+    for move in moves:
+        arrays = [a.copy() for a in (plan.pdp, plan.generic, plan.codp, plan.dedicated)]
+        raised = True
+        for which, r, t, v in move:
+            arrays[which][r, t] = v
+            if which == 0:
+                raised = raised and 0 <= v < inst.n_stages and _raise_codps(
+                    inst, arrays[2], r, t, v)
+        breaks = not raised or bool(violations(inst, type(plan)(*arrays)))
+        got = _apply(inst, plan, move)
+        assert (got is None) == breaks, move
+        refused += got is None
+        if got is not None:
+            for a, b in zip(arrays, (got.pdp, got.generic, got.codp, got.dedicated)):
+                np.testing.assert_array_equal(a, b)
+    assert 0 < refused < len(moves)
 
 
 def test_trajectory_costs_sum_to_the_plan_cost():

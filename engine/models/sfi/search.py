@@ -21,7 +21,7 @@ from ....kernels import sfi_local as ksl
 from ....kernels import sfi_moves as ksm
 from .evaluate import batch_costs, kernel_data, plan_use
 from .instance import Instance
-from .plan import Plan, violations
+from .plan import Plan, check_feasible
 from .problem import _padded
 
 #: Buffers outside a product's category that may give it capacity in one move.
@@ -350,20 +350,29 @@ def _on_time_prefixes(inst: Instance, members: np.ndarray, k: int, n_subsets: in
 
 
 def _apply(inst: Instance, plan: Plan, move: list) -> Plan | None:
-    """``plan`` with ``move`` applied, or None when the result breaks a rule a move can break
-    (the rules of :func:`invswarm.kernels.sfi_moves.move_costs`: a PDP move raises the CODPs
-    below it, quantities stay non-negative, capacity holds, CODPs lie at or after the PDP)."""
+    """``plan`` (a feasible one) with ``move`` applied, or None when the result breaks a rule
+    of the model (:func:`.plan.violations`) in the periods the move edits, which are the
+    only ones that change: a PDP move raises the CODPs below it; quantities stay finite and
+    non-negative, capacity holds (to :data:`invswarm.kernels.sfi_moves.CAPACITY_TOL`, as
+    :func:`invswarm.kernels.sfi_moves.move_costs` checks), stages are candidates and CODPs
+    lie at or after the PDP."""
     arrays = [a.copy() for a in (plan.pdp, plan.generic, plan.codp, plan.dedicated)]
     for which, r, t, v in move:
         arrays[which][r, t] = v
         if which == 0 and not _raise_codps(inst, arrays[2], r, t, v):
             return None
-    pdp, gen, codp, ded = arrays
     periods = sorted({t for _, _, t, _ in move})
-    used = gen[:, periods].sum(axis=0) + ded[:, periods].sum(axis=0)
-    if (np.any(gen[:, periods] < 0) or np.any(ded[:, periods] < 0)
+    pdp, gen, codp, ded = (a[:, periods] for a in arrays)
+    used = gen.sum(axis=0) + ded.sum(axis=0)
+    S1 = inst.n_stages
+    if (not (np.isfinite(gen).all() and np.isfinite(ded).all())
+            or np.any(gen < 0) or np.any(ded < 0)
             or np.any(used > inst.capacity[periods] + ksm.CAPACITY_TOL)
-            or np.any(codp[:, periods] < pdp[inst.category][:, periods])):
+            or np.any((pdp < 0) | (pdp >= S1)) or np.any((codp < 0) | (codp >= S1))):
+        return None
+    if (not inst.pdp_mask[np.arange(inst.n_categories)[:, None], pdp].all()
+            or not inst.codp_mask[np.arange(inst.n_products)[:, None], codp].all()
+            or np.any(codp < pdp[inst.category])):
         return None
     return Plan(*arrays)
 
@@ -544,7 +553,7 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     change in one category moves the costs of others only through the make-to-order
     capacity and the production capacity they share; so after the first round the moves are
     made in the (category, period) cells next to the last round's changes (the same
-    category, the period before and after: :func:`_changed_cells`); a round there that finds
+    category, the period before and after); a round there that finds
     nothing is followed by a full round, and only a full round that finds nothing ends the
     search (at a local optimum). On the bench's 30 x 10 x 52 instance of seed 7, a round
     after the first two covers a third of the cells or fewer; 40 s of search from the
@@ -555,8 +564,10 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     earlier searches of the same instance (updated in place): a block that the longest of
     its kind says would overrun the budget is not started.
 
-    Returns the improved plan and its cost.
+    Returns the improved plan and its cost. Raises :class:`~invswarm.engine.errors.InputError`
+    naming the first field that breaks a rule of the model when ``plan`` is not feasible.
     """
+    check_feasible(inst, plan)  # the moves keep a feasible plan feasible (see _apply)
     scorer = _MoveScorer(inst)
     data = scorer.data
     C, T = inst.n_categories, inst.n_periods
@@ -704,8 +715,8 @@ def _apply_ranked(inst: Instance, scorer: _MoveScorer, plan: Plan, cost: float, 
     others' gains are out of date: the :data:`RESCORE` best by their last gains are scored
     anew against the plan so far, and the best of all is applied if its gain is up to date,
     else the next best are scored anew (a lazy greedy: a few moves scored per step, not all
-    of them). Returns the plan, its cost (as scored) and the cells changed (see
-    :func:`_changed_cells`)."""
+    of them). Returns the plan, its cost (as scored) and the (category, period) cells the
+    applied moves edit (a product's edits count for its category), shape (C, T)."""
     changed = np.zeros((inst.n_categories, inst.n_periods), dtype=bool)
     applied = 0
     # (cost change, move, version of the plan it was scored against); ties: the first made.
@@ -730,9 +741,11 @@ def _apply_ranked(inst: Instance, scorer: _MoveScorer, plan: Plan, cost: float, 
             continue
         heapq.heappop(line)
         trial = _apply(inst, plan, moves[j])
-        if trial is None or violations(inst, trial):
+        if trial is None:
             continue
-        changed |= _changed_cells(inst, plan, trial)
+        for a, r, t, _ in moves[j]:
+            # A PDP move's raised CODPs are its category's.
+            changed[r if a <= 1 else inst.category[r], t] = True
         plan, cost = trial, cost + gain
         applied += 1
         version += 1
@@ -746,10 +759,3 @@ def _changed_periods(a: Plan, b: Plan) -> np.ndarray:
     return ((a.pdp != b.pdp).any(axis=0) | (a.generic != b.generic).any(axis=0)
             | (a.codp != b.codp).any(axis=0) | (a.dedicated != b.dedicated).any(axis=0))
 
-
-def _changed_cells(inst: Instance, a: Plan, b: Plan) -> np.ndarray:
-    """The (category, period) cells in which two plans differ, a product's decisions counting
-    for its category, shape (C, T)."""
-    out = (a.pdp != b.pdp) | (a.generic != b.generic)
-    np.logical_or.at(out, inst.category, (a.codp != b.codp) | (a.dedicated != b.dedicated))
-    return out
