@@ -544,21 +544,19 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     while the kernel scores this block's (it releases the GIL), so each block's moves are
     made for the plan as the blocks before the last left it: a move may set a quantity
     derived from that plan, but it is scored against the plan as it is, and the result
-    does not depend on the threads' timing. The kernel keeps its Numba threads meanwhile:
-    on the bench's 30 x 10 x 52 instance of seed 7, 30 s of search from the rounded
-    relaxation ended at 493.67 M so and at 493.86 M with the kernel on one thread while the
-    moves were made (by hand). After a full round's period blocks come the plan-wide moves,
-    in blocks of :data:`WIDE_MOVES`. A change in one period moves the costs
+    does not depend on the threads' timing. The kernel keeps its Numba threads meanwhile
+    (the thread making moves holds the GIL most of the time, so it takes about one core
+    while the kernel runs; on one Numba thread the kernel searched less in the same time,
+    in development). After a full round's period blocks come the plan-wide moves, in
+    blocks of :data:`WIDE_MOVES`. A change in one period moves the costs
     of that period and the next only through the stock and backlog it passes on, and a
     change in one category moves the costs of others only through the make-to-order
     capacity and the production capacity they share; so after the first round the moves are
     made in the (category, period) cells next to the last round's changes (the same
     category, the period before and after); a round there that finds
     nothing is followed by a full round, and only a full round that finds nothing ends the
-    search (at a local optimum). On the bench's 30 x 10 x 52 instance of seed 7, a round
-    after the first two covers a third of the cells or fewer; 40 s of search from the
-    rounded relaxation ended at 493.9 M with whole periods, 493.7 M with cells, and 493.3 M
-    with cells and the moves made ahead (by hand).
+    search (at a local optimum). On the bench's 30 x 10 x 52 instances a round after the
+    first two covers a third of the cells or fewer.
     ``first`` (bool, shape (T,)) limits the first round to some periods (those a caller
     just changed); by default it covers them all. ``times`` carries the block times of
     earlier searches of the same instance (updated in place): a block that the longest of
