@@ -595,7 +595,7 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
             cells = np.cumsum(near[:, periods].sum(axis=0))  # the cells up to each period
             changed = np.zeros((C, T), dtype=bool)
             lo, wide, wide_at, blocks, out_of_time = 0, None, 0, 0, False
-            ahead = None  # (block start, block end, the moves being made)
+            ahead = None  # the next block: (its end, its cells, its moves being made)
             while True:
                 t_block = time.perf_counter()
                 wide_block = lo >= periods.size
@@ -611,19 +611,20 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                         scorer.start(plan)
                     scored_plan = plan
                 if not wide_block:
-                    if ahead is not None and ahead[0] == lo:
-                        _, hi, made = ahead
+                    if ahead is not None:
+                        hi, n_cells, made = ahead
                         new, flat = made.result()
                     else:
                         mask, hi = _block(near, periods, cells, lo, per_cell)
+                        n_cells = int(mask.sum())
                         new, flat = pool.submit(maker.moves, plan, use, mask).result()
-                    per_cell = max(1, len(new) // int(cells[hi - 1] - (cells[lo - 1]
-                                                                       if lo else 0)))
+                    per_cell = max(1, len(new) // n_cells)
                     lo, ahead = hi, None
                     if lo < periods.size:
                         # Made for the plan as it is before this block's moves are applied.
                         mask, hi_next = _block(near, periods, cells, lo, per_cell)
-                        ahead = (lo, hi_next, pool.submit(maker.moves, plan, use, mask))
+                        ahead = (hi_next, int(mask.sum()),
+                                 pool.submit(maker.moves, plan, use, mask))
                 else:
                     if wide is None:
                         wide = pool.submit(maker.wide_moves, plan).result()
