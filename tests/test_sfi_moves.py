@@ -6,7 +6,7 @@ import pytest
 from invswarm.engine.models.sfi import batch_costs, plan_use, violations
 from invswarm.engine.models.sfi.search import (
     _apply,
-    _moves,
+    _MoveMaker,
     _MoveScorer,
     _pooling_moves,
     _raise_codps,
@@ -15,13 +15,10 @@ from invswarm.engine.models.sfi.search import (
 from .sfi_random import random_instance, random_plan
 
 
-def _expected_orders(inst):
-    """Expected orders per product and period, and per category and period, as the local
-    search passes them to ``_moves``."""
-    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
-    dc = np.zeros((inst.n_categories, inst.n_periods))
-    np.add.at(dc, inst.category, d)
-    return d, dc
+def _every_move(inst, plan):
+    """The moves the local search makes in every (category, period) cell of ``plan``."""
+    near = np.ones((inst.n_categories, inst.n_periods), dtype=bool)
+    return _MoveMaker(inst).moves(plan, plan_use(inst, plan)[1], near)[0]
 
 
 def _random_moves(rng, inst, plan, n):
@@ -51,9 +48,7 @@ def test_move_costs_equal_whole_plays(seed):
     rng = np.random.default_rng(seed)
     inst = random_instance(rng, max_periods=8)
     plan = random_plan(rng, inst)
-    d, dc = _expected_orders(inst)
-    near = np.ones((inst.n_categories, inst.n_periods), dtype=bool)
-    moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], near, rng)
+    moves = _every_move(inst, plan)
     moves += _pooling_moves(inst, plan, None, every_period=True)
     picked = [moves[j] for j in rng.permutation(len(moves))[:150]]
     picked += _random_moves(rng, inst, plan, 60)
@@ -80,9 +75,7 @@ def test_apply_refuses_what_breaks_a_rule_of_the_model(seed):
     rng = np.random.default_rng(seed)
     inst = random_instance(rng, max_periods=6)
     plan = random_plan(rng, inst)
-    d, dc = _expected_orders(inst)
-    near = np.ones((inst.n_categories, inst.n_periods), dtype=bool)
-    made = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], near, rng)
+    made = _every_move(inst, plan)
     moves = [made[j] for j in rng.permutation(len(made))[:100]]
     moves += _random_moves(rng, inst, plan, 100)
     moves += [[(1, 0, 0, np.nan)], [(3, 0, 0, np.inf)], [(0, 0, 0, inst.n_stages)],
@@ -151,9 +144,7 @@ def test_moves_shift_make_to_order_capacity_between_categories(seed):
     scorer = _MoveScorer(inst)
     scorer.start(plan)
     assert (scorer.tr[7][:, :, -1] <= 0).any()  # the capacity runs out somewhere
-    d, dc = _expected_orders(inst)
-    near = np.ones((inst.n_categories, inst.n_periods), dtype=bool)
-    moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], near, rng)
+    moves = _every_move(inst, plan)
     picked = [moves[j] for j in rng.permutation(len(moves))[:300]]
     costs = scorer.costs(picked)
     for move, cost in zip(picked, costs):
@@ -178,7 +169,6 @@ def test_trajectory_played_again_from_the_first_changed_period(seed):
     plan = random_plan(rng, inst)
     scorer = _MoveScorer(inst)
     scorer.start(plan)
-    d, dc = _expected_orders(inst)
     played = 0
     for step in range(25):
         if step % 5 == 4:  # a plan that differs in many periods
@@ -189,8 +179,7 @@ def test_trajectory_played_again_from_the_first_changed_period(seed):
         elif step % 7 == 6:
             trial = plan  # unchanged
         else:
-            near = np.ones((inst.n_categories, T), dtype=bool)
-            moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], near, rng)
+            moves = _every_move(inst, plan)
             trial = _apply(inst, plan, moves[int(rng.integers(len(moves)))])
         if trial is None:
             continue

@@ -7,7 +7,7 @@ from invswarm.engine.errors import InputError
 from invswarm.engine.models.sfi import evaluate, load_steel, plan_use, violations
 from invswarm.engine.models.sfi.search import (
     _capacity_cut,
-    _moves,
+    _MoveMaker,
     heuristic_plan,
     local_search,
 )
@@ -45,14 +45,13 @@ def test_moves_are_made_in_the_cells_asked_for(seed):
     C, T = inst.n_categories, inst.n_periods
     near = rng.random((C, T)) < 0.3
     near[int(rng.integers(C)), int(rng.integers(T))] = True
-    d = (inst.weights[:, None, None] * inst.orders).sum(axis=0)
-    dc = np.zeros((C, T))
-    np.add.at(dc, inst.category, d)
-    moves = _moves(inst, plan, d, dc, plan_use(inst, plan)[1], near, rng)
+    moves = _MoveMaker(inst).moves(plan, plan_use(inst, plan)[1], near)[0]
     cells = set(zip(*np.nonzero(near)))
     assert all(_cells_of(inst, m) & cells for m in moves)
     touched = set().union(*(_cells_of(inst, m) for m in moves)) if moves else set()
-    assert {(c, t) for c, t in cells if dc[c, t] > 0} <= touched
+    orders = np.zeros((C, T))
+    np.add.at(orders, inst.category, inst.orders.sum(axis=0))
+    assert {(c, t) for c, t in cells if orders[c, t] > 0} <= touched
 
 
 def test_local_search_names_what_an_infeasible_start_breaks():
