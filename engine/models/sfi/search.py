@@ -615,16 +615,14 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                         hi, n_cells, made = ahead
                         new, flat = made.result()
                     else:
-                        mask, hi = _block(near, periods, cells, lo, per_cell)
-                        n_cells = int(mask.sum())
+                        mask, hi, n_cells = _block(near, periods, cells, lo, per_cell)
                         new, flat = pool.submit(maker.moves, plan, use, mask).result()
                     per_cell = max(1, len(new) // n_cells)
                     lo, ahead = hi, None
                     if lo < periods.size:
                         # Made for the plan as it is before this block's moves are applied.
-                        mask, hi_next = _block(near, periods, cells, lo, per_cell)
-                        ahead = (hi_next, int(mask.sum()),
-                                 pool.submit(maker.moves, plan, use, mask))
+                        mask, hi_next, n_next = _block(near, periods, cells, lo, per_cell)
+                        ahead = (hi_next, n_next, pool.submit(maker.moves, plan, use, mask))
                 else:
                     if wide is None:
                         wide = pool.submit(maker.wide_moves, plan).result()
@@ -662,16 +660,16 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
 
 
 def _block(near: np.ndarray, periods: np.ndarray, cells: np.ndarray, lo: int,
-           per_cell: int) -> tuple[np.ndarray, int]:
+           per_cell: int) -> tuple[np.ndarray, int, int]:
     """The block of a round from its ``lo``-th period on: about :data:`CHUNK_MOVES` moves at
-    ``per_cell`` moves per cell, at least one period. Returns its cells (shape (C, T)) and
-    the index of the period after it. ``periods``: the round's periods; ``cells``: the
-    round's cells up to each of them."""
+    ``per_cell`` moves per cell, at least one period. Returns its cells (shape (C, T)), the
+    index of the period after it and how many cells it has. ``periods``: the round's
+    periods; ``cells``: the round's cells up to each of them."""
     done = cells[lo - 1] if lo else 0
     hi = max(lo + 1, int(np.searchsorted(cells, done + CHUNK_MOVES // per_cell, side="right")))
     mask = np.zeros(near.shape, dtype=bool)
     mask[:, periods[lo:hi]] = near[:, periods[lo:hi]]
-    return mask, hi
+    return mask, hi, int(cells[hi - 1] - done)
 
 
 class _MoveMaker:
