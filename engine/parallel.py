@@ -1,5 +1,9 @@
 """Islands: independent swarms run through joblib, with the best migrating between epochs.
 
+With loky and a worker per island, each island runs in one task for the whole run and only
+the best particles cross between epochs (:class:`_Resident`); otherwise every epoch is one
+task per island, its swarm sent to the worker and back (:class:`_Epochs`, dask included).
+
 One level of parallelism at a time: each island task runs with one Numba thread when islands
 run in worker processes, and the kernels are compiled (and their cache filled) in the parent
 before any worker starts. With an iteration budget the result depends only on the seed: the
@@ -12,8 +16,9 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
+from multiprocessing import Pipe
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -38,11 +43,11 @@ class IslandOptions:
         ``joblib.parallel_config``.
     migrate_every : int
         Iterations between migrations (the best particle of island i-1 replaces the worst
-        personal best of island i). Each migration is a round trip to the workers, which
-        costs a few milliseconds; the islands benchmark of ``make bench``
-        (``benchmarks/test_pso_bench.py``) measures two workers against one at this default
-        and at 25 iterations, the default before (steel T = 24, 64 particles: there each
-        25-iteration epoch is about 25 ms of work per worker).
+        personal best of island i). With loky and a worker per island the islands stay in
+        their workers and only best particles cross (:class:`_Resident`); otherwise each
+        migration sends every swarm to its worker and back (:class:`_Epochs`). The islands
+        benchmark of ``make bench`` (``benchmarks/test_pso_bench.py``) measures two workers
+        against one at this default and at 25 iterations.
     """
 
     islands: int = 2
@@ -127,19 +132,21 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     seeds = check_seeds(seeds, probe.n_var)
     run(probe, PsoOptions(swarm_size=2, max_iter=1))
     island_opts = [replace(opts, seed=island_seed(opts.seed, i)) for i in range(iopts.islands)]
-    states: list[SwarmState | None] = [None] * iopts.islands
     total = opts.max_iter
     waves = -(-iopts.islands // min(iopts.n_jobs, iopts.islands))
     it, nfev, message = 0, 0, "max_iter"
     best_hist = []
-    with _runner(iopts) as pool:
+    migrants = [None] * iopts.islands
+    common = (make_problem, instance, run_id, seeds)
+    resident = iopts.backend == "loky" and 1 < iopts.n_jobs and iopts.islands <= iopts.n_jobs
+    with (_Resident if resident else _Epochs)(iopts, common, island_opts) as islands:
         while True:
             if total is not None and it >= total:
                 break
             # The first epoch always runs, so that every island has a swarm to report (the
             # compile above may have used up a short time limit).
             if opts.time_limit is not None and time.perf_counter() - t0 >= opts.time_limit \
-                    and states[0] is not None:
+                    and it > 0:
                 message = "time_limit"
                 break
             n = iopts.migrate_every if total is None else min(iopts.migrate_every, total - it)
@@ -147,24 +154,54 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
             # Islands beyond the workers run in turn: each gets its share of the time left.
             left = (None if opts.time_limit is None
                     else max(1e-3, (opts.time_limit - (time.perf_counter() - t0)) / waves))
-            results = pool([(make_problem, instance, run_id, seeds, states[i],
-                             island_opts[i], it, n, sched, os.getpid(), left)
-                            for i in range(iopts.islands)])
-            states = [r[0] for r in results]
-            nfev += sum(r[1] for r in results)
+            bests = islands.epoch(migrants, (it, n, sched, os.getpid(), left))
+            nfev += sum(b[2] for b in bests)
             it += n
-            _migrate(states)
-            best = min(float(s.PBf.min()) for s in states)
+            migrants = _ring(bests)
+            best = min(b[1] for b in bests)
             best_hist.append((it, best))
             if callback is not None and callback({"iteration": it, "evaluations": nfev,
                                                   "best": best,
                                                   "elapsed": time.perf_counter() - t0}):
                 message = "cancelled"
                 break
+        states = islands.finish(migrants)
     k = int(np.argmin([s.PBf.min() for s in states]))
     i = states[k].best
     return PsoOutcome(x=states[k].PB[i].copy(), cost=float(states[k].PBf[i]), nit=it, nfev=nfev,
                       wall_s=time.perf_counter() - t0, message=message, history=best_hist)
+
+
+def _ring(bests: list[tuple]) -> list[tuple | None]:
+    """Ring migration: island i receives the best ``(x, cost)`` of island i-1 (none when there
+    is one island)."""
+    n = len(bests)
+    return [None] * n if n < 2 else [bests[(i - 1) % n][:2] for i in range(n)]
+
+
+def _receive(state: SwarmState, migrant: tuple | None) -> None:
+    """A migrant ``(x, cost)`` replaces the worst personal best of ``state`` when cheaper."""
+    if migrant is None:
+        return
+    x, f = migrant
+    worst = int(np.argmax(state.PBf))
+    if f < state.PBf[worst]:
+        state.PB[worst] = x
+        state.PBf[worst] = f
+
+
+def _receive_all(states: list[SwarmState | None], migrants: list) -> None:
+    """:func:`_receive` for every island that has a swarm."""
+    for state, migrant in zip(states, migrants):
+        if state is not None:
+            _receive(state, migrant)
+
+
+def _best(state: SwarmState, nfev: int) -> tuple[np.ndarray, float, int]:
+    """What an island reports after an epoch: its best particle and cost, and its
+    evaluations."""
+    i = state.best
+    return state.PB[i].copy(), float(state.PBf[i]), nfev
 
 
 # Worker processes of the loky executor: one thread for each library that may start a pool,
@@ -177,39 +214,125 @@ _WORKER_ENV = {name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS",
 _IDLE_TIMEOUT = 300
 
 
-@contextmanager
-def _runner(iopts: IslandOptions):
-    """A function of a list of :func:`_epoch` argument tuples that runs them and returns their
-    results in order.
+def _executor(iopts: IslandOptions):
+    """joblib's reusable loky executor, with ``iopts.n_jobs`` one-thread workers."""
+    return get_reusable_executor(max_workers=iopts.n_jobs, timeout=_IDLE_TIMEOUT,
+                                 env=_WORKER_ENV)
 
-    With ``backend="loky"`` and several workers the epochs go to joblib's reusable loky
+
+class _Epochs:
+    """Islands run epoch by epoch: one task per island and epoch, its swarm sent to the
+    worker and back.
+
+    With ``backend="loky"`` and several workers the tasks go to joblib's reusable loky
     executor as futures: ``joblib.Parallel`` looks for finished tasks every 10 ms
     (``Parallel._retrieve``), which cost 10 to 20 ms per epoch (two tasks returning swarms of
     64 x 576 took 20 ms through ``Parallel`` and 4 ms as futures). Otherwise (one worker, or
     the caller's or another joblib backend, dask included) through ``joblib.Parallel``.
     """
-    if iopts.backend == "loky" and iopts.n_jobs > 1:
-        executor = get_reusable_executor(max_workers=iopts.n_jobs, timeout=_IDLE_TIMEOUT,
-                                         env=_WORKER_ENV)
-        yield lambda tasks: [f.result() for f in [executor.submit(_epoch, *args)
-                                                  for args in tasks]]
-        return
-    kwargs = {"n_jobs": iopts.n_jobs}
-    if iopts.backend is not None:
-        kwargs["backend"] = iopts.backend
-    with Parallel(**kwargs) as pool:
-        yield lambda tasks: pool(delayed(_epoch)(*args) for args in tasks)
+
+    def __init__(self, iopts: IslandOptions, common: tuple, island_opts: list[PsoOptions]):
+        self.iopts, self.common, self.opts = iopts, common, island_opts
+        self.states: list[SwarmState | None] = [None] * len(island_opts)
+        self.stack = ExitStack()
+
+    def __enter__(self):
+        if self.iopts.backend == "loky" and self.iopts.n_jobs > 1:
+            executor = _executor(self.iopts)
+            self.run = lambda tasks: [f.result() for f in [executor.submit(_epoch, *args)
+                                                           for args in tasks]]
+        else:
+            kwargs = {"n_jobs": self.iopts.n_jobs}
+            if self.iopts.backend is not None:
+                kwargs["backend"] = self.iopts.backend
+            pool = self.stack.enter_context(Parallel(**kwargs))
+            self.run = lambda tasks: pool(delayed(_epoch)(*args) for args in tasks)
+        return self
+
+    def __exit__(self, *exc):
+        return self.stack.__exit__(*exc)
+
+    def epoch(self, migrants: list, step: tuple) -> list[tuple]:
+        """Every island's migrant received, then one epoch of each (``step``: the arguments
+        of :func:`_epoch` after the options); returns each island's :func:`_best`."""
+        _receive_all(self.states, migrants)
+        results = self.run([(*self.common, s, o, *step) for s, o in zip(self.states, self.opts)])
+        self.states = [r[0] for r in results]
+        return [_best(*r) for r in results]
+
+    def finish(self, migrants: list) -> list[SwarmState]:
+        """The swarms, after the last migrants are received."""
+        _receive_all(self.states, migrants)
+        return self.states
 
 
-def _migrate(states: list[SwarmState]) -> None:
-    """Ring migration: island i-1's best replaces island i's worst personal best."""
-    n = len(states)
-    if n < 2:
-        return
-    bests = [(s.PB[s.best].copy(), float(s.PBf.min())) for s in states]
-    for i, s in enumerate(states):
-        x, f = bests[(i - 1) % n]
-        worst = int(np.argmax(s.PBf))
-        if f < s.PBf[worst]:
-            s.PB[worst] = x
-            s.PBf[worst] = f
+class _Resident:
+    """Islands that stay in their workers for the whole run.
+
+    One task per island on the reusable loky executor (:func:`_island`) runs the island's
+    epochs in turn; between two, it sends its best to this process through a pipe and waits
+    for its migrant and the next epoch's length. Only best particles cross, not swarms, which
+    each epoch of :class:`_Epochs` sends to the workers and back: with a migration every 25
+    iterations, two workers went 1.22 times as fast as one that way, against 1.68 to 1.97
+    this way (steel T = 24, ``docs/pso.md``). The tasks must all run at once, so this needs a
+    worker per island (``islands <= n_jobs``). The migrations are those of
+    :class:`_Epochs`, so the results are the same.
+    """
+
+    def __init__(self, iopts: IslandOptions, common: tuple, island_opts: list[PsoOptions]):
+        self.iopts, self.common, self.opts = iopts, common, island_opts
+        self.pipes = []
+        self.futures = []
+
+    def __enter__(self):
+        self.executor = _executor(self.iopts)
+        self.pipes = [Pipe() for _ in self.opts]
+        return self
+
+    def __exit__(self, *exc):
+        # After an error or an interrupt here, islands still running end after their epoch:
+        # their wait for a message on a pipe closed at this end fails.
+        for pipe in self.pipes:
+            for end in pipe:
+                end.close()
+
+    def epoch(self, migrants: list, step: tuple) -> list[tuple]:
+        """As :meth:`_Epochs.epoch`."""
+        if not self.futures:
+            self.futures = [self.executor.submit(_island, *self.common, o, step, theirs)
+                            for o, (_, theirs) in zip(self.opts, self.pipes)]
+        else:
+            for (ours, _), migrant in zip(self.pipes, migrants):
+                ours.send((migrant, step))
+        return [self._receive(ours) for ours, _ in self.pipes]
+
+    def finish(self, migrants: list) -> list[SwarmState]:
+        """As :meth:`_Epochs.finish`; ends the islands' tasks."""
+        for (ours, _), migrant in zip(self.pipes, migrants):
+            ours.send((migrant, None))
+        states = [f.result() for f in self.futures]
+        self.futures = []
+        return states
+
+    def _receive(self, conn):
+        """The next message on ``conn``, or the error of an island's task that ended."""
+        while not conn.poll(0.05):
+            for f in self.futures:
+                if f.done():
+                    f.result()
+                    raise RuntimeError("an island's task ended before the run")
+        return conn.recv()
+
+
+def _island(make_problem, instance, run_id, seeds, opts, step, conn):
+    """One island's run in a worker of :class:`_Resident`: epochs of :func:`_epoch` (``step``:
+    its arguments after the options) until a message without a next step; returns the
+    swarm."""
+    state = None
+    while True:
+        state, nfev = _epoch(make_problem, instance, run_id, seeds, state, opts, *step)
+        conn.send(_best(state, nfev))
+        migrant, step = conn.recv()
+        _receive(state, migrant)
+        if step is None:
+            return state

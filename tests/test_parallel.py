@@ -2,10 +2,13 @@
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from invswarm.engine import parallel
 from invswarm.engine.models.sfi import load_steel
 from invswarm.engine.models.sfi.swarm import make_problem
 from invswarm.engine.parallel import IslandOptions, island_seed, run_islands
@@ -118,3 +121,57 @@ def test_islands_run_in_turn_share_the_time_limit(inst):
                       IslandOptions(islands=4, n_jobs=1, migrate_every=10**7))
     assert out.message == "time_limit" and out.nit == 10**7
     assert time.perf_counter() - t0 < 4.0
+
+
+def test_islands_with_a_worker_each_stay_in_their_workers(inst, monkeypatch):
+    # Epoch by epoch, each swarm would go to a worker and back; resident islands send only
+    # their bests. The migrations are the same, so is the result.
+    one = _run(inst, 1)
+
+    def no_epochs(*args):
+        raise AssertionError("swarms sent epoch by epoch")
+
+    monkeypatch.setattr(parallel._Epochs, "epoch", no_epochs)
+    two = _run(inst, 2)
+    assert (two.cost, two.nit, two.nfev) == (one.cost, one.nit, one.nfev)
+    assert (two.x == one.x).all()
+    assert two.history == one.history
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_cancelled_run_stops_its_islands_after_the_same_epoch(inst, n_jobs):
+    seen = []
+
+    def cancel_second(info):
+        seen.append(info["iteration"])
+        return len(seen) == 2
+
+    out = run_islands(make_problem, inst, OPTS,
+                      IslandOptions(islands=2, n_jobs=n_jobs, migrate_every=10),
+                      callback=cancel_second)
+    assert out.message == "cancelled" and seen == [10, 20] and out.nit == 20
+    # With an iteration budget ending there instead, the islands and migrations are the same.
+    budget = run_islands(make_problem, inst, replace(OPTS, max_iter=20),
+                         IslandOptions(islands=2, n_jobs=1, migrate_every=10))
+    assert out.cost == budget.cost and (out.x == budget.x).all()
+
+
+def test_an_error_in_the_callback_stops_the_islands_in_the_workers(inst):
+    def fails(info):
+        raise KeyError("made to fail")
+
+    with pytest.raises(KeyError, match="made to fail"):
+        run_islands(make_problem, inst, replace(OPTS, max_iter=10**6),
+                    IslandOptions(islands=2, n_jobs=2, migrate_every=10), callback=fails)
+    # Islands left running would hold both workers: the next run would never start.
+    with ThreadPoolExecutor(1) as pool:
+        again = pool.submit(_run, inst, 2).result(timeout=60)
+    assert again.cost == _run(inst, 1).cost
+
+
+def test_one_island_on_two_workers_has_no_migrant(inst):
+    alone = run_islands(make_problem, inst, OPTS, IslandOptions(islands=1, n_jobs=2,
+                                                                migrate_every=10))
+    here = run_islands(make_problem, inst, OPTS, IslandOptions(islands=1, n_jobs=1,
+                                                               migrate_every=10))
+    assert alone.cost == here.cost and (alone.x == here.x).all()
