@@ -115,10 +115,13 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     instance : object
         What ``make_problem`` takes.
     opts : PsoOptions
-        Per-island options; the islands' seeds derive from ``opts.seed``. ``max_iter`` is the
-        iteration budget of each island; ``time_limit`` also ends an epoch early (iteration
-        counts then hold the epochs' nominal lengths; islands beyond ``n_jobs``, which run in
-        turn, share the time left).
+        Per-island options; the islands' seeds derive from ``opts.seed``. Terminations:
+        ``max_iter``, the iteration budget of each island; ``max_evals``, of all islands
+        together (an epoch is shortened to fit); ``time_limit``, which also ends an epoch
+        early (iteration counts then hold the epochs' nominal lengths; islands beyond
+        ``n_jobs``, which run in turn, share the time left); ``stall_iter``, checked at the
+        end of each epoch: no gain of relative size ``ftol`` in the best of all islands for
+        that many iterations. The first epoch always runs.
     seeds : list of ndarray
         Particles placed first in every island's initial swarm.
     callback : callable, optional
@@ -136,6 +139,8 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     waves = -(-iopts.islands // min(iopts.n_jobs, iopts.islands))
     it, nfev, message = 0, 0, "max_iter"
     best_hist = []
+    per_iter = opts.swarm_size * iopts.islands  # evaluations per iteration of all islands
+    ref, last_gain = None, 0  # the stall termination's last gain, as in `run`
     migrants = [None] * iopts.islands
     common = (make_problem, instance, run_id, seeds)
     resident = iopts.backend == "loky" and 1 < iopts.n_jobs and iopts.islands <= iopts.n_jobs
@@ -150,6 +155,13 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
                 message = "time_limit"
                 break
             n = iopts.migrate_every if total is None else min(iopts.migrate_every, total - it)
+            if opts.max_evals is not None:
+                # All islands' iterations, and their initial swarms in the first epoch.
+                fit = (opts.max_evals - nfev - (0 if it else per_iter)) // per_iter
+                if fit < 1 and it > 0:
+                    message = "max_evals"
+                    break
+                n = max(1, min(n, fit))
             sched = total if total is not None else SCHEDULE_ITER
             # Islands beyond the workers run in turn: each gets its share of the time left.
             left = (None if opts.time_limit is None
@@ -164,6 +176,11 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
                                                   "best": best,
                                                   "elapsed": time.perf_counter() - t0}):
                 message = "cancelled"
+                break
+            if ref is None or best < ref - opts.ftol * max(abs(ref), 1e-12):
+                ref, last_gain = best, it
+            elif opts.stall_iter is not None and it - last_gain >= opts.stall_iter:
+                message = "stall"
                 break
         states = islands.finish(migrants)
     k = int(np.argmin([s.PBf.min() for s in states]))

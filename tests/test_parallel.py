@@ -175,3 +175,25 @@ def test_one_island_on_two_workers_has_no_migrant(inst):
     here = run_islands(make_problem, inst, OPTS, IslandOptions(islands=1, n_jobs=1,
                                                                migrate_every=10))
     assert alone.cost == here.cost and (alone.x == here.x).all()
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_an_evaluation_budget_counts_every_island(inst, n_jobs):
+    # Initial swarms 2 x 12, then 10 + 10 + 4 iterations of both islands: 24 + 24 x 24 = 600;
+    # one more iteration would make 624.
+    opts = PsoOptions(swarm_size=12, max_iter=None, max_evals=610, seed=5)
+    out = run_islands(make_problem, inst, opts,
+                      IslandOptions(islands=2, n_jobs=n_jobs, migrate_every=10))
+    assert (out.message, out.nit, out.nfev) == ("max_evals", 24, 600)
+    assert [it for it, _ in out.history] == [10, 20, 24]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_islands_stop_when_the_best_stalls(inst, n_jobs):
+    opts = PsoOptions(swarm_size=12, max_iter=None, stall_iter=20, ftol=0.5, seed=5)
+    out = run_islands(make_problem, inst, opts,
+                      IslandOptions(islands=2, n_jobs=n_jobs, migrate_every=10))
+    # No epoch halves the best (ftol) after the first: two more epochs, then the stall.
+    assert (out.message, out.nit) == ("stall", 30)
+    first = out.history[0][1]
+    assert all(b > 0.5 * first for _, b in out.history[1:])
