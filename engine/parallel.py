@@ -288,12 +288,12 @@ class _Resident:
 
     One task per island on the reusable loky executor (:func:`_island`) runs the island's
     epochs in turn; between two, it sends its best to this process through a pipe and waits
-    for its migrant and the next epoch's length. Only best particles cross, not swarms, which
-    each epoch of :class:`_Epochs` sends to the workers and back: with a migration every 25
-    iterations, two workers went 1.22 times as fast as one that way, against 1.68 to 1.97
-    this way (steel T = 24, ``docs/pso.md``). The tasks must all run at once, so this needs a
-    worker per island (``islands <= n_jobs``). The migrations are those of
-    :class:`_Epochs`, so the results are the same.
+    for its migrant and the next epoch's length. Only best particles cross, not the swarms
+    that each epoch of :class:`_Epochs` sends to the workers and back (two workers against
+    one, steel T = 24, a migration every 250 iterations: 1.67 times epoch by epoch, 1.83
+    resident, in two runs of ``make bench``; ``docs/pso.md``). The tasks must all run at
+    once, so this needs a worker per island (``islands <= n_jobs``). The migrations are those
+    of :class:`_Epochs`, so the results are the same.
     """
 
     def __init__(self, iopts: IslandOptions, common: tuple, island_opts: list[PsoOptions]):
