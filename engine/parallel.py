@@ -321,7 +321,7 @@ class _Resident:
         else:
             for (ours, _), migrant in zip(self.pipes, migrants):
                 ours.send((migrant, step))
-        return [self._receive(ours) for ours, _ in self.pipes]
+        return [self._message(ours) for ours, _ in self.pipes]
 
     def finish(self, migrants: list) -> list[SwarmState]:
         """As :meth:`_Epochs.finish`; ends the islands' tasks."""
@@ -331,7 +331,7 @@ class _Resident:
         self.futures = []
         return states
 
-    def _receive(self, conn):
+    def _message(self, conn):
         """The next message on ``conn``, or the error of an island's task that ended."""
         while not conn.poll(0.05):
             for f in self.futures:
