@@ -66,10 +66,10 @@ LANES = 32
 # (dedicated buffers) and per lane. Per buffer: carried quantity, what is left of the carried
 # and of the new buffer, the new quantity, then the carried buffer's stage data (remaining
 # time, holding rate, re-setup, value) and the new one's (remaining time, holding rate,
-# setup, value).
-_X, _REM_C, _REM_N, _NEW, _R_C, _H_C, _SR_C, _V_C, _R_N, _H_N, _S_N, _V_N = range(12)
-_BK, _NEWBK = 12, 13  # products only: backlog, and the next period's
-_G_ROWS, _D_ROWS = 12, 14
+# setup, value, re-setup).
+_X, _REM_C, _REM_N, _NEW, _R_C, _H_C, _SR_C, _V_C, _R_N, _H_N, _S_N, _V_N, _SR_N = range(13)
+_BK, _NEWBK = 13, 14  # products only: backlog, and the next period's
+_G_ROWS, _D_ROWS = 13, 15
 (_TOTAL, _MTO, _HOLD_PREP, _DL0, _DL1, _DL2, _DL3, _DL4, _SHORTFALL, _LOST, _SETUP_NEW,
  _SETUP_REUSE, _HOLD_CARRIED, _HOLD_NEW, _DISPOSAL) = range(15)
 _LANE_ROWS = 15
@@ -85,8 +85,16 @@ def block_costs(lo, pdp_l, gen_l, codp_l, ded_l,
     of shape (C, T, L) and ``codp_l``, ``ded_l`` of shape (P, T, L) hold plans
     ``lo:lo + L``; they are played :data:`LANES` at a time."""
     L = pdp_l.shape[2]
-    for j0 in range(0, L, LANES):
-        _lockstep(lo, j0, min(L, j0 + LANES), pdp_l, gen_l, codp_l, ded_l,
+    full = L - L % LANES
+    for j0 in range(0, full, LANES):
+        _lockstep(lo + j0, j0, LANES, pdp_l, gen_l, codp_l, ded_l,
+                  remaining, value, hold, setup_g, setup_d, setup_r, omega,
+                  category, order, lead, beta, alpha, rho, lam,
+                  prep, fulfil, mto_cap, orders,
+                  ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+    if full < L:
+        _lockstep(lo + full, 0, L - full, _full_lanes(pdp_l, full), _full_lanes(gen_l, full),
+                  _full_lanes(codp_l, full), _full_lanes(ded_l, full),
                   remaining, value, hold, setup_g, setup_d, setup_r, omega,
                   category, order, lead, beta, alpha, rho, lam,
                   prep, fulfil, mto_cap, orders,
@@ -94,12 +102,26 @@ def block_costs(lo, pdp_l, gen_l, codp_l, ded_l,
 
 
 @njit(cache=True)
-def _lockstep(lo, j0, j1, pdp_l, gen_l, codp_l, ded_l,
+def _full_lanes(a, j0):
+    """Plans ``j0:`` of a block ``a`` (K, T, L), fewer than :data:`LANES`, as a block of
+    exactly :data:`LANES` plans: the other lanes repeat the last plan."""
+    K, T, L = a.shape
+    out = np.empty((K, T, LANES), a.dtype)
+    for k in range(K):
+        for t in range(T):
+            for j in range(LANES):
+                out[k, t, j] = a[k, t, min(j0 + j, L - 1)]
+    return out
+
+
+@njit(cache=True)
+def _lockstep(lo, j0, n, pdp_l, gen_l, codp_l, ded_l,
               remaining, value, hold, setup_g, setup_d, setup_r, omega,
               category, order, lead, beta, alpha, rho, lam,
               prep, fulfil, mto_cap, orders,
               ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
-    """Plans ``j0:j1`` (at most :data:`LANES`) of :func:`block_costs`'s block, in lockstep."""
+    """The :data:`LANES` plans ``j0:j0 + LANES`` of a block in lane layout, in lockstep; the
+    costs of the first ``n`` are those of plans ``lo:lo + n``."""
     C = pdp_l.shape[0]
     P = codp_l.shape[0]
     # Allocated here, so that the compiler sees the row length (see LANES); three arrays,
@@ -108,21 +130,16 @@ def _lockstep(lo, j0, j1, pdp_l, gen_l, codp_l, ded_l,
     SL = np.empty((_LANE_ROWS, LANES))
     SG = np.empty((_G_ROWS * C, LANES))
     SD = np.empty((_D_ROWS * P, LANES))
-    g_k = np.empty((C, LANES), np.int64)  # the buffers' stages
-    d_k = np.empty((P, LANES), np.int64)
     T = prep.shape[0]
     NS = orders.shape[0]
     for s in range(NS):
         for j in range(LANES):
             SL[_TOTAL, j] = 0.0
         for c in range(C):
-            for j in range(LANES):
-                g_k[c, j] = ig_stage[c]
-                SG[_G_ROWS * c + _X, j] = ig_qty[c]
+            _initial(SG, _G_ROWS * c, ig_stage[c], ig_qty[c], remaining, hold, setup_r, value)
         for p in range(P):
+            _initial(SD, _D_ROWS * p, id_stage[p], id_qty[p], remaining, hold, setup_r, value)
             for j in range(LANES):
-                d_k[p, j] = id_stage[p]
-                SD[_D_ROWS * p + _X, j] = id_qty[p]
                 SD[_D_ROWS * p + _BK, j] = init_backlog[p]
         for t in range(T):
             A = prep[t]
@@ -131,10 +148,10 @@ def _lockstep(lo, j0, j1, pdp_l, gen_l, codp_l, ded_l,
             # Reads through a stage index (gathers) keep a loop scalar: they are made here, once
             # per buffer, lane and period, for the loops below.
             for c in range(C):
-                _stage_data(SG, _G_ROWS * c, g_k[c], pdp_l[c, t], gen_l[c, t], j0, j1,
+                _stage_data(SG, _G_ROWS * c, pdp_l[c, t], gen_l[c, t], j0,
                             remaining, hold, setup_r, value, setup_g)
             for p in range(P):
-                _stage_data(SD, _D_ROWS * p, d_k[p], codp_l[p, t], ded_l[p, t], j0, j1,
+                _stage_data(SD, _D_ROWS * p, codp_l[p, t], ded_l[p, t], j0,
                             remaining, hold, setup_r, value, setup_d)
             for j in range(LANES):
                 SL[_HOLD_PREP, j] = 0.0
@@ -185,32 +202,43 @@ def _lockstep(lo, j0, j1, pdp_l, gen_l, codp_l, ded_l,
                                   + (SL[_DL0, j] + SL[_DL2, j]) + (SL[_DL1, j] + SL[_DL3, j])
                                   + SL[_DL4, j] + SL[_SHORTFALL, j] + SL[_DISPOSAL, j]
                                   + SL[_LOST, j])
-        for j in range(j1 - j0):
-            cost_ps[(lo + j0 + j) * NS + s] = SL[_TOTAL, j]
+        for j in range(n):
+            cost_ps[(lo + j) * NS + s] = SL[_TOTAL, j]
 
 
 @njit(cache=True, inline="always")
-def _stage_data(R, row, k, stage_t, qty_t, j0, j1, remaining, hold, setup_r, value,
-                setup_new):
-    """Period data of one buffer (rows from ``row`` of ``R``) in every lane: the carried
-    buffer is at stage ``k[j]`` (then set to the new one's stage ``stage_t[j0 + j]``, of
-    quantity ``qty_t[j0 + j]``); lanes past ``j1`` repeat the last plan."""
+def _initial(R, row, k, x, remaining, hold, setup_r, value):
+    """A buffer (rows from ``row`` of ``R``) of ``x`` units at stage ``k`` before the first
+    period, in every lane: the quantity and the stage data that the first period carries."""
     for j in range(LANES):
-        i = min(j0 + j, j1 - 1)
-        kc = k[j]
-        kn = stage_t[i]
-        R[row + _R_C, j] = remaining[kc]
-        R[row + _H_C, j] = hold[kc]
-        R[row + _SR_C, j] = setup_r[kc]
-        R[row + _V_C, j] = value[kc]
-        R[row + _R_N, j] = remaining[kn]
-        R[row + _H_N, j] = hold[kn]
-        R[row + _S_N, j] = setup_new[kn]
-        R[row + _V_N, j] = value[kn]
-        R[row + _NEW, j] = qty_t[i]
+        R[row + _R_N, j] = remaining[k]
+        R[row + _H_N, j] = hold[k]
+        R[row + _SR_N, j] = setup_r[k]
+        R[row + _V_N, j] = value[k]
+        R[row + _X, j] = x
+
+
+@njit(cache=True, inline="always")
+def _stage_data(R, row, stage_t, qty_t, j0, remaining, hold, setup_r, value, setup_new):
+    """Period data of one buffer (rows from ``row`` of ``R``) in every lane: the new buffer
+    of lane ``j`` is at stage ``stage_t[j0 + j]``, of quantity ``qty_t[j0 + j]``; the carried
+    one is the last period's new one, so only the new one's data are gathered."""
+    for j in range(LANES):
+        R[row + _R_C, j] = R[row + _R_N, j]
+        R[row + _H_C, j] = R[row + _H_N, j]
+        R[row + _SR_C, j] = R[row + _SR_N, j]
+        R[row + _V_C, j] = R[row + _V_N, j]
         R[row + _REM_C, j] = R[row + _X, j]
-        R[row + _REM_N, j] = qty_t[i]
-        k[j] = kn
+    for j in range(LANES):
+        k = stage_t[j0 + j]
+        R[row + _R_N, j] = remaining[k]
+        R[row + _H_N, j] = hold[k]
+        R[row + _S_N, j] = setup_new[k]
+        R[row + _SR_N, j] = setup_r[k]
+        R[row + _V_N, j] = value[k]
+    for j in range(LANES):
+        R[row + _NEW, j] = qty_t[j0 + j]
+        R[row + _REM_N, j] = qty_t[j0 + j]
 
 
 @njit(cache=True, inline="always")
