@@ -102,20 +102,22 @@ def update(X, V, PB, nbr, seed, iteration, w, c1, c2, chi, vmax, boundary):
     """
     NP, n = X.shape
     for i in prange(NP):
-        step(X, V, PB, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary,
+        step(X, V, PB, PB, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary,
              np.empty((2, n)))
 
 
 @njit(cache=True)
-def step(X, V, PB, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary, r):
-    """The step of particle ``i`` (see :func:`update`); ``r`` is scratch of shape (2, n)."""
+def step(X, V, PB, G, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary, r):
+    """The step of particle ``i`` (see :func:`update`), towards its personal best ``PB[i]``
+    and the position ``G[nbr[i]]`` of its neighbourhood's best; ``r`` is scratch of shape
+    (2, n)."""
     n = X.shape[1]
     uniform_pairs(stream_key(seed, iteration, i), r)
     g = nbr[i]
     reflect = boundary == REFLECT
     for d in range(n):
         x = X[i, d]
-        v = chi * (w * V[i, d] + c1 * r[0, d] * (PB[i, d] - x) + c2 * r[1, d] * (PB[g, d] - x))
+        v = chi * (w * V[i, d] + c1 * r[0, d] * (PB[i, d] - x) + c2 * r[1, d] * (G[g, d] - x))
         v = min(max(v, -vmax), vmax)
         x += v
         # Selects rather than branches: whether a particle leaves the cube is random.
@@ -135,12 +137,41 @@ def step(X, V, PB, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary, r):
 @njit(cache=True)
 def tell(X, cost, PB, PBf):
     """Personal bests after an evaluation: strictly better costs replace them."""
-    NP, n = X.shape
+    return tell_range(0, X.shape[0], X, cost, PB, PBf)
+
+
+@njit(cache=True)
+def tell_range(lo, hi, X, cost, PB, PBf):
+    """:func:`tell` of particles ``lo:hi``; returns how many improved."""
+    n = X.shape[1]
     improved = 0
-    for i in range(NP):
+    for i in range(lo, hi):
         if cost[i] < PBf[i]:
             PBf[i] = cost[i]
             for d in range(n):
                 PB[i, d] = X[i, d]
             improved += 1
     return improved
+
+
+@njit(cache=True)
+def social(PB, nbr, G, gnbr):
+    """The positions of the neighbourhood bests ``nbr``, copied: each distinct one into a
+    row of ``G`` (NP, n), with ``gnbr[i]`` the row of particle ``i``'s. Returns the number of
+    rows used (1 for GBEST).
+
+    Steps that read ``G`` rather than ``PB`` leave the threads free to update their own
+    particles' personal bests while other threads still step theirs.
+    """
+    NP, n = PB.shape
+    row = np.full(NP, -1, np.int64)
+    m = 0
+    for i in range(NP):
+        g = nbr[i]
+        if row[g] < 0:
+            row[g] = m
+            for d in range(n):
+                G[m, d] = PB[g, d]
+            m += 1
+        gnbr[i] = row[g]
+    return m

@@ -350,8 +350,14 @@ def _scenario_mean(cost_ps, weights, out):
 
     Serial, in scenario order: the same sum whatever the number of threads that filled
     ``cost_ps``."""
+    _scenario_mean_range(0, out.shape[0], cost_ps, weights, out)
+
+
+@njit(cache=True)
+def _scenario_mean_range(lo, hi, cost_ps, weights, out):
+    """:func:`_scenario_mean` of plans ``lo:hi``."""
     NS = weights.shape[0]
-    for i in range(out.shape[0]):
+    for i in range(lo, hi):
         total = 0.0
         for s in range(NS):
             total += weights[s] * cost_ps[i * NS + s]
@@ -557,29 +563,34 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
     then not read).
 
     Each iteration is one parallel region over ``n_chunks`` blocks of particles, which step,
-    decode and are played in lockstep by the thread that holds them; the neighbourhood bests
-    before it and the personal bests after it are serial, so every step reads bests that no
-    thread is writing.
+    decode, are played in lockstep and update their personal bests in the thread that holds
+    them. The neighbourhood bests are found, and their positions copied
+    (:func:`invswarm.kernels.pso.social`), before it: every step reads bests that no thread is
+    writing.
     """
     NP = X.shape[0]
     n_chunks = max(1, min(NP, n_chunks))
+    G = np.empty_like(PB)
+    gnbr = np.empty(NP, np.int64)
     for it in range(n_iter):
         itg = it0 + it
         pso.neighbour_best(PBf, topology, ring_k, nbr)
+        pso.social(PB, nbr, G, gnbr)
         frac = itg / max(1, max_iter - 1)
         if frac > 1.0:
             frac = 1.0
         w = w0 + (w1 - w0) * frac
         for chunk in prange(n_chunks):
-            _step_chunk(chunk * NP // n_chunks, (chunk + 1) * NP // n_chunks,
-                        X, V, PB, nbr, seed, itg, w, c1, c2, chi, vmax, boundary, base, idx,
-                        full, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
-                        win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r,
-                        omega, category, order, lead, beta, alpha, rho, lam,
+            lo = chunk * NP // n_chunks
+            hi = (chunk + 1) * NP // n_chunks
+            _step_chunk(lo, hi, X, V, PB, G, gnbr, seed, itg, w, c1, c2, chi, vmax, boundary,
+                        base, idx, full, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g,
+                        win_g, snap_q, win_q, capacity, remaining, value, hold, setup_g,
+                        setup_d, setup_r, omega, category, order, lead, beta, alpha, rho, lam,
                         prep, fulfil, mto_cap, orders,
                         ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
-        _scenario_mean(cost_ps, weights, cost)
-        pso.tell(X, cost, PB, PBf)
+            _scenario_mean_range(lo, hi, cost_ps, weights, cost)
+            pso.tell_range(lo, hi, X, cost, PB, PBf)
         best = PBf[0]
         for i in range(1, NP):
             if PBf[i] < best:
@@ -587,14 +598,20 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
         best_hist[it] = best
 
 
+#: Particles per tile of :func:`_step_chunk`'s copy into the lane layout (a cache line of
+#: doubles).
+_TILE = 8
+
+
 @njit(cache=True)
-def _step_chunk(lo, hi, X, V, PB, nbr, seed, iteration, w, c1, c2, chi, vmax, boundary, base,
-                idx, full, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
+def _step_chunk(lo, hi, X, V, PB, G, nbr, seed, iteration, w, c1, c2, chi, vmax, boundary,
+                base, idx, full, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
                 win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
                 category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
                 ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
-    """Particles ``lo:hi`` of :func:`pso_iterations`: step, then decode and play in
-    lockstep (the block's particles as the columns of one array)."""
+    """Particles ``lo:hi`` of :func:`pso_iterations`: step (towards the neighbourhood bests
+    ``G[nbr[i]]``), then decode and play in lockstep (the block's particles as the columns of
+    one array)."""
     n = X.shape[1]
     L = hi - lo
     C = kg.shape[0]
@@ -606,10 +623,17 @@ def _step_chunk(lo, hi, X, V, PB, nbr, seed, iteration, w, c1, c2, chi, vmax, bo
         for d in range(xT.shape[0]):
             for j in range(L):
                 xT[d, j] = base[d]
-    for i in range(lo, hi):
-        pso.step(X, V, PB, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary, r)
+    for i0 in range(lo, hi, _TILE):
+        i1 = min(i0 + _TILE, hi)
+        for i in range(i0, i1):
+            pso.step(X, V, PB, G, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary,
+                     r)
+        # A tile of particles at a time, so that each store into xT's rows goes to a cache
+        # line that the last few stores loaded: xT is larger than the L1 cache.
         for d in range(n):
-            xT[d if full else idx[d], i - lo] = X[i, d]
+            row = d if full else idx[d]
+            for i in range(i0, i1):
+                xT[row, i - lo] = X[i, d]
     _decode_play(lo, xT, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
                  win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
                  category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,

@@ -65,6 +65,23 @@ def test_random_stream_is_the_documented_hash(seed, iteration, particle):
     assert abs(np.corrcoef(out[0], out[1])[0, 1]) < 5 / out.shape[1] ** 0.5
 
 
+@pytest.mark.parametrize("topology, k", [(kpso.GBEST, 0), (kpso.RING, 1), (kpso.RING, 3)])
+def test_social_copies_each_neighbourhood_best_once(topology, k):
+    """The fused loop's steps read the neighbourhood bests from these copies."""
+    rng = np.random.default_rng(topology + k)
+    PB = rng.random((12, 5))
+    PBf = rng.permutation(12).astype(float)
+    nbr = np.empty(12, np.int64)
+    kpso.neighbour_best(PBf, topology, k, nbr)
+    G = np.full_like(PB, np.nan)
+    gnbr = np.empty(12, np.int64)
+    m = kpso.social(PB, nbr, G, gnbr)
+    assert m == np.unique(nbr).size
+    assert m == 1 if topology == kpso.GBEST else m > 1
+    np.testing.assert_array_equal(G[gnbr], PB[nbr])
+    assert np.isnan(G[m:]).all()
+
+
 def test_ask_tell_follows_the_fused_run(problem):
     opts = PsoOptions(swarm_size=12, max_iter=15, seed=11)
     out, state = run(problem, opts)
