@@ -230,7 +230,8 @@ def _stage_data(R, row, stage_t, qty_t, j0, remaining, hold, setup_r, value, set
         R[row + _V_C, j] = R[row + _V_N, j]
         R[row + _REM_C, j] = R[row + _X, j]
     for j in range(LANES):
-        k = stage_t[j0 + j]
+        # Unsigned: no check for a negative index (a third faster by hand).
+        k = np.uint64(stage_t[j0 + j])
         R[row + _R_N, j] = remaining[k]
         R[row + _H_N, j] = hold[k]
         R[row + _S_N, j] = setup_new[k]
@@ -362,8 +363,9 @@ def decode_lanes(xT, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g,
         for c in range(C):
             m = n_kg[c]
             xs = xT[c * T + t]
+            # Indices are unsigned where they are made per lane: no check for negative ones.
             for j in range(L):
-                pdp_l[c, t, j] = kg[c, min(int(xs[j] * m), m - 1)]
+                pdp_l[c, t, j] = kg[c, np.uint64(min(int(xs[j] * m), m - 1))]
             _snap_lanes(xT[og + c * T + t], ub_g[c, t], snap_g[c, t], win_g[c, t], best, dist)
             for j in range(L):
                 q = np.floor(best[j] + 0.5)
@@ -373,9 +375,9 @@ def decode_lanes(xT, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g,
             xs = xT[C * T + p * T + t]
             cat = category[p]
             for j in range(L):
-                f = first_kd[p, pdp_l[cat, t, j]]
+                f = first_kd[p, np.uint64(pdp_l[cat, t, j])]
                 m = n_kd[p] - f
-                codp_l[p, t, j] = kd[p, f + min(int(xs[j] * m), m - 1)]
+                codp_l[p, t, j] = kd[p, np.uint64(f + min(int(xs[j] * m), m - 1))]
             _snap_lanes(xT[od + p * T + t], ub_q[p, t], snap_q[p, t], win_q[p, t], best, dist)
             for j in range(L):
                 q = np.floor(best[j] + 0.5)
