@@ -48,9 +48,12 @@ def uniform_pairs(key, out):
     exactly ``h 2**-32``, without integer-to-float conversions, which do not vectorise.
     """
     bits = out.view(np.uint64)
+    # j * golden + j, as a running sum (no multiplication): the same bits, mod 2**64.
+    step = _GOLDEN + np.uint64(1)
+    u = np.uint64(0)
     for j in range(out.shape[1]):
-        u = np.uint64(j)
-        z = _mix(key ^ (u * _GOLDEN + u))
+        z = _mix(key ^ u)
+        u += step
         bits[0, j] = ((z >> np.uint64(32)) << np.uint64(20)) | _ONE
         bits[1, j] = ((z & _LOW32) << np.uint64(20)) | _ONE
     for j in range(out.shape[1]):
