@@ -173,8 +173,8 @@ def test_two_workers_against_one(benchmark):
 def test_two_dask_workers_against_one(benchmark):
     """The same islands on a dask LocalCluster (loopback) of one and of two workers.
 
-    With one worker the backend reports one slot and joblib runs the tasks in this process, so
-    the one-worker figure is this process with one Numba thread (one core, as a worker has).
+    The epochs go to the cluster's workers as dask futures either way (``engine/parallel.py``,
+    ``_Epochs``), so both figures pay for sending the swarms at every migration.
     """
     from distributed import Client, LocalCluster
     from joblib import parallel_config

@@ -36,16 +36,25 @@ def test_one_and_two_loky_workers_agree(inst):
     assert one.nit == 30 and one.nfev == two.nfev == 2 * 12 * 31
 
 
-def test_dask_backend_agrees_with_loky(inst):
+def test_dask_backend_agrees_with_loky(inst, monkeypatch):
+    """On joblib's dask backend, named or the caller's, the epochs go to the dask client as
+    futures (``joblib.Parallel`` is patched to fail), with the loky result."""
     distributed = pytest.importorskip("distributed")
     from joblib import parallel_config
 
+    def no_parallel(*args, **kwargs):
+        raise AssertionError("joblib.Parallel used on the dask backend")
+
+    loky = _run(inst, 1)
+    monkeypatch.setattr(parallel, "Parallel", no_parallel)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cluster, \
             distributed.Client(cluster):
         with parallel_config(backend="dask"):
             on_dask = _run(inst, 2, backend=None)
-    assert on_dask.cost == _run(inst, 1).cost
+        named = _run(inst, 2, backend="dask")
+    assert on_dask.cost == named.cost == loky.cost
+    assert (on_dask.x == loky.x).all() and on_dask.nfev == loky.nfev
 
 
 def test_migration_spreads_the_best(inst):
