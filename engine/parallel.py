@@ -246,9 +246,9 @@ class _Epochs:
     executor as futures: ``joblib.Parallel`` looks for finished tasks every 10 ms
     (``Parallel._retrieve``), which cost 10 to 20 ms per epoch (two tasks returning swarms of
     64 x 576 took 20 ms through ``Parallel`` and 4 ms as futures). On joblib's dask backend
-    they go to its dask client as futures too: through ``joblib.Parallel`` an epoch of two
-    tasks cost about 55 ms more than its work. Otherwise (one worker, or the caller's or
-    another joblib backend) through ``joblib.Parallel``.
+    they go to its dask client as futures too, without ``Parallel``'s batching and collection
+    at every epoch. Otherwise (one worker, or the caller's or another joblib backend) through
+    ``joblib.Parallel``.
     """
 
     def __init__(self, iopts: IslandOptions, common: tuple, island_opts: list[PsoOptions]):
