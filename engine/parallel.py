@@ -257,12 +257,11 @@ class _Epochs:
         self.stack = ExitStack()
 
     def __enter__(self):
-        client = _dask_client(self.iopts.backend)
         if self.iopts.backend == "loky" and self.iopts.n_jobs > 1:
             executor = _executor(self.iopts)
             self.run = lambda tasks: [f.result() for f in [executor.submit(_epoch, *args)
                                                            for args in tasks]]
-        elif client is not None:
+        elif (client := _dask_client(self.iopts.backend)) is not None:
             # pure=False: an epoch is never served from the results of an identical task.
             self.run = lambda tasks: client.gather([client.submit(_epoch, *args, pure=False)
                                                     for args in tasks])
@@ -300,6 +299,7 @@ def _dask_client(backend: str | None):
         return get_client()
     if backend is None:
         active, _ = get_active_backend()
+        # By name: joblib's dask module imports distributed, an optional dependency.
         if type(active).__name__ == "DaskDistributedBackend":
             return active.client
     return None
