@@ -25,7 +25,16 @@ from joblib import Parallel, delayed
 from joblib.externals.loky import get_reusable_executor
 from joblib.parallel import get_active_backend
 
-from .pso import SCHEDULE_ITER, PsoOptions, PsoOutcome, SwarmState, check_seeds, initial_swarm, run
+from .pso import (
+    SCHEDULE_ITER,
+    PsoOptions,
+    PsoOutcome,
+    SwarmState,
+    check_seeds,
+    gain_below,
+    initial_swarm,
+    run,
+)
 
 
 @dataclass(frozen=True)
@@ -178,7 +187,7 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
                                                   "elapsed": time.perf_counter() - t0}):
                 message = "cancelled"
                 break
-            if ref is None or best < ref - opts.ftol * max(abs(ref), 1e-12):
+            if ref is None or best < gain_below(ref, opts.ftol):
                 ref, last_gain = best, it
             elif opts.stall_iter is not None and it - last_gain >= opts.stall_iter:
                 message = "stall"

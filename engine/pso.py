@@ -237,6 +237,12 @@ class Swarm:
         return self.state.PB[i].copy(), float(self.state.PBf[i])
 
 
+def gain_below(ref: float, ftol: float) -> float:
+    """The cost a new best must be under to count as a gain over ``ref`` for the stall
+    termination: a relative improvement above ``ftol``."""
+    return ref - ftol * max(abs(ref), 1e-12)
+
+
 def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: SwarmState | None
         = None, it0: int = 0, schedule_iter: int | None = None,
         callback: Callable[[dict], bool | None] | None = None) -> tuple[PsoOutcome, SwarmState]:
@@ -285,7 +291,7 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
         if opts.history:
             history.extend((it - n + j + 1, float(h)) for j, h in enumerate(hist))
         best = float(hist[-1])
-        gain = ref - opts.ftol * max(abs(ref), 1e-12)
+        gain = gain_below(ref, opts.ftol)
         if best < gain:
             last_gain_it = it - n + 1 + int(np.argmax(hist < gain))
             ref = best
