@@ -1,9 +1,11 @@
 """Numba kernels of the network redeployment model: simulate firms and materials over the
 horizon for a whole batch of plans.
 
-A plan enters as its *moves* (shipments and loan paybacks) sorted by material, departure
-period, paybacks first, plan order. Stock of a (firm, material) is a vector over expiry buckets
-(``e < T``: last usable period ``e``; ``e = T``: usable to the horizon's end). Only the
+A plan enters as its *moves* (shipments and loan paybacks) sorted by material and departure
+period; the moves leaving in one period leave in the order of :func:`departure_rank`, whatever
+the order they are given in, so a plan's cost depends on its moves only. Stock of a (firm,
+material) is a vector over expiry buckets (``e < T``: last usable period ``e``; ``e = T``:
+usable to the horizon's end). Only the
 (firm, material) pairs a plan touches are simulated; every other pair keeps its baseline
 figures, computed once by :func:`baseline`.
 
@@ -31,6 +33,47 @@ N_FIRM = 4
 
 
 @njit(cache=True)
+def departure_rank(link, dep, kind, m, link_to, lead, req):
+    """Rank of a move among the moves leaving in its period (lower leaves first).
+
+    Paybacks leave before shipments; then the move that arrives first; then the one whose
+    receiver's requirements next need the material first (the first period from the arrival
+    on with a positive requirement, the horizon's end if none); then the lower receiver.
+    Moves of equal rank from one sender share a link and an arrival, so which of them leaves
+    first changes nothing.
+
+    Parameters
+    ----------
+    link, dep, kind, m : int
+        The move's link, departure period (0-based), kind and material.
+    link_to, lead : ndarray of int64, shape (L,)
+    req : ndarray, shape (N, M, T)
+        Requirements (units).
+
+    Returns
+    -------
+    int
+    """
+    N = req.shape[0]
+    T = req.shape[2]
+    arrival = dep + lead[link]
+    j = link_to[link]
+    need = arrival
+    while need < T and req[j, m, need] <= 0.0:
+        need += 1
+    shipment = 0 if kind == PAYBACK else 1
+    return ((shipment * (T + 1) + arrival) * (T + 1) + need) * N + j
+
+
+@njit(cache=True)
+def departure_ranks(mv_link, mv_mat, mv_dep, mv_kind, link_to, lead, req, out):
+    """:func:`departure_rank` of every move, into ``out`` (K,)."""
+    for k in range(mv_link.size):
+        out[k] = departure_rank(mv_link[k], mv_dep[k], mv_kind[k], mv_mat[k], link_to, lead,
+                                req)
+
+
+@njit(cache=True)
 def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req, rbucket,
              link_from, link_to, lead, hold, short, value, floor, base_back, check, tol, acc,
              traj, tm, move_short):
@@ -40,7 +83,8 @@ def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
     ----------
     m : int
     mv_link, mv_dep, mv_qty, mv_kind : ndarray, shape (K,)
-        Moves; ``a:b`` are material ``m``'s, sorted by departure.
+        Moves; ``a:b`` are material ``m``'s, sorted by departure. Within a period they leave
+        in the order of :func:`departure_rank` (ties in the order given).
     touched : ndarray of bool, shape (N,)
         Firms to simulate (every sender and receiver of the moves).
     lots : ndarray, shape (N, M, B); rec, req : ndarray, shape (N, M, T)
@@ -88,6 +132,10 @@ def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
     stock = np.zeros((N, B))
     backlog = np.zeros(N)
     comp = np.zeros((b - a, B))
+    rank = np.empty(b - a, np.int64)
+    for k in range(a, b):
+        rank[k - a] = departure_rank(mv_link[k], mv_dep[k], mv_kind[k], m, link_to, lead, req)
+    leaving = np.empty(b - a, np.int64)
     for f in range(N):
         if touched[f]:
             for e in range(B):
@@ -104,24 +152,34 @@ def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
                 j = link_to[lk]
                 for e in range(B):
                     stock[j, e] += comp[k - a, e]
-        # 2. moves leave, first expiry first, from lots still usable on arrival
+        # 2. moves leave by rank (stable insertion sort: few leave in one period), first
+        # expiry first, from lots still usable on arrival
+        n_t = 0
         while nxt < b and mv_dep[nxt] == t:
-            lk = mv_link[nxt]
+            s = n_t
+            while s > 0 and rank[leaving[s - 1] - a] > rank[nxt - a]:
+                leaving[s] = leaving[s - 1]
+                s -= 1
+            leaving[s] = nxt
+            n_t += 1
+            nxt += 1
+        for s in range(n_t):
+            k = leaving[s]
+            lk = mv_link[k]
             i = link_from[lk]
             arr = t + lead[lk]
-            left = mv_qty[nxt]
+            left = mv_qty[k]
             for e in range(arr, B):
                 take = min(left, stock[i, e])
                 stock[i, e] -= take
-                comp[nxt - a, e] = take
+                comp[k - a, e] = take
                 left -= take
                 if left <= 0.0:
                     break
             if left > tol:
                 flags |= UNCOVERED
             if move_short.size > 0:
-                move_short[nxt] = max(left, 0.0)
-            nxt += 1
+                move_short[k] = max(left, 0.0)
         # 3. consumption (backlog first, then the period's requirement), 4. waste and holding
         for f in range(N):
             if not touched[f]:

@@ -22,11 +22,11 @@ OFF = 0
 
 @njit(cache=True)
 def _insert(ml, md, mq, mk, mu, n, link, dep, qty, kind, dur):
-    """Insert a move keeping the order (departure, paybacks first, insertion); returns its
-    position."""
+    """Insert a move keeping the order (departure, insertion); returns its position. The
+    kernel orders the moves of one period itself."""
     pos = n
     for k in range(n):
-        if md[k] > dep or (md[k] == dep and kind == PAYBACK and mk[k] != PAYBACK):
+        if md[k] > dep:
             pos = k
             break
     for k in range(n, pos, -1):
@@ -174,7 +174,7 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
                n_recv, covers, mat_res_ptr, res_link, lots, rec, req, rbucket, link_from,
                link_to, lead, reverse, durations, hold, short, value, floor, base_back,
                base_traj, tol, n_bisect, cap, out_mv, out_mq, out_ship, out_sq):
-    """Decode one particle into moves (kernel order) and shipments (plan order).
+    """Decode one particle into moves (by material and departure) and shipments.
 
     Parameters
     ----------

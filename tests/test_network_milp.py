@@ -19,7 +19,7 @@ def test_fixed_random_plans_cost_what_the_kernel_says():
     for _ in range(25):
         inst = random_instance(rng)
         data = KernelData(inst)
-        plan = nmilp.canonical(random_feasible_plan(rng, inst, data, tries=40))
+        plan = random_feasible_plan(rng, inst, data, tries=40)
         out = nmilp.fixed_plan_objective(inst, plan, MilpOptions(time_limit=60))
         assert out.optimal, out.status
         kern = plan_costs(data, [plan]).cost[0]
@@ -35,7 +35,7 @@ def test_fixing_a_refused_plan_is_infeasible():
     for _ in range(40):
         inst = random_instance(rng)
         data = KernelData(inst)
-        plan = nmilp.canonical(random_plan(rng, inst, n=3))
+        plan = random_plan(rng, inst, n=3)
         if plan.n_shipments == 0 or plan_costs(data, [plan]).flags[0] == 0:
             continue
         out = nmilp.fixed_plan_objective(inst, plan, MilpOptions(time_limit=60))
@@ -60,7 +60,7 @@ def test_optimum_is_kernel_cost_and_beats_greedy(seed):
 def test_shipped_case_warm_start_is_accepted():
     inst = electronics_case()
     greedy, _ = solve_greedy(inst)
-    out = nmilp.fixed_plan_objective(inst, nmilp.canonical(greedy))
+    out = nmilp.fixed_plan_objective(inst, greedy)
     assert out.optimal
     assert abs(out.objective - plan_costs(KernelData(inst), [greedy]).cost[0]) <= 1e-6 * 1e4
 

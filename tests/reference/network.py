@@ -51,19 +51,27 @@ def simulate(inst, shipments, baseline_of=None):
     link_of = {(int(i), int(j)): k for k, (i, j) in enumerate(zip(inst.link_from, inst.link_to))}
     # Moves: each shipment, then each loan's payback on the reverse link.
     moves = []
-    for n, s in enumerate(shipments):
+    for s in shipments:
         k = link_of[s["from"], s["to"]]
-        moves.append(dict(order=(0, n), src=s["from"], dst=s["to"], m=s["material"],
+        moves.append(dict(src=s["from"], dst=s["to"], m=s["material"],
                           dep=s["period"], lead=int(inst.lead[k]), link=k, qty=s["qty"],
                           kind=s["kind"], dur=(s["ret"] - s["period"]) if s["kind"] == "loan"
                           else 0))
-    for n, s in enumerate(shipments):
+    for s in shipments:
         if s["kind"] == "loan":
             k = link_of[s["to"], s["from"]]
-            moves.append(dict(order=(-1, n), src=s["to"], dst=s["from"], m=s["material"],
+            moves.append(dict(src=s["to"], dst=s["from"], m=s["material"],
                               dep=s["ret"] - int(inst.lead[k]), lead=int(inst.lead[k]), link=k,
                               qty=s["qty"], kind="payback", dur=0))
-    # Paybacks first, then plan order.
+    # The moves leaving one firm in one period leave paybacks first, then by arrival, then
+    # by the receiver's next period with a requirement, then by receiver; the order the plan
+    # lists its shipments in plays no part (moves alike in all of these are interchangeable).
+    for mv in moves:
+        arrival = mv["dep"] + mv["lead"]
+        nxt = arrival
+        while nxt < T and inst.requirements[mv["dst"], mv["m"], nxt] <= 0:
+            nxt += 1
+        mv["order"] = (mv["kind"] != "payback", arrival, nxt, mv["dst"])
     moves.sort(key=lambda mv: mv["order"])
     lots = {}
     for f in range(N):

@@ -7,8 +7,10 @@ first-expiry-first is encoded with one monotone binary per bucket after the firs
 reaches this bucket", allowed only when the earlier buckets are empty after the draw).
 Consumption takes as much as it can (a binary: backlog zero, or stock empty). A shipment
 *slot* is one link, material, departure period and kind (permanent, or a loan of one
-duration); a plan's shipments map to slots one to one, in the canonical order (period, link,
-material, kind) that :func:`read_plan` writes.
+duration); a plan's shipments map to slots (shipments of one slot add up). The draws leaving
+one stock in one period are taken in the kernel's order
+(:func:`~invswarm.kernels.network.departure_rank`), so a plan's cost is the same here as there,
+whatever order its shipments are listed in.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ....kernels.network import PAYBACK, departure_rank
 from ... import milp_process
 from ...milp import MilpOptions, MilpOutcome, ModelBuilder, run
 from .evaluate import KernelData
@@ -131,9 +134,20 @@ def build(inst: Instance, plan: Plan | None = None, *, materials: list[int] | No
             p = _Draw(s, True)
             leaving.setdefault((j, s.material, sigma), []).append(p)
             arriving.setdefault((i, s.material, s.dep + s.dur), []).append(p)
+    def leaving_order(d: _Draw) -> tuple:
+        s = d.slot
+        if d.payback:
+            rv = int(inst.reverse[s.link])
+            link, dep = rv, s.dep + s.dur - int(inst.lead[rv])
+        else:
+            link, dep = s.link, s.dep
+        kind = PAYBACK if d.payback else s.kind
+        return (departure_rank(link, dep, kind, s.material, inst.link_to, inst.lead,
+                               inst.requirements), s.rank)
+
     for key in leaving:
-        # paybacks first (in their loans' order), then shipments in slot order
-        leaving[key].sort(key=lambda d: (not d.payback, d.slot.rank))
+        # the kernel's order; draws of equal departure rank are the same physical move
+        leaving[key].sort(key=leaving_order)
 
     # Roles: a firm with both outgoing and incoming shipment slots of m gets a binary.
     out_slots: dict = {}
@@ -262,21 +276,13 @@ def _fefo(b: ModelBuilder, cols: dict, const: dict, terms: dict, U: float) -> No
 
 
 def read_plan(model: NetworkMilp, x: np.ndarray) -> Plan:
-    """The plan of a solution vector, in the canonical order."""
+    """The plan of a solution vector, its shipments in slot order."""
     rows = [(s.link, s.material, s.dep, float(x[s.col]), s.kind,
              s.dep + s.dur if s.kind == LOAN else -1)
             for s in model.slots if x[s.col] > READ_TOL]
     if not rows:
         return Plan.empty()
     return Plan.from_arrays(*zip(*rows))
-
-
-def canonical(plan: Plan) -> Plan:
-    """The same shipments in the order the MILP assumes (period, link, material, kind)."""
-    dur = np.where(plan.kind == LOAN, plan.ret - plan.period, 0)
-    order = np.lexsort((dur, plan.kind, plan.material, plan.link, plan.period))
-    return Plan.from_arrays(*(getattr(plan, n)[order] for n in ("link", "material", "period",
-                                                                  "qty", "kind", "ret")))
 
 
 def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None
@@ -287,7 +293,7 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     model = build(inst)
     start = None
     if warm_start is not None:
-        start = _start_of(model, canonical(warm_start))
+        start = _start_of(model, warm_start)
     out = milp_process.solve(model.builder, opts or MilpOptions(), start)
     plan = read_plan(model, out.x) if out.x is not None else None
     return plan, out
@@ -295,8 +301,7 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
 
 def fixed_plan_objective(inst: Instance, plan: Plan, opts: MilpOptions | None = None
                          ) -> MilpOutcome:
-    """Optimal objective of the MILP with every shipment fixed to ``plan`` (in canonical
-    order)."""
+    """Optimal objective of the MILP with every shipment fixed to ``plan``."""
     model = build(inst, plan)
     return run(model.builder.to_highs(), opts or MilpOptions())
 

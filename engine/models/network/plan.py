@@ -1,9 +1,10 @@
 """Network plans: a list of shipments, its JSON form, and the moves the kernel simulates.
 
 A *move* is one physical shipment: every shipment of the plan, and for each loan its payback on
-the reverse link, leaving ``lead`` periods before the return period. The kernel takes the moves
-of a plan sorted by (material, departure period, paybacks first, order in the plan): within a
-period a sender's shipments leave in the order the plan lists them.
+the reverse link, leaving ``lead`` periods before the return period. A plan is a set of
+shipments: the moves are put in one canonical order (material, departure period, the kernel's
+:func:`~invswarm.kernels.network.departure_rank`, then kind, loan duration and units), so that
+the same shipments listed in any order give the same moves, costs and verdicts to the last bit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ....kernels.network import departure_ranks
 from ...errors import InputError
 from ...fields import array, field, integer, join, number, only, text
 from .instance import Instance, index_of
@@ -137,7 +139,7 @@ class Plan:
         return {"shipments": out}
 
     def moves(self, inst: Instance) -> Moves:
-        """The plan's moves (shipments and paybacks) in the kernel's order."""
+        """The plan's moves (shipments and paybacks) in the canonical order."""
         ptr = np.array([0, self.n_shipments], np.int64)
         return batch_moves(inst, ptr, self.link, self.material, self.period, self.qty,
                            self.kind, self.ret)[1]
@@ -147,7 +149,7 @@ def batch_moves(inst: Instance, ptr, link, material, period, qty, kind, ret
                 ) -> tuple[np.ndarray, Moves]:
     """The moves of many plans at once: plan ``p``'s shipments are ``ptr[p]:ptr[p + 1]`` of
     the arrays; returns the moves' CSR pointer (P + 1,) and the moves, plan after plan, each
-    in the kernel's order."""
+    in the canonical order (moves that tie in it are identical but for ``src``)."""
     K = link.size
     owner = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
     loans = np.flatnonzero(kind == LOAN)
@@ -163,7 +165,10 @@ def batch_moves(inst: Instance, ptr, link, material, period, qty, kind, ret
     local = np.arange(K) - ptr[owner]
     m_src = np.concatenate([local, local[loans]])
     m_owner = np.concatenate([owner, owner[loans]])
-    order = np.lexsort((m_src, m_kind != PAYBACK, m_dep, m_mat, m_owner))
+    rank = np.empty(m_link.size, np.int64)
+    departure_ranks(m_link, m_mat, m_dep, m_kind, inst.link_to, inst.lead, inst.requirements,
+                    rank)
+    order = np.lexsort((m_src, m_qty, m_dur, m_kind, rank, m_dep, m_mat, m_owner))
     mptr = np.zeros(ptr.size, np.int64)
     mptr[1:] = np.cumsum(np.bincount(m_owner, minlength=ptr.size - 1))
     return mptr, Moves(*(np.ascontiguousarray(a[order], dtype=t) for a, t in (
@@ -173,8 +178,8 @@ def batch_moves(inst: Instance, ptr, link, material, period, qty, kind, ret
 
 @dataclass(frozen=True, eq=False)
 class Moves:
-    """A plan's moves in kernel order (arrays of shape (K,)); ``dur`` is a loan's duration,
-    ``src`` the shipment each move comes from."""
+    """A plan's moves in the canonical order (arrays of shape (K,)); ``dur`` is a loan's
+    duration, ``src`` the shipment each move comes from."""
 
     link: np.ndarray
     material: np.ndarray
