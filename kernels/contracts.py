@@ -1,0 +1,455 @@
+"""Numba kernels of the contracts model (``docs/models/contracts.md``): the retailers' Cournot
+equilibrium of a batch of contracts, and the OUT simulation of a batch of contracts under every
+disruption scenario and demand path.
+
+The demand noise ``u`` (paths, R, T) is drawn by the driver; every contract meets the same
+paths (common random numbers).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+GUARANTEED, FLEXIBLE = 0, 1
+# Money columns per party: revenue, purchases (retailer) or production cost (manufacturer),
+# holding cost, backlog cost.
+REVENUE, PURCHASE, HOLDING, BACKLOG_COST = range(4)
+N_MONEY = 4
+# Unit columns per party, horizon sums: demand served in its period (retailers), demand faced
+# (retailers: consumers; manufacturers: orders received), backlog unit-periods, overtime units,
+# units shipped on other manufacturers' orders, units shipped (to a retailer / by a
+# manufacturer).
+SERVED, DEMAND, BACKLOG_UNITS, OVERTIME, POOLED, SHIPPED = range(6)
+N_UNITS = 6
+
+
+# ---------------------------------------------------------------- retailers' equilibrium
+@njit(cache=True)
+def _response(a, segp, segc, G):
+    """``g_i(a)``: retailer i's total purchase when ``z[i] - S = a``; also its piece:
+    returns ``(Y, price)`` with ``price`` the segment price on a linear piece, or NaN on a
+    constant piece."""
+    if G == 0 or a <= segp[0]:
+        return 0.0, np.nan
+    B = 0.0
+    for g in range(G):
+        if a <= B + segc[g] + segp[g]:
+            return a - segp[g], segp[g]
+        B += segc[g]
+        if g + 1 < G and a <= B + segp[g + 1]:
+            return B, np.nan
+    return B, np.nan
+
+
+@njit(cache=True)
+def cournot(w, k, z, y):
+    """The retailers' equilibrium of one contract (exact; see the model page).
+
+    Parameters
+    ----------
+    w : ndarray, shape (M,)
+        Wholesale prices.
+    k : ndarray, shape (R, M)
+        Caps (annual units).
+    z : ndarray, shape (R,)
+        Market power.
+    y : ndarray, shape (R, M)
+        Out: contract quantities (annual units).
+
+    Returns
+    -------
+    float
+        The total quantity ``S``; the retail prices are ``z - S``.
+    """
+    R, M = k.shape
+    order = np.argsort(w, kind="mergesort")
+    segp = np.zeros((R, M))
+    segc = np.zeros((R, M))
+    nseg = np.zeros(R, np.int64)
+    for i in range(R):
+        G = 0
+        for m in range(M):
+            j = order[m]
+            if k[i, j] > 0.0:
+                if G > 0 and segp[i, G - 1] == w[j]:
+                    segc[i, G - 1] += k[i, j]
+                else:
+                    segp[i, G] = w[j]
+                    segc[i, G] = k[i, j]
+                    G += 1
+        nseg[i] = G
+    # kinks of every g_i, as totals S
+    kinks = np.empty(R * 2 * M + 1)
+    nk = 0
+    for i in range(R):
+        B = 0.0
+        for g in range(nseg[i]):
+            if g == 0:
+                kinks[nk] = z[i] - segp[i, 0]
+                nk += 1
+            B += segc[i, g]
+            kinks[nk] = z[i] - (B + segp[i, g])
+            nk += 1
+            if g + 1 < nseg[i]:
+                kinks[nk] = z[i] - (B + segp[i, g + 1])
+                nk += 1
+    ks = np.sort(kinks[:nk])
+    lo = 0.0
+    hi = np.inf
+    for b in range(nk):
+        s = ks[b]
+        if s <= lo:
+            continue
+        phi = s
+        for i in range(R):
+            phi -= _response(z[i] - s, segp[i], segc[i], nseg[i])[0]
+        if phi >= 0.0:
+            hi = s
+            break
+        lo = s
+    phi0 = 0.0
+    for i in range(R):
+        phi0 -= _response(z[i], segp[i], segc[i], nseg[i])[0]
+    if phi0 >= 0.0:
+        S = 0.0
+    else:
+        mid = lo + 1.0 if hi == np.inf else 0.5 * (lo + hi)
+        num = 0.0
+        n_lin = 0
+        for i in range(R):
+            v, pr = _response(z[i] - mid, segp[i], segc[i], nseg[i])
+            if np.isnan(pr):
+                num += v
+            else:
+                num += z[i] - pr
+                n_lin += 1
+        S = num / (1.0 + n_lin)
+        S = min(max(S, lo), hi)
+    # each retailer's total, filled cheapest segment first, a segment split by the caps
+    for i in range(R):
+        Y = _response(z[i] - S, segp[i], segc[i], nseg[i])[0]
+        for j in range(M):
+            y[i, j] = 0.0
+        left = Y
+        m = 0
+        while m < M and left > 0.0:
+            j = order[m]
+            if k[i, j] <= 0.0:
+                m += 1
+                continue
+            # the segment of price w[j]: sources m .. e-1
+            e = m
+            width = 0.0
+            while e < M and w[order[e]] == w[j]:
+                width += k[i, order[e]]
+                e += 1
+            take = min(left, width)
+            for q in range(m, e):
+                jj = order[q]
+                y[i, jj] = take * (k[i, jj] / width) if take < width else k[i, jj]
+            left -= take
+            m = e
+    return S
+
+
+@njit(cache=True, parallel=True)
+def cournot_batch(w, k, z, y, total):
+    """:func:`cournot` of ``P`` contracts: ``w`` (P, M), ``k`` (P, R, M); writes ``y``
+    (P, R, M) and ``total`` (P,)."""
+    for p in prange(w.shape[0]):
+        total[p] = cournot(w[p], k[p], z, y[p])
+
+
+# ---------------------------------------------------------------- the OUT simulation
+@njit(cache=True)
+def _one(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime, ca, ck,
+         hold_r, back_r, hold_m, back_m, cv, u, capf, money, units, var_o, var_d):
+    """One contract under one disruption scenario, every demand path (shapes as in
+    :func:`simulate`, without the leading contract and scenario axes). Writes path means."""
+    S, R, T = u.shape
+    M = w.size
+    for q in range(R + M):
+        for c in range(N_MONEY):
+            money[q, c] = 0.0
+        for c in range(N_UNITS):
+            units[q, c] = 0.0
+    for q in range(R + M + 2):
+        var_o[q] = 0.0
+        var_d[q] = 0.0
+    LR = 1
+    for i in range(R):
+        LR = max(LR, lead_r[i])
+    LM = 1
+    for j in range(M):
+        LM = max(LM, lead_m[j])
+    Y = np.zeros(R)
+    mu_r = np.zeros(R)
+    mu_m = np.zeros(M)
+    share = np.zeros((R, M))
+    for i in range(R):
+        for j in range(M):
+            Y[i] += y[i, j]
+        mu_r[i] = Y[i] / n
+        for j in range(M):
+            mu_m[j] += y[i, j] / n
+            share[i, j] = y[i, j] / Y[i] if Y[i] > 0.0 else 0.0
+    order = np.argsort(w, kind="mergesort")
+    ns = np.zeros(R)
+    transit = np.zeros((R, LR))
+    B = np.zeros((R, M))
+    E = np.zeros((R, M))
+    H = np.zeros(M)
+    wip = np.zeros((M, LM))
+    x = np.zeros((R, M))
+    nsm = np.zeros(M)
+    NP = R + M + 2
+    s1 = np.zeros(NP)
+    s2 = np.zeros(NP)
+    d1 = np.zeros(NP)
+    d2 = np.zeros(NP)
+    # series means, to accumulate variances of deviations (shift-invariant, less round-off)
+    m_ord = np.zeros(NP)
+    m_dem = np.zeros(NP)
+    for i in range(R):
+        m_ord[i] = mu_r[i]
+        m_dem[i] = mu_r[i]
+        m_ord[R + M] += mu_r[i]
+        m_dem[R + M] += mu_r[i]
+    for j in range(M):
+        m_ord[R + j] = mu_m[j]
+        m_dem[R + j] = mu_m[j]
+        m_ord[R + M + 1] += mu_m[j]
+    m_dem[R + M + 1] = m_dem[R + M]
+    for s in range(S):
+        # the OUT steady state with a full pipeline
+        for i in range(R):
+            ns[i] = tns_r[i]
+            for q in range(LR):
+                transit[i, q] = 0.0
+            for q in range(lead_r[i] - 1):
+                transit[i, q % LR] += mu_r[i]
+            for j in range(M):
+                B[i, j] = y[i, j] / n
+                E[i, j] = 0.0
+        for j in range(M):
+            H[j] = tns_m[j] + mu_m[j]
+            for q in range(LM):
+                wip[j, q] = 0.0
+            for q in range(lead_m[j]):
+                wip[j, q % LM] += mu_m[j]
+        for q in range(NP):
+            s1[q] = 0.0
+            s2[q] = 0.0
+            d1[q] = 0.0
+            d2[q] = 0.0
+        for t in range(T):
+            # 1. production arrives
+            for j in range(M):
+                H[j] += wip[j, t % LM]
+                wip[j, t % LM] = 0.0
+            # 2. manufacturers ship
+            for i in range(R):
+                for j in range(M):
+                    x[i, j] = 0.0
+            if mode == GUARANTEED:
+                for i in range(R):
+                    for j in range(M):
+                        E[i, j] += y[i, j] / n
+                for j in range(M):
+                    tot_p = 0.0
+                    tot_b = 0.0
+                    for i in range(R):
+                        tot_p += min(B[i, j], E[i, j])
+                        tot_b += B[i, j]
+                    tot_r = tot_b - tot_p
+                    if tot_p > H[j]:
+                        fp = H[j] / tot_p
+                        fr = 0.0
+                        H[j] = 0.0
+                    else:
+                        fp = 1.0
+                        left = H[j] - tot_p
+                        if tot_r > left:
+                            fr = left / tot_r
+                            H[j] = 0.0
+                        else:
+                            fr = 1.0
+                            H[j] = left - tot_r
+                    for i in range(R):
+                        pr = min(B[i, j], E[i, j])
+                        x[i, j] = fp * pr + fr * (B[i, j] - pr)
+                        B[i, j] -= x[i, j]
+                        E[i, j] = max(0.0, E[i, j] - x[i, j])
+            else:
+                for j in range(M):
+                    tot = 0.0
+                    for i in range(R):
+                        tot += B[i, j]
+                    if tot > H[j]:
+                        f = H[j] / tot
+                        H[j] = 0.0
+                    else:
+                        f = 1.0
+                        H[j] -= tot
+                    for i in range(R):
+                        x[i, j] = f * B[i, j]
+                        B[i, j] -= x[i, j]
+                # orders still open are pooled: manufacturers with stock left, cheapest first
+                for m in range(M):
+                    jd = order[m]
+                    if H[jd] <= 0.0:
+                        continue
+                    U = 0.0
+                    for i in range(R):
+                        for j in range(M):
+                            U += B[i, j]
+                    if U <= 0.0:
+                        break
+                    if U > H[jd]:
+                        f = H[jd] / U
+                        H[jd] = 0.0
+                    else:
+                        f = 1.0
+                        H[jd] -= U
+                    for i in range(R):
+                        for j in range(M):
+                            part = f * B[i, j]
+                            B[i, j] -= part
+                            x[i, jd] += part
+                            if j != jd:
+                                units[R + jd, POOLED] += part / S
+            for i in range(R):
+                got = 0.0
+                for j in range(M):
+                    got += x[i, j]
+                    money[i, REVENUE] += price[i] * x[i, j] / S
+                    money[i, PURCHASE] += w[j] * x[i, j] / S
+                    money[R + j, REVENUE] += w[j] * x[i, j] / S
+                    units[R + j, SHIPPED] += x[i, j] / S
+                units[i, SHIPPED] += got / S
+                transit[i, (t + lead_r[i] - 1) % LR] += got
+            # 3. retailers receive and serve; 4. they order
+            tot_d = 0.0
+            tot_o = 0.0
+            for j in range(M):
+                nsm[j] = 0.0  # orders received this period, for now
+            for i in range(R):
+                ns[i] += transit[i, t % LR]
+                transit[i, t % LR] = 0.0
+                d = 0.0
+                if mu_r[i] > 0.0:
+                    d = max(0.0, mu_r[i] * (1.0 + cv[i] * u[s, i, t]))
+                units[i, SERVED] += min(d, max(0.0, ns[i])) / S
+                units[i, DEMAND] += d / S
+                ns[i] -= d
+                placed = 0.0
+                if Y[i] > 0.0:
+                    pipe = 0.0
+                    for q in range(LR):
+                        pipe += transit[i, q]
+                    for j in range(M):
+                        pipe += B[i, j]
+                    o = max(0.0, tns_r[i] + lead_r[i] * mu_r[i] - pipe - ns[i])
+                    for j in range(M):
+                        oij = o * share[i, j]
+                        if mode == GUARANTEED:
+                            oij = max(oij, y[i, j] / n)
+                        B[i, j] += oij
+                        placed += oij
+                        nsm[j] += oij
+                # 6. the retailer's costs
+                money[i, HOLDING] += hold_r[i] * max(ns[i], 0.0) / S
+                money[i, BACKLOG_COST] += back_r[i] * max(-ns[i], 0.0) / S
+                units[i, BACKLOG_UNITS] += max(-ns[i], 0.0) / S
+                dv = d - m_dem[i]
+                ov = placed - m_ord[i]
+                s1[i] += ov
+                s2[i] += ov * ov
+                d1[i] += dv
+                d2[i] += dv * dv
+                tot_d += d
+                tot_o += placed
+            # 5. manufacturers produce
+            tot_q = 0.0
+            for j in range(M):
+                recv = nsm[j]
+                units[R + j, DEMAND] += recv / S
+                net = H[j]
+                for i in range(R):
+                    net -= B[i, j]
+                work = 0.0
+                for q in range(LM):
+                    work += wip[j, q]
+                q_out = max(0.0, tns_m[j] + lead_m[j] * mu_m[j] - work - net)
+                c = capf[j, t] * capacity[j] / n
+                q_out = min(q_out, (1.0 + overtime[j]) * c)
+                reg = min(q_out, c)
+                ovt = q_out - reg
+                wip[j, (t + lead_m[j]) % LM] += q_out
+                money[R + j, PURCHASE] += (ca[j] * reg + ck[j] * ovt) / S
+                units[R + j, OVERTIME] += ovt / S
+                # 6. the manufacturer's costs
+                money[R + j, HOLDING] += hold_m[j] * max(net, 0.0) / S
+                money[R + j, BACKLOG_COST] += back_m[j] * max(-net, 0.0) / S
+                units[R + j, BACKLOG_UNITS] += max(-net, 0.0) / S
+                ov = q_out - m_ord[R + j]
+                dv = recv - m_dem[R + j]
+                s1[R + j] += ov
+                s2[R + j] += ov * ov
+                d1[R + j] += dv
+                d2[R + j] += dv * dv
+                tot_q += q_out
+            # the two echelons: retailers' orders, production; both over consumer demand
+            for q in range(R + M, NP):
+                ov = (tot_o if q == R + M else tot_q) - m_ord[q]
+                dv = tot_d - m_dem[q]
+                s1[q] += ov
+                s2[q] += ov * ov
+                d1[q] += dv
+                d2[q] += dv * dv
+        for q in range(NP):
+            var_o[q] += max(s2[q] / T - (s1[q] / T) ** 2, 0.0) / S
+            var_d[q] += max(d2[q] / T - (d1[q] / T) ** 2, 0.0) / S
+
+
+@njit(cache=True, parallel=True)
+def simulate(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime, ca, ck,
+             hold_r, back_r, hold_m, back_m, cv, u, cap_factor, money, units, var_o, var_d):
+    """Simulate ``P`` contracts under ``D`` disruption scenarios and ``S`` demand paths.
+
+    Parameters
+    ----------
+    mode : int
+        ``GUARANTEED`` or ``FLEXIBLE``.
+    y : ndarray, shape (P, R, M)
+        Contract quantities (annual units) from the retailers' equilibrium.
+    price : ndarray, shape (P, R)
+        Retail prices ``r = z - S``.
+    w : ndarray, shape (P, M)
+        Wholesale prices.
+    tns_r, tns_m : ndarray, shapes (P, R), (P, M)
+        OUT safety stocks (units).
+    n : float
+        Periods per year.
+    lead_r, lead_m : ndarray of int64, shapes (R,), (M,)
+    capacity, overtime, ca, ck : ndarray, shape (M,)
+    hold_r, back_r, cv : ndarray, shape (R,); hold_m, back_m : ndarray, shape (M,)
+    u : ndarray, shape (S, R, T)
+        Standardized demand noise (common random numbers).
+    cap_factor : ndarray, shape (D, M, T)
+        Share of capacity left.
+    money : ndarray, shape (P, D, R + M, N_MONEY)
+        Out: horizon sums, mean over paths (retailers first, then manufacturers).
+    units : ndarray, shape (P, D, R + M, N_UNITS)
+        Out: horizon sums, mean over paths.
+    var_o, var_d : ndarray, shape (P, D, R + M + 2)
+        Out: mean over paths of the variance over the horizon of what each party orders and
+        of the demand it faces; then the retailer echelon and the manufacturer echelon.
+    """
+    P = y.shape[0]
+    D = cap_factor.shape[0]
+    for job in prange(P * D):
+        p = job // D
+        d = job % D
+        _one(mode, y[p], price[p], w[p], tns_r[p], tns_m[p], n, lead_r, lead_m, capacity,
+             overtime, ca, ck, hold_r, back_r, hold_m, back_m, cv, u, cap_factor[d],
+             money[p, d], units[p, d], var_o[p, d], var_d[p, d])
