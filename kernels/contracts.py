@@ -167,14 +167,8 @@ def _one(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime,
     :func:`simulate`, without the leading contract and scenario axes). Writes path means."""
     S, R, T = u.shape
     M = w.size
-    for q in range(R + M):
-        for c in range(N_MONEY):
-            money[q, c] = 0.0
-        for c in range(N_UNITS):
-            units[q, c] = 0.0
-    for q in range(R + M + 2):
-        var_o[q] = 0.0
-        var_d[q] = 0.0
+    NQ = R + M
+    NP = NQ + 2
     LR = 1
     for i in range(R):
         LR = max(LR, lead_r[i])
@@ -185,9 +179,11 @@ def _one(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime,
     mu_r = np.zeros(R)
     mu_m = np.zeros(M)
     share = np.zeros((R, M))
+    floor = np.zeros((R, M))
     for i in range(R):
         for j in range(M):
             Y[i] += y[i, j]
+            floor[i, j] = y[i, j] / n
         mu_r[i] = Y[i] / n
         for j in range(M):
             mu_m[j] += y[i, j] / n
@@ -195,30 +191,35 @@ def _one(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime,
     order = np.argsort(w, kind="mergesort")
     ns = np.zeros(R)
     transit = np.zeros((R, LR))
+    in_transit = np.zeros(R)
     B = np.zeros((R, M))
     E = np.zeros((R, M))
     H = np.zeros(M)
     wip = np.zeros((M, LM))
+    in_work = np.zeros(M)
     x = np.zeros((R, M))
-    nsm = np.zeros(M)
-    NP = R + M + 2
+    recv = np.zeros(M)
+    acc_m = np.zeros((NQ, N_MONEY))
+    acc_u = np.zeros((NQ, N_UNITS))
     s1 = np.zeros(NP)
     s2 = np.zeros(NP)
     d1 = np.zeros(NP)
     d2 = np.zeros(NP)
+    vo = np.zeros(NP)
+    vd = np.zeros(NP)
     # series means, to accumulate variances of deviations (shift-invariant, less round-off)
     m_ord = np.zeros(NP)
     m_dem = np.zeros(NP)
     for i in range(R):
         m_ord[i] = mu_r[i]
         m_dem[i] = mu_r[i]
-        m_ord[R + M] += mu_r[i]
-        m_dem[R + M] += mu_r[i]
+        m_ord[NQ] += mu_r[i]
+        m_dem[NQ] += mu_r[i]
     for j in range(M):
         m_ord[R + j] = mu_m[j]
         m_dem[R + j] = mu_m[j]
-        m_ord[R + M + 1] += mu_m[j]
-    m_dem[R + M + 1] = m_dem[R + M]
+        m_ord[NQ + 1] += mu_m[j]
+    m_dem[NQ + 1] = m_dem[NQ]
     for s in range(S):
         # the OUT steady state with a full pipeline
         for i in range(R):
@@ -226,34 +227,36 @@ def _one(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime,
             for q in range(LR):
                 transit[i, q] = 0.0
             for q in range(lead_r[i] - 1):
-                transit[i, q % LR] += mu_r[i]
+                transit[i, q] += mu_r[i]
+            in_transit[i] = (lead_r[i] - 1) * mu_r[i]
             for j in range(M):
-                B[i, j] = y[i, j] / n
+                B[i, j] = floor[i, j]
                 E[i, j] = 0.0
         for j in range(M):
             H[j] = tns_m[j] + mu_m[j]
             for q in range(LM):
                 wip[j, q] = 0.0
             for q in range(lead_m[j]):
-                wip[j, q % LM] += mu_m[j]
+                wip[j, q] += mu_m[j]
+            in_work[j] = lead_m[j] * mu_m[j]
         for q in range(NP):
             s1[q] = 0.0
             s2[q] = 0.0
             d1[q] = 0.0
             d2[q] = 0.0
+        slot_r = 0
+        slot_m = 0
         for t in range(T):
             # 1. production arrives
             for j in range(M):
-                H[j] += wip[j, t % LM]
-                wip[j, t % LM] = 0.0
+                H[j] += wip[j, slot_m]
+                in_work[j] -= wip[j, slot_m]
+                wip[j, slot_m] = 0.0
             # 2. manufacturers ship
-            for i in range(R):
-                for j in range(M):
-                    x[i, j] = 0.0
             if mode == GUARANTEED:
                 for i in range(R):
                     for j in range(M):
-                        E[i, j] += y[i, j] / n
+                        E[i, j] += floor[i, j]
                 for j in range(M):
                     tot_p = 0.0
                     tot_b = 0.0
@@ -316,50 +319,55 @@ def _one(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime,
                             B[i, j] -= part
                             x[i, jd] += part
                             if j != jd:
-                                units[R + jd, POOLED] += part / S
+                                acc_u[R + jd, POOLED] += part
             for i in range(R):
                 got = 0.0
+                paid = 0.0
                 for j in range(M):
                     got += x[i, j]
-                    money[i, REVENUE] += price[i] * x[i, j] / S
-                    money[i, PURCHASE] += w[j] * x[i, j] / S
-                    money[R + j, REVENUE] += w[j] * x[i, j] / S
-                    units[R + j, SHIPPED] += x[i, j] / S
-                units[i, SHIPPED] += got / S
-                transit[i, (t + lead_r[i] - 1) % LR] += got
+                    paid += w[j] * x[i, j]
+                    acc_m[R + j, REVENUE] += w[j] * x[i, j]
+                    acc_u[R + j, SHIPPED] += x[i, j]
+                acc_m[i, REVENUE] += price[i] * got
+                acc_m[i, PURCHASE] += paid
+                acc_u[i, SHIPPED] += got
+                a = slot_r + lead_r[i] - 1
+                if a >= LR:
+                    a -= LR
+                transit[i, a] += got
+                in_transit[i] += got
             # 3. retailers receive and serve; 4. they order
             tot_d = 0.0
             tot_o = 0.0
             for j in range(M):
-                nsm[j] = 0.0  # orders received this period, for now
+                recv[j] = 0.0
             for i in range(R):
-                ns[i] += transit[i, t % LR]
-                transit[i, t % LR] = 0.0
+                ns[i] += transit[i, slot_r]
+                in_transit[i] -= transit[i, slot_r]
+                transit[i, slot_r] = 0.0
                 d = 0.0
                 if mu_r[i] > 0.0:
                     d = max(0.0, mu_r[i] * (1.0 + cv[i] * u[s, i, t]))
-                units[i, SERVED] += min(d, max(0.0, ns[i])) / S
-                units[i, DEMAND] += d / S
+                acc_u[i, SERVED] += min(d, max(0.0, ns[i]))
+                acc_u[i, DEMAND] += d
                 ns[i] -= d
                 placed = 0.0
                 if Y[i] > 0.0:
-                    pipe = 0.0
-                    for q in range(LR):
-                        pipe += transit[i, q]
+                    pipe = in_transit[i]
                     for j in range(M):
                         pipe += B[i, j]
                     o = max(0.0, tns_r[i] + lead_r[i] * mu_r[i] - pipe - ns[i])
                     for j in range(M):
                         oij = o * share[i, j]
                         if mode == GUARANTEED:
-                            oij = max(oij, y[i, j] / n)
+                            oij = max(oij, floor[i, j])
                         B[i, j] += oij
                         placed += oij
-                        nsm[j] += oij
+                        recv[j] += oij
                 # 6. the retailer's costs
-                money[i, HOLDING] += hold_r[i] * max(ns[i], 0.0) / S
-                money[i, BACKLOG_COST] += back_r[i] * max(-ns[i], 0.0) / S
-                units[i, BACKLOG_UNITS] += max(-ns[i], 0.0) / S
+                acc_m[i, HOLDING] += hold_r[i] * max(ns[i], 0.0)
+                acc_m[i, BACKLOG_COST] += back_r[i] * max(-ns[i], 0.0)
+                acc_u[i, BACKLOG_UNITS] += max(-ns[i], 0.0)
                 dv = d - m_dem[i]
                 ov = placed - m_ord[i]
                 s1[i] += ov
@@ -371,44 +379,62 @@ def _one(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime,
             # 5. manufacturers produce
             tot_q = 0.0
             for j in range(M):
-                recv = nsm[j]
-                units[R + j, DEMAND] += recv / S
+                acc_u[R + j, DEMAND] += recv[j]
                 net = H[j]
                 for i in range(R):
                     net -= B[i, j]
-                work = 0.0
-                for q in range(LM):
-                    work += wip[j, q]
-                q_out = max(0.0, tns_m[j] + lead_m[j] * mu_m[j] - work - net)
+                q_out = max(0.0, tns_m[j] + lead_m[j] * mu_m[j] - in_work[j] - net)
                 c = capf[j, t] * capacity[j] / n
                 q_out = min(q_out, (1.0 + overtime[j]) * c)
                 reg = min(q_out, c)
                 ovt = q_out - reg
-                wip[j, (t + lead_m[j]) % LM] += q_out
-                money[R + j, PURCHASE] += (ca[j] * reg + ck[j] * ovt) / S
-                units[R + j, OVERTIME] += ovt / S
+                a = slot_m + lead_m[j]
+                if a >= LM:
+                    a -= LM
+                wip[j, a] += q_out
+                in_work[j] += q_out
+                acc_m[R + j, PURCHASE] += ca[j] * reg + ck[j] * ovt
+                acc_u[R + j, OVERTIME] += ovt
                 # 6. the manufacturer's costs
-                money[R + j, HOLDING] += hold_m[j] * max(net, 0.0) / S
-                money[R + j, BACKLOG_COST] += back_m[j] * max(-net, 0.0) / S
-                units[R + j, BACKLOG_UNITS] += max(-net, 0.0) / S
+                acc_m[R + j, HOLDING] += hold_m[j] * max(net, 0.0)
+                acc_m[R + j, BACKLOG_COST] += back_m[j] * max(-net, 0.0)
+                acc_u[R + j, BACKLOG_UNITS] += max(-net, 0.0)
                 ov = q_out - m_ord[R + j]
-                dv = recv - m_dem[R + j]
+                dv = recv[j] - m_dem[R + j]
                 s1[R + j] += ov
                 s2[R + j] += ov * ov
                 d1[R + j] += dv
                 d2[R + j] += dv * dv
                 tot_q += q_out
             # the two echelons: retailers' orders, production; both over consumer demand
-            for q in range(R + M, NP):
-                ov = (tot_o if q == R + M else tot_q) - m_ord[q]
-                dv = tot_d - m_dem[q]
-                s1[q] += ov
-                s2[q] += ov * ov
-                d1[q] += dv
-                d2[q] += dv * dv
+            dv = tot_d - m_dem[NQ]
+            ov = tot_o - m_ord[NQ]
+            s1[NQ] += ov
+            s2[NQ] += ov * ov
+            d1[NQ] += dv
+            d2[NQ] += dv * dv
+            ov = tot_q - m_ord[NQ + 1]
+            s1[NQ + 1] += ov
+            s2[NQ + 1] += ov * ov
+            d1[NQ + 1] += dv
+            d2[NQ + 1] += dv * dv
+            slot_r += 1
+            if slot_r == LR:
+                slot_r = 0
+            slot_m += 1
+            if slot_m == LM:
+                slot_m = 0
         for q in range(NP):
-            var_o[q] += max(s2[q] / T - (s1[q] / T) ** 2, 0.0) / S
-            var_d[q] += max(d2[q] / T - (d1[q] / T) ** 2, 0.0) / S
+            vo[q] += max(s2[q] / T - (s1[q] / T) ** 2, 0.0)
+            vd[q] += max(d2[q] / T - (d1[q] / T) ** 2, 0.0)
+    for q in range(NQ):
+        for c in range(N_MONEY):
+            money[q, c] = acc_m[q, c] / S
+        for c in range(N_UNITS):
+            units[q, c] = acc_u[q, c] / S
+    for q in range(NP):
+        var_o[q] = vo[q] / S
+        var_d[q] = vd[q] / S
 
 
 @njit(cache=True, parallel=True)
