@@ -12,8 +12,8 @@ from typing import Any
 
 from .errors import InputError, NoSolution
 from .jsonio import read_json, write_json_atomic
-from .models import network, sfi
-from .solve import METHODS, SolveOptions, evaluate, load_instance, solve
+from .models import contracts, network, sfi
+from .solve import DEFAULT_METHOD, METHODS, SolveOptions, evaluate, load_instance, model_of, solve
 
 
 def _emit(doc: Any, out: str | None) -> None:
@@ -58,8 +58,9 @@ def _cmd_solve(args) -> int:
     inst = load_instance(read_json(args.instance))
     warm = read_json(args.warm_start) if args.warm_start else None
     progress = _Progress(args.bound)
+    method = args.method if args.method is not None else DEFAULT_METHOD[model_of(inst)]
     with _cluster(args):
-        res = solve(inst, args.method, _solve_options(args), warm_start=warm,
+        res = solve(inst, method, _solve_options(args), warm_start=warm,
                     callback=progress)
     progress.close()
     _emit(res.to_json(), args.out)
@@ -116,6 +117,19 @@ def _cmd_generate_network(args) -> int:
                             density=args.density, life=(args.life_min, args.life_max),
                             expiring=args.expiring, seed=args.seed)
     _emit(inst.to_json(), args.out)
+    return 0
+
+
+def _cmd_generate_contracts(args) -> int:
+    _emit(contracts.generate(retailers=args.retailers, manufacturers=args.manufacturers,
+                             periods=args.periods, periods_per_year=args.periods_per_year,
+                             scenarios=args.scenarios, paths=args.paths, mode=args.mode,
+                             seed=args.seed), args.out)
+    return 0
+
+
+def _cmd_case_contracts(args) -> int:
+    _emit(contracts.seed_case_doc(args.mode, args.paths), args.out)
     return 0
 
 
@@ -197,9 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("solve", help="solve an instance")
     p.add_argument("instance", help="instance JSON file")
-    p.add_argument("--method", choices=METHODS, default="exact",
+    p.add_argument("--method", choices=METHODS, default=None,
                    help="sfi: exact, pso, per-period, pyswarms, relax-round; network: exact, "
-                        "pso, greedy, none (exact)")
+                        "pso, greedy, none (exact); contracts: equilibrium, system "
+                        "(equilibrium)")
     p.add_argument("--time-limit", type=float, default=None,
                    help="seconds (exact, relax-round: default 60; swarms without --max-iter: "
                         "default 10)")
@@ -298,6 +313,18 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, required=True)
     g.add_argument("--out")
     g.set_defaults(func=_cmd_generate_network)
+    g = gsub.add_parser("contracts")
+    g.add_argument("--retailers", type=int, default=2)
+    g.add_argument("--manufacturers", type=int, default=2)
+    g.add_argument("--periods", type=int, default=52)
+    g.add_argument("--periods-per-year", type=int, default=52)
+    g.add_argument("--scenarios", type=int, default=3,
+                   help="disruption scenarios, 'none' included (3)")
+    g.add_argument("--paths", type=int, default=100, help="demand paths (100)")
+    g.add_argument("--mode", choices=contracts.MODES, default="guaranteed")
+    g.add_argument("--seed", type=int, required=True)
+    g.add_argument("--out")
+    g.set_defaults(func=_cmd_generate_contracts)
 
     p = sub.add_parser("case", help="write a shipped case")
     csub = p.add_subparsers(dest="case", required=True)
@@ -309,6 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
                                             "12 periods")
     c.add_argument("--out")
     c.set_defaults(func=_cmd_case_electronics)
+    c = csub.add_parser("contracts", help="the seed's contracts case: 2 manufacturers, "
+                                          "2 retailers, 104 weeks, 5 disruption scenarios")
+    c.add_argument("--mode", choices=contracts.MODES, default="guaranteed")
+    c.add_argument("--paths", type=int, default=200, help="demand paths (200)")
+    c.add_argument("--out")
+    c.set_defaults(func=_cmd_case_contracts)
 
     p = sub.add_parser("demo", help="solve the shipped steel case and print the result")
     p.add_argument("--periods", type=int, default=24)

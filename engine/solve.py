@@ -9,7 +9,9 @@ from typing import Any
 
 from .errors import InputError, NoSolution
 from .milp import MilpOptions
-from .models import network, sfi
+from .models import contracts, network, sfi
+from .models.contracts import equilibrium as con_eq
+from .models.contracts import evaluate as con_eval
 from .models.network import milp as net_milp
 from .models.network import swarm as net_swarm
 from .models.network.problem import warmup as net_warmup
@@ -23,8 +25,12 @@ from .result import Result
 
 #: Methods of each model.
 MODEL_METHODS = {"sfi": ("exact", "pso", "per-period", "pyswarms", "relax-round"),
-                 "network": ("exact", "pso", "greedy", "none")}
-METHODS = ("exact", "pso", "per-period", "pyswarms", "relax-round", "greedy", "none")
+                 "network": ("exact", "pso", "greedy", "none"),
+                 "contracts": ("equilibrium", "system")}
+METHODS = ("exact", "pso", "per-period", "pyswarms", "relax-round", "greedy", "none",
+           "equilibrium", "system")
+#: The method a model is solved with when none is named.
+DEFAULT_METHOD = {"sfi": "exact", "network": "exact", "contracts": "equilibrium"}
 
 
 @dataclass(frozen=True)
@@ -74,17 +80,23 @@ def load_instance(doc: Any) -> sfi.Instance | network.Instance:
         return sfi.Instance.from_json(doc)
     if model == "network":
         return network.Instance.from_json(doc)
+    if model == "contracts":
+        return contracts.Instance.from_json(doc)
     raise InputError("model", f"unknown model {model!r} (this version knows: 'sfi', "
-                              f"'network')")
+                              f"'network', 'contracts')")
 
 
 def model_of(inst) -> str:
+    if isinstance(inst, contracts.Instance):
+        return "contracts"
     return "network" if isinstance(inst, network.Instance) else "sfi"
 
 
 def evaluate(inst, plan_doc: Any) -> dict:
     """Cost, breakdown and KPIs of a plan document, as JSON (a network plan also says whether
     it may be carried out, and why not)."""
+    if isinstance(inst, contracts.Instance):
+        return con_eval.evaluate(inst, contracts.Plan.from_json(plan_doc, inst)).to_json()
     if isinstance(inst, network.Instance):
         plan = network.Plan.from_json(plan_doc, inst)
         data = network.KernelData(inst)
@@ -169,6 +181,8 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
                                    f"from {', '.join(MODEL_METHODS[model])})")
     if model == "network":
         return _solve_network(inst, method, opts, warm_start, callback)
+    if model == "contracts":
+        return _solve_contracts(inst, method, opts, warm_start)
     start = sfi.Plan.from_json(warm_start, inst) if warm_start is not None else None
     if method != "exact":
         warmup()
@@ -240,3 +254,32 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
                   plan=plan.to_json(inst), status=status,
                   objective=objective if math.isfinite(objective) else ev.cost,
                   bound=bound, wall_s=wall, evaluation=ev.to_json(), extra=extra)
+
+
+def _solve_contracts(inst: contracts.Instance, method: str, opts: SolveOptions,
+                     warm_start) -> Result:
+    """``equilibrium``: the manufacturers' best responses from ``warm_start`` (default: the
+    market-clearing contract); ``system``: the contract that maximizes the chain's profit.
+    Each swarm has ``swarm_size`` particles and ``max_iter`` iterations (default 30);
+    ``time_limit`` bounds the equilibrium search."""
+    start = contracts.Plan.from_json(warm_start, inst) if warm_start is not None else None
+    pso = _options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter or 30,
+                   seed=opts.seed)
+    data = con_eval.KernelData(inst)
+    t0 = time.perf_counter()
+    if method == "equilibrium":
+        eo = _options(con_eq.EquilibriumOptions, pso=pso, time_limit=opts.time_limit)
+        eq = con_eq.equilibrium(inst, eo, start=start, data=data)
+        plan = eq.plan
+        status = "converged" if eq.converged else "not converged"
+        extra = {"equilibrium": eq.to_json()}
+    else:
+        plan, _, evals = con_eq.system_optimum(inst, pso, data=data,
+                                               seeds=[start] if start is not None else [])
+        status = "done"
+        extra = {"system": {"evaluations": evals}}
+    wall = time.perf_counter() - t0
+    ev = con_eval.evaluate(inst, plan, data)
+    return Result(model="contracts", instance=inst.name, method=method, cost=ev.cost,
+                  plan=plan.to_json(), status=status, objective=ev.cost, bound=-math.inf,
+                  wall_s=wall, evaluation=ev.to_json(), extra=extra)

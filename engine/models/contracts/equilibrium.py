@@ -32,13 +32,17 @@ class EquilibriumOptions:
         The swarm of each best response (its seed is varied by round and manufacturer).
     min_step : float
         Smallest step of the polish, in the unit cube.
+    time_limit : float or None
+        Wall seconds: no best response starts after it; the search then ends unconverged,
+        with the gains as last measured (each against the plans of its time).
     """
 
     eps: float = 1e-3
     max_rounds: int = 8
-    pso: PsoOptions = field(default_factory=lambda: PsoOptions(swarm_size=16, max_iter=30,
+    pso: PsoOptions = field(default_factory=lambda: PsoOptions(swarm_size=32, max_iter=30,
                                                                chunk=10))
     min_step: float = 1e-9
+    time_limit: float | None = None
 
     def __post_init__(self):
         if not self.eps >= 0:
@@ -47,6 +51,8 @@ class EquilibriumOptions:
             raise ValueError(f"max_rounds: must be >= 1, got {self.max_rounds}")
         if not 0 < self.min_step < 1:
             raise ValueError(f"min_step: must lie in (0, 1), got {self.min_step}")
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise ValueError(f"time_limit: must be > 0, got {self.time_limit}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,21 +128,29 @@ def equilibrium(inst: Instance, opts: EquilibriumOptions | None = None,
     converged = False
     gains = np.zeros(M)
     current = profits(data, plan)
+    deadline = t0 + opts.time_limit if opts.time_limit is not None else float("inf")
     rnd = 0
+    out_of_time = False
     for rnd in range(1, opts.max_rounds + 2):
         check_only = rnd == opts.max_rounds + 1
         adopted = False
         for j in range(M):
+            if time.perf_counter() >= deadline:
+                out_of_time = True
+                break
             pso = replace(opts.pso, seed=(opts.pso.seed + 7919 * rnd + 104729 * j) % 2**63)
             br = best_response(data, plan, j, pso, opts.min_step)
             evals += br.evaluations
             gains[j] = max(0.0, br.profit - current[R + j])
-            take = not check_only and gains[j] > opts.eps * max(abs(current[R + j]), 1e-12)
+            take = bool(not check_only
+                        and gains[j] > opts.eps * max(abs(current[R + j]), 1e-12))
             history.append((rnd, j, float(gains[j]), take))
             if take:
                 plan = br.plan
                 current = profits(data, plan)
                 adopted = True
+        if out_of_time:
+            break
         if not adopted:
             converged = not check_only
             break
