@@ -18,6 +18,7 @@ from numba import njit, prange
 
 from . import pso
 from .sfi_lanes import LANES, block_costs, decode_lanes, lane_costs
+from .sfi_setup import SETUP_EPS
 
 #: Cost components of the per-period breakdown, in column order.
 COMPONENTS = (
@@ -177,7 +178,7 @@ def _play(i, s, pdp, gen, codp, ded,
             x = cg_x[c]
             u = x - rem_cg[c]
             hold_carried += hold[k] * B * (x - 0.5 * u)
-            if u > 0.0:
+            if u > SETUP_EPS:
                 setup_reuse += setup_r[k]
             disposal += omega * value[k] * rem_cg[c]
             disposed_units += rem_cg[c]
@@ -187,7 +188,7 @@ def _play(i, s, pdp, gen, codp, ded,
             if detail:
                 use[c, t] = u
             hold_new += hold[k] * B * (x - 0.5 * u)
-            if x > 0.0:
+            if x > SETUP_EPS:
                 setup_new += setup_g[k]
             cg_k[c] = k
             cg_x[c] = rem_ng[c]
@@ -199,7 +200,7 @@ def _play(i, s, pdp, gen, codp, ded,
             x = cd_x[p]
             u = x - rem_cd[p]
             hold_carried += hold[k] * B * (x - 0.5 * u)
-            if u > 0.0:
+            if u > SETUP_EPS:
                 setup_reuse += setup_r[k]
             disposal += omega * value[k] * rem_cd[p]
             disposed_units += rem_cd[p]
@@ -209,7 +210,7 @@ def _play(i, s, pdp, gen, codp, ded,
             if detail:
                 use[C + p, t] = u
             hold_new += hold[k] * B * (x - 0.5 * u)
-            if x > 0.0:
+            if x > SETUP_EPS:
                 setup_new += setup_d[k]
             cd_k[p] = k
             cd_x[p] = rem_nd[p]
@@ -465,7 +466,7 @@ def decode_one(x, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, wi
     ``x * ub``, moved to the nearest snap point (an amount of orders the buffer may be meant to
     serve exactly) when within that point's window, then rounded to whole units: the plateaus
     let the swarm settle on plans whose buffers match their orders exactly, which leave nothing
-    behind (a speck of leftover costs a re-setup when the next period uses it). A period over
+    behind (a few units left over cost a re-setup when the next period uses them). A period over
     capacity is scaled down to it and rounded down.
 
     Parameters

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .sfi_setup import SETUP_EPS
+
 
 @njit(cache=True)
 def lane_costs(lo, hi, pdp, gen, codp, ded,
@@ -314,12 +316,12 @@ def _period_end(SL, R, row, B, omega):
         x = R[row + _X, j]
         u = x - R[row + _REM_C, j]
         SL[_HOLD_CARRIED, j] += R[row + _H_C, j] * B * (x - 0.5 * u)
-        SL[_SETUP_REUSE, j] += R[row + _SR_C, j] if u > 0.0 else 0.0
+        SL[_SETUP_REUSE, j] += R[row + _SR_C, j] if u > SETUP_EPS else 0.0
         SL[_DISPOSAL, j] += omega * R[row + _V_C, j] * R[row + _REM_C, j]
         x = R[row + _NEW, j]
         u = x - R[row + _REM_N, j]
         SL[_HOLD_NEW, j] += R[row + _H_N, j] * B * (x - 0.5 * u)
-        SL[_SETUP_NEW, j] += R[row + _S_N, j] if x > 0.0 else 0.0
+        SL[_SETUP_NEW, j] += R[row + _S_N, j] if x > SETUP_EPS else 0.0
         R[row + _X, j] = R[row + _REM_N, j]
 
 

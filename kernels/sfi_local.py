@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from .sfi import _take
+from .sfi_setup import SETUP_EPS
 
 
 @njit(cache=True, inline="always")
@@ -84,11 +85,11 @@ def _close(k0, x0, left0, k1, x1, left1, hold, value, setup_r, setup_new, omega,
     horizon."""
     u = x0 - left0
     cost = hold[k0] * B * (x0 - 0.5 * u) + omega * value[k0] * left0
-    if u > 0.0:
+    if u > SETUP_EPS:
         cost += setup_r[k0]
     u = x1 - left1
     cost += hold[k1] * B * (x1 - 0.5 * u)
-    if x1 > 0.0:
+    if x1 > SETUP_EPS:
         cost += setup_new[k1]
     if last:
         cost += omega * value[k1] * left1

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: An amount made or used pays its setup only above this many units (docs/models/sfi.md,
+#: "Setups and round-off"); written here from the page, not imported from the kernels.
+SETUP_EPS = 1e-6
+
 COMPONENTS = (
     "setup_new", "setup_reuse", "hold_prep", "hold_carried", "hold_new", "delay_carried",
     "delay_new", "delay_mto", "shortfall", "disposal", "lost",
@@ -116,17 +120,17 @@ def simulate(inst, plan, scenario: int) -> dict:
         # Holding over the fulfilment phase, setups, disposal of what was carried.
         for buf in carried_generic + carried_dedicated:
             cost["hold_carried"] += inst.hold[buf.stage] * (buf.used * B / 2 + buf.left * B)
-            if buf.used > 0:
+            if buf.used > SETUP_EPS:
                 cost["setup_reuse"] += inst.setup_reuse[buf.stage]
             cost["disposal"] += inst.disposal_rate * inst.value[buf.stage] * buf.left
             kpis["units_disposed"] += buf.left
         for buf in new_generic + new_dedicated:
             cost["hold_new"] += inst.hold[buf.stage] * (buf.used * B / 2 + buf.left * B)
         for buf in new_generic:
-            if buf.qty > 0:
+            if buf.qty > SETUP_EPS:
                 cost["setup_new"] += inst.setup_generic[buf.stage]
         for buf in new_dedicated:
-            if buf.qty > 0:
+            if buf.qty > SETUP_EPS:
                 cost["setup_new"] += inst.setup_dedicated[buf.stage]
 
         for c, buf in enumerate(new_generic):

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: An amount made or used pays its setup only above this many units (docs/models/sfi.md).
+SETUP_EPS = 1e-6
+
 
 def costs(inst, pdp, gen, codp, ded) -> np.ndarray:
     """Expected cost of each plan; plan arrays of shapes (NP, C, T) and (NP, P, T)."""
@@ -62,12 +65,12 @@ def _scenario(inst, s, pdp, gen, codp, ded) -> np.ndarray:
                     cost += inst.service_penalty[p] * np.maximum(gap, 0.0)
                 else:
                     cost += inst.lost_penalty[p] * D
-        setup = (inst.setup_generic[ng_k] * (gen[:, :, t] > 0)).sum(1) + \
-            (inst.setup_dedicated[nd_k] * (ded[:, :, t] > 0)).sum(1)
+        setup = (inst.setup_generic[ng_k] * (gen[:, :, t] > SETUP_EPS)).sum(1) + \
+            (inst.setup_dedicated[nd_k] * (ded[:, :, t] > SETUP_EPS)).sum(1)
         for x0, k, left in ((cg_x, cg_k, rem[2]), (cd_x, cd_k, rem[0])):
             used = x0 - left
             cost += (h[k] * B * (x0 - 0.5 * used)).sum(1)
-            cost += (inst.setup_reuse[k] * (used > 0)).sum(1)
+            cost += (inst.setup_reuse[k] * (used > SETUP_EPS)).sum(1)
             cost += (inst.disposal_rate * v[k] * left).sum(1)
         for x0, k, left in ((gen[:, :, t], ng_k, rem[3]), (ded[:, :, t], nd_k, rem[1])):
             cost += (h[k] * B * (x0 - 0.5 * (x0 - left))).sum(1)
