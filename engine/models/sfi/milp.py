@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from ....kernels.sfi_setup import SETUP_EPS
 from ... import milp_process
-from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, run
+from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, highs_of, run
 from .evaluate import plan_use
 from .instance import Instance, worth_making
 from .plan import SNAP_TOL, Plan
@@ -61,6 +62,8 @@ class SfiMilp:
     # (p, t) -> [(column, scenario weight)]: draws of product p's demand in period t from its
     # category's generic buffer made in t.
     generic_draws: dict = field(default_factory=dict)
+    # Units an amount may be made or drawn from carried stock without its setup (see build).
+    setup_free: float = 0.0
 
 
 def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
@@ -71,7 +74,10 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
     ----------
     inst : Instance
     plan : Plan, optional
-        Fix every decision to this plan: the optimum is then the plan's cost.
+        Fix every decision to this plan: the optimum is then the plan's cost. Its setups are
+        counted as the kernel counts them, for amounts above ``SETUP_EPS`` units; without a
+        plan, for every amount above zero (the solver's tolerance), so that no optimum sits
+        on the step at ``SETUP_EPS`` (docs/models/sfi.md, "Setups and round-off").
     cuts : bool
         Add the optimality cuts (demand-reach bounds on new stock and symmetry breaking of
         the stage of empty buffers). They keep at least one optimal plan, but cut off plans
@@ -84,6 +90,7 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
     m = ModelBuilder()
     C, P, T, NS = inst.n_categories, inst.n_products, inst.n_periods, inst.n_scenarios
     use_cuts = cuts and plan is None
+    free = SETUP_EPS if plan is not None else 0.0
     if use_cuts:
         ub_g, ub_q = worth_making(inst)
     else:
@@ -98,7 +105,7 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
         cap_idx = []
         for c in range(C):
             kg = inst.usable_pdp(c)
-            for k, cols in _stage_choice(m, kg, inst.setup_generic, ub_g[c, t]).items():
+            for k, cols in _stage_choice(m, kg, inst.setup_generic, ub_g[c, t], free).items():
                 y_g[c, t, k], z_g[c, t, k], g[c, t, k] = cols
                 cap_idx.append(g[c, t, k])
             if use_cuts:
@@ -109,7 +116,7 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
             c = inst.category[p]
             kg = inst.usable_pdp(c)
             kd = inst.codp_candidates(p)
-            for k, cols in _stage_choice(m, kd, inst.setup_dedicated, ub_q[p, t]).items():
+            for k, cols in _stage_choice(m, kd, inst.setup_dedicated, ub_q[p, t], free).items():
                 y_d[p, t, k], z_d[p, t, k], q[p, t, k] = cols
                 cap_idx.append(q[p, t, k])
                 # CODP at or after the PDP.
@@ -127,34 +134,37 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
         m.row(cap_idx, np.ones(len(cap_idx)), hi=inst.capacity[t])
 
     if plan is not None:
-        for j, v in _decision_values(plan, y_g, g, z_g, y_d, q, z_d):
+        for j, v in _decision_values(plan, y_g, g, z_g, y_d, q, z_d, free):
             m.fix(j, v)
 
     generic_draws: dict = {}
     for s in range(NS):
-        _dispatch(m, inst, s, g, z_g, q, z_d, ub_g, ub_q, rules, generic_draws)
-    return SfiMilp(m, y_g, g, z_g, y_d, q, z_d, generic_draws)
+        _dispatch(m, inst, s, g, z_g, q, z_d, ub_g, ub_q, rules, free, generic_draws)
+    return SfiMilp(m, y_g, g, z_g, y_d, q, z_d, generic_draws, free)
 
 
-def _stage_choice(m: ModelBuilder, stages: np.ndarray, setup: np.ndarray, ub: float) -> dict:
+def _stage_choice(m: ModelBuilder, stages: np.ndarray, setup: np.ndarray, ub: float,
+                  free: float) -> dict:
     """Columns of one buffer in one period: per candidate stage ``k`` the choice ``y``, the setup
-    ``z <= y`` (cost ``setup[k]``) and the quantity ``x <= ub z``; exactly one stage is chosen.
-    Returns ``{k: (y, z, x)}``."""
+    ``z <= y`` (cost ``setup[k]``) and the quantity ``x <= free + ub z`` (``free``: the units
+    made without a setup, see :func:`build`); exactly one stage is chosen. Returns
+    ``{k: (y, z, x)}``."""
     cols = {}
     for k in stages:
         y = m.binary()
         z = m.binary(cost=setup[k])
         x = m.col(0.0, ub)
-        m.row([x, z], [1.0, -ub], hi=0.0)
+        m.row([x, z], [1.0, -ub], hi=free)
         m.row([z, y], [1.0, -1.0], hi=0.0)
         cols[k] = (y, z, x)
     m.row([cols[k][0] for k in stages], np.ones(len(stages)), 1.0, 1.0)
     return cols
 
 
-def _decision_values(plan: Plan, y_g, g, z_g, y_d, q, z_d):
+def _decision_values(plan: Plan, y_g, g, z_g, y_d, q, z_d, free: float):
     """``(column, value)`` of every decision column for ``plan``: stage choices, quantities at
-    the chosen stage (zero elsewhere) and setups (one where a quantity is made)."""
+    the chosen stage (zero elsewhere) and setups (one where more than ``free`` units are
+    made)."""
     for stage, qty, y, x, z in ((plan.pdp, plan.generic, y_g, g, z_g),
                                 (plan.codp, plan.dedicated, y_d, q, z_d)):
         for (r, t, k), j in y.items():
@@ -162,14 +172,15 @@ def _decision_values(plan: Plan, y_g, g, z_g, y_d, q, z_d):
             v = float(qty[r, t]) if on else 0.0
             yield j, float(on)
             yield x[r, t, k], v
-            yield z[r, t, k], float(v > 0)
+            yield z[r, t, k], float(v > free)
 
 
 def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_q,
-              rules: bool, generic_draws: dict) -> None:
+              rules: bool, free: float, generic_draws: dict) -> None:
     """Rows and columns of the order dispatch of scenario ``s`` over all periods (without
-    ``rules``, the draws are free: see :func:`build`); the draws from new generic buffers
-    are added to ``generic_draws`` (see :class:`SfiMilp`)."""
+    ``rules``, the draws are free: see :func:`build`; ``free``: the units drawn from a
+    buffer without its setup or re-setup); the draws from new generic buffers are added to
+    ``generic_draws`` (see :class:`SfiMilp`)."""
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     w = float(inst.weights[s])
     r = inst.remaining
@@ -229,7 +240,7 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
                             if k in buf.setup:
                                 # Facility-location strengthening: a draw needs the buffer to
                                 # have been set up, and takes at most its class's demand.
-                                m.row([a, buf.setup[k]], [1.0, -dub], hi=0.0)
+                                m.row([a, buf.setup[k]], [1.0, -dub], hi=free)
                             if is_new and late <= 0.0:
                                 ontime_idx.append(a)
                         served_idx.extend(drawn)
@@ -275,7 +286,7 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
 
         # Carried buffers: prep and fulfilment holding, re-setup when used, disposal.
         for buf in carried_g + carried_d:
-            _close_carried(m, inst, buf, w, A, B, omega)
+            _close_carried(m, inst, buf, w, A, B, omega, free)
         # New buffers: leftover carries over (or is disposed at the horizon).
         carried_g = [_close_new(m, inst, b, w, B, omega, last) for b in new_g]
         carried_d = [_close_new(m, inst, b, w, B, omega, last) for b in new_d]
@@ -306,8 +317,9 @@ def _drawn_so_far(m: ModelBuilder, buf: _Buffer, drawn: list) -> list:
     return total
 
 
-def _close_carried(m, inst, buf: _Buffer, w, A, B, omega):
-    """Costs of a carried buffer over one period; its leftover is disposed."""
+def _close_carried(m, inst, buf: _Buffer, w, A, B, omega, free):
+    """Costs of a carried buffer over one period (a re-setup when more than ``free`` units are
+    drawn); its leftover is disposed."""
     for k in buf.stages():
         draws = buf.draws.get(k, [])
         hk = inst.hold[k]
@@ -324,9 +336,9 @@ def _close_carried(m, inst, buf: _Buffer, w, A, B, omega):
             m.row([left] + draws, np.ones(1 + len(draws)), const, const)
         if draws and inst.setup_reuse[k] > 0:
             zr = m.binary(cost=w * inst.setup_reuse[k])
-            m.row(draws + [zr], [1.0] * len(draws) + [-buf.ub], hi=0.0)
+            m.row(draws + [zr], [1.0] * len(draws) + [-buf.ub], hi=free)
             for a in draws:
-                m.row([a, zr], [1.0, -buf.caps[a]], hi=0.0)
+                m.row([a, zr], [1.0, -buf.caps[a]], hi=free)
 
 
 def _close_new(m, inst, buf: _Buffer, w, B, omega, last) -> _Buffer:
@@ -383,9 +395,22 @@ def without_specks(inst: Instance, plan: Plan, passes: int = 4) -> Plan:
 
 def fixed_plan_objective(inst: Instance, plan: Plan, opts: MilpOptions | None = None
                          ) -> MilpOutcome:
-    """Optimal objective of the MILP with every decision fixed to ``plan``."""
-    model = build(inst, plan)
-    return run(model.builder.to_highs(), opts or MilpOptions())
+    """Optimal objective of the MILP with every decision fixed to ``plan``.
+
+    The model is feasible (the plan's play is a solution), yet HiGHS's presolve, at the
+    tolerances of :func:`~invswarm.engine.milp.run`, declares some of these models infeasible
+    when their stock holds tiny amounts, of 1e-9 to a few 1e-6 units (docs/models/sfi.md,
+    "Setups and round-off"): such a model is solved again without presolve. (Presolve stays first:
+    without it HiGHS declares others infeasible, such as the 24-period steel case with a
+    random plan.)"""
+    arrays = build(inst, plan).builder.arrays()
+    opts = opts or MilpOptions()
+    out = run(highs_of(arrays), opts)
+    if out.status == "Infeasible":
+        h = highs_of(arrays)
+        h.setOptionValue("presolve", "off")
+        out = run(h, opts)
+    return out
 
 
 def relaxation_bound(inst: Instance, time_limit: float = 60.0) -> float:
@@ -526,7 +551,7 @@ def read_plan(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
 def _start_of(model: SfiMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """The plan's decision columns, as a partial solution for HiGHS to complete."""
     pairs = list(_decision_values(plan, model.y_g, model.g, model.z_g, model.y_d, model.q,
-                                  model.z_d))
+                                  model.z_d, model.setup_free))
     return np.array([j for j, _ in pairs]), np.array([v for _, v in pairs])
 
 
