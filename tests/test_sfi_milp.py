@@ -13,9 +13,8 @@ from invswarm.engine.models.sfi.milp import (
     relaxation,
     relaxation_bound,
     solve,
-    without_specks,
 )
-from invswarm.engine.models.sfi.plan import SNAP_TOL, Plan, violations
+from invswarm.engine.models.sfi.plan import violations
 
 from .sfi_random import random_instance, random_plan
 
@@ -39,7 +38,10 @@ def test_milp_with_a_random_plan_fixed_equals_the_kernel(seed):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
-@example(seed=749160)  # a buffer made a speck above its draws (see without_specks)
+# A fractional optimum: a buffer of 4.787833464198046 units meets a backlog of
+# 23 - 18.212166535801956 = 4.787833464198044 units, and the next period draws the 2e-15 units
+# left over (no re-setup: docs/models/sfi.md, "Setups and round-off").
+@example(seed=749160)
 def test_solved_plan_costs_the_objective_and_beats_random_plans(seed):
     rng = np.random.default_rng(seed)
     inst = random_instance(rng, max_periods=3, max_scenarios=2)
@@ -144,40 +146,3 @@ def test_linear_relaxation_of_the_steel_case():
     _, out = solve(inst, MilpOptions(time_limit=120, gap=1e-4))
     lp = relaxation_bound(inst)
     assert out.bound * 0.99 <= lp <= out.bound * (1 + 1e-7)
-
-
-def test_specks_left_by_new_buffers_are_trimmed():
-    """A buffer made a few units in the last place above what is drawn from it: the speck is
-    cut (and only specks are), and the plan costs no more. Random plans on one scenario (so
-    that what a buffer leaves is left in every scenario), until 12 have a buffer to try."""
-    tried = 0
-    for seed in range(200):
-        rng = np.random.default_rng(seed)
-        inst = random_instance(rng, max_scenarios=1)
-        plan = random_plan(rng, inst)
-        C, P = inst.n_categories, inst.n_products
-
-        def played(p, inst=inst, C=C, P=P):
-            arrays = [a[None] for a in (p.pdp, p.generic, p.codp, p.dedicated)]
-            cost, _, _, use = batch_costs(inst, *arrays, detail=True, usage=True)
-            made = np.concatenate([p.generic, p.dedicated])
-            return cost[0], made, made - use[0, :C + P]
-
-        _, made, left = played(plan)
-        rows, periods = np.nonzero((made > left) & (left > 0))
-        if rows.size == 0:
-            continue
-        r, t = rows[0], periods[0]
-        made = made.copy()
-        made[r, t] = np.nextafter(np.nextafter(made[r, t] - left[r, t], np.inf), np.inf)
-        specked = Plan(plan.pdp, made[:C], plan.codp, made[C:])
-        specked_cost, _, specked_left = played(specked)
-        assert 0 < specked_left[r, t] <= SNAP_TOL  # the speck is there
-        out_cost, out_made, out_left = played(without_specks(inst, specked))
-        assert out_left[r, t] == 0.0
-        assert out_cost <= specked_cost
-        assert np.abs(out_made - made).max() <= SNAP_TOL
-        tried += 1
-        if tried == 12:
-            return
-    pytest.fail(f"only {tried} of 200 random plans had a buffer to try")

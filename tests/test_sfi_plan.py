@@ -73,7 +73,8 @@ def test_from_json_rejects_with_field_names(inst):
         Plan.from_json(dict(good, extra=1), inst)
 
 
-def test_cleaned_removes_solver_round_off(inst):
-    gen = np.array([[1e-10, 3300.0000000000005, 12.5] + [0.0] * 3] * 3)
+def test_cleaned_zeroes_what_is_within_the_solver_tolerance_of_zero(inst):
+    gen = np.array([[1e-10, -1e-10, 2e-9, 3300.0000000000005, 12.5, 0.0]] * 3)
     clean = _plan(inst, generic=gen).cleaned()
-    np.testing.assert_array_equal(clean.generic[0, :3], [0.0, 3300.0, 12.5])
+    np.testing.assert_array_equal(clean.generic[0], [0.0, 0.0, 2e-9, 3300.0000000000005, 12.5,
+                                                     0.0])

@@ -17,9 +17,8 @@ import numpy as np
 from ....kernels.sfi_setup import SETUP_EPS
 from ... import milp_process
 from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, highs_of, run
-from .evaluate import plan_use
 from .instance import Instance, worth_making
-from .plan import SNAP_TOL, Plan
+from .plan import Plan
 
 
 @dataclass
@@ -363,34 +362,8 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     model = build(inst, cuts=cuts)
     start = _start_of(model, warm_start) if warm_start is not None else None
     out = milp_process.solve(model.builder, opts or MilpOptions(), start)
-    plan = (without_specks(inst, read_plan(model, inst, out.x).cleaned())
-            if out.x is not None else None)
+    plan = read_plan(model, inst, out.x).cleaned() if out.x is not None else None
     return plan, out
-
-
-def without_specks(inst: Instance, plan: Plan, passes: int = 4) -> Plan:
-    """``plan`` with the specks its new buffers leave behind trimmed off.
-
-    The solver's tolerance lets a buffer be made a few units in the last place above what
-    is drawn from it (the orders it meets, less what earlier sources met, rounded in floating
-    point). The speck, carried over, is drawn in the next period, which pays a re-setup the
-    solver did not count. A leftover of at most :data:`~.plan.SNAP_TOL` units is cut from the
-    quantity made, and the plan played again, at most ``passes`` times; the trimmed plan is
-    returned when it costs no more (the kernel's cost).
-    """
-    C, P = inst.n_categories, inst.n_products
-    best, best_cost = plan, np.inf
-    for i in range(passes + 1):
-        cost, use = plan_use(inst, plan)
-        if cost <= best_cost:
-            best, best_cost = plan, cost
-        made = np.concatenate([plan.generic, plan.dedicated])
-        left = made - use[:C + P]
-        speck = (left > 0.0) & (left <= SNAP_TOL)
-        if i == passes or not speck.any():
-            return best
-        made = np.where(speck, made - left, made)
-        plan = Plan(plan.pdp.copy(), made[:C], plan.codp.copy(), made[C:])
 
 
 def fixed_plan_objective(inst: Instance, plan: Plan, opts: MilpOptions | None = None
@@ -556,4 +529,4 @@ def _start_of(model: SfiMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
 
 
 __all__ = ["INF", "MilpOptions", "build", "fixed_plan_objective", "read_plan",
-           "relaxation", "relaxation_bound", "round_relaxed", "solve", "without_specks"]
+           "relaxation", "relaxation_bound", "round_relaxed", "solve"]

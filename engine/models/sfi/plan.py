@@ -13,8 +13,6 @@ from .instance import Instance
 
 #: Solver values this close to zero are zero in a returned plan (see docs/models/sfi.md).
 ZERO_TOL = 1e-9
-#: Solver values this close to a whole number are that number in a returned plan.
-SNAP_TOL = 1e-6
 #: Capacity may be exceeded by this much (units), for solver round-off.
 CAPACITY_ATOL = 1e-5
 
@@ -76,19 +74,14 @@ class Plan:
                     self.codp[:, cut].copy(), self.dedicated[:, cut].copy())
 
     def cleaned(self) -> Plan:
-        """The plan with solver round-off removed from its quantities.
-
-        Values within :data:`ZERO_TOL` of zero become zero, values within :data:`SNAP_TOL` of a
-        whole number become that number. Without this, a buffer made for exactly the orders it
-        meets leaves a speck of 1e-13 units behind, which the next period "uses" and pays a
-        re-setup for.
-        """
-        return Plan(self.pdp.copy(), _snap(self.generic), self.codp.copy(), _snap(self.dedicated))
+        """The plan with quantities within :data:`ZERO_TOL` of zero (a solver's tolerance) made
+        zero, so that it lists no buffer of 1e-10 units. (Other round-off needs no cleaning:
+        no amount of up to ``SETUP_EPS`` units pays a setup.)"""
+        return Plan(self.pdp.copy(), _zeroed(self.generic), self.codp.copy(),
+                    _zeroed(self.dedicated))
 
 
-def _snap(x: np.ndarray) -> np.ndarray:
-    whole = np.round(x)
-    x = np.where(np.abs(x - whole) <= SNAP_TOL, whole, x)
+def _zeroed(x: np.ndarray) -> np.ndarray:
     return np.where(np.abs(x) <= ZERO_TOL, 0.0, x)
 
 
