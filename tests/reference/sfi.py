@@ -35,8 +35,12 @@ class Buffer:
         return self.qty - self.left
 
 
-def simulate(inst, plan, scenario: int) -> dict:
+def simulate(inst, plan, scenario: int, units=float) -> dict:
     """Play ``plan`` through one order scenario.
+
+    ``units`` makes the quantities (stock, orders, backlog, capacity) of the play from the
+    instance's and plan's numbers: ``float``, or a function returning ``fractions.Fraction``
+    for a play without round-off (the costs stay floats).
 
     Returns ``{"cost": float, "periods": [dict component -> cost], "kpis": dict}``.
     """
@@ -46,11 +50,11 @@ def simulate(inst, plan, scenario: int) -> dict:
     r = [inst.tau[-1] - x for x in inst.tau]
     service_order = sorted(range(P), key=lambda p: (inst.priority[p], p))
 
-    carried_generic = [Buffer(int(inst.init_generic_stage[c]), float(inst.init_generic_qty[c]),
+    carried_generic = [Buffer(int(inst.init_generic_stage[c]), units(inst.init_generic_qty[c]),
                               True) for c in range(C)]
     carried_dedicated = [Buffer(int(inst.init_dedicated_stage[p]),
-                                float(inst.init_dedicated_qty[p]), True) for p in range(P)]
-    backlog = [float(x) for x in inst.init_backlog]
+                                units(inst.init_dedicated_qty[p]), True) for p in range(P)]
+    backlog = [units(x) for x in inst.init_backlog]
     kpis = dict(units_on_time=0.0, units_ordered=0.0, units_late=0.0, units_lost=0.0,
                 units_disposed=0.0)
     periods = []
@@ -66,11 +70,11 @@ def simulate(inst, plan, scenario: int) -> dict:
         # Preparation phase: carried stock waits; new stock is made.
         for buf in carried_generic + carried_dedicated:
             cost["hold_prep"] += inst.hold[buf.stage] * buf.qty * A
-        new_generic = [Buffer(int(plan.pdp[c, t]), float(plan.generic[c, t]), False)
+        new_generic = [Buffer(int(plan.pdp[c, t]), units(plan.generic[c, t]), False)
                        for c in range(C)]
-        new_dedicated = [Buffer(int(plan.codp[p, t]), float(plan.dedicated[p, t]), False)
+        new_dedicated = [Buffer(int(plan.codp[p, t]), units(plan.dedicated[p, t]), False)
                          for p in range(P)]
-        mto_left = float(inst.mto_capacity[t])
+        mto_left = units(inst.mto_capacity[t])
 
         # Fulfilment phase: products in priority order, backlog before new orders.
         new_backlog = [0.0] * P
@@ -78,7 +82,7 @@ def simulate(inst, plan, scenario: int) -> dict:
             c = inst.category[p]
             L, beta = inst.lead_time[p], inst.delay_penalty[p]
             for is_new in (False, True):
-                demand = float(inst.orders[scenario, p, t]) if is_new else backlog[p]
+                demand = units(inst.orders[scenario, p, t]) if is_new else backlog[p]
                 if is_new:
                     kpis["units_ordered"] += demand
                 extra = 0.0 if is_new else lam_prev
