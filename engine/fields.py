@@ -6,7 +6,9 @@ Python value of the checked type, so that model loaders read like a list of fiel
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 from typing import Any
 
 from .errors import InputError
@@ -26,9 +28,12 @@ def field(obj: Any, key: str, path: str, default: Any = _MISSING) -> Any:
 
 
 def join(path: str, key: str | int) -> str:
-    """Extend a path by an object key or a list index."""
+    """Extend a path by an object key or a list index (a key that is not a plain name, say
+    an empty one, in brackets and quotes: ``products[0]["lead time"]``)."""
     if isinstance(key, int):
         return f"{path}[{key}]"
+    if not key.isidentifier():
+        return f"{path}[{json.dumps(key)}]"
     return f"{path}.{key}" if path else key
 
 
@@ -43,6 +48,10 @@ def number(
     """A finite real number in ``[low, high]`` (``(low, high]`` when ``low_open``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(path, f"must be a number, got {_kind(value)}")
+    if isinstance(value, int) and abs(value) > sys.float_info.max:  # float() would overflow
+        bound, sign = (high, "<=") if value > 0 else (low, ">=")
+        raise InputError(path, f"must be {sign} {bound:g}, got {_show(value)}"
+                         if bound is not None else f"must be finite, got {_show(value)}")
     x = float(value)
     if math.isnan(x):
         raise InputError(path, "must be a number, got NaN")
@@ -63,27 +72,44 @@ def integer(value: Any, path: str, *, low: int | None = None, high: int | None =
         raise InputError(path, f"must be an integer, got {value!r}")
     k = int(value)
     if low is not None and k < low:
-        raise InputError(path, f"must be >= {low}, got {k}")
+        raise InputError(path, f"must be >= {low}, got {_show(k)}")
     if high is not None and k > high:
-        raise InputError(path, f"must be <= {high}, got {k}")
+        raise InputError(path, f"must be <= {high}, got {_show(k)}")
     return k
 
 
-def array(value: Any, path: str, *, length: int | None = None, nonempty: bool = False) -> list:
-    """A JSON list, of the given length when one is given."""
+def _show(x: int | float) -> str:
+    """A number for a message; an integer of more than 20 digits by its length (printed
+    whole it could fill the screen, or fail beyond Python's limit of 4,300 digits)."""
+    if isinstance(x, int) and abs(x) >= 10**20:
+        return f"an integer of about {int(x.bit_length() * math.log10(2)) + 1} digits"
+    return repr(x)
+
+
+def array(value: Any, path: str, *, length: int | None = None, nonempty: bool = False,
+          most: int | None = None) -> list:
+    """A JSON list, of the given length when one is given, of at most ``most`` entries."""
     if not isinstance(value, list):
         raise InputError(path, f"must be a list, got {_kind(value)}")
     if length is not None and len(value) != length:
         raise InputError(path, f"must have length {length}, got {len(value)}")
     if nonempty and not value:
         raise InputError(path, "must not be empty")
+    if most is not None and len(value) > most:
+        raise InputError(path, f"must have at most {most:,} entries, got {len(value):,}")
     return value
 
 
 def text(value: Any, path: str) -> str:
-    """A JSON string."""
+    """A JSON string of Unicode text (a lone surrogate, which JSON's escapes allow, could not
+    be written to a file or a terminal)."""
     if not isinstance(value, str):
         raise InputError(path, f"must be a string, got {_kind(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(path, f"must be Unicode text, got a lone surrogate at character "
+                               f"{exc.start}") from None
     return value
 
 
@@ -93,7 +119,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, (int, float)):
-        return f"the number {value!r}"
+        return f"the number {_show(value)}"
     if isinstance(value, str):
         return "a string"
     if isinstance(value, list):

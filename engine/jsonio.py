@@ -12,16 +12,57 @@ from .errors import InputError
 
 
 def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON document; a missing file or bad JSON raises :class:`InputError`."""
+    """Read a JSON document; a missing or unreadable file or bad JSON raises
+    :class:`InputError` naming the file.
+
+    Bad JSON includes what Python's parser would let through or fail on in its own way: an
+    object that names a key twice (the parser would keep the last value in silence), nesting
+    deeper than the parser's recursion allows, an integer of more digits than Python
+    converts. ``NaN`` and ``Infinity`` are parsed, so that the validators name the field
+    that holds them.
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(p), f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise InputError(str(p), f"cannot read file ({exc.strerror or exc})") from None
+    return parse_json(text, str(p))
+
+
+def parse_json(text: str, where: str = "document") -> Any:
+    """Parse JSON text; bad JSON raises :class:`InputError` on ``where`` (see
+    :func:`read_json`)."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
-        raise InputError(str(p), f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise InputError(where, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except _DuplicateKey as exc:
+        raise InputError(where, f"not valid JSON here: an object names the key {exc.key!r} "
+                                f"twice") from None
+    except RecursionError:
+        raise InputError(where, "not valid JSON here: nested too deeply") from None
+    except ValueError:  # the one other ValueError of the parser
+        raise InputError(where, "not valid JSON here: an integer of more digits than Python "
+                                "reads (4,300)") from None
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
 
 
 def write_atomic(path: str | os.PathLike, text: str | bytes, *, sync: bool = True) -> None:

@@ -36,3 +36,31 @@ def test_read_errors_name_the_file(tmp_path):
     bad.write_text("{oops")
     with pytest.raises(InputError, match=r"bad.json: not valid JSON"):
         jsonio.read_json(bad)
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"model": "sfi", "model": "network"}', "names the key 'model' twice"),
+    ('{"a": {"b": 1, "b": 2}}', "names the key 'b' twice"),
+    ("1" * 5000, "an integer of more digits than Python reads"),
+    ('{"a": NaN', "not valid JSON"),
+])
+def test_hostile_json_is_an_input_error_naming_the_file(tmp_path, text, problem):
+    path = tmp_path / "doc.json"
+    path.write_text(text)
+    with pytest.raises(InputError, match=problem) as err:
+        jsonio.read_json(path)
+    assert err.value.field == str(path)
+
+
+def test_not_utf8_is_an_input_error(tmp_path):
+    path = tmp_path / "doc.json"
+    path.write_bytes(b'{"name": "\xff"}')
+    with pytest.raises(InputError, match=r"not UTF-8 text \(byte 10\)"):
+        jsonio.read_json(path)
+
+
+def test_nan_and_infinity_reach_the_validators():
+    # Python's parser reads them; the validators then name the field that holds them.
+    doc = jsonio.parse_json('{"a": NaN, "b": -Infinity}')
+    assert doc["a"] != doc["a"] and doc["b"] == float("-inf")
