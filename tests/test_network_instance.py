@@ -44,6 +44,15 @@ BAD = [
     (("materials", 1, "life"), 0, "materials[1].life", "must be >= 1"),
     (("materials", 2, "name"), "MCU-32", "materials[2].name", "duplicate name"),
     (("loans", "durations"), [2, 0], "loans.durations[1]", "must be >= 1"),
+    # Once an OverflowError: an integer too large for a C long.
+    (("materials", 1, "life"), 2**64, "materials[1].life",
+     "must be <= 10000, got 18446744073709551616"),
+    (("links", 2, "lead_time"), 10**30, "links[2].lead_time",
+     "must be <= 10000, got an integer of about 31 digits"),
+    (("links", 2, "unit_cost"), 1e13, "links[2].unit_cost", "must be <= 1e+12"),
+    (("stock", 4, "lots", 0, "last_period"), 10**5, "stock[4].lots[0].last_period",
+     "must be <= 10000"),
+    (("stock", 1, "receipts", 3), float("inf"), "stock[1].receipts[3]", "must be finite"),
 ]
 
 
@@ -53,6 +62,16 @@ def test_bad_instances_name_the_field(path, value, field, problem):
         Instance.from_json(_mutate(path, value))
     assert err.value.field == field
     assert problem in err.value.problem
+
+
+def test_arrays_too_large_are_refused_before_they_are_made():
+    doc = electronics_doc()
+    doc["periods"] = 10_000
+    doc["materials"] = [{"name": f"m{m}", "value": 1} for m in range(300)]
+    with pytest.raises(InputError) as err:
+        Instance.from_json(doc)
+    assert err.value.field == "periods"
+    assert "5 firms x 300 materials x 10001 expiry buckets" in err.value.problem
 
 
 def _plan(**kw):
@@ -69,6 +88,8 @@ BAD_PLANS = [
     (_plan(period=12), "shipments[0].period", "after the horizon"),
     (_plan(period=0), "shipments[0].period", "must be >= 1"),
     (_plan(qty=0), "shipments[0].qty", "must be > 0"),
+    (_plan(qty=2e12), "shipments[0].qty", "must be <= 1e+12"),
+    (_plan(period=2**70), "shipments[0].period", "must be <= 12"),
     (_plan(kind="gift"), "shipments[0].kind", "must be 'permanent' or 'loan'"),
     (_plan(kind="loan", return_period=5), "shipments[0].return_period", "loan duration 3"),
     (_plan(kind="loan"), "shipments[0].return_period", "missing required field"),

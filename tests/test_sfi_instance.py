@@ -52,6 +52,15 @@ BAD = [
     (("orders", 3, 2), None, "orders[3]", "must have length 6, got 5"),
     (("initial", "generic", 0, "stage"), 0, "initial.generic[0].stage", "must be >= 1"),
     (("initial", "backlog"), [0] * 3, "initial.backlog", "must have length 9"),
+    (("stages", 2, "value"), 10**400, "stages[2].value",
+     "must be <= 1e+12, got an integer of about 401 digits"),
+    (("periods", "capacity", 0), 1e13, "periods.capacity[0]", "must be <= 1e+12, got 1e+13"),
+    (("orders", 3, 2), True, "orders[3][2]", "must be a number, got a boolean"),
+    (("products", 0, "priority"), -2e12, "products[0].priority", "must be >= -1e+12"),
+    (("orders",), [[0] * 6] * 10**5, "orders", "must have length 9, got 100000"),
+    (("stages",), [{}] * 101, "stages", "must have at most 100 entries, got 101"),
+    (("name",), "steel \ud800", "name", "lone surrogate at character 6"),
+    (("products", 0, "lead time"), 3, 'products[0]["lead time"]', "unknown field"),
 ]
 
 

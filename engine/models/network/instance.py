@@ -14,6 +14,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...fields import array, field, integer, join, number, only, text
+from ...limits import MAX_CELLS, MAX_FIRMS, MAX_MATERIALS, MAX_MONEY, MAX_PERIODS, MAX_QUANTITY
 
 TOP_FIELDS = ("model", "name", "periods", "materials", "firms", "stock", "links", "loans")
 
@@ -105,8 +106,9 @@ class Instance:
         if field(doc, "model", "") != "network":
             raise InputError("model", f"must be 'network', got {doc.get('model')!r}")
         name = text(field(doc, "name", "", "network"), "name")
-        T = integer(field(doc, "periods", ""), "periods", low=1, high=10_000)
-        mats = array(field(doc, "materials", ""), "materials", nonempty=True)
+        T = integer(field(doc, "periods", ""), "periods", low=1, high=MAX_PERIODS)
+        mats = array(field(doc, "materials", ""), "materials", nonempty=True,
+                     most=MAX_MATERIALS)
         M = len(mats)
         life = np.zeros(M, np.int64)
         value = np.zeros(M)
@@ -117,11 +119,12 @@ class Instance:
             only(md, p, ("name", "life", "value", "price"))
             mnames.append(text(field(md, "name", p), join(p, "name")))
             lf = field(md, "life", p, None)
-            life[m] = 0 if lf is None else integer(lf, join(p, "life"), low=1)
-            value[m] = number(field(md, "value", p), join(p, "value"), low=0)
-            price[m] = number(field(md, "price", p, value[m]), join(p, "price"), low=0)
+            life[m] = 0 if lf is None else integer(lf, join(p, "life"), low=1,
+                                                    high=MAX_PERIODS)
+            value[m] = _money(field(md, "value", p), join(p, "value"))
+            price[m] = _money(field(md, "price", p, value[m]), join(p, "price"))
         _unique(mnames, "materials")
-        firms = array(field(doc, "firms", ""), "firms", nonempty=True)
+        firms = array(field(doc, "firms", ""), "firms", nonempty=True, most=MAX_FIRMS)
         N = len(firms)
         fnames = []
         for f, fd in enumerate(firms):
@@ -131,6 +134,9 @@ class Instance:
         _unique(fnames, "firms")
 
         B = T + 1
+        if N * M * B > MAX_CELLS:
+            raise InputError("periods", f"{N} firms x {M} materials x {B} expiry buckets "
+                                        f"(periods + 1): more than {MAX_CELLS:,} stock entries")
         listed = np.zeros((N, M), bool)
         lots = np.zeros((N, M, B))
         rec = np.zeros((N, M, T))
@@ -150,12 +156,12 @@ class Instance:
             for q, ld in enumerate(array(field(sd, "lots", p, []), join(p, "lots"))):
                 lp = join(join(p, "lots"), q)
                 only(ld, lp, ("qty", "last_period"))
-                qty = number(field(ld, "qty", lp), join(lp, "qty"), low=0)
+                qty = _quantity(field(ld, "qty", lp), join(lp, "qty"))
                 last = field(ld, "last_period", lp, None)
                 if last is None:
                     e = B - 1
                 else:
-                    last = integer(last, join(lp, "last_period"))
+                    last = integer(last, join(lp, "last_period"), high=MAX_PERIODS)
                     if last < 1:
                         raise InputError(join(lp, "last_period"),
                                          f"lot expires before period 1 (last_period {last})")
@@ -163,12 +169,15 @@ class Instance:
                 lots[f, m, e] += qty
             rec[f, m] = _series(field(sd, "receipts", p, None), join(p, "receipts"), T)
             req[f, m] = _series(field(sd, "requirements", p, None), join(p, "requirements"), T)
-            prot[f, m] = number(field(sd, "protected", p, 0.0), join(p, "protected"), low=0)
-            hold[f, m] = number(field(sd, "hold", p), join(p, "hold"), low=0)
-            short[f, m] = number(field(sd, "shortage", p), join(p, "shortage"), low=0)
+            prot[f, m] = _quantity(field(sd, "protected", p, 0.0), join(p, "protected"))
+            hold[f, m] = _money(field(sd, "hold", p), join(p, "hold"))
+            short[f, m] = _money(field(sd, "shortage", p), join(p, "shortage"))
 
         links = array(field(doc, "links", "", []), "links")
         L = len(links)
+        if L * M > MAX_CELLS:
+            raise InputError("links", f"{L} links x {M} materials: more than {MAX_CELLS:,} "
+                                      f"unit costs")
         lf_, lt_, lead = (np.zeros(L, np.int64) for _ in range(3))
         ucost = np.zeros((L, M))
         fixed = np.zeros(L)
@@ -184,24 +193,25 @@ class Instance:
                 raise InputError(p, f"duplicate of links[{seen[i, j]}] ({i} -> {j})")
             seen[i, j] = k
             lf_[k], lt_[k] = i, j
-            lead[k] = integer(field(ld, "lead_time", p), join(p, "lead_time"), low=1)
+            lead[k] = integer(field(ld, "lead_time", p), join(p, "lead_time"), low=1,
+                              high=MAX_PERIODS)
             uc = field(ld, "unit_cost", p)
             if isinstance(uc, list):
                 array(uc, join(p, "unit_cost"), length=M)
-                ucost[k] = [number(v, join(join(p, "unit_cost"), m), low=0)
-                            for m, v in enumerate(uc)]
+                ucost[k] = [_money(v, join(join(p, "unit_cost"), m)) for m, v in enumerate(uc)]
             else:
-                ucost[k] = number(uc, join(p, "unit_cost"), low=0)
-            fixed[k] = number(field(ld, "fixed_cost", p, 0.0), join(p, "fixed_cost"), low=0)
+                ucost[k] = _money(uc, join(p, "unit_cost"))
+            fixed[k] = _money(field(ld, "fixed_cost", p, 0.0), join(p, "fixed_cost"))
         reverse = np.array([seen.get((int(lt_[k]), int(lf_[k])), -1) for k in range(L)],
                            np.int64)
 
         loans = field(doc, "loans", "", {"durations": []})
         only(loans, "loans", ("durations", "fee"))
         durs = array(field(loans, "durations", "loans"), "loans.durations")
-        durations = np.array(sorted({integer(d, join("loans.durations", k), low=1)
+        durations = np.array(sorted({integer(d, join("loans.durations", k), low=1,
+                                             high=MAX_PERIODS)
                                      for k, d in enumerate(durs)}), np.int64)
-        fee = number(field(loans, "fee", "loans", 0.0), "loans.fee", low=0)
+        fee = _money(field(loans, "fee", "loans", 0.0), "loans.fee")
         return cls(name=name, firm_names=tuple(fnames), material_names=tuple(mnames),
                    n_periods=T, life=life, value=value, price=price, listed=listed, lots=lots,
                    receipts=rec, requirements=req, protected=prot, hold=hold, shortage=short,
@@ -249,7 +259,15 @@ def _series(value: Any, path: str, T: int) -> np.ndarray:
     if value is None:
         return np.zeros(T)
     array(value, path, length=T)
-    return np.array([number(v, join(path, t), low=0) for t, v in enumerate(value)])
+    return np.array([_quantity(v, join(path, t)) for t, v in enumerate(value)])
+
+
+def _quantity(value: Any, path: str) -> float:
+    return number(value, path, low=0, high=MAX_QUANTITY)
+
+
+def _money(value: Any, path: str) -> float:
+    return number(value, path, low=0, high=MAX_MONEY)
 
 
 def _unique(names: list[str], path: str) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from ....kernels.network import departure_ranks
 from ...errors import InputError
 from ...fields import array, field, integer, join, number, only, text
+from ...limits import MAX_CELLS, MAX_QUANTITY
 from .instance import Instance, index_of
 
 PERMANENT, LOAN, PAYBACK = 0, 1, 2
@@ -70,7 +71,7 @@ class Plan:
         and material) is :func:`~invswarm.engine.models.network.authorize`'s question.
         """
         only(doc, "", ("shipments",))
-        rows = array(field(doc, "shipments", ""), "shipments")
+        rows = array(field(doc, "shipments", ""), "shipments", most=MAX_CELLS)
         K = len(rows)
         link, mat, per, kind, ret = (np.zeros(K, np.int64) for _ in range(5))
         qty = np.zeros(K)
@@ -82,7 +83,8 @@ class Plan:
             j = index_of(field(sd, "to", p), join(p, "to"), N, "firm")
             m = index_of(field(sd, "material", p), join(p, "material"), M, "material")
             t = integer(field(sd, "period", p), join(p, "period"), low=1, high=T) - 1
-            q = number(field(sd, "qty", p), join(p, "qty"), low=0, low_open=True)
+            q = number(field(sd, "qty", p), join(p, "qty"), low=0, low_open=True,
+                       high=MAX_QUANTITY)
             kd = text(field(sd, "kind", p, "permanent"), join(p, "kind"))
             if kd not in KINDS:
                 raise InputError(join(p, "kind"), f"must be 'permanent' or 'loan', got {kd!r}")

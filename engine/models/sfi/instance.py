@@ -11,9 +11,25 @@ import numpy as np
 
 from ...errors import InputError
 from ...fields import array, field, integer, join, number, only, text
+from ...limits import (
+    MAX_CATEGORIES,
+    MAX_CELLS,
+    MAX_HOURS,
+    MAX_MONEY,
+    MAX_PERIODS,
+    MAX_PRIORITY,
+    MAX_PRODUCTS,
+    MAX_QUANTITY,
+    MAX_SCENARIOS,
+    MAX_STAGES,
+)
 
 #: Tolerance on the sum of scenario weights.
 WEIGHT_SUM_TOL = 1e-9
+
+#: Upper ends of the products' numbers (lower ends: 0).
+_PRODUCT_HIGH = {"lead_time": MAX_HOURS, "delay_penalty": MAX_MONEY, "service_level": 1.0,
+                 "service_penalty": MAX_MONEY, "lost_sale_penalty": MAX_MONEY}
 
 
 @dataclass(frozen=True, eq=False)
@@ -304,7 +320,7 @@ def _parse(doc: Any) -> Instance:
     omega = number(field(doc, "disposal_rate", ""), "disposal_rate", low=0.0, high=1.0)
 
     # Stages -------------------------------------------------------------
-    stages = array(field(doc, "stages", ""), "stages")
+    stages = array(field(doc, "stages", ""), "stages", most=MAX_STAGES)
     if len(stages) < 3:
         raise InputError("stages", f"needs at least 3 stages (raw, one SFI stage, finished), "
                                    f"got {len(stages)}")
@@ -316,7 +332,8 @@ def _parse(doc: Any) -> Instance:
         only(st, sp, ("name", *cols))
         stage_names.append(text(field(st, "name", sp, default=f"stage{s}"), join(sp, "name")))
         for key in cols:
-            cols[key].append(number(field(st, key, sp), join(sp, key), low=0.0))
+            high = MAX_HOURS if key == "tau" else MAX_MONEY
+            cols[key].append(number(field(st, key, sp), join(sp, key), low=0.0, high=high))
     tau = cols["tau"]
     if tau[0] != 0.0:
         raise InputError("stages[0].tau", f"must be 0 (raw material), got {tau[0]:g}")
@@ -340,7 +357,8 @@ def _parse(doc: Any) -> Instance:
         return ks
 
     # Categories ---------------------------------------------------------
-    cats = array(field(doc, "categories", ""), "categories", nonempty=True)
+    cats = array(field(doc, "categories", ""), "categories", nonempty=True,
+                 most=MAX_CATEGORIES)
     C = len(cats)
     pdp_mask = np.zeros((C, S + 1), dtype=np.bool_)
     cat_names = []
@@ -351,7 +369,7 @@ def _parse(doc: Any) -> Instance:
         pdp_mask[c, stage_list(field(cat, "pdp_candidates", cp), join(cp, "pdp_candidates"))] = True
 
     # Products -----------------------------------------------------------
-    prods = array(field(doc, "products", ""), "products", nonempty=True)
+    prods = array(field(doc, "products", ""), "products", nonempty=True, most=MAX_PRODUCTS)
     P = len(prods)
     codp_mask = np.zeros((P, S + 1), dtype=np.bool_)
     pcols: dict[str, list[float]] = {k: [] for k in (
@@ -373,36 +391,43 @@ def _parse(doc: Any) -> Instance:
                                                  f"of category {c} (lowest {lowest_pdp})")
         codp_mask[p, ks] = True
         for key in pcols:
-            high = 1.0 if key == "service_level" else None
             if key == "priority":
                 v = field(pr, key, pp, default=p)
-                pcols[key].append(number(v, join(pp, key)))
+                pcols[key].append(number(v, join(pp, key), low=-MAX_PRIORITY,
+                                         high=MAX_PRIORITY))
             else:
-                pcols[key].append(number(field(pr, key, pp), join(pp, key), low=0.0, high=high))
+                pcols[key].append(number(field(pr, key, pp), join(pp, key), low=0.0,
+                                         high=_PRODUCT_HIGH[key]))
 
     # Periods ------------------------------------------------------------
     per = field(doc, "periods", "")
     only(per, "periods", ("prep", "fulfil", "capacity", "mto_capacity"))
-    prep_list = array(field(per, "prep", "periods"), "periods.prep", nonempty=True)
+    prep_list = array(field(per, "prep", "periods"), "periods.prep", nonempty=True,
+                      most=MAX_PERIODS)
     T = len(prep_list)
     pv: dict[str, list[float]] = {}
     for key in ("prep", "fulfil", "capacity", "mto_capacity"):
         path = f"periods.{key}"
         vals = array(field(per, key, "periods"), path, length=T)
-        pv[key] = [number(x, join(path, t), low=0.0) for t, x in enumerate(vals)]
+        high = MAX_HOURS if key in ("prep", "fulfil") else MAX_QUANTITY
+        pv[key] = [number(x, join(path, t), low=0.0, high=high) for t, x in enumerate(vals)]
 
     # Orders -------------------------------------------------------------
     raw_orders = field(doc, "orders", "")
     if isinstance(raw_orders, dict):
         only(raw_orders, "orders", ("scenarios", "weights"))
-        scen = array(field(raw_orders, "scenarios", "orders"), "orders.scenarios", nonempty=True)
+        scen = array(field(raw_orders, "scenarios", "orders"), "orders.scenarios", nonempty=True,
+                     most=MAX_SCENARIOS)
+        _fits(len(scen), P, T, "orders.scenarios")
         wts = array(field(raw_orders, "weights", "orders"), "orders.weights", length=len(scen))
-        weights = [number(w, join("orders.weights", i), low=0.0) for i, w in enumerate(wts)]
+        weights = [number(w, join("orders.weights", i), low=0.0, high=1.0)
+                   for i, w in enumerate(wts)]
         total = math.fsum(weights)
         if abs(total - 1.0) > WEIGHT_SUM_TOL:
             raise InputError("orders.weights", f"must sum to 1, got {total!r}")
         orders = [_order_table(sc, join("orders.scenarios", i), P, T) for i, sc in enumerate(scen)]
     else:
+        _fits(1, P, T, "orders")
         orders = [_order_table(raw_orders, "orders", P, T)]
         weights = [1.0]
 
@@ -419,7 +444,8 @@ def _parse(doc: Any) -> Instance:
         ig_stage, ig_qty = _buffers(field(init, "generic", "initial"), "initial.generic", C, S)
         id_stage, id_qty = _buffers(field(init, "dedicated", "initial"), "initial.dedicated", P, S)
         bl = array(field(init, "backlog", "initial"), "initial.backlog", length=P)
-        backlog = [number(x, join("initial.backlog", p), low=0.0) for p, x in enumerate(bl)]
+        backlog = [number(x, join("initial.backlog", p), low=0.0, high=MAX_QUANTITY)
+                   for p, x in enumerate(bl)]
 
     return Instance(
         name=name,
@@ -456,10 +482,16 @@ def _parse(doc: Any) -> Instance:
     )
 
 
+def _fits(NS: int, P: int, T: int, path: str) -> None:
+    if NS * P * T > MAX_CELLS:
+        raise InputError(path, f"{NS} scenarios x {P} products x {T} periods: more than "
+                               f"{MAX_CELLS:,} orders")
+
+
 def _order_table(value: Any, path: str, P: int, T: int) -> list[list[float]]:
     rows = array(value, path, length=P)
     return [
-        [number(x, join(join(path, p), t), low=0.0)
+        [number(x, join(join(path, p), t), low=0.0, high=MAX_QUANTITY)
          for t, x in enumerate(array(row, join(path, p), length=T))]
         for p, row in enumerate(rows)
     ]
@@ -471,5 +503,5 @@ def _buffers(value: Any, path: str, n: int, S: int) -> tuple[list[int], list[flo
         bp = join(path, i)
         only(buf, bp, ("stage", "qty"))
         stages.append(integer(field(buf, "stage", bp), join(bp, "stage"), low=1, high=S - 1))
-        qtys.append(number(field(buf, "qty", bp), join(bp, "qty"), low=0.0))
+        qtys.append(number(field(buf, "qty", bp), join(bp, "qty"), low=0.0, high=MAX_QUANTITY))
     return stages, qtys

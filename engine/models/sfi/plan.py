@@ -9,6 +9,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...fields import array, field, integer, join, number, only
+from ...limits import MAX_QUANTITY
 from .instance import Instance
 
 #: Solver values this close to zero are zero in a returned plan (see docs/models/sfi.md).
@@ -46,9 +47,11 @@ class Plan:
         only(doc, "", ("pdp", "generic", "codp", "dedicated"))
         C, P, T, S = inst.n_categories, inst.n_products, inst.n_periods, inst.n_stages - 1
         pdp = _table(doc, "pdp", C, T, lambda v, p: integer(v, p, low=1, high=S - 1))
-        gen = _table(doc, "generic", C, T, lambda v, p: number(v, p, low=0.0))
+        gen = _table(doc, "generic", C, T,
+                     lambda v, p: number(v, p, low=0.0, high=MAX_QUANTITY))
         codp = _table(doc, "codp", P, T, lambda v, p: integer(v, p, low=1, high=S - 1))
-        ded = _table(doc, "dedicated", P, T, lambda v, p: number(v, p, low=0.0))
+        ded = _table(doc, "dedicated", P, T,
+                     lambda v, p: number(v, p, low=0.0, high=MAX_QUANTITY))
         plan = cls(
             pdp=np.asarray(pdp, dtype=np.int64),
             generic=np.asarray(gen, dtype=np.float64),
