@@ -230,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pso: joblib backend (loky)")
     p.add_argument("--scheduler", help="pso with --backend dask: scheduler address (default: "
                                        "a local cluster of --jobs workers on loopback)")
-    p.add_argument("--warm-start", help="plan JSON file to start from")
+    p.add_argument("--warm-start", help="plan JSON file (or result file of 'invswarm solve') "
+                                        "to start from")
     p.add_argument("--bound", type=float, default=None,
                    help="a known lower bound (say, from an exact run): the progress line then "
                         "shows the gap to it")
@@ -280,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="cost, breakdown and KPIs of a plan")
     p.add_argument("instance")
-    p.add_argument("plan")
+    p.add_argument("plan", help="plan JSON file, or result file of 'invswarm solve' (its plan)")
     p.add_argument("--out")
     p.set_defaults(func=_cmd_evaluate)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .errors import InputError
@@ -35,6 +37,24 @@ def join(path: str, key: str | int) -> str:
     if not key.isidentifier():
         return f"{path}[{json.dumps(key)}]"
     return f"{path}.{key}" if path else key
+
+
+@contextmanager
+def inside(prefix: str) -> Iterator[None]:
+    """Errors raised within name their fields as paths of a document that holds the checked
+    one at ``prefix`` (``shipments[0].qty`` becomes ``plan.shipments[0].qty``)."""
+    if not prefix:
+        yield
+        return
+    try:
+        yield
+    except InputError as exc:
+        where = exc.field
+        if where == "document":
+            where = prefix
+        elif not (where == prefix or where.startswith((prefix + ".", prefix + "["))):
+            where = f"{prefix}{where}" if where.startswith("[") else f"{prefix}.{where}"
+        raise InputError(where, exc.problem) from None
 
 
 def number(

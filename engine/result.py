@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
+
+from .errors import InputError
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,3 +74,16 @@ class Result:
             "kpis": self.evaluation["kpis"],
             **self.extra,
         }
+
+
+def plan_in(doc: Any, model: str) -> tuple[Any, str]:
+    """The plan a document holds, and where: a plan document is its own plan (``""``), a
+    result document of :func:`~invswarm.engine.solve.solve` (``invswarm solve``) holds it
+    at ``plan``. A result of another model than ``model`` raises :class:`InputError`."""
+    if not (isinstance(doc, dict) and "plan" in doc):
+        return doc, ""
+    other = doc.get("model", model)
+    if other != model:
+        raise InputError("model", f"a result of the {other!r} model, for an instance of the "
+                                  f"{model!r} model")
+    return doc["plan"], "plan"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InputError, NoSolution
+from .fields import inside
 from .milp import MilpOptions
 from .models import contracts, network, sfi
 from .models.contracts import equilibrium as con_eq
@@ -21,7 +22,7 @@ from .models.sfi import swarm as sfi_swarm
 from .models.sfi.problem import warmup
 from .parallel import IslandOptions
 from .pso import PsoOptions
-from .result import Result
+from .result import Result, plan_in
 
 #: Methods of each model.
 MODEL_METHODS = {"sfi": ("exact", "pso", "per-period", "pyswarms", "relax-round"),
@@ -92,18 +93,27 @@ def model_of(inst) -> str:
     return "network" if isinstance(inst, network.Instance) else "sfi"
 
 
+def read_plan(inst, doc: Any) -> sfi.Plan | network.Plan | contracts.Plan:
+    """A plan of ``inst`` from a plan document or a result document (its ``plan``: see
+    :func:`.result.plan_in`); raises :class:`InputError` naming the field in ``doc``."""
+    model = model_of(inst)
+    plan_doc, where = plan_in(doc, model)
+    plan_type = {"sfi": sfi.Plan, "network": network.Plan, "contracts": contracts.Plan}[model]
+    with inside(where):
+        return plan_type.from_json(plan_doc, inst)
+
+
 def evaluate(inst, plan_doc: Any) -> dict:
-    """Cost, breakdown and KPIs of a plan document, as JSON (a network plan also says whether
-    it may be carried out, and why not)."""
+    """Cost, breakdown and KPIs of a plan, as JSON (a network plan also says whether it may
+    be carried out, and why not). ``plan_doc`` is a plan document or a result document."""
+    plan = read_plan(inst, plan_doc)
     if isinstance(inst, contracts.Instance):
-        return con_eval.evaluate(inst, contracts.Plan.from_json(plan_doc, inst)).to_json()
+        return con_eval.evaluate(inst, plan).to_json()
     if isinstance(inst, network.Instance):
-        plan = network.Plan.from_json(plan_doc, inst)
         data = network.KernelData(inst)
         out = network.evaluate(inst, plan, data).to_json()
         out["authorization"] = network.authorize(inst, plan, data=data).to_json()
         return out
-    plan = sfi.Plan.from_json(plan_doc, inst)
     return sfi.evaluate(inst, plan).to_json()
 
 
@@ -170,7 +180,7 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         rule; ``none``: no sharing.
     opts : SolveOptions
     warm_start : dict, optional
-        A plan document to start from (exact and pso).
+        A plan document, or a result document, to start from (exact and pso).
     callback : callable, optional
         Progress of the swarm methods (see :func:`invswarm.engine.pso.run`).
     """
@@ -183,7 +193,7 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         return _solve_network(inst, method, opts, warm_start, callback)
     if model == "contracts":
         return _solve_contracts(inst, method, opts, warm_start)
-    start = sfi.Plan.from_json(warm_start, inst) if warm_start is not None else None
+    start = read_plan(inst, warm_start) if warm_start is not None else None
     if method != "exact":
         warmup()
     t0 = time.perf_counter()
@@ -222,7 +232,7 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
 
 def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm_start,
                    callback) -> Result:
-    start = network.Plan.from_json(warm_start, inst) if warm_start is not None else None
+    start = read_plan(inst, warm_start) if warm_start is not None else None
     if method == "pso":
         net_warmup()
     t0 = time.perf_counter()
@@ -262,7 +272,7 @@ def _solve_contracts(inst: contracts.Instance, method: str, opts: SolveOptions,
     market-clearing contract); ``system``: the contract that maximizes the chain's profit.
     Each swarm has ``swarm_size`` particles and ``max_iter`` iterations (default 30);
     ``time_limit`` bounds the equilibrium search."""
-    start = contracts.Plan.from_json(warm_start, inst) if warm_start is not None else None
+    start = read_plan(inst, warm_start) if warm_start is not None else None
     pso = _options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter or 30,
                    seed=opts.seed)
     data = con_eval.KernelData(inst)

@@ -211,3 +211,39 @@ def test_generate_network_is_seeded(tmp_path):
                      "10", "--seed", "3", "--out", str(path)]) == 0
     assert a.read_text() == b.read_text()
     assert json.loads(a.read_text())["model"] == "network"
+
+
+@pytest.mark.parametrize("model", ["sfi", "network"])
+def test_evaluate_and_warm_start_take_the_result_file_of_solve(tmp_path, capsys, model):
+    case, res = tmp_path / "case.json", tmp_path / "result.json"
+    if model == "sfi":
+        main(["case", "steel", "--periods", "2", "--out", str(case)])
+        method, other = ["--method", "exact"], ["case", "electronics"]
+    else:
+        main(["case", "electronics", "--out", str(case)])
+        method, other = ["--method", "greedy"], ["case", "steel", "--periods", "2"]
+    assert main(["solve", str(case), *method, "--out", str(res)]) == 0
+    proc = _run("evaluate", str(case), str(res))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["cost"] == pytest.approx(json.loads(res.read_text())["cost"],
+                                                           rel=1e-12)
+    again = tmp_path / "again.json"
+    assert main(["solve", str(case), *method, "--warm-start", str(res), "--out",
+                 str(again)]) == 0
+    capsys.readouterr()
+    # A result of the other model, and a result whose plan is bad: exit 2, naming the field.
+    wrong = tmp_path / "other.json"
+    main([*other, "--out", str(wrong)])
+    assert main(["evaluate", str(wrong), str(res)]) == 2
+    assert f"model: a result of the '{model}' model, for an instance of the" in \
+        capsys.readouterr().err
+    doc = json.loads(res.read_text())
+    if model == "sfi":
+        doc["plan"]["generic"][0][1] = -1
+        field = "plan.generic[0][1]: must be >= 0"
+    else:
+        doc["plan"]["shipments"] = [{"from": 0, "to": 1, "material": 0, "period": 1, "qty": -1}]
+        field = "plan.shipments[0].qty: must be > 0"
+    res.write_text(json.dumps(doc))
+    assert main(["evaluate", str(case), str(res)]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"invswarm: error: {field}")
