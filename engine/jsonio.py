@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,29 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
+_umask_lock = threading.Lock()
+
+
+def umask() -> int:
+    """The process's file mode creation mask.
+
+    Read from ``/proc/self/status`` where there is one; elsewhere set and restored, under a
+    lock (the mask is the process's: a file another thread creates in between would get
+    mode 0666).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _umask_lock:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | os.PathLike, text: str | bytes, *, sync: bool = True) -> None:
     """Write ``text`` (or bytes) to ``path`` through a temporary file in the same folder and a
     rename.
@@ -72,14 +96,29 @@ def write_atomic(path: str | os.PathLike, text: str | bytes, *, sync: bool = Tru
     A reader sees either the old file or the whole new one, never a partial write. With
     ``sync`` the data reach the disk before the rename, so that they also survive a crash of
     the machine (not needed for files that live no longer than the process reading them).
+    The file gets the mode that writing it in place would give: a new file ``0666`` less
+    the user's umask, a file replaced keeps its mode (not the ``0600`` of the temporary
+    file).
+    A path that cannot be written raises :class:`InputError` naming it.
     """
     p = Path(path)
+    try:
+        _write(p, text.encode("utf-8") if isinstance(text, str) else text, sync)
+    except OSError as exc:
+        raise InputError(str(p), f"cannot write file ({exc.strerror or exc})") from None
+
+
+def _write(p: Path, data: bytes, sync: bool) -> None:
     folder = p.parent if str(p.parent) else Path(".")
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = os.stat(p).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
     try:
-        data = text.encode("utf-8") if isinstance(text, str) else text
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
             fh.write(data)
             if sync:
                 fh.flush()

@@ -1,6 +1,8 @@
 """The command line: round trips through files, exit codes, one-line errors."""
 
 import json
+import os
+import stat
 import subprocess
 import sys
 
@@ -211,6 +213,45 @@ def test_generate_network_is_seeded(tmp_path):
                      "10", "--seed", "3", "--out", str(path)]) == 0
     assert a.read_text() == b.read_text()
     assert json.loads(a.read_text())["model"] == "network"
+
+
+@pytest.mark.parametrize("mask,mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_every_file_written_gets_the_mode_of_the_umask(tmp_path, mask, mode):
+    """Results, cases, generated instances, evaluations, plots, comparisons and bench
+    outputs: new files get 0666 less the umask; a Markdown file a section is written into
+    keeps its mode."""
+    from pathlib import Path
+
+    md = tmp_path / "table.md"
+    md.write_text("<!-- compare:begin -->\n<!-- compare:end -->\n")
+    md.chmod(0o640)
+    case, res = tmp_path / "case.json", tmp_path / "result.json"
+    saved = os.umask(mask)
+    try:
+        for args in (["case", "electronics", "--out", str(case)],
+                     ["case", "steel", "--periods", "2", "--out", str(tmp_path / "steel.json")],
+                     ["generate", "sfi", "--periods", "2", "--categories", "1",
+                      "--products-per-category", "1", "--seed", "1", "--out",
+                      str(tmp_path / "sfi.json")],
+                     ["generate", "network", "--firms", "2", "--materials", "1", "--periods",
+                      "2", "--seed", "1", "--out", str(tmp_path / "net.json")],
+                     ["solve", str(case), "--method", "greedy", "--out", str(res)],
+                     ["evaluate", str(case), str(res), "--out", str(tmp_path / "eval.json")],
+                     ["plot", str(res), "--out", str(tmp_path / "plot.png")],
+                     ["compare", str(case), "--methods", "none,greedy", "--seeds", "1",
+                      "--out", str(tmp_path / "rows.json"), "--into", str(md)],
+                     ["bench", "--from", str(Path(__file__).parents[1] / "docs" / "bench" /
+                                             "results.json"),
+                      "--out-dir", str(tmp_path / "bench"), "--report",
+                      str(tmp_path / "bench" / "report.md")]):
+            assert main(args) == 0, args
+    finally:
+        os.umask(saved)
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p != md]
+    assert len(written) >= 12
+    for p in written:
+        assert stat.S_IMODE(p.stat().st_mode) == mode, p.name
+    assert stat.S_IMODE(md.stat().st_mode) == 0o640
 
 
 @pytest.mark.parametrize("model", ["sfi", "network"])

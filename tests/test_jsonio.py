@@ -1,7 +1,9 @@
-"""Atomic writes: an interrupted write leaves the previous file whole and no stray temp file."""
+"""Reading JSON with clear errors; atomic writes: an interrupted write leaves the previous file
+whole and no stray temp file, a written file gets the mode of the user's umask."""
 
 import json
 import os
+import stat
 
 import pytest
 
@@ -64,3 +66,50 @@ def test_nan_and_infinity_reach_the_validators():
     # Python's parser reads them; the validators then name the field that holds them.
     doc = jsonio.parse_json('{"a": NaN, "b": -Infinity}')
     assert doc["a"] != doc["a"] and doc["b"] == float("-inf")
+
+
+@pytest.fixture
+def umask():
+    """Set the process's umask for a test (``umask(0o077)``), restored after it."""
+    saved = os.umask(0o022)
+    os.umask(saved)
+    yield os.umask
+    os.umask(saved)
+
+
+@pytest.mark.parametrize("mask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_new_files_get_the_mode_of_the_umask(tmp_path, umask, mask, mode):
+    umask(mask)
+    assert jsonio.umask() == mask
+    jsonio.write_json_atomic(tmp_path / "r.json", {"a": 1})
+    jsonio.write_atomic(tmp_path / "r.png", b"\x89PNG")
+    for name in ("r.json", "r.png"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == mode, name
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path, umask):
+    umask(0o022)
+    path = tmp_path / "r.json"
+    path.write_text("{}")
+    path.chmod(0o640)
+    jsonio.write_json_atomic(path, {"new": True})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert json.loads(path.read_text()) == {"new": True}
+
+
+def test_umask_without_proc(monkeypatch, umask):
+    """Where /proc/self/status is missing, the mask is set and restored."""
+    def no_proc(*args, **kwargs):
+        raise FileNotFoundError("/proc/self/status")
+
+    monkeypatch.setattr(jsonio, "open", no_proc, raising=False)
+    umask(0o027)
+    assert jsonio.umask() == 0o027
+    assert os.umask(0o027) == 0o027  # and left as it was
+
+
+def test_unwritable_path_is_an_input_error(tmp_path):
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(InputError, match=r"dir: cannot write file"):
+        jsonio.write_json_atomic(tmp_path / "dir", {"a": 1})
+    assert [p.name for p in tmp_path.iterdir()] == ["dir"]
