@@ -133,7 +133,7 @@ def test_bad_swarm_options_exit_2(tmp_path, capsys):
     assert main(["solve", str(case), "--method", "pyswarms"]) == 2
     assert "max_iter: pyswarms needs an iteration budget" in capsys.readouterr().err
     assert main(["plot", str(case), "--out", str(tmp_path / "x.png")]) == 2
-    assert "result.plan" in capsys.readouterr().err
+    assert "error: plan: missing required field" in capsys.readouterr().err
 
 
 def test_progress_line_only_on_a_terminal(capsys):
@@ -288,3 +288,69 @@ def test_evaluate_and_warm_start_take_the_result_file_of_solve(tmp_path, capsys,
     res.write_text(json.dumps(doc))
     assert main(["evaluate", str(case), str(res)]) == 2
     assert capsys.readouterr().err.strip().startswith(f"invswarm: error: {field}")
+
+
+def _hostile_files(tmp_path):
+    """(command, its file's text, start of the error line) for a handful of hostile files."""
+    from invswarm.engine.models.network import electronics_doc
+    from invswarm.engine.models.sfi import steel_case
+
+    net = electronics_doc()
+    steel = json.dumps(steel_case(2))
+    nan = steel_case(2)
+    nan["orders"][0][1] = float("nan")  # written as NaN, which Python's parser reads
+    life = json.dumps(net).replace('"life": 4', f'"life": {2**64}')
+    lead = json.dumps(net).replace('"lead_time": 2', f'"lead_time": {10**30}', 1)
+    plan = {"shipments": [{"from": 0, "to": 1, "material": 0, "period": 1, "qty": 1}]}
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(net))
+    steel_case_file = tmp_path / "steel.json"
+    steel_case_file.write_text(steel)
+    result = {"model": "network", "cost": 1.0, "plan": plan, "history": {"pso": [[1]]}}
+    return [
+        ("solve", life, "materials[1].life: must be <= 10000, got 18446744073709551616"),
+        ("solve", lead, "links[2].lead_time: must be <= 10000, got an integer of about 31 "
+                        "digits"),
+        ("solve", json.dumps(nan), "orders[0][1]: must be a number, got NaN"),
+        ("solve", steel.replace('{"model": "sfi"', '{"model": "sfi", "model": "sfi"'),
+         "{path}: not valid JSON here: an object names the key 'model' twice"),
+        ("solve", "[" * 50_000 + "]" * 50_000, "{path}: not valid JSON here: nested too deeply"),
+        ("solve", "[1, 2]", "instance: must be a JSON object"),
+        ("evaluate", json.dumps(plan).replace('"qty": 1', '"qty": 1e400'),
+         "shipments[0].qty: must be finite, got infinity"),
+        ("evaluate-sfi", json.dumps({"pdp": [[2, 2]] * 3, "generic": [[True, 0]] * 3,
+                                     "codp": [[5, 5]] * 9, "dedicated": [[0, 0]] * 9}),
+         "generic[0][0]: must be a number, got a boolean"),
+        ("plot", json.dumps(result), "history.pso[0]: must have length 2, got 1"),
+        ("plot", json.dumps({**result, "history": {}, "cost": "NaN"}),
+         "cost: must be a number, got a string"),
+        ("plot", json.dumps({"cost": 1.0, "plan": {"pdp": [[2, 2]] * 3, "generic": [[0, 0]] * 2,
+                                                   "codp": [[5, 5]], "dedicated": [[0, 0]]}}),
+         "plan.generic: must have length 3 (as plan.pdp), got 2"),
+    ], case, steel_case_file
+
+
+def test_hostile_files_exit_2_naming_the_field(tmp_path, capsys):
+    cases, case, steel = _hostile_files(tmp_path)
+    for k, (command, text, message) in enumerate(cases):
+        path = tmp_path / f"hostile{k}.json"
+        path.write_text(text)
+        args = {"solve": ["solve", str(path), "--method", "greedy"],
+                "evaluate": ["evaluate", str(case), str(path)],
+                "evaluate-sfi": ["evaluate", str(steel), str(path)],
+                "plot": ["plot", str(path), "--out", str(tmp_path / "x.png")]}[command]
+        assert main(args) == 2, (command, message)
+        err = capsys.readouterr().err
+        assert err == f"invswarm: error: {message.format(path=path)}\n", (command, err)
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_hostile_file_through_a_fresh_process_has_no_traceback(tmp_path):
+    cases, _, _ = _hostile_files(tmp_path)
+    _, text, message = cases[0]
+    path = tmp_path / "life.json"
+    path.write_text(text)
+    proc = _run("solve", str(path), "--method", "greedy")
+    assert proc.returncode == 2
+    assert proc.stderr == f"invswarm: error: {message}\n"
+    assert proc.stdout == ""
