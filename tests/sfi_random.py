@@ -2,19 +2,33 @@
 
 Small on purpose (a few stages, products and periods) and rich in edge cases: zero orders,
 empty buffers, quantities equal to the demand they meet (ties in the draw rule), several
-scenarios, products sharing a category, non-default priorities.
+scenarios, products sharing a category, non-default priorities. The makers take a numpy
+Generator; :func:`instances` and :func:`instances_with_plans` are the same makers as
+Hypothesis strategies, whose examples shrink (``tests/drawn.py``).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import strategies as st
 
 from invswarm.engine.models.sfi import Instance, Plan
 
+from .drawn import DrawnRng
 
-def random_instance(rng: np.random.Generator, *, max_periods: int = 5,
-                    max_scenarios: int = 3) -> Instance:
-    S = int(rng.integers(2, 8))
+#: Least and most stages after the raw one (S), categories and products of an instance.
+STAGES, CATEGORIES, PRODUCTS = (2, 7), (1, 3), (1, 5)
+
+
+def random_instance(rng: np.random.Generator, *, max_periods: int = 5, max_scenarios: int = 3,
+                    sizes: tuple[int, int, int, int, int] | None = None) -> Instance:
+    """A random instance; ``sizes`` (S, categories, products, periods, scenarios) are used
+    instead of drawing them where given (:func:`instances` draws them first, so that each
+    shrinks alone)."""
+    def size(k: int, least: int, most: int) -> int:
+        return int(rng.integers(least, most + 1)) if sizes is None else sizes[k]
+
+    S = size(0, *STAGES)
     tau = np.concatenate([[0], np.cumsum(rng.integers(1, 15, size=S))])
     hold = np.sort(rng.uniform(0, 0.1, size=S + 1).round(4))
     stages = [{
@@ -23,10 +37,10 @@ def random_instance(rng: np.random.Generator, *, max_periods: int = 5,
         "setup_dedicated": float(rng.uniform(0, 2000)),
         "setup_reuse": float(rng.choice([0, rng.uniform(0, 800)])),
     } for s in range(S + 1)]
-    C = int(rng.integers(1, 4))
-    P = int(rng.integers(1, 6))
-    T = int(rng.integers(1, max_periods + 1))
-    NS = int(rng.integers(1, max_scenarios + 1))
+    C = size(1, *CATEGORIES)
+    P = size(2, *PRODUCTS)
+    T = size(3, 1, max_periods)
+    NS = size(4, 1, max_scenarios)
     inner = np.arange(1, S)
     cats = []
     for c in range(C):
@@ -109,3 +123,27 @@ def random_plan(rng: np.random.Generator, inst: Instance) -> Plan:
     used = ded.sum(axis=0) + gen.sum(axis=0)
     scale = np.minimum(1.0, inst.capacity / np.maximum(used, 1e-12))
     return Plan(pdp, np.floor(gen * scale), codp, np.floor(ded * scale))
+
+
+def _drawn_instance(draw, max_periods: int, max_scenarios: int) -> Instance:
+    sizes = draw(st.tuples(st.integers(*STAGES), st.integers(*CATEGORIES),
+                           st.integers(*PRODUCTS), st.integers(1, max_periods),
+                           st.integers(1, max_scenarios)))
+    return random_instance(DrawnRng(draw), max_periods=max_periods, max_scenarios=max_scenarios,
+                           sizes=sizes)
+
+
+@st.composite
+def instances(draw, max_periods: int = 5, max_scenarios: int = 3) -> Instance:
+    """Random instances (:func:`random_instance`) as a strategy."""
+    return _drawn_instance(draw, max_periods, max_scenarios)
+
+
+@st.composite
+def instances_with_plans(draw, plans: int, max_periods: int = 5,
+                         max_scenarios: int = 3) -> tuple[Instance, list[Plan]]:
+    """A random instance and ``plans`` random feasible plans of it (:func:`random_plan`) as
+    a strategy."""
+    inst = _drawn_instance(draw, max_periods, max_scenarios)
+    rng = DrawnRng(draw)
+    return inst, [random_plan(rng, inst) for _ in range(plans)]

@@ -3,13 +3,12 @@
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from invswarm.engine.models.sfi import COMPONENTS, KPIS, batch_costs, evaluate, load_steel
 from invswarm.engine.models.sfi.plan import violations
 
 from .reference import sfi as ref
-from .sfi_random import random_instance, random_plan
+from .sfi_random import instances_with_plans, random_instance, random_plan
 
 PLANS_PER_INSTANCE = 4
 
@@ -19,12 +18,10 @@ def _close(a, b, rtol=1e-9):
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1))
-def test_kernel_equals_reference_on_random_feasible_plans(seed):
+@given(case=instances_with_plans(PLANS_PER_INSTANCE))
+def test_kernel_equals_reference_on_random_feasible_plans(case):
     # 250 instances x 4 plans = 1,000 random feasible plans, scenarios included.
-    rng = np.random.default_rng(seed)
-    inst = random_instance(rng)
-    plans = [random_plan(rng, inst) for _ in range(PLANS_PER_INSTANCE)]
+    inst, plans = case
     for plan in plans:
         assert violations(inst, plan) == []
     cost, bd, kp, use = batch_costs(
@@ -80,13 +77,11 @@ def test_shape_mismatch_is_a_clear_error():
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1))
-def test_numpy_baseline_equals_kernel(seed):
+@given(case=instances_with_plans(5))
+def test_numpy_baseline_equals_kernel(case):
     from .reference import sfi_numpy
 
-    rng = np.random.default_rng(seed)
-    inst = random_instance(rng)
-    plans = [random_plan(rng, inst) for _ in range(5)]
+    inst, plans = case
     arrays = [np.stack([getattr(p, f) for p in plans])
               for f in ("pdp", "generic", "codp", "dedicated")]
     want, _, _ = batch_costs(inst, *arrays)
