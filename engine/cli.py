@@ -376,6 +376,11 @@ def main(argv: list[str] | None = None) -> int:
     except NoSolution as exc:
         print(f"invswarm: {exc}", file=sys.stderr)
         return 1
+    except MemoryError:
+        # Sizes within the formats' ranges can still outgrow this machine (a swarm of a
+        # million particles on a large instance): one line, not a traceback.
+        print("invswarm: out of memory", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -354,3 +354,38 @@ def test_hostile_file_through_a_fresh_process_has_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr == f"invswarm: error: {message}\n"
     assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("args,message", [
+    (["generate", "sfi", "--periods", "100000", "--categories", "1",
+      "--products-per-category", "1", "--seed", "1"], "periods: must be an integer in 1..10000"),
+    (["generate", "sfi", "--periods", "5000", "--categories", "1000",
+      "--products-per-category", "101", "--seed", "1"],
+     "products_per_category: 1000 categories x 101 products: more than 100,000 products"),
+    (["generate", "sfi", "--periods", "2", "--categories", "1", "--products-per-category",
+      "1", "--seed", "-1"], "seed: must be an integer in 0..9223372036854775807, got -1"),
+    (["generate", "network", "--firms", "5000", "--materials", "100", "--periods", "2",
+      "--seed", "1"], "firms: 5000 firms x 100 materials x 2 periods: more than"),
+    (["generate", "network", "--firms", "3", "--materials", "1", "--periods", "2",
+      "--seed", "-1"], "seed: must lie in 0..9223372036854775807, got -1"),
+    (["generate", "network", "--firms", "3", "--materials", "1", "--periods", "2",
+      "--expiring", "nan", "--seed", "1"], "expiring: must lie in [0, 1], got nan"),
+    (["case", "steel", "--periods", "20000"], "periods: must be an integer in 1..10000"),
+])
+def test_generators_refuse_what_the_formats_refuse(tmp_path, capsys, args, message):
+    assert main([*args, "--out", str(tmp_path / "x.json")]) == 2
+    assert capsys.readouterr().err.startswith(f"invswarm: error: {message}")
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_out_of_memory_is_one_line(tmp_path, capsys, monkeypatch):
+    import invswarm.engine.cli as cli
+
+    def too_big(*args, **kwargs):
+        raise MemoryError
+
+    case = tmp_path / "case.json"
+    main(["case", "electronics", "--out", str(case)])
+    monkeypatch.setattr(cli, "solve", too_big)
+    assert main(["solve", str(case), "--method", "pso"]) == 1
+    assert capsys.readouterr().err == "invswarm: out of memory\n"

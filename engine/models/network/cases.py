@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InputError
+from ...limits import MAX_CELLS, MAX_FIRMS, MAX_MATERIALS, MAX_PERIODS
 from .instance import Instance
 
 T_CASE = 12
@@ -114,14 +115,23 @@ def generate(firms: int = 10, materials: int = 5, periods: int = 12, density: fl
         Share of materials that expire.
     seed : int
     """
-    for name, v, lo in (("firms", firms, 2), ("materials", materials, 1),
-                        ("periods", periods, 2)):
-        if v < lo:
-            raise InputError(name, f"must be >= {lo}, got {v}")
+    for name, v, lo, hi in (("firms", firms, 2, MAX_FIRMS),
+                            ("materials", materials, 1, MAX_MATERIALS),
+                            ("periods", periods, 2, MAX_PERIODS), ("seed", seed, 0, 2**63 - 1)):
+        if not lo <= v <= hi:
+            raise InputError(name, f"must lie in {lo}..{hi}, got {v}")
+    # The stock of every firm and material, and the unit costs of every link there could be.
+    if firms * materials * (periods + 1) > MAX_CELLS or \
+            firms * (firms - 1) * materials > MAX_CELLS:
+        raise InputError("firms", f"{firms} firms x {materials} materials x {periods} periods: "
+                                  f"more than {MAX_CELLS:,} stock entries or unit costs")
     if not 0 < density <= 1:
         raise InputError("density", f"must lie in (0, 1], got {density}")
-    if not 1 <= life[0] <= life[1]:
-        raise InputError("life", f"must be a range 1 <= low <= high, got {life}")
+    if not 0 <= expiring <= 1:
+        raise InputError("expiring", f"must lie in [0, 1], got {expiring}")
+    if not 1 <= life[0] <= life[1] <= MAX_PERIODS:
+        raise InputError("life", f"must be a range 1 <= low <= high <= {MAX_PERIODS}, got "
+                                 f"{life}")
     rng = np.random.default_rng(seed)
     N, M, T = firms, materials, periods
     mats = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InputError
+from ...limits import MAX_CATEGORIES, MAX_CELLS, MAX_PERIODS, MAX_PRODUCTS, MAX_SCENARIOS
 from .instance import Instance
 
 #: Stages of the steel line: name, cumulative time (h), unit value, holding per unit-hour,
@@ -47,8 +48,8 @@ def steel_case(periods: int = 24) -> dict:
     (the seed's two periods, then a seeded draw from the same range in steps of 100),
     preparation capacity 39,000 units in period 1 and 37,000 after.
     """
-    if not isinstance(periods, int) or periods < 1:
-        raise InputError("periods", f"must be an integer >= 1, got {periods!r}")
+    if not isinstance(periods, int) or not 1 <= periods <= MAX_PERIODS:
+        raise InputError("periods", f"must be an integer in 1..{MAX_PERIODS}, got {periods!r}")
     rng = np.random.default_rng(20251008)
     orders = np.empty((9, periods))
     for t in range(periods):
@@ -125,11 +126,21 @@ def generate(
     category's lowest PDP candidate. Preparation capacity is 0.9 to 1.05 times the forecast
     demand of the period; make-to-order capacity 5 to 10 %.
     """
-    for name, v, low in (("periods", periods, 1), ("categories", categories, 1),
-                         ("products_per_category", products_per_category, 1),
-                         ("scenarios", scenarios, 1)):
-        if not isinstance(v, (int, np.integer)) or v < low:
-            raise InputError(name, f"must be an integer >= {low}, got {v!r}")
+    for name, v, high in (("periods", periods, MAX_PERIODS),
+                          ("categories", categories, MAX_CATEGORIES),
+                          ("products_per_category", products_per_category, MAX_PRODUCTS),
+                          ("scenarios", scenarios, MAX_SCENARIOS), ("seed", seed, 2**63 - 1)):
+        low = 0 if name == "seed" else 1
+        if not isinstance(v, (int, np.integer)) or not low <= v <= high:
+            raise InputError(name, f"must be an integer in {low}..{high}, got {v!r}")
+    P = categories * products_per_category
+    if P > MAX_PRODUCTS:
+        raise InputError("products_per_category", f"{categories} categories x "
+                                                  f"{products_per_category} products: more "
+                                                  f"than {MAX_PRODUCTS:,} products")
+    if scenarios * P * periods > MAX_CELLS:
+        raise InputError("periods", f"{scenarios} scenarios x {P} products x {periods} periods: "
+                                    f"more than {MAX_CELLS:,} orders")
     if not 0 <= forecast_error <= 2:
         raise InputError("forecast_error", f"must lie in [0, 2], got {forecast_error!r}")
     rng = np.random.default_rng(seed)
