@@ -13,7 +13,6 @@ made huge.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from typing import Any
@@ -96,9 +95,9 @@ class SchemaDraw:
             high = min(s.get("maxItems", low + self.max_items), low + self.max_items)
             return [self.draw(s.get("items", {})) for _ in range(rng.randint(low, high))]
         if kind == "integer":
-            return rng.choice(integers(s, rng))
+            return rng.choice(_integers(s, rng))
         if kind == "number":
-            return rng.choice(numbers(s, rng))
+            return rng.choice(_numbers(s, rng))
         if kind == "string":
             return rng.choice(("", "a", "firm A", "Ω"))
         if kind == "null":
@@ -144,14 +143,14 @@ def _fits(s: dict, value: Any) -> bool:
                 "string": isinstance(value, str)}.get(k, False) for k in kinds)
 
 
-def integers(s: dict, rng: random.Random) -> list[int]:
+def _integers(s: dict, rng: random.Random) -> list[int]:
     """Integers a schema node allows: its ends, and small ones."""
     low = s.get("minimum", -(2**31))
     high = s.get("maximum", 2**31)
     return [low, high, min(high, low + 1), rng.randint(low, min(high, low + 12))]
 
 
-def numbers(s: dict, rng: random.Random) -> list[float]:
+def _numbers(s: dict, rng: random.Random) -> list[float]:
     """Numbers a schema node allows: its ends, and small ones."""
     low = s.get("minimum", s.get("exclusiveMinimum", -1e12))
     high = s.get("maximum", 1e12)
@@ -160,7 +159,7 @@ def numbers(s: dict, rng: random.Random) -> list[float]:
     return [low, high, rng.uniform(low, min(high, low + 100)), round(rng.uniform(low, high), 3)]
 
 
-def outside(s: dict, rng: random.Random) -> list:
+def _outside(s: dict, rng: random.Random) -> list:
     """Numbers at a schema node's bounds and just past them (the past ones it rejects)."""
     out = []
     integral = s.get("type") == "integer"
@@ -232,7 +231,7 @@ def _apply(doc: Any, path: tuple, kind: str, draw: SchemaDraw) -> Any:
         return put(draw.draw(s) if s is not None else hostile(rng))
     if kind == "bound":
         s = draw.at(doc, path)
-        return put(rng.choice(outside(s, rng)) if s is not None else hostile(rng))
+        return put(rng.choice(_outside(s, rng)) if s is not None else hostile(rng))
     if kind == "drop":
         if path:
             del _parent(doc, path)[path[-1]]
@@ -257,11 +256,6 @@ def _apply(doc: Any, path: tuple, kind: str, draw: SchemaDraw) -> Any:
         for _ in range(rng.choice((1, 2, 50))):
             value = [value]
         return put(value)
-    # huge: a list far longer than any limit, of a value already there
+    # huge: a list longer than any list of an instance may be, of a value already there
     return put([copy_json(node) if not isinstance(node, (dict, list)) else 0] * 200_001)
 
-
-def round_trip(doc: Any) -> Any:
-    """The document as a file would give it back: through JSON text (NaN and infinity
-    included, as Python writes and reads them)."""
-    return json.loads(json.dumps(doc))
