@@ -14,6 +14,8 @@ from itertools import chain
 import highspy
 import numpy as np
 
+from .termination import StopToken
+
 INF = highspy.kHighsInf
 
 
@@ -177,6 +179,20 @@ class MilpOutcome:
     wall_s: float
     nodes: int
     trace: tuple = ()
+
+
+def interrupt_on(h: highspy.Highs, stop: StopToken | None) -> None:
+    """Make ``h``'s solves (simplex, interior point, branch and bound) end at HiGHS's next
+    look for an interrupt once ``stop`` is set; their status is then "Interrupt by user"."""
+    if stop is None:
+        return
+
+    def check(event) -> None:
+        if stop.stopped:
+            event.interrupt()
+
+    for callback in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
+        callback.subscribe(check)
 
 
 def run(h: highspy.Highs, opts: MilpOptions, start: tuple[np.ndarray, np.ndarray] | None = None,

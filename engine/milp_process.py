@@ -20,6 +20,7 @@ import io
 import math
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,9 +33,16 @@ import numpy as np
 
 from .jsonio import write_atomic
 from .milp import MilpOptions, MilpOutcome, ModelBuilder, highs_of, run
+from .termination import StopToken
 
 #: Status of an outcome whose solver was ended by :func:`solve`.
 ENDED = "Time limit reached (HiGHS did not stop; ended by invswarm)"
+#: Status of an outcome whose solver was ended because its caller asked to stop.
+STOPPED = "Stopped by the caller (HiGHS ended by invswarm)"
+
+
+#: Seconds between two looks at the child (for its exit, the time, a stop).
+POLL_S = 0.1
 
 
 def grace(time_limit: float) -> float:
@@ -45,14 +53,19 @@ def grace(time_limit: float) -> float:
 
 
 def solve(builder: ModelBuilder, opts: MilpOptions,
-          start: tuple[np.ndarray, np.ndarray] | None = None) -> MilpOutcome:
+          start: tuple[np.ndarray, np.ndarray] | None = None,
+          stop: StopToken | None = None) -> MilpOutcome:
     """:func:`invswarm.engine.milp.run` on the model of ``builder``, in a child process ended
     :func:`grace` seconds after ``opts.time_limit`` if still running (the time limit counts
     from the start of the solve, as HiGHS counts it, not from the start of the process).
 
-    Returns the child's outcome, or, where it was ended, an outcome with status :data:`ENDED`,
-    the last incumbent and bound it reported (no incumbent: ``x`` None, objective NaN) and
-    its trace. Raises RuntimeError with the child's error when it fails.
+    Returns the child's outcome, or, where it was ended, an outcome with status :data:`ENDED`
+    (or :data:`STOPPED` when ``stop`` was set), the last incumbent and bound it reported (no
+    incumbent: ``x`` None, objective NaN) and its trace. Raises RuntimeError with the child's
+    error when it fails.
+
+    A stop ends the child rather than interrupting HiGHS from a callback: the root's analytic
+    centre (above) does not see an interrupt either, and what the child reported is on disk.
     """
     with tempfile.TemporaryDirectory(prefix="invswarm-milp-") as tmp:
         d = Path(tmp)
@@ -63,13 +76,13 @@ def solve(builder: ModelBuilder, opts: MilpOptions,
                                   str(os.getpid())],
                                  stdout=None if opts.verbose else subprocess.DEVNULL)
         try:
-            ended = _wait(child, d, opts.time_limit + grace(opts.time_limit))
+            ended = _wait(child, d, opts.time_limit + grace(opts.time_limit), stop)
         finally:
             if child.poll() is None:  # ended, or the caller was interrupted
                 child.kill()
                 child.wait()
         if ended is not None:
-            return _reported(d, ended)
+            return _reported(d, ended, STOPPED if stop is not None and stop.stopped else ENDED)
         if child.returncode != 0 or not (d / "outcome.pkl").exists():
             error = d / "error.txt"
             raise RuntimeError("the exact solver's process failed (exit code "
@@ -78,23 +91,28 @@ def solve(builder: ModelBuilder, opts: MilpOptions,
         return pickle.loads((d / "outcome.pkl").read_bytes())
 
 
-def _wait(child: subprocess.Popen, d: Path, allowed: float) -> float | None:
+def _wait(child: subprocess.Popen, d: Path, allowed: float, stop: StopToken | None
+          ) -> float | None:
     """Wait for ``child``; returns None when it exits, or the seconds it had been solving when
-    ``allowed`` seconds of solving passed first (it writes ``started`` when it starts)."""
+    ``allowed`` seconds of solving passed first (it writes ``started`` when it starts), or
+    when ``stop`` was set."""
     began = None
+    t0 = time.perf_counter()
     while True:
         try:
-            child.wait(timeout=0.5)
+            child.wait(timeout=POLL_S)
             return None
         except subprocess.TimeoutExpired:
             pass
         if began is None and (d / "started").exists():
             began = time.perf_counter()
+        if stop is not None and stop.stopped:
+            return time.perf_counter() - (began if began is not None else t0)
         if began is not None and time.perf_counter() - began >= allowed:
             return time.perf_counter() - began
 
 
-def _reported(d: Path, seconds: float) -> MilpOutcome:
+def _reported(d: Path, seconds: float, status: str) -> MilpOutcome:
     """The outcome of an ended solve from what it reported (see :func:`_main`)."""
     # Whole records only: the child may have been ended in the middle of one.
     flat = np.fromfile(d / "trace.f64") if (d / "trace.f64").exists() else np.empty(0)
@@ -103,7 +121,7 @@ def _reported(d: Path, seconds: float) -> MilpOutcome:
     objective = min((p[1] for p in trace), default=math.inf) if x is not None else math.nan
     bound = max((p[2] for p in trace), default=-math.inf)
     gap = abs(objective - bound) / max(1.0, abs(objective)) if x is not None else math.inf
-    return MilpOutcome(x=x, objective=objective, bound=bound, gap=gap, status=ENDED,
+    return MilpOutcome(x=x, objective=objective, bound=bound, gap=gap, status=status,
                        optimal=False, wall_s=seconds, nodes=-1, trace=tuple(trace))
 
 
@@ -148,4 +166,7 @@ def _exit_without(parent: int) -> None:
 
 
 if __name__ == "__main__":
+    # The parent decides when a solve ends: Ctrl-C on a terminal reaches the whole process
+    # group, and the parent ends this child itself, with what it reported.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(_main(sys.argv[1], int(sys.argv[2])))

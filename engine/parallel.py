@@ -14,6 +14,8 @@ kernels' random numbers are keyed by (seed, iteration, particle, dimension).
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 import uuid
 from contextlib import ExitStack
@@ -35,6 +37,7 @@ from .pso import (
     initial_swarm,
     run,
 )
+from .termination import StopToken
 
 
 @dataclass(frozen=True)
@@ -95,14 +98,20 @@ def _problem(make_problem, instance, run_id):
 
 
 def _epoch(make_problem, instance, run_id, seeds, state, opts, it0, n_iter, schedule_iter,
-           parent_pid, time_limit=None):
+           parent_pid, time_limit=None, stop=None):
     """One island's iterations between two migrations; ``time_limit`` (seconds) ends it early
-    in a time-limited run. In a worker process (any other than ``parent_pid``, whatever the
-    backend and the number of workers) Numba gets one thread: one level of parallelism."""
+    in a time-limited run, and so does ``stop`` (given only to epochs run in this process: a
+    token does not cross to workers). In a worker process (any other than ``parent_pid``,
+    whatever the backend and the number of workers) Numba gets one thread: one level of
+    parallelism; and Ctrl-C, which a terminal sends to the whole process group, is left to
+    the parent, which stops the run through its token and ends the islands after their
+    epoch."""
     if os.getpid() != parent_pid:
         import numba
 
         numba.set_num_threads(1)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     problem = _problem(make_problem, instance, run_id)
     nfev = 0
     if state is None:
@@ -110,12 +119,13 @@ def _epoch(make_problem, instance, run_id, seeds, state, opts, it0, n_iter, sche
         nfev = opts.swarm_size
     out, state = run(problem, replace(opts, max_iter=n_iter, time_limit=time_limit,
                                       max_evals=None, stall_iter=None),
-                     state=state, it0=it0, schedule_iter=schedule_iter)
+                     state=state, it0=it0, schedule_iter=schedule_iter, stop=stop)
     return state, nfev + out.nfev
 
 
 def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
-                *, seeds: list[np.ndarray] = (), callback=None) -> PsoOutcome:
+                *, seeds: list[np.ndarray] = (), callback=None,
+                stop: StopToken | None = None) -> PsoOutcome:
     """Run ``iopts.islands`` swarms of ``opts`` with migration; returns the best outcome.
 
     Parameters
@@ -137,6 +147,9 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     callback : callable, optional
         Called after every epoch with ``iteration``, ``evaluations``, ``best``, ``elapsed``;
         returning True cancels.
+    stop : StopToken, optional
+        When set, the run ends after the epoch running (its reason is the message); epochs
+        run in this process (one worker) end at their next chunk of iterations.
     """
     t0 = time.perf_counter()
     # Compile (or load from cache) in the parent before workers start.
@@ -154,49 +167,80 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     migrants = [None] * iopts.islands
     common = (make_problem, instance, run_id, seeds)
     resident = iopts.backend == "loky" and 1 < iopts.n_jobs and iopts.islands <= iopts.n_jobs
-    with (_Resident if resident else _Epochs)(iopts, common, island_opts) as islands:
-        while True:
-            if total is not None and it >= total:
-                break
-            # The first epoch always runs, so that every island has a swarm to report (the
-            # compile above may have used up a short time limit).
-            if opts.time_limit is not None and time.perf_counter() - t0 >= opts.time_limit \
-                    and it > 0:
-                message = "time_limit"
-                break
-            n = iopts.migrate_every if total is None else min(iopts.migrate_every, total - it)
-            if opts.max_evals is not None:
-                # All islands' iterations, and their initial swarms in the first epoch.
-                fit = (opts.max_evals - nfev - (0 if it else per_iter)) // per_iter
-                if fit < 1 and it > 0:
-                    message = "max_evals"
+    kept: tuple | None = None  # the best (x, cost) the epochs reported
+    try:
+        with (_Resident if resident else _Epochs)(iopts, common, island_opts, stop) as islands:
+            while True:
+                if total is not None and it >= total:
                     break
-                n = max(1, min(n, fit))
-            sched = total if total is not None else SCHEDULE_ITER
-            # Islands beyond the workers run in turn: each gets its share of the time left.
-            left = (None if opts.time_limit is None
-                    else max(1e-3, (opts.time_limit - (time.perf_counter() - t0)) / waves))
-            bests = islands.epoch(migrants, (it, n, sched, os.getpid(), left))
-            nfev += sum(b[2] for b in bests)
-            it += n
-            migrants = _ring(bests)
-            best = min(b[1] for b in bests)
-            best_hist.append((it, best))
-            if callback is not None and callback({"iteration": it, "evaluations": nfev,
-                                                  "best": best,
-                                                  "elapsed": time.perf_counter() - t0}):
-                message = "cancelled"
-                break
-            if ref is None or best < gain_below(ref, opts.ftol):
-                ref, last_gain = best, it
-            elif opts.stall_iter is not None and it - last_gain >= opts.stall_iter:
-                message = "stall"
-                break
-        states = islands.finish(migrants)
+                # The first epoch always runs, so that every island has a swarm to report (the
+                # compile above may have used up a short time limit).
+                if opts.time_limit is not None and time.perf_counter() - t0 >= opts.time_limit \
+                        and it > 0:
+                    message = "time_limit"
+                    break
+                n = iopts.migrate_every if total is None else min(iopts.migrate_every, total - it)
+                if opts.max_evals is not None:
+                    # All islands' iterations, and their initial swarms in the first epoch.
+                    fit = (opts.max_evals - nfev - (0 if it else per_iter)) // per_iter
+                    if fit < 1 and it > 0:
+                        message = "max_evals"
+                        break
+                    n = max(1, min(n, fit))
+                sched = total if total is not None else SCHEDULE_ITER
+                # Islands beyond the workers run in turn: each gets its share of the time left.
+                left = (None if opts.time_limit is None
+                        else max(1e-3, (opts.time_limit - (time.perf_counter() - t0)) / waves))
+                bests = islands.epoch(migrants, (it, n, sched, os.getpid(), left))
+                nfev += sum(b[2] for b in bests)
+                it += n
+                migrants = _ring(bests)
+                best = min(b[1] for b in bests)
+                best_hist.append((it, best))
+                if kept is None or best < kept[1]:
+                    kept = min((b[:2] for b in bests), key=lambda xc: xc[1])
+                if callback is not None and callback({"iteration": it, "evaluations": nfev,
+                                                      "best": best,
+                                                      "elapsed": time.perf_counter() - t0}):
+                    message = "cancelled"
+                    break
+                if stop is not None and stop.stopped:
+                    message = stop.reason
+                    break
+                if ref is None or best < gain_below(ref, opts.ftol):
+                    ref, last_gain = best, it
+                elif opts.stall_iter is not None and it - last_gain >= opts.stall_iter:
+                    message = "stall"
+                    break
+            states = islands.finish(migrants)
+    except Exception:
+        # A worker still starting when Ctrl-C reached the process group dies of it before
+        # it can leave it to this process: a stopped run keeps what it has.
+        if stop is None or not stop.stopped:
+            raise
+        x, cost = _best_known(probe, seeds, kept, opts)
+        return PsoOutcome(x=x, cost=cost, nit=it, nfev=nfev, wall_s=time.perf_counter() - t0,
+                          message=stop.reason, history=best_hist)
     k = int(np.argmin([s.PBf.min() for s in states]))
     i = states[k].best
     return PsoOutcome(x=states[k].PB[i].copy(), cost=float(states[k].PBf[i]), nit=it, nfev=nfev,
                       wall_s=time.perf_counter() - t0, message=message, history=best_hist)
+
+
+def _best_known(problem, seeds: list[np.ndarray], kept: tuple | None, opts: PsoOptions
+                ) -> tuple[np.ndarray, float]:
+    """The best of what the epochs reported and the seeds (a particle drawn from ``opts.seed``
+    when there is neither)."""
+    cands = [np.asarray(x, np.float64) for x in seeds]
+    if not cands and kept is None:
+        cands = [np.random.default_rng(opts.seed).random(problem.n_var)]
+    best = kept
+    if cands:
+        costs = problem.evaluate(np.array(cands))
+        k = int(np.argmin(costs))
+        if best is None or costs[k] < best[1]:
+            best = (cands[k], float(costs[k]))
+    return best[0].copy(), float(best[1])
 
 
 def _ring(bests: list[tuple]) -> list[tuple | None]:
@@ -260,10 +304,13 @@ class _Epochs:
     ``joblib.Parallel``.
     """
 
-    def __init__(self, iopts: IslandOptions, common: tuple, island_opts: list[PsoOptions]):
+    def __init__(self, iopts: IslandOptions, common: tuple, island_opts: list[PsoOptions],
+                 stop: StopToken | None = None):
         self.iopts, self.common, self.opts = iopts, common, island_opts
         self.states: list[SwarmState | None] = [None] * len(island_opts)
         self.stack = ExitStack()
+        self.stop = stop
+        self.in_process = False
 
     def __enter__(self):
         if self.iopts.backend == "loky" and self.iopts.n_jobs > 1:
@@ -280,6 +327,7 @@ class _Epochs:
                 kwargs["backend"] = self.iopts.backend
             pool = self.stack.enter_context(Parallel(**kwargs))
             self.run = lambda tasks: pool(delayed(_epoch)(*args) for args in tasks)
+            self.in_process = self.iopts.n_jobs == 1
         return self
 
     def __exit__(self, *exc):
@@ -289,7 +337,9 @@ class _Epochs:
         """Every island's migrant received, then one epoch of each (``step``: the arguments
         of :func:`_epoch` after the options); returns each island's :func:`_best`."""
         _receive_all(self.states, migrants)
-        results = self.run([(*self.common, s, o, *step) for s, o in zip(self.states, self.opts)])
+        last = (self.stop,) if self.in_process else ()
+        results = self.run([(*self.common, s, o, *step, *last)
+                            for s, o in zip(self.states, self.opts)])
         self.states = [r[0] for r in results]
         return [_best(*r) for r in results]
 
@@ -327,7 +377,9 @@ class _Resident:
     of :class:`_Epochs`, so the results are the same.
     """
 
-    def __init__(self, iopts: IslandOptions, common: tuple, island_opts: list[PsoOptions]):
+    def __init__(self, iopts: IslandOptions, common: tuple, island_opts: list[PsoOptions],
+                 stop: StopToken | None = None):
+        # ``stop`` is seen between epochs only: the islands run in other processes.
         self.iopts, self.common, self.opts = iopts, common, island_opts
         self.pipes = []
         self.futures = []

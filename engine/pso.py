@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import pso as kpso
+from .termination import StopToken
 
 #: Iterations over which the inertia falls when the run has no iteration budget.
 SCHEDULE_ITER = 1000
@@ -245,11 +246,13 @@ def gain_below(ref: float, ftol: float) -> float:
 
 def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: SwarmState | None
         = None, it0: int = 0, schedule_iter: int | None = None,
-        callback: Callable[[dict], bool | None] | None = None) -> tuple[PsoOutcome, SwarmState]:
+        callback: Callable[[dict], bool | None] | None = None, stop: StopToken | None = None
+        ) -> tuple[PsoOutcome, SwarmState]:
     """Run the fused swarm until a termination; returns the outcome and the final state.
 
     ``callback(info)`` is called after every chunk of iterations with ``iteration``,
-    ``evaluations``, ``best`` and ``elapsed``; returning True cancels the run.
+    ``evaluations``, ``best`` and ``elapsed``; returning True cancels the run. ``stop``, when
+    set, ends the run before the next chunk (its reason is the message).
     ``state`` and ``it0`` continue an earlier run (islands use this between migrations);
     ``schedule_iter`` is the length of the whole run, over which the inertia falls (default:
     ``it0 + max_iter``).
@@ -268,6 +271,9 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
     if schedule_iter is None:
         schedule_iter = it0 + (opts.max_iter if opts.max_iter is not None else SCHEDULE_ITER)
     while True:
+        if stop is not None and stop.stopped:
+            message = stop.reason
+            break
         if opts.max_iter is not None and it - it0 >= opts.max_iter:
             message = "max_iter"
             break

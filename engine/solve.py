@@ -20,9 +20,11 @@ from .models.sfi import milp as sfi_milp
 from .models.sfi import rounding as sfi_rounding
 from .models.sfi import swarm as sfi_swarm
 from .models.sfi.problem import warmup
+from .models.sfi.search import heuristic_plan
 from .parallel import IslandOptions
 from .pso import PsoOptions
 from .result import Result, plan_in
+from .termination import Budget, StopToken
 
 #: Methods of each model.
 MODEL_METHODS = {"sfi": ("exact", "pso", "per-period", "pyswarms", "relax-round"),
@@ -140,10 +142,17 @@ def _exact_figures(plan, out, mo: MilpOptions) -> tuple[str, float, float, dict]
     if plan is None:
         raise NoSolution(f"the exact solver found no plan ({out.status}) within "
                          f"{mo.time_limit:g} s")
-    extra = {"solver": {"name": "HiGHS", "nodes": out.nodes, "solve_s": out.wall_s,
-                        "time_limit": mo.time_limit, "gap_limit": mo.gap},
+    extra = {"solver": {"name": "HiGHS", "status": out.status, "nodes": out.nodes,
+                        "solve_s": out.wall_s, "time_limit": mo.time_limit,
+                        "gap_limit": mo.gap},
              "history": {"exact": [[t, _finite(inc), _finite(b)] for t, inc, b in out.trace]}}
     return out.status, out.objective, out.bound, extra
+
+
+def _swarm_budget(po: PsoOptions, budget: Budget) -> Budget:
+    """The run's budget with the swarm's time limit (10 s when the caller gave neither a time
+    nor an iteration budget), still counted from the call."""
+    return _options(Budget, time_limit=po.time_limit, stop=budget.token, start=budget.start)
 
 
 def _swarm_options(opts: SolveOptions) -> tuple[PsoOptions, IslandOptions]:
@@ -164,7 +173,7 @@ def _swarm_figures(info: dict) -> tuple[str, dict]:
 
 
 def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None = None, *,
-          warm_start: Any = None, callback=None) -> Result:
+          warm_start: Any = None, callback=None, stop: StopToken | None = None) -> Result:
     """Solve an instance with one method.
 
     Parameters
@@ -183,30 +192,42 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         A plan document, or a result document, to start from (exact and pso).
     callback : callable, optional
         Progress of the swarm methods (see :func:`invswarm.engine.pso.run`).
+    stop : StopToken, optional
+        Set from any thread (or a signal handler) to end the run with its best plan so far;
+        the result's status is then the stop's reason. ``exact`` and ``pso`` see it within
+        a block of work (a chunk of iterations, an island epoch, a block of local-search
+        moves, a tenth of a second of the exact solver), ``per-period`` after the period
+        running, ``relax-round`` in its local search, ``pyswarms`` not at all. A stopped run
+        returns its best plan so far (``exact``: the solver's incumbent; with none yet, the
+        warm start, else the constructive SFI plan or the greedy network plan).
     """
+    # The time limit counts from here, compilation included.
+    budget = Budget(stop=stop)
     opts = opts or SolveOptions()
     model = model_of(inst)
     if method not in MODEL_METHODS[model]:
         raise InputError("method", f"unknown method {method!r} for the {model} model (choose "
                                    f"from {', '.join(MODEL_METHODS[model])})")
     if model == "network":
-        return _solve_network(inst, method, opts, warm_start, callback)
+        return _solve_network(inst, method, opts, warm_start, callback, budget)
     if model == "contracts":
         return _solve_contracts(inst, method, opts, warm_start)
     start = read_plan(inst, warm_start) if warm_start is not None else None
     if method != "exact":
         warmup()
-    t0 = time.perf_counter()
+    t0 = budget.start
     objective, bound, extra = math.nan, -math.inf, {}
     if method == "exact":
         mo = _milp_options(opts)
-        plan, out = sfi_milp.solve(inst, mo, start)
+        plan, out = sfi_milp.solve(inst, mo, start, stop=budget.token)
+        if plan is None and budget.stopped:  # stopped before the solver found a plan
+            plan = start if start is not None else heuristic_plan(inst)
         status, objective, bound, extra = _exact_figures(plan, out, mo)
     elif method == "relax-round":
         time_limit = opts.time_limit or 60.0
         if not time_limit > 0:
             raise InputError("time_limit", f"must be > 0, got {time_limit!r}")
-        plan, info = sfi_rounding.solve_relax_round(inst, time_limit)
+        plan, info = sfi_rounding.solve_relax_round(inst, time_limit, budget.token)
         status = info.pop("message")
         if math.isfinite(info["bound"]):
             bound = info["bound"]
@@ -215,13 +236,16 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
     else:
         po, io = _swarm_options(opts)
         if method == "pso":
-            plan, info = sfi_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback)
+            plan, info = sfi_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback,
+                                             budget=_swarm_budget(po, budget))
         elif method == "per-period":
-            plan, info = sfi_swarm.solve_per_period(inst, po)
+            plan, info = sfi_swarm.solve_per_period(inst, po, budget.token)
         else:
             plan, info = sfi_swarm.solve_pyswarms(inst, po)
         status, extra = _swarm_figures(info)
     wall = time.perf_counter() - t0
+    if budget.stopped:
+        status = budget.token.reason
     plan = plan.cleaned()
     ev = sfi.evaluate(inst, plan)
     return Result(model="sfi", instance=inst.name, method=method, cost=ev.cost,
@@ -231,27 +255,32 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
 
 
 def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm_start,
-                   callback) -> Result:
+                   callback, budget: Budget) -> Result:
     start = read_plan(inst, warm_start) if warm_start is not None else None
     if method == "pso":
         net_warmup()
-    t0 = time.perf_counter()
+    t0 = budget.start
     objective, bound, extra, status = math.nan, -math.inf, {}, "done"
     if method == "exact":
         mo = _milp_options(opts)
         # the greedy plan is a first incumbent for free
         start = start if start is not None else net_swarm.solve_greedy(inst)[0]
-        plan, out = net_milp.solve(inst, mo, start)
+        plan, out = net_milp.solve(inst, mo, start, stop=budget.token)
+        if plan is None and budget.stopped:  # stopped before HiGHS took its start
+            plan = start
         status, objective, bound, extra = _exact_figures(plan, out, mo)
     elif method == "pso":
         po, io = _swarm_options(opts)
-        plan, info = net_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback)
+        plan, info = net_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback,
+                                         budget=_swarm_budget(po, budget))
         status, extra = _swarm_figures(info)
     elif method == "greedy":
         plan, _ = net_swarm.solve_greedy(inst)
     else:
         plan, _ = net_swarm.solve_none(inst)
     wall = time.perf_counter() - t0
+    if budget.stopped:
+        status = budget.token.reason
     plan = plan.cleaned()
     data = network.KernelData(inst)
     verdict = network.authorize(inst, plan, data=data)

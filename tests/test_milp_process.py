@@ -69,7 +69,7 @@ def test_an_ended_child_leaves_whole_reports(tmp_path):
     done = pickle.loads((tmp_path / "outcome.pkl").read_bytes())
     with open(tmp_path / "trace.f64", "ab") as fh:
         fh.write(np.float64(1.0).tobytes())  # a point cut short when the child was ended
-    ended = milp_process._reported(tmp_path, 1.0)
+    ended = milp_process._reported(tmp_path, 1.0, milp_process.ENDED)
     assert ended.trace == done.trace and ended.objective == done.objective
     assert ended.bound == max(b for _, _, b in done.trace)
     np.testing.assert_array_equal(ended.x, done.x)

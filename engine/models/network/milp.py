@@ -23,6 +23,7 @@ import numpy as np
 from ....kernels.network import PAYBACK, departure_rank
 from ... import milp_process
 from ...milp import MilpOptions, MilpOutcome, ModelBuilder, run
+from ...termination import StopToken
 from .evaluate import KernelData
 from .instance import Instance
 from .plan import LOAN, PERMANENT, Plan
@@ -285,16 +286,16 @@ def read_plan(model: NetworkMilp, x: np.ndarray) -> Plan:
     return Plan.from_arrays(*zip(*rows))
 
 
-def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None
-          ) -> tuple[Plan | None, MilpOutcome]:
+def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None,
+          *, stop: StopToken | None = None) -> tuple[Plan | None, MilpOutcome]:
     """Solve the exact model; returns the plan read from the incumbent and the outcome.
-    HiGHS runs in a child process, ended shortly after the time limit where HiGHS overruns it
-    (:mod:`invswarm.engine.milp_process`)."""
+    HiGHS runs in a child process, ended shortly after the time limit where HiGHS overruns it,
+    or when ``stop`` is set (:mod:`invswarm.engine.milp_process`)."""
     model = build(inst)
     start = None
     if warm_start is not None:
         start = _start_of(model, warm_start)
-    out = milp_process.solve(model.builder, opts or MilpOptions(), start)
+    out = milp_process.solve(model.builder, opts or MilpOptions(), start, stop)
     plan = read_plan(model, out.x) if out.x is not None else None
     return plan, out
 

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from ....kernels import network as knet
+from ...termination import StopToken
 from .evaluate import FEAS_TOL, KernelData, material_traj, plan_costs, rows_costs
 from .instance import Instance
 from .plan import LOAN, PERMANENT, Plan
@@ -125,16 +126,21 @@ def _costs(data: KernelData, plans: list[list[tuple]], prepaid: np.ndarray):
 
 def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
                  deadline: float = float("inf"), max_passes: int = 20,
-                 materials: list[int] | None = None, chunk: int = 4096) -> tuple[Plan, float]:
+                 materials: list[int] | None = None, chunk: int = 4096,
+                 stop: StopToken | None = None) -> tuple[Plan, float]:
     """Improve a feasible plan by best-improvement moves, material by material.
 
     Moves: scale, drop, re-kind (permanent, loans of each duration, permanent-and-loan
     split), shift by one or two periods, merge two shipments of a link, and add a shipment
     (a receiver's backlog on arrival, or a donor's waste before it expires). Passes over the
     materials repeat until one finds nothing, ``max_passes`` or ``deadline``
-    (``time.perf_counter()`` seconds); ``materials`` restricts the search to some. Returns the
-    plan and its kernel cost.
+    (``time.perf_counter()`` seconds); ``materials`` restricts the search to some. ``stop``,
+    when set, ends the search like the deadline. Returns the plan and its kernel cost.
     """
+
+    def ended() -> bool:
+        return time.perf_counter() >= deadline or (stop is not None and stop.stopped)
+
     data = data or KernelData(inst)
     rows = _rows(plan)
     L, T = inst.n_links, inst.n_periods
@@ -156,7 +162,7 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
             mo = _plan(others).moves(inst)
             prepaid[mo.link, mo.dep] = True
             cur = float(plan_costs(data, [_plan(mine)], prepaid).cost[0])
-            while time.perf_counter() < deadline:
+            while not ended():
                 traj = material_traj(data, _plan(mine), m)
                 cands = _neighbours(mine, moves[m], traj)
                 best, best_c = None, cur - 1e-9 * max(1.0, abs(cur))
@@ -168,14 +174,14 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
                         k = ok[np.argmin(out.cost[ok])]
                         if out.cost[k] < best_c:
                             best, best_c = part[k], float(out.cost[k])
-                    if time.perf_counter() >= deadline:
+                    if ended():
                         break
                 if best is None:
                     break
                 mine, cur = [x for x in best if x[3] > FEAS_TOL], best_c
             rows = others + mine
         cost = float(plan_costs(data, [_plan(rows)]).cost[0])
-        if cost >= start - 1e-9 * max(1.0, abs(start)) or time.perf_counter() >= deadline:
+        if cost >= start - 1e-9 * max(1.0, abs(start)) or ended():
             break
     return _plan(rows), cost
 

@@ -11,6 +11,7 @@ import numpy as np
 from ...parallel import IslandOptions, run_islands
 from ...pso import PsoOptions
 from ...pso import run as run_pso
+from ...termination import Budget
 from .evaluate import plan_costs
 from .instance import Instance
 from .plan import Plan
@@ -40,7 +41,7 @@ def solve_greedy(inst: Instance) -> tuple[Plan, dict]:
 
 def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = None, *,
               warm_start: Plan | None = None, kicks: int | None = None,
-              callback=None) -> tuple[Plan, dict]:
+              callback=None, budget: Budget | None = None) -> tuple[Plan, dict]:
     """Our optimizer: a swarm over the decoder, then iterated local search on plans.
 
     1. Islands of swarms (``opts``; a third of ``time_limit``), seeded with the greedy
@@ -54,11 +55,13 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
        budget), random numbers from ``opts.seed``.
 
     With an iteration budget (no ``time_limit``) the result depends on the seed only.
+    ``budget`` holds the time limit (default: ``opts.time_limit`` from this call) and a stop
+    token that ends every phase with the best plan so far (the message is then its reason).
     """
     iopts = iopts or IslandOptions(islands=1)
+    budget = budget or Budget(opts.time_limit)
+    t0, deadline, stop = budget.start, budget.deadline, budget.token
     problem = make_problem(inst)
-    t0 = time.perf_counter()
-    deadline = t0 + opts.time_limit if opts.time_limit is not None else float("inf")
     info: dict = {"nit": 0, "nfev": 0, "history": []}
     starts = [Plan.empty()] + ([problem.decode(problem.greedy_particle())] if problem.n_var
                                else [])
@@ -66,20 +69,20 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         # one iteration per chunk: a decode is far slower than an SFI evaluation, and the
         # time limit is checked between chunks
         swarm_opts = replace(opts, chunk=1) if opts.time_limit is None else replace(
-            opts, time_limit=opts.time_limit / 3, chunk=1)
+            opts, time_limit=max(1e-6, budget.left() - 2 * opts.time_limit / 3), chunk=1)
         seeds = [problem.greedy_particle()]
         if iopts.islands == 1 and iopts.n_jobs == 1:
-            out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=callback)
+            out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=callback, stop=stop)
         else:
             out = run_islands(make_problem, inst, swarm_opts, iopts, seeds=seeds,
-                              callback=callback)
+                              callback=callback, stop=stop)
         starts.insert(0, problem.decode(out.x))
         info.update(nit=out.nit, nfev=out.nfev, pso_cost=out.cost, history=list(out.history))
     if warm_start is not None:
         starts.append(warm_start)
     t1 = time.perf_counter()
     ok = plan_costs(problem.data, starts).flags == 0
-    polished = [local_search(inst, p, data=problem.data, deadline=deadline)
+    polished = [local_search(inst, p, data=problem.data, deadline=deadline, stop=stop)
                 for p, good in zip(starts, ok) if good]
     plan, cost = min(polished, key=lambda pc: pc[1])
     rng = np.random.default_rng(opts.seed)
@@ -87,17 +90,18 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     rounds = kicks if kicks is not None else (KICKS if opts.time_limit is None else 2**31)
     done = 0
     for _ in range(rounds if mats else 0):
-        if time.perf_counter() >= deadline:
+        if budget.done():
             break
         m = int(rng.choice(mats))
         other = problem.decode(rng.random(problem.n_var), materials=[m]) \
             if done % 2 and problem.n_var else None
         cand, c = local_search(inst, perturb(plan, m, rng, other=other), data=problem.data,
-                               deadline=deadline, materials=[m])
+                               deadline=deadline, materials=[m], stop=stop)
         done += 1
         if c < cost - 1e-9 * max(1.0, abs(cost)):
             plan, cost = cand, c
             info["history"].append((info["nit"] + done, cost))
-    info.update(message="time_limit" if opts.time_limit is not None else "done", kicks=done,
+    message = stop.reason or ("time_limit" if opts.time_limit is not None else "done")
+    info.update(message=message, kicks=done,
                 pso_s=t1 - t0, polish_s=time.perf_counter() - t1, cost=cost)
     return plan, info

@@ -16,7 +16,8 @@ import numpy as np
 
 from ....kernels.sfi_setup import SETUP_EPS
 from ... import milp_process
-from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, highs_of, run
+from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, highs_of, interrupt_on, run
+from ...termination import StopToken
 from .instance import Instance, worth_making
 from .plan import Plan
 
@@ -355,13 +356,14 @@ def _close_new(m, inst, buf: _Buffer, w, B, omega, last) -> _Buffer:
 
 
 def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None,
-          *, cuts: bool = True) -> tuple[Plan | None, MilpOutcome]:
+          *, cuts: bool = True, stop: StopToken | None = None
+          ) -> tuple[Plan | None, MilpOutcome]:
     """Solve the exact model; returns the plan read from the incumbent (cleaned) and the
     outcome. HiGHS runs in a child process, ended shortly after the time limit where HiGHS
-    overruns it (:mod:`invswarm.engine.milp_process`)."""
+    overruns it, or when ``stop`` is set (:mod:`invswarm.engine.milp_process`)."""
     model = build(inst, cuts=cuts)
     start = _start_of(model, warm_start) if warm_start is not None else None
-    out = milp_process.solve(model.builder, opts or MilpOptions(), start)
+    out = milp_process.solve(model.builder, opts or MilpOptions(), start, stop)
     plan = read_plan(model, inst, out.x).cleaned() if out.x is not None else None
     return plan, out
 
@@ -393,21 +395,22 @@ def relaxation_bound(inst: Instance, time_limit: float = 60.0) -> float:
     return relaxation(inst, time_limit)[0]
 
 
-def relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool = True
-               ) -> tuple[float, Plan | None]:
+def relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool = True,
+               stop: StopToken | None = None) -> tuple[float, Plan | None]:
     """The linear relaxation's optimum (a lower bound on every plan's cost) and a plan rounded
     from its solution (:func:`round_relaxed`); ``(nan, None)`` when the model is not built
     and its LP solved within ``time_limit`` seconds (None: no limit). Without ``rules``, the
-    relaxation of the flow relaxation (:func:`build`): a smaller LP."""
-    solved = solve_relaxation(inst, time_limit, rules=rules)
+    relaxation of the flow relaxation (:func:`build`): a smaller LP. ``stop``, when set,
+    interrupts the LP (no plan then)."""
+    solved = solve_relaxation(inst, time_limit, rules=rules, stop=stop)
     if solved is None:
         return float("nan"), None
     value, model, x = solved
     return value, round_relaxed(model, inst, x)
 
 
-def solve_relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool = True
-                     ) -> tuple[float, SfiMilp, np.ndarray] | None:
+def solve_relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool = True,
+                     stop: StopToken | None = None) -> tuple[float, SfiMilp, np.ndarray] | None:
     """The linear relaxation of :func:`relaxation`: its optimum, the model and the solution's
     column values, or None when not built and solved within ``time_limit`` seconds."""
     t0 = time.perf_counter()
@@ -418,6 +421,7 @@ def solve_relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: 
         if left <= 0:
             return None
         h.setOptionValue("time_limit", float(left))
+    interrupt_on(h, stop)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None

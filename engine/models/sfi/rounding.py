@@ -20,6 +20,8 @@ import highspy
 import numba
 import numpy as np
 
+from ...milp import interrupt_on
+from ...termination import StopToken
 from .evaluate import evaluate
 from .instance import Instance
 from .milp import build, relaxation, round_relaxed
@@ -38,7 +40,8 @@ OVERLAP = 4
 
 
 def relaxed_plan(inst: Instance, time_limit: float | None = None,
-                 windows: int | None = None, start: Plan | None = None) -> Plan | None:
+                 windows: int | None = None, start: Plan | None = None,
+                 stop: StopToken | None = None) -> Plan | None:
     """A plan rounded (:func:`.milp.round_relaxed`) from the LP of the flow relaxation (the
     exact model without its dispatch rules), or None when not solved within ``time_limit``
     seconds (None: no limit).
@@ -53,13 +56,14 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
     default there are as many windows as Numba threads (one level of parallelism at a time:
     nothing else runs meanwhile), at most one per :data:`MIN_WINDOW` periods. On the bench's
     30 x 10 x 52 instance two windows give the same plan to a few units (570,320,509 against
-    570,320,482 from the whole LP) in 27 s instead of 41 s (by hand).
+    570,320,482 from the whole LP) in 27 s instead of 41 s (by hand). ``stop``, when set,
+    interrupts the LPs (no plan then).
     """
     T = inst.n_periods
     if windows is None:
         windows = max(1, min(numba.get_num_threads(), T // MIN_WINDOW))
     if windows == 1:
-        return relaxation(inst, time_limit, rules=False)[1]
+        return relaxation(inst, time_limit, rules=False, stop=stop)[1]
     t0 = time.perf_counter()
     start = start if start is not None else heuristic_plan(inst)
     # A window built later starts solving later: earlier ones get more periods, so that they
@@ -81,6 +85,7 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
                 if left <= 0:
                     return None  # the windows solving stop by their own time limits
                 h.setOptionValue("time_limit", float(left))
+            interrupt_on(h, stop)
             # HiGHS releases the GIL while it solves.
             solves.append((a, window, model, h, pool.submit(h.run)))
         for i, (a, window, model, h, job) in enumerate(solves):
@@ -95,13 +100,15 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
     return plan
 
 
-def solve_relax_round(inst: Instance, time_limit: float) -> tuple[Plan, dict]:
+def solve_relax_round(inst: Instance, time_limit: float, stop: StopToken | None = None
+                      ) -> tuple[Plan, dict]:
     """Solve the linear relaxation of the flow relaxation (the exact model without its
     dispatch rules: :func:`.milp.build`), round its solution (:func:`.milp.round_relaxed`)
     and improve the plan by local search for what is left of ``time_limit`` (seconds).
 
     When the relaxation is not solved within ``time_limit``, the local search starts from the
-    constructive plan instead, with no time left unless the solve failed early.
+    constructive plan instead, with no time left unless the solve failed early. ``stop``, when
+    set, ends the local search (the relaxation's solve runs to its end or its time limit).
 
     Returns
     -------
@@ -115,13 +122,13 @@ def solve_relax_round(inst: Instance, time_limit: float) -> tuple[Plan, dict]:
     t0 = time.perf_counter()
     # Without the dispatch rules the LP is a third of the time on large instances, and
     # about as strong (docs/models/sfi.md, "Relax and round").
-    bound, plan = relaxation(inst, time_limit, rules=False)
+    bound, plan = relaxation(inst, time_limit, rules=False, stop=stop)
     lp_s = time.perf_counter() - t0
     start = "relaxation" if plan is not None else "constructive"
     rounded_cost = evaluate(inst, plan).cost if plan is not None else math.nan
     if plan is None:
         plan = heuristic_plan(inst)
-    plan, _ = local_search(inst, plan, time_budget=max(0.0, time_limit - lp_s))
+    plan, _ = local_search(inst, plan, time_budget=max(0.0, time_limit - lp_s), stop=stop)
     solved = "solved" if math.isfinite(bound) else "not solved"
     return plan, {"bound": bound, "relaxation_s": lp_s, "rounded_cost": rounded_cost,
                   "start": start,

@@ -19,6 +19,7 @@ import numpy as np
 
 from ....kernels import sfi_local as ksl
 from ....kernels import sfi_moves as ksm
+from ...termination import StopToken
 from .evaluate import batch_costs, kernel_data, plan_use
 from .instance import Instance
 from .plan import Plan, check_feasible
@@ -532,7 +533,8 @@ class BlockTimes:
 def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                  max_rounds: int = 10_000, follow_ups: int | None = None,
                  first: np.ndarray | None = None,
-                 times: BlockTimes | None = None) -> tuple[Plan, float]:
+                 times: BlockTimes | None = None,
+                 stop: StopToken | None = None) -> tuple[Plan, float]:
     """Improve ``plan`` until no change improves it or the time budget is spent.
 
     A round goes over the periods a block at a time (blocks of about :data:`CHUNK_MOVES`
@@ -560,7 +562,8 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     ``first`` (bool, shape (T,)) limits the first round to some periods (those a caller
     just changed); by default it covers them all. ``times`` carries the block times of
     earlier searches of the same instance (updated in place): a block that the longest of
-    its kind says would overrun the budget is not started.
+    its kind says would overrun the budget is not started. ``stop``, when set, ends the search
+    before its next block.
 
     Returns the improved plan and its cost. Raises :class:`~invswarm.engine.errors.InputError`
     naming the first field that breaks a rule of the model when ``plan`` is not feasible.
@@ -589,7 +592,8 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     # One thread makes the next block's moves while the kernel scores this block's.
     with ThreadPoolExecutor(1) as pool:
         for _ in range(max_rounds):
-            if time.perf_counter() + times.period > t_end:
+            if time.perf_counter() + times.period > t_end or (stop is not None
+                                                               and stop.stopped):
                 break
             periods = np.flatnonzero(near.any(axis=0))
             cells = np.cumsum(near[:, periods].sum(axis=0))  # the cells up to each period
@@ -602,7 +606,8 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                 if wide_block and not near.all():
                     break
                 longest = times.wide if wide_block else times.period
-                if (blocks or longest) and t_block + longest > t_end:
+                if (blocks or longest) and t_block + longest > t_end or (stop is not None
+                                                                         and stop.stopped):
                     out_of_time = True
                     break
                 if scored_plan is not plan:

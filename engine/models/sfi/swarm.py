@@ -12,6 +12,7 @@ from ...errors import InputError
 from ...parallel import IslandOptions, run_islands
 from ...pso import PsoOptions
 from ...pso import run as run_pso
+from ...termination import Budget, StopToken
 from .evaluate import evaluate
 from .instance import Instance
 from .plan import Plan
@@ -32,7 +33,8 @@ def period_indices(problem: SfiProblem, t: int) -> np.ndarray:
 
 def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = None, *,
               sweeps: int | None = None, warm_start: Plan | None = None,
-              relaxed_seed: bool = True, callback=None) -> tuple[Plan, dict]:
+              relaxed_seed: bool = True, callback=None, budget: Budget | None = None
+              ) -> tuple[Plan, dict]:
     """Our PSO: swarms over the whole plan, then the local search, then kicks period by period.
 
     0. With ``relaxed_seed``, the flow relaxation's LP is solved and rounded
@@ -52,28 +54,32 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
        (default 8 passes) also when three passes in a row find nothing.
 
     With an iteration budget (no ``time_limit``) the result depends on the seed only.
-    ``callback`` sees the progress of both phases and can cancel either. Returns the plan and
+    ``callback`` sees the progress of both phases and can cancel either. ``budget`` holds the
+    time limit (default: ``opts.time_limit`` from this call) and a stop token that ends every
+    phase with the best plan so far (the message is then its reason). Returns the plan and
     figures of the run (``nit``, ``nfev``: iterations and evaluations of the swarms;
     ``kicks``; ``history``: best cost after each swarm iteration and each pass, by step, the
     swarm's iterations then the kicks).
     """
     iopts = iopts or IslandOptions(islands=1)
-    t0 = time.perf_counter()  # the time limit counts from here
+    budget = budget or Budget(opts.time_limit)
+    t0, deadline, stop = budget.start, budget.deadline, budget.token
     problem = make_problem(inst)
     seed_plans = [heuristic_plan(inst)]
-    if relaxed_seed:
+    if relaxed_seed and not budget.stopped:
         relaxed = relaxed_plan(inst, None if opts.time_limit is None
-                               else RELAX_SHARE * opts.time_limit, start=seed_plans[0])
+                               else max(1e-3, RELAX_SHARE * budget.left()), start=seed_plans[0],
+                               stop=stop)
         seed_plans += [relaxed] if relaxed is not None else []
     seed_plans += [warm_start] if warm_start is not None else []
     seeds = [problem.encode(p) for p in seed_plans]
-    deadline = t0 + opts.time_limit if opts.time_limit is not None else float("inf")
     swarm_opts = opts if opts.time_limit is None else replace(
         opts, time_limit=max(1e-6, deadline - time.perf_counter()) * SWARM_SHARE)
     if iopts.islands == 1 and iopts.n_jobs == 1:
-        out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=callback)
+        out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=callback, stop=stop)
     else:
-        out = run_islands(make_problem, inst, swarm_opts, iopts, seeds=seeds, callback=callback)
+        out = run_islands(make_problem, inst, swarm_opts, iopts, seeds=seeds, callback=callback,
+                          stop=stop)
     t1 = time.perf_counter()
     history = list(out.history)
     # Polish the swarm's best and the plans it was seeded with, cheapest first (a seed
@@ -85,9 +91,10 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
                                                    for p in seed_plans]
     for _, p in sorted(starts, key=lambda cp: cp[0]):
         left = deadline - time.perf_counter()
-        if polished and left < 0.1 * (deadline - t1):
+        if polished and (left < 0.1 * (deadline - t1) or stop.stopped):
             break
-        polished.append(local_search(inst, p, time_budget=max(0.0, left), times=times))
+        polished.append(local_search(inst, p, time_budget=max(0.0, left), times=times,
+                                     stop=stop))
     plan, cost = min(polished, key=lambda pc: pc[1])
     it, nfev, message = out.nit, out.nfev, out.message
     T = inst.n_periods
@@ -101,7 +108,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         start_cost = cost
         for t in range(T):
             t_kick = time.perf_counter()
-            if t_kick + min_kick_s >= deadline:
+            if t_kick + min_kick_s >= deadline or stop.stopped:
                 break
             window = np.arange(t, min(T, t + 1 + int(rng.integers(0, 2))))
             if x_plan is None:
@@ -112,7 +119,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             kicked = _with_periods(plan, problem.decode(x), window)
             first = np.zeros(T, dtype=bool)
             first[max(0, window[0] - 1):window[-1] + 2] = True
-            cand, c = local_search(inst, kicked, first=first, times=times,
+            cand, c = local_search(inst, kicked, first=first, times=times, stop=stop,
                                    time_budget=max(0.0, deadline - time.perf_counter()))
             kicks += 1
             min_kick_s = (time.perf_counter() - t_kick if kicks == 1
@@ -128,9 +135,12 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             message = "cancelled"
             break
         idle = idle + 1 if cost >= start_cost * (1 - 1e-9) else 0
-        if (idle == 3 and opts.time_limit is None) or time.perf_counter() + min_kick_s >= deadline:
+        if (idle == 3 and opts.time_limit is None) or stop.stopped \
+                or time.perf_counter() + min_kick_s >= deadline:
             break
-    if message != "cancelled" and opts.time_limit is not None:
+    if stop.stopped:
+        message = stop.reason
+    elif message != "cancelled" and opts.time_limit is not None:
         message = "time_limit"
     return plan, {"pso_cost": out.cost, "nit": it, "nfev": nfev, "pso_s": t1 - t0,
                   "polish_s": time.perf_counter() - t1, "sweeps": done, "kicks": kicks,
@@ -161,14 +171,18 @@ def _with_periods(plan: Plan, other: Plan, periods: np.ndarray) -> Plan:
     return out
 
 
-def solve_per_period(inst: Instance, opts: PsoOptions) -> tuple[Plan, dict]:
+def solve_per_period(inst: Instance, opts: PsoOptions, stop: StopToken | None = None
+                     ) -> tuple[Plan, dict]:
     """The seed paper's Algorithm A1: one PSO per period, in sequence, each period myopic.
 
     Period t is optimised on the instance cut after t (its leftovers disposed, its backlog
     lost, as if the horizon ended there), with the periods before it fixed at their chosen
     decisions. Each period's swarm is seeded with that period's decisions of the constructive
     plan (:func:`heuristic_plan`), as a practitioner would. ``opts`` applies to each period's
-    swarm; a ``time_limit`` is split evenly over the periods.
+    swarm; a ``time_limit`` is split evenly over the periods. ``stop``, when set, ends the run
+    after the period's swarm running; the periods not reached keep the constructive plan's
+    decisions (each period's capacity and stage order hold in each plan, so the mix is
+    feasible).
     """
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     plan = Plan(np.zeros((C, T), np.int64), np.zeros((C, T)), np.zeros((P, T), np.int64),
@@ -178,12 +192,15 @@ def solve_per_period(inst: Instance, opts: PsoOptions) -> tuple[Plan, dict]:
     t0 = time.perf_counter()
     nfev = 0
     for t in range(T):
+        if stop is not None and stop.stopped:
+            plan = _with_periods(plan, start_plan, np.arange(t, T))
+            break
         head = make_problem(inst.truncated(t + 1))
         # The decided periods; period t's entries are the swarm's.
         base = head.encode(plan.truncated(t + 1))
         sub = head.restricted(base, period_indices(head, t))
         start = head.encode(start_plan.truncated(t + 1))[sub.idx]
-        out, _ = run_pso(sub, replace(per, seed=opts.seed + t), seeds=[start])
+        out, _ = run_pso(sub, replace(per, seed=opts.seed + t), seeds=[start], stop=stop)
         base[sub.idx] = out.x
         chosen = head.decode(base)
         for name in ("pdp", "generic", "codp", "dedicated"):
