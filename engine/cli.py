@@ -14,6 +14,7 @@ from .errors import InputError, NoSolution
 from .jsonio import read_json, write_json_atomic
 from .models import contracts, network, sfi
 from .solve import DEFAULT_METHOD, METHODS, SolveOptions, evaluate, load_instance, model_of, solve
+from .termination import StopToken
 
 
 def _emit(doc: Any, out: str | None) -> None:
@@ -42,9 +43,23 @@ class _Progress:
                          f"{rate:,.0f} eval/s  {info['elapsed']:.1f} s ")
         sys.stderr.flush()
 
-    def close(self) -> None:
-        if self.on:
+    def event(self, kind: str, **fields) -> None:
+        """The run's start and end: the line ends with the run."""
+        if self.on and kind != "start":
             sys.stderr.write("\n")
+
+
+class _JsonLines:
+    """The run's events as JSON lines on stderr: ``start``, ``progress`` (iteration,
+    evaluations, best cost, elapsed seconds), then one of ``end`` (with the status) or
+    ``failed``."""
+
+    def __call__(self, info: dict) -> None:
+        self.event("progress", **info)
+
+    def event(self, kind: str, **fields) -> None:
+        sys.stderr.write(json.dumps({"event": kind, **fields}) + "\n")
+        sys.stderr.flush()
 
 
 def _solve_options(args) -> SolveOptions:
@@ -57,12 +72,17 @@ def _solve_options(args) -> SolveOptions:
 def _cmd_solve(args) -> int:
     inst = load_instance(read_json(args.instance))
     warm = read_json(args.warm_start) if args.warm_start else None
-    progress = _Progress(args.bound)
+    progress = _JsonLines() if args.progress == "jsonl" else _Progress(args.bound)
     method = args.method if args.method is not None else DEFAULT_METHOD[model_of(inst)]
+    progress.event("start", method=method, instance=inst.name)
     with _cluster(args):
-        res = solve(inst, method, _solve_options(args), warm_start=warm,
-                    callback=progress)
-    progress.close()
+        try:
+            res = solve(inst, method, _solve_options(args), warm_start=warm,
+                        callback=progress, stop=args.stop)
+        except NoSolution as exc:
+            progress.event("failed", message=str(exc))
+            raise
+    progress.event("end", status=res.status, cost=res.cost, elapsed=res.wall_s)
     _emit(res.to_json(), args.out)
     if args.out:
         bound = (f", bound {res.bound:,.2f}, gap {100 * res.gap:.4f} %"
@@ -237,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "shows the gap to it")
     p.add_argument("--out", help="write the result here (atomically) instead of stdout")
     p.add_argument("--verbose", action="store_true", help="print the solver log")
+    p.add_argument("--progress", choices=("line", "jsonl"), default="line",
+                   help="line: one status line on a terminal; jsonl: the run's events as JSON "
+                        "lines on stderr (start, progress, end)")
     p.set_defaults(func=_cmd_solve)
 
     p = sub.add_parser("bench", help="the benchmark suite: results.json, plots, a Markdown "
@@ -366,8 +389,11 @@ def _cluster(args):
     return dask_client(args.scheduler, args.jobs)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, stop: StopToken | None = None) -> int:
+    """Run one command; returns the exit code. ``stop`` ends a ``solve`` with its best plan
+    (the ``invswarm`` command sets it on SIGINT and SIGTERM: :mod:`.launch`)."""
     args = build_parser().parse_args(argv)
+    args.stop = stop
     try:
         return args.func(args)
     except InputError as exc:

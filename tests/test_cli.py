@@ -147,7 +147,7 @@ def test_progress_line_only_on_a_terminal(capsys):
     shown = _Progress(100.0)
     shown.on = True
     shown(info)
-    shown.close()
+    shown.event("end")
     err = capsys.readouterr().err
     assert "gap to bound 0.990 %" in err and "500 eval/s" in err and err.endswith("\n")
 

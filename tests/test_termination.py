@@ -1,0 +1,145 @@
+"""A stop asked for from another thread, or by a signal to the command line, ends a run with
+its best plan so far (engine/termination.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from invswarm.engine import solve as api
+from invswarm.engine.models import network, sfi
+from invswarm.engine.termination import Budget, StopToken
+
+
+def test_the_first_reason_is_kept_and_a_budget_reports_it():
+    token = StopToken()
+    budget = Budget(time_limit=3600, stop=token)
+    assert not budget.done() and budget.reason() is None and 3500 < budget.left() <= 3600
+    token.stop("interrupted")
+    token.stop("stopped")
+    assert token.reason == "interrupted" and budget.reason() == "interrupted"
+    assert budget.done() and budget.left() == 0.0 and token.wait(0)
+    past = Budget(time_limit=1.0, start=time.perf_counter() - 2.0)
+    assert past.done() and past.reason() == "time_limit" and not past.stopped
+    assert Budget().deadline == float("inf")
+    with pytest.raises(ValueError, match="time_limit"):
+        Budget(time_limit=0.0)
+
+
+def _stopped_run(inst, method, after: float, **kw):
+    token = StopToken()
+    timer = threading.Timer(after, token.stop)
+    timer.start()
+    try:
+        res = api.solve(inst, method, api.SolveOptions(time_limit=120, **kw), stop=token)
+    finally:
+        timer.cancel()
+    return res
+
+
+def _assert_kept_plan(inst, res):
+    # the plan returned is feasible and costs what the result says
+    if isinstance(inst, network.Instance):
+        plan = network.Plan.from_json(res.plan, inst)
+        assert network.authorize(inst, plan).ok
+        cost = network.evaluate(inst, plan).cost
+    else:
+        plan = sfi.Plan.from_json(res.plan, inst)
+        sfi.check_feasible(inst, plan)
+        cost = sfi.evaluate(inst, plan).cost
+    assert res.cost == pytest.approx(cost, rel=1e-12)
+
+
+@pytest.mark.parametrize("method,kw", [("pso", {}), ("pso", {"jobs": 2}), ("exact", {}),
+                                       ("per-period", {})])
+def test_a_stopped_sfi_run_returns_its_best_plan(method, kw):
+    inst = sfi.load_steel(24)
+    res = _stopped_run(inst, method, 1.5, **kw)
+    assert res.status == "stopped"
+    # far from the 120 s it was given (an exact solve of this case takes several seconds)
+    assert res.wall_s < 60
+    _assert_kept_plan(inst, res)
+
+
+@pytest.mark.parametrize("method", ["pso", "exact"])
+def test_a_stopped_network_run_returns_its_best_plan(method):
+    inst = network.electronics_case()
+    res = _stopped_run(inst, method, 1.5, gap=0.0)
+    assert res.status == "stopped"
+    assert res.wall_s < 60
+    _assert_kept_plan(inst, res)
+    assert res.cost < network.evaluate(inst, network.Plan.empty()).cost
+
+
+def test_a_stop_before_the_run_still_gives_a_plan():
+    token = StopToken()
+    token.stop()
+    inst = sfi.load_steel(6)
+    for method in ("pso", "exact", "per-period", "relax-round"):
+        res = api.solve(inst, method, api.SolveOptions(time_limit=60), stop=token)
+        assert res.status == "stopped"
+        _assert_kept_plan(inst, res)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how,code,args", [
+    ("TERM", 143, ["--method", "pso"]),
+    ("INT", 130, ["--method", "pso"]),
+    # Ctrl-C on a terminal reaches the island workers and the solver's process too
+    ("INT-GROUP", 130, ["--method", "pso", "--jobs", "2"]),
+    ("INT-GROUP", 130, ["--method", "exact"]),
+])
+def test_a_signal_writes_the_best_result_and_exits_with_its_code(tmp_path, how, code, args):
+    inst = tmp_path / "steel.json"
+    out = tmp_path / "result.json"
+    inst.write_text(json.dumps(sfi.load_steel(24).to_json()))
+    proc = subprocess.Popen([sys.executable, "-m", "invswarm.engine.launch", "solve", str(inst),
+                             "--time-limit", "120", "--out", str(out), "--progress", "jsonl",
+                             *args],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    events = [json.loads(proc.stderr.readline())]
+    assert events[0]["event"] == "start"  # the run has begun: the signals are watched
+    if "--jobs" in args:
+        # the workers are up once the first epoch has reported (a worker still starting
+        # dies of a Ctrl-C; run_islands then keeps the best it knows: another test)
+        events.append(json.loads(proc.stderr.readline()))
+        assert events[-1]["event"] == "progress"
+    time.sleep(2.0)
+    if how == "INT-GROUP":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(getattr(signal, "SIG" + how))
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=120) == code, rest
+    assert "Traceback" not in rest
+    events += [json.loads(line) for line in rest.splitlines() if line.startswith("{")]
+    assert events[-1]["event"] == "end" and events[-1]["status"] == "interrupted"
+    res = json.loads(out.read_text())
+    assert res["status"] == "interrupted"
+    assert res["wall_s"] < 60
+    plan = sfi.Plan.from_json(res["plan"], sfi.load_steel(24))
+    assert np.isclose(sfi.evaluate(sfi.load_steel(24), plan).cost, res["cost"], rtol=1e-12)
+
+
+def test_the_command_line_in_process_leaves_signals_alone(tmp_path):
+    # a library never touches signals, nor does the CLI's main(); only the `invswarm`
+    # command's entry point does (engine/launch.py)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    from invswarm.engine.cli import main
+
+    inst = tmp_path / "steel.json"
+    inst.write_text(json.dumps(sfi.load_steel(6).to_json()))
+    assert main(["solve", str(inst), "--method", "pso", "--max-iter", "2",
+                 "--out", str(tmp_path / "r.json")]) == 0
+    assert {s: signal.getsignal(s) for s in handlers} == handlers
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask
+    assert os.path.exists(tmp_path / "r.json")
