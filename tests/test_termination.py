@@ -34,6 +34,16 @@ def test_the_first_reason_is_kept_and_a_budget_reports_it():
         Budget(time_limit=0.0)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def compiled():
+    # compilation (after an edit of a kernel file) cannot be stopped; these tests time stops
+    from invswarm.engine.models.network.problem import warmup as network_warmup
+    from invswarm.engine.models.sfi.problem import warmup as sfi_warmup
+
+    sfi_warmup()
+    network_warmup()
+
+
 def _stopped_run(inst, method, after: float, **kw):
     token = StopToken()
     timer = threading.Timer(after, token.stop)
