@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench network-table lint clean
+.PHONY: demo test check bench network-table lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,6 +18,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# The tests a developer runs while working: all but those marked slow (exact solves, child
+# processes, the long property tests, the bench suite). `make test` runs everything.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # The micro-benchmarks (benchmarks/, pytest-benchmark; their JSON in .benchmarks/micro.json),
 # then the suite of `invswarm bench`, which writes docs/bench/ (results.json, plots) and the

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from invswarm.engine import bench
 from invswarm.engine.bench import BenchOptions, headline, run_suite
 from invswarm.engine.bench import report as render_report
 from invswarm.engine.cli import main
+
+pytestmark = pytest.mark.slow  # the suite writes reports and plots from real runs
 
 TINY = BenchOptions(seeds=2, baseline_seeds=1, swarm_time=0.5, pyswarms_iter=3, exact_time=30,
                     scaling_time=2,

@@ -18,6 +18,7 @@ def _run(*args):
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_case_solve_evaluate_round_trip(tmp_path):
     case = tmp_path / "steel6.json"
     res = tmp_path / "result.json"
@@ -103,6 +104,7 @@ def test_unknown_model_is_named(tmp_path, capsys):
     assert "model: unknown model 'widgets'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_swarm_methods_and_plot(tmp_path):
     case = tmp_path / "steel6.json"
     main(["case", "steel", "--periods", "6", "--out", str(case)])
@@ -152,6 +154,7 @@ def test_progress_line_only_on_a_terminal(capsys):
     assert "gap to bound 0.990 %" in err and "500 eval/s" in err and err.endswith("\n")
 
 
+@pytest.mark.slow
 def test_network_case_solve_evaluate_plot(tmp_path):
     from invswarm.engine.models import network
 

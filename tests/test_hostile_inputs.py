@@ -24,6 +24,7 @@ from pathlib import Path
 
 import jsonschema
 import numpy as np
+import pytest
 
 from invswarm.engine.errors import InputError
 from invswarm.engine.models import network, sfi
@@ -31,6 +32,8 @@ from invswarm.engine.solve import SolveOptions, evaluate, solve
 
 from . import network_random, sfi_random
 from .hostile import SchemaDraw, mutant
+
+pytestmark = pytest.mark.slow  # 10,000 documents per format, some solved
 
 PER_FORMAT = 10_000
 TINY = SolveOptions(time_limit=0.2, max_iter=2, swarm_size=4, islands=1, seed=0)

@@ -14,6 +14,8 @@ from invswarm.engine.jobs import FINAL, submit
 from invswarm.engine.models import sfi
 from invswarm.engine.solve import SolveOptions
 
+pytestmark = pytest.mark.slow  # whole solves in the background
+
 
 def _recorder():
     events, lock = [], threading.Lock()

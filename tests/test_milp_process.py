@@ -10,12 +10,15 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from invswarm.engine import milp_process
 from invswarm.engine.milp import MilpOptions, run
 from invswarm.engine.models.sfi import evaluate, load_steel
 from invswarm.engine.models.sfi.milp import build, read_plan
 from invswarm.engine.models.sfi.plan import violations
+
+pytestmark = pytest.mark.slow  # exact solves in child processes
 
 
 def test_the_child_returns_what_highs_returns_here():

@@ -33,6 +33,7 @@ def _compare(inst, data, plans):
     return out
 
 
+@pytest.mark.slow
 def test_kernel_equals_reference_on_random_feasible_plans():
     rng = np.random.default_rng(11)
     n_ship = 0

@@ -12,6 +12,8 @@ from invswarm.engine.models.network import milp as nmilp
 from invswarm.engine.models.network.swarm import solve_greedy
 from tests.network_random import random_feasible_plan, random_instance, random_plan
 
+pytestmark = pytest.mark.slow  # exact solves (HiGHS)
+
 
 def test_fixed_random_plans_cost_what_the_kernel_says():
     rng = np.random.default_rng(21)

@@ -9,6 +9,7 @@ to receivers whose requirements start at different periods.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -145,6 +146,7 @@ def _same_verdict(inst, data, plans):
         assert v.refusals == first.refusals
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(case=hub_cases(), perms=st.lists(st.randoms(use_true_random=False), min_size=3,
                                          max_size=3))
@@ -191,6 +193,7 @@ def test_the_kernel_orders_a_periods_departures_itself(case, seed):
     assert abs(costs[0][0] - costs[1][0]) <= 1e-12 * max(1.0, abs(costs[0][0]))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(case=hub_cases(short_dated=True), perm=st.randoms(use_true_random=False))
 def test_milp_with_the_plan_fixed_costs_what_the_kernel_says(case, perm):

@@ -36,6 +36,7 @@ def test_one_and_two_loky_workers_agree(inst):
     assert one.nit == 30 and one.nfev == two.nfev == 2 * 12 * 31
 
 
+@pytest.mark.slow
 def test_dask_backend_agrees_with_loky(inst, monkeypatch):
     """On joblib's dask backend, named or the caller's, the epochs go to the dask client as
     futures (``joblib.Parallel`` is patched to fail), with the loky result."""

@@ -18,6 +18,8 @@ from invswarm.engine.models.sfi.plan import violations
 
 from .sfi_random import instances, instances_with_plans, random_instance, random_plan
 
+pytestmark = pytest.mark.slow  # exact solves (HiGHS)
+
 EXACT = MilpOptions(time_limit=60, gap=0.0)
 
 

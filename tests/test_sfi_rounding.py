@@ -15,6 +15,7 @@ from invswarm.engine.models.sfi.milp import (
 from invswarm.engine.models.sfi.rounding import relaxed_plan
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 def test_windowed_relaxation_gives_a_feasible_plan(seed):
     inst = Instance.from_json(generate(periods=28, categories=3, products_per_category=3,

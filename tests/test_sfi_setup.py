@@ -29,6 +29,8 @@ from .reference import sfi as ref
 from .reference import sfi_numpy
 from .sfi_random import random_instance, random_plan
 
+pytestmark = pytest.mark.slow  # hundreds of plays, solves and MILPs with plans fixed
+
 SETUPS = [COMPONENTS.index("setup_new"), COMPONENTS.index("setup_reuse")]
 #: Amounts made that pay no setup (SETUP_EPS itself included: it must be exceeded).
 TINY = (1e-9, 1e-8, 1e-7, SETUP_EPS)

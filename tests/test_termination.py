@@ -68,6 +68,7 @@ def _assert_kept_plan(inst, res):
     assert res.cost == pytest.approx(cost, rel=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,kw", [("pso", {}), ("pso", {"jobs": 2}), ("exact", {}),
                                        ("per-period", {})])
 def test_a_stopped_sfi_run_returns_its_best_plan(method, kw):
@@ -79,6 +80,7 @@ def test_a_stopped_sfi_run_returns_its_best_plan(method, kw):
     _assert_kept_plan(inst, res)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["pso", "exact"])
 def test_a_stopped_network_run_returns_its_best_plan(method):
     inst = network.electronics_case()
