@@ -3,8 +3,9 @@
 A *move* is one physical shipment: every shipment of the plan, and for each loan its payback on
 the reverse link, leaving ``lead`` periods before the return period. A plan is a set of
 shipments: the moves are put in one canonical order (material, departure period, the kernel's
-:func:`~invswarm.kernels.network.departure_rank`, then kind, loan duration and units), so that
-the same shipments listed in any order give the same moves, costs and verdicts to the last bit.
+:func:`~invswarm.kernels.network.departure_rank`, then link, kind, loan duration and units), so
+that the same shipments listed in any order give the same moves, costs and verdicts (and the
+refusals in the same order) to the last bit.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def batch_moves(inst: Instance, ptr, link, material, period, qty, kind, ret
     rank = np.empty(m_link.size, np.int64)
     departure_ranks(m_link, m_mat, m_dep, m_kind, inst.link_to, inst.lead, inst.requirements,
                     rank)
-    order = np.lexsort((m_src, m_qty, m_dur, m_kind, rank, m_dep, m_mat, m_owner))
+    order = np.lexsort((m_src, m_qty, m_dur, m_kind, m_link, rank, m_dep, m_mat, m_owner))
     mptr = np.zeros(ptr.size, np.int64)
     mptr[1:] = np.cumsum(np.bincount(m_owner, minlength=ptr.size - 1))
     return mptr, Moves(*(np.ascontiguousarray(a[order], dtype=t) for a, t in (
