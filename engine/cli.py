@@ -82,8 +82,8 @@ def _cmd_solve(args) -> int:
         except NoSolution as exc:
             progress.event("failed", message=str(exc))
             raise
-    progress.event("end", status=res.status, cost=res.cost, elapsed=res.wall_s)
     _emit(res.to_json(), args.out)
+    progress.event("end", status=res.status, cost=res.cost, elapsed=res.wall_s)
     if args.out:
         bound = (f", bound {res.bound:,.2f}, gap {100 * res.gap:.4f} %"
                  if res.bound > float("-inf") else "")
