@@ -207,3 +207,32 @@ def test_islands_stop_when_the_best_stalls(inst, n_jobs):
     assert (out.message, out.nit) == ("stall", 30)
     first = out.history[0][1]
     assert all(b > 0.5 * first for _, b in out.history[1:])
+
+
+
+def dies_in_workers(inst_and_parent):
+    """A problem whose workers die as they build it (as one starting when Ctrl-C reaches the
+    process group does); importable, so that loky can send it."""
+    inst, parent = inst_and_parent
+    if os.getpid() != parent:
+        os._exit(1)
+    return make_problem(inst)
+
+
+def test_a_stopped_run_keeps_the_best_it_knows_when_a_worker_dies(inst):
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    from invswarm.engine.termination import StopToken
+
+    problem = make_problem(inst)
+    seed = np.full(problem.n_var, 0.5)
+    iopts = IslandOptions(islands=2, n_jobs=2, migrate_every=10)
+    arg = (inst, os.getpid())
+    with pytest.raises(TerminatedWorkerError):
+        run_islands(dies_in_workers, arg, OPTS, iopts, seeds=[seed])
+    token = StopToken()
+    token.stop()
+    out = run_islands(dies_in_workers, arg, OPTS, iopts, seeds=[seed], stop=token)
+    assert out.message == "stopped"
+    assert (out.x == seed).all()
+    assert out.cost == problem.evaluate(seed[None])[0]
