@@ -59,6 +59,14 @@ BAD = [
      "must be <= 1"),
     (("disruptions", 2, "weight"), -0.1, "disruptions[2].weight", "must be >= 0"),
     (("disruptions", 2, "name"), "none", "disruptions[2].name", "duplicate name"),
+    # the ranges (engine/limits.py): every number has an upper bound too
+    (("retailers", 0, "market_power"), 1e13, "retailers[0].market_power", "must be <= 1e+12"),
+    (("retailers", 1, "hold"), 2e12, "retailers[1].hold", "must be <= 1e+12"),
+    (("manufacturers", 0, "capacity"), 10**400, "manufacturers[0].capacity", "must be <= 1e+12"),
+    (("manufacturers", 1, "backlog"), 1e300, "manufacturers[1].backlog", "must be <= 1e+12"),
+    (("disruptions", 1, "events", 0, "length"), 10**30, "disruptions[1].events[0].length",
+     "must be <= 100000"),
+    (("disruptions", 2, "weight"), 1e13, "disruptions[2].weight", "must be <= 1e+12"),
 ]
 
 

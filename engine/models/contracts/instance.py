@@ -12,6 +12,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...fields import array, field, integer, join, number, only, text
+from ...limits import MAX_MONEY, MAX_QUANTITY, MAX_SCENARIOS
 
 MODES = ("guaranteed", "flexible")
 TOP_FIELDS = ("model", "name", "periods_per_year", "periods", "mode", "safety_factor",
@@ -21,6 +22,11 @@ MANUFACTURER_FIELDS = ("name", "capacity", "overtime", "unit_cost", "overtime_co
                        "lead_time", "hold", "backlog")
 #: The most demand paths an instance may ask for (memory: paths x retailers x periods).
 MAX_PATHS = 100_000
+#: Most retailers, and most manufacturers (a market of a hundred of each is far beyond the
+#: seed's two and two; the equilibrium's cost grows with their product).
+MAX_PARTIES = 100
+#: Most periods of the horizon (two thousand years of weeks).
+MAX_HORIZON = 100_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,13 +127,13 @@ class Instance:
             raise InputError("model", f"must be 'contracts', got {doc.get('model')!r}")
         name = text(field(doc, "name", "", "contracts"), "name")
         n = integer(field(doc, "periods_per_year", ""), "periods_per_year", low=1, high=10_000)
-        T = integer(field(doc, "periods", ""), "periods", low=1, high=100_000)
+        T = integer(field(doc, "periods", ""), "periods", low=1, high=MAX_HORIZON)
         mode = text(field(doc, "mode", ""), "mode")
         if mode not in MODES:
             raise InputError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
         zs = number(field(doc, "safety_factor", "", 0.0), "safety_factor", low=0, high=10)
 
-        rets = array(field(doc, "retailers", ""), "retailers", nonempty=True)
+        rets = array(field(doc, "retailers", ""), "retailers", nonempty=True, most=MAX_PARTIES)
         R = len(rets)
         z, hold_r, back_r, cv, phi = (np.zeros(R) for _ in range(5))
         lead_r = np.zeros(R, np.int64)
@@ -137,16 +143,18 @@ class Instance:
             only(rd, p, RETAILER_FIELDS)
             rnames.append(text(field(rd, "name", p), join(p, "name")))
             z[i] = number(field(rd, "market_power", p), join(p, "market_power"), low=0,
-                          low_open=True)
+                          low_open=True, high=MAX_MONEY)
             lead_r[i] = integer(field(rd, "lead_time", p), join(p, "lead_time"), low=1,
                                 high=1000)
-            hold_r[i] = number(field(rd, "hold", p), join(p, "hold"), low=0)
-            back_r[i] = number(field(rd, "backlog", p), join(p, "backlog"), low=0)
+            hold_r[i] = number(field(rd, "hold", p), join(p, "hold"), low=0, high=MAX_MONEY)
+            back_r[i] = number(field(rd, "backlog", p), join(p, "backlog"), low=0,
+                               high=MAX_MONEY)
             cv[i] = number(field(rd, "cv", p, 0.0), join(p, "cv"), low=0, high=5)
             phi[i] = number(field(rd, "phi", p, 0.0), join(p, "phi"), low=-0.99, high=0.99)
         _unique(rnames, "retailers")
 
-        mans = array(field(doc, "manufacturers", ""), "manufacturers", nonempty=True)
+        mans = array(field(doc, "manufacturers", ""), "manufacturers", nonempty=True,
+                     most=MAX_PARTIES)
         M = len(mans)
         cap, ot, ca, ck, hold_m, back_m = (np.zeros(M) for _ in range(6))
         lead_m = np.zeros(M, np.int64)
@@ -155,20 +163,25 @@ class Instance:
             p = join("manufacturers", j)
             only(md, p, MANUFACTURER_FIELDS)
             mnames.append(text(field(md, "name", p), join(p, "name")))
-            cap[j] = number(field(md, "capacity", p), join(p, "capacity"), low=0)
+            cap[j] = number(field(md, "capacity", p), join(p, "capacity"), low=0,
+                            high=MAX_QUANTITY)
             ot[j] = number(field(md, "overtime", p, 0.0), join(p, "overtime"), low=0, high=10)
-            ca[j] = number(field(md, "unit_cost", p), join(p, "unit_cost"), low=0)
-            ck[j] = number(field(md, "overtime_cost", p), join(p, "overtime_cost"), low=0)
+            ca[j] = number(field(md, "unit_cost", p), join(p, "unit_cost"), low=0,
+                           high=MAX_MONEY)
+            ck[j] = number(field(md, "overtime_cost", p), join(p, "overtime_cost"), low=0,
+                           high=MAX_MONEY)
             if ck[j] < ca[j]:
                 raise InputError(join(p, "overtime_cost"), f"must be >= unit_cost "
                                  f"({ca[j]:g}), got {ck[j]:g}")
             lead_m[j] = integer(field(md, "lead_time", p), join(p, "lead_time"), low=1,
                                 high=1000)
-            hold_m[j] = number(field(md, "hold", p), join(p, "hold"), low=0)
-            back_m[j] = number(field(md, "backlog", p), join(p, "backlog"), low=0)
+            hold_m[j] = number(field(md, "hold", p), join(p, "hold"), low=0, high=MAX_MONEY)
+            back_m[j] = number(field(md, "backlog", p), join(p, "backlog"), low=0,
+                               high=MAX_MONEY)
         _unique(mnames, "manufacturers")
 
-        w_max = number(field(doc, "price_cap", "", float(z.max())), "price_cap", low=0)
+        w_max = number(field(doc, "price_cap", "", float(z.max())), "price_cap", low=0,
+                       high=MAX_MONEY)
         for j in range(M):
             if ca[j] > w_max:
                 raise InputError("price_cap", f"must be >= every unit_cost, got {w_max:g} "
@@ -186,7 +199,7 @@ class Instance:
         scen = field(doc, "disruptions", "", None)
         if scen is None:
             scen = [{"name": "none", "weight": 1.0, "events": []}]
-        array(scen, "disruptions", nonempty=True)
+        array(scen, "disruptions", nonempty=True, most=MAX_SCENARIOS)
         D = len(scen)
         weights = np.zeros(D)
         capf = np.ones((D, M, T))
@@ -195,9 +208,11 @@ class Instance:
             p = join("disruptions", d)
             only(sd, p, ("name", "weight", "events"))
             snames.append(text(field(sd, "name", p), join(p, "name")))
-            weights[d] = number(field(sd, "weight", p, 1.0), join(p, "weight"), low=0)
+            weights[d] = number(field(sd, "weight", p, 1.0), join(p, "weight"), low=0,
+                                high=MAX_MONEY)
             evs = []
-            for e, ed in enumerate(array(field(sd, "events", p, []), join(p, "events"))):
+            for e, ed in enumerate(array(field(sd, "events", p, []), join(p, "events"),
+                                         most=MAX_HORIZON)):
                 ep = join(join(p, "events"), e)
                 only(ed, ep, ("manufacturer", "start", "length", "share"))
                 j = integer(field(ed, "manufacturer", ep), join(ep, "manufacturer"))
@@ -205,7 +220,8 @@ class Instance:
                     raise InputError(join(ep, "manufacturer"), f"unknown manufacturer {j} "
                                      f"(there are {M}, numbered from 0)")
                 t0 = integer(field(ed, "start", ep), join(ep, "start"), low=1, high=T)
-                ln = integer(field(ed, "length", ep), join(ep, "length"), low=1)
+                ln = integer(field(ed, "length", ep), join(ep, "length"), low=1,
+                             high=MAX_HORIZON)
                 share = number(field(ed, "share", ep), join(ep, "share"), low=0, high=1)
                 # overlapping events take the largest share; the horizon clips the event
                 seg = capf[d, j, t0 - 1:min(T, t0 - 1 + ln)]

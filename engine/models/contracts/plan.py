@@ -9,6 +9,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...fields import array, field, join, number, only
+from ...limits import MAX_QUANTITY
 from .instance import Instance
 
 #: Relative tolerance of the capacity check on the caps (solver round-off).
@@ -48,7 +49,8 @@ class Plan:
         k = np.zeros((R, M))
         for i, row in enumerate(kl):
             array(row, join("k", i), length=M)
-            k[i] = [number(v, join(join("k", i), j), low=0) for j, v in enumerate(row)]
+            k[i] = [number(v, join(join("k", i), j), low=0, high=MAX_QUANTITY)
+                    for j, v in enumerate(row)]
         for j in range(M):
             total = float(k[:, j].sum())
             if total > inst.capacity[j] * (1 + CAP_TOL):
