@@ -54,7 +54,7 @@ class Budget:
     time_limit : float or None
         Seconds from ``start``; None: no time limit.
     stop : StopToken, optional
-        The caller's token (a new one by default, which :meth:`stop` sets).
+        The caller's token (default: a new one).
     start : float, optional
         ``time.perf_counter()`` at the call (default: now), so that the time limit counts
         everything from the call, compilation included.
@@ -70,9 +70,6 @@ class Budget:
         self.deadline = math.inf if time_limit is None else self.start + time_limit
         self.token = stop if stop is not None else StopToken()
 
-    def stop(self, reason: str = STOPPED) -> None:
-        self.token.stop(reason)
-
     @property
     def stopped(self) -> bool:
         """A stop was asked for (the time limit aside)."""
@@ -87,14 +84,3 @@ class Budget:
     def done(self) -> bool:
         """Stopped, or past the deadline."""
         return self.token.stopped or time.perf_counter() >= self.deadline
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
-
-    def reason(self) -> str | None:
-        """Why the run must end now: the stop's reason, ``"time_limit"``, or None."""
-        if self.token.stopped:
-            return self.token.reason
-        if time.perf_counter() >= self.deadline:
-            return "time_limit"
-        return None
