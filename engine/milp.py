@@ -113,7 +113,10 @@ def highs_of(arrays: tuple) -> highspy.Highs:
         h = highspy.Highs()
     h.silent()
     # The arrays in one call: setting them on a HighsLp copies them element by element.
-    h.passModel(*arrays)
+    if h.passModel(*arrays) == highspy.HighsStatus.kError:
+        # HiGHS then holds an empty model, which would "solve" to a wrong answer. The formats'
+        # ranges keep every coefficient below HiGHS's limit (1e15), so this is a bug.
+        raise RuntimeError("HiGHS refused the model (a coefficient or bound out of its range)")
     return h
 
 

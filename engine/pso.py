@@ -19,6 +19,10 @@ from .termination import StopToken
 
 #: Iterations over which the inertia falls when the run has no iteration budget.
 SCHEDULE_ITER = 1000
+#: Most particles in one swarm: far beyond what helps (swarms of tens to hundreds), and a
+#: bound that stops a typo from asking for all the memory (positions, velocities and personal
+#: bests are three arrays of particles x variables).
+MAX_SWARM = 100_000
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class PsoOptions:
     def __post_init__(self):
         if self.swarm_size < 2:
             raise ValueError(f"swarm_size: must be >= 2, got {self.swarm_size}")
+        if self.swarm_size > MAX_SWARM:
+            raise ValueError(f"swarm_size: must be <= {MAX_SWARM:,}, got {self.swarm_size:,}")
         if self.max_iter is None and self.max_evals is None and self.time_limit is None \
                 and self.stall_iter is None:
             raise ValueError("max_iter: give at least one termination (max_iter, max_evals, "

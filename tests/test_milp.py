@@ -1,0 +1,26 @@
+"""The model builder and HiGHS (engine/milp.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from invswarm.engine.milp import MilpOptions, ModelBuilder, run
+
+
+def _model(coefficient: float) -> ModelBuilder:
+    b = ModelBuilder()
+    x = b.col(ub=10.0, cost=-1.0)
+    b.row([x], [coefficient], hi=5.0)
+    return b
+
+
+def test_a_model_highs_accepts_is_solved():
+    out = run(_model(2.0).to_highs(), MilpOptions(time_limit=10))
+    assert out.optimal and out.objective == pytest.approx(-2.5)
+
+
+def test_a_model_highs_refuses_is_an_error_not_an_empty_model():
+    # HiGHS refuses matrix entries of 1e15 or more and keeps an empty model, whose optimum 0
+    # would be a wrong answer
+    with pytest.raises(RuntimeError, match="HiGHS refused the model"):
+        _model(1e16).to_highs()
