@@ -149,6 +149,16 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def unique_names(names: list[str], path: str) -> None:
+    """Raise :class:`InputError` on the second entry of ``path`` that repeats a name."""
+    seen: dict[str, int] = {}
+    for k, n in enumerate(names):
+        if n in seen:
+            raise InputError(join(join(path, k), "name"),
+                             f"duplicate name {n!r} (also {path}[{seen[n]}])")
+        seen[n] = k
+
+
 def only(obj: Any, path: str, allowed: tuple[str, ...]) -> None:
     """Reject keys outside ``allowed`` (a misspelt optional field would otherwise be ignored)."""
     if not isinstance(obj, dict):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InputError
-from ...fields import array, field, integer, join, number, only, text
+from ...fields import array, field, integer, join, number, only, text, unique_names
 from ...limits import MAX_MONEY, MAX_QUANTITY, MAX_SCENARIOS
 
 MODES = ("guaranteed", "flexible")
@@ -151,7 +151,7 @@ class Instance:
                                high=MAX_MONEY)
             cv[i] = number(field(rd, "cv", p, 0.0), join(p, "cv"), low=0, high=5)
             phi[i] = number(field(rd, "phi", p, 0.0), join(p, "phi"), low=-0.99, high=0.99)
-        _unique(rnames, "retailers")
+        unique_names(rnames, "retailers")
 
         mans = array(field(doc, "manufacturers", ""), "manufacturers", nonempty=True,
                      most=MAX_PARTIES)
@@ -178,7 +178,7 @@ class Instance:
             hold_m[j] = number(field(md, "hold", p), join(p, "hold"), low=0, high=MAX_MONEY)
             back_m[j] = number(field(md, "backlog", p), join(p, "backlog"), low=0,
                                high=MAX_MONEY)
-        _unique(mnames, "manufacturers")
+        unique_names(mnames, "manufacturers")
 
         w_max = number(field(doc, "price_cap", "", float(z.max())), "price_cap", low=0,
                        high=MAX_MONEY)
@@ -228,7 +228,7 @@ class Instance:
                 np.minimum(seg, 1.0 - share, out=seg)
                 evs.append({"manufacturer": j, "start": t0, "length": ln, "share": share})
             events.append(tuple(evs))
-        _unique(snames, "disruptions")
+        unique_names(snames, "disruptions")
         if not weights.sum() > 0:
             raise InputError("disruptions", "the weights must have a positive sum")
         return cls(name=name, retailer_names=tuple(rnames), manufacturer_names=tuple(mnames),
@@ -266,12 +266,3 @@ class Instance:
                             for nm, w, ev in zip(self.scenario_names, self.weights,
                                                  self.events)],
         }
-
-
-def _unique(names: list[str], path: str) -> None:
-    seen: dict[str, int] = {}
-    for k, n in enumerate(names):
-        if n in seen:
-            raise InputError(join(join(path, k), "name"),
-                             f"duplicate name {n!r} (also {path}[{seen[n]}])")
-        seen[n] = k

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InputError
-from ...fields import array, field, integer, join, number, only, text
+from ...fields import array, field, integer, join, number, only, text, unique_names
 from ...limits import MAX_CELLS, MAX_FIRMS, MAX_MATERIALS, MAX_MONEY, MAX_PERIODS, MAX_QUANTITY
 
 TOP_FIELDS = ("model", "name", "periods", "materials", "firms", "stock", "links", "loans")
@@ -123,7 +123,7 @@ class Instance:
                                                     high=MAX_PERIODS)
             value[m] = _money(field(md, "value", p), join(p, "value"))
             price[m] = _money(field(md, "price", p, value[m]), join(p, "price"))
-        _unique(mnames, "materials")
+        unique_names(mnames, "materials")
         firms = array(field(doc, "firms", ""), "firms", nonempty=True, most=MAX_FIRMS)
         N = len(firms)
         fnames = []
@@ -131,7 +131,7 @@ class Instance:
             p = join("firms", f)
             only(fd, p, ("name",))
             fnames.append(text(field(fd, "name", p), join(p, "name")))
-        _unique(fnames, "firms")
+        unique_names(fnames, "firms")
 
         B = T + 1
         if N * M * B > MAX_CELLS:
@@ -268,12 +268,3 @@ def _quantity(value: Any, path: str) -> float:
 
 def _money(value: Any, path: str) -> float:
     return number(value, path, low=0, high=MAX_MONEY)
-
-
-def _unique(names: list[str], path: str) -> None:
-    seen: dict[str, int] = {}
-    for k, n in enumerate(names):
-        if n in seen:
-            raise InputError(join(join(path, k), "name"),
-                             f"duplicate name {n!r} (also {path}[{seen[n]}])")
-        seen[n] = k
