@@ -84,8 +84,8 @@ def island_seed(seed: int, island: int) -> int:
     return int(np.random.SeedSequence([seed, island]).generate_state(1, np.uint64)[0] >> 1)
 
 
-# The problem of the latest run, kept by each process from one epoch to the next (building
-# it took 2.5 ms of each 64 x 25-iteration epoch of steel T = 24, and grows with the instance).
+# The problem of the latest run, kept by each process from one epoch to the next: building it
+# grows with the instance and would otherwise be paid at every epoch.
 _built: dict = {}
 
 

@@ -30,8 +30,8 @@ from .search import carried_states, heuristic_plan, local_search
 
 #: Fewest periods a window of :func:`relaxed_plan` has as its own.
 MIN_WINDOW = 13
-#: Time to build a window's model, as a share of the time to solve it (on the bench's
-#: 30 x 10 x 52 instance: about 0.17 s and 0.5 s per period, measured in development).
+#: Time to build a window's model, as a share of the time to solve it (the ratio seen on the
+#: bench's large generated instances), used to size windows that finish together.
 BUILD_SHARE = 0.35
 #: Periods a window reaches past its own on each side: a window's ends are played as a
 #: horizon's start and end (no stock carried in beyond the constructive plan's, leftovers

@@ -148,14 +148,13 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
 
 
 #: Share of the time limit that the relaxation seeding the swarm may take (build and LP). On
-#: the bench's 30 x 10 x 52 instance it takes about 27 s and is worth it: the swarm and the
-#: local search start from a plan 2.4 % above the bound instead of 6.9 % (docs/pso.md).
+#: large instances it is worth most of the time: the swarm and the local search start from a
+#: plan much closer to the bound than the constructive one (docs/pso.md, "Large instances").
 RELAX_SHARE = 0.75
 
 #: Share of the time left after the relaxation that the swarms get (the local search and the
-#: kicks get the rest). On the steel case (T = 24, 9.5 s, seeds 0 to 2) a fifth and a tenth
-#: gave the same plans; on the bench's 30 x 10 x 52 instance, where the seeded swarm barely
-#: moves, a tenth leaves the local search 3 s more (in development).
+#: kicks get the rest): on large instances the seeded swarm barely moves and the local
+#: search uses the time better.
 SWARM_SHARE = 0.1
 
 #: Standard deviation of a kick's steps in the unit cube.
