@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .compare import compare, into, markdown
+from .errors import InputError
 from .jsonio import read_json, write_atomic, write_json_atomic
 from .milp import MilpOptions
 from .models import network, sfi
@@ -741,14 +742,17 @@ def run_suite(o: BenchOptions, *, experiments: tuple[str, ...], instances: list[
 def write_outputs(res: dict, out_dir: str, report_path: str | None, readme: str | None,
                   command: str) -> None:
     """``results.json``, plots, report and README section of a bench run's results."""
+    # rendered before anything is written, so that results that cannot be rendered leave
+    # the earlier outputs as they were
+    text, head = report(res, command), headline(res)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(out / "results.json", _jsonable(res))
     plots(res, out)
+    write_json_atomic(out / "results.json", _jsonable(res))
     if report_path:
-        write_atomic(report_path, report(res, command))
+        write_atomic(report_path, text)
     if readme:
-        into(readme, headline(res), begin="<!-- bench:begin -->", end="<!-- bench:end -->")
+        into(readme, head, begin="<!-- bench:begin -->", end="<!-- bench:end -->")
 
 
 EXPERIMENTS = ("seed_table", "scaling", "large_sfi", "scenarios", "network")
@@ -794,7 +798,13 @@ def main_args(args) -> int:
     command = args.command_line or "invswarm bench " + " ".join(sys.argv[2:])
     if args.from_results:
         res = read_json(args.from_results)
-        write_outputs(res, args.out_dir, args.report, args.readme, command)
+        if not isinstance(res, dict) or not isinstance(res.get("machine"), dict):
+            raise InputError("from", "is not the results.json of an invswarm bench run")
+        try:
+            write_outputs(res, args.out_dir, args.report, args.readme, command)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise InputError("from", f"is not a complete results.json of an invswarm bench "
+                                     f"run ({type(exc).__name__}: {exc})") from None
         return 0
     o = BenchOptions(seeds=args.seeds, swarm_time=args.swarm_time,
                      exact_time=args.exact_time)
@@ -802,8 +812,6 @@ def main_args(args) -> int:
         e.strip() for e in args.experiments.split(",") if e.strip())
     for e in experiments:
         if e not in EXPERIMENTS:
-            from .errors import InputError
-
             raise InputError("experiments", f"unknown experiment {e!r} (choose from "
                                             f"{', '.join(EXPERIMENTS)} or 'all')")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]

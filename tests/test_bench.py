@@ -158,3 +158,19 @@ def test_headline_counts_the_large_instances_within_the_goal():
     assert "seed 8: 1.070 % (0.960 % above the exact solver's bound)" in text
     # seed 8 is within the goal: the exact solver's bound is the goal's yardstick
     assert "(2 of 5 within 1 %)" in text
+
+
+@pytest.mark.parametrize("doc", ['[1, 2]', '{"date": "2026-12-06"}',
+                                 '{"machine": {"cpus": 2}, "seed_table": [{"T": 6}]}',
+                                 '{"machine": {"cpus": 2}, "scaling": 3}'])
+def test_results_that_are_not_a_bench_run_exit_2_and_write_nothing(tmp_path, capsys, doc):
+    saved = tmp_path / "results.json"
+    saved.write_text(doc)
+    report = tmp_path / "report.md"
+    report.write_text("earlier report\n")
+    assert main(["bench", "--from", str(saved), "--out-dir", str(tmp_path / "out"),
+                 "--report", str(report)]) == 2
+    err = capsys.readouterr().err
+    assert "from: is not" in err and "Traceback" not in err
+    assert report.read_text() == "earlier report\n"
+    assert not (tmp_path / "out" / "results.json").exists()
