@@ -13,6 +13,7 @@ from typing import Any
 from .errors import InputError, NoSolution
 from .jsonio import read_json, write_json_atomic
 from .models import contracts, network, sfi
+from .models.sfi.families import FAMILIES, generate_family
 from .solve import DEFAULT_METHOD, METHODS, SolveOptions, evaluate, load_instance, model_of, solve
 from .termination import StopToken
 
@@ -159,10 +160,19 @@ def _cmd_case_electronics(args) -> int:
 
 
 def _cmd_generate(args) -> int:
-    doc = sfi.generate(periods=args.periods, categories=args.categories,
-                       products_per_category=args.products_per_category,
-                       scenarios=args.scenarios, seed=args.seed,
-                       forecast_error=args.forecast_error)
+    if args.family is None:
+        doc = sfi.generate(periods=args.periods, categories=args.categories,
+                           products_per_category=args.products_per_category,
+                           scenarios=args.scenarios or 1, seed=args.seed,
+                           forecast_error=0.2 if args.forecast_error is None
+                           else args.forecast_error)
+    else:
+        for name in ("scenarios", "forecast_error"):
+            if getattr(args, name) is not None:
+                raise InputError(name, "is drawn by the family; leave it out with --family")
+        doc = generate_family(args.family, periods=args.periods, categories=args.categories,
+                              products_per_category=args.products_per_category,
+                              seed=args.seed)
     _emit(doc, args.out)
     return 0
 
@@ -319,8 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--periods", type=int, required=True)
     g.add_argument("--categories", type=int, required=True)
     g.add_argument("--products-per-category", type=int, required=True)
-    g.add_argument("--scenarios", type=int, default=1)
-    g.add_argument("--forecast-error", type=float, default=0.2)
+    g.add_argument("--scenarios", type=int, help="default 1")
+    g.add_argument("--forecast-error", type=float, help="default 0.2")
+    g.add_argument("--family", help="an instance family (docs/models/sfi.md, 'Instance "
+                                    f"families'): {', '.join(FAMILIES)}; default: the steel "
+                                    "line's stages with costs perturbed")
     g.add_argument("--seed", type=int, required=True)
     g.add_argument("--out")
     g.set_defaults(func=_cmd_generate)
