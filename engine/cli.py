@@ -73,12 +73,13 @@ def _solve_options(args) -> SolveOptions:
 def _cmd_solve(args) -> int:
     inst = load_instance(read_json(args.instance))
     warm = read_json(args.warm_start) if args.warm_start else None
+    pins = read_json(args.pins) if args.pins else None
     progress = _JsonLines() if args.progress == "jsonl" else _Progress(args.bound)
     method = args.method if args.method is not None else DEFAULT_METHOD[model_of(inst)]
     progress.event("start", method=method, instance=inst.name)
     with _cluster(args):
         try:
-            res = solve(inst, method, _solve_options(args), warm_start=warm,
+            res = solve(inst, method, _solve_options(args), warm_start=warm, pins=pins,
                         callback=progress, stop=args.stop)
         except NoSolution as exc:
             progress.event("failed", message=str(exc))
@@ -262,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
                                        "a local cluster of --jobs workers on loopback)")
     p.add_argument("--warm-start", help="plan JSON file (or result file of 'invswarm solve') "
                                         "to start from")
+    p.add_argument("--pins", help="pins JSON file: decisions every returned plan keeps or "
+                                  "avoids (docs/embedding.md, Pins)")
     p.add_argument("--bound", type=float, default=None,
                    help="a known lower bound (say, from an exact run): the progress line then "
                         "shows the gap to it")

@@ -15,6 +15,7 @@ from .models.contracts import equilibrium as con_eq
 from .models.contracts import evaluate as con_eval
 from .models.network import milp as net_milp
 from .models.network import swarm as net_swarm
+from .models.network.pins import Pins as NetworkPins
 from .models.network.problem import warmup as net_warmup
 from .models.sfi import milp as sfi_milp
 from .models.sfi import rounding as sfi_rounding
@@ -173,7 +174,8 @@ def _swarm_figures(info: dict) -> tuple[str, dict]:
 
 
 def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None = None, *,
-          warm_start: Any = None, callback=None, stop: StopToken | None = None) -> Result:
+          warm_start: Any = None, pins: Any = None, callback=None,
+          stop: StopToken | None = None) -> Result:
     """Solve an instance with one method.
 
     Parameters
@@ -190,6 +192,11 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
     opts : SolveOptions
     warm_start : dict, optional
         A plan document, or a result document, to start from (exact and pso).
+    pins : dict, optional
+        Decisions every returned plan keeps or avoids (``docs/embedding.md``, "Pins").
+        Network: ``{"keep": [shipments], "forbid": [{"from", "to", "material",
+        "period"}]}`` (every method). A bad document raises :class:`InputError` naming the
+        field under ``pins``.
     callback : callable, optional
         Progress of the swarm methods (see :func:`invswarm.engine.pso.run`).
     stop : StopToken, optional
@@ -209,9 +216,13 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         raise InputError("method", f"unknown method {method!r} for the {model} model (choose "
                                    f"from {', '.join(MODEL_METHODS[model])})")
     if model == "network":
-        return _solve_network(inst, method, opts, warm_start, callback, budget)
+        return _solve_network(inst, method, opts, warm_start, pins, callback, budget)
     if model == "contracts":
+        if pins is not None:
+            raise InputError("pins", "the contracts model has no decisions to pin")
         return _solve_contracts(inst, method, opts, warm_start)
+    if pins is not None:
+        raise InputError("pins", "pins of the sfi model are not supported yet")
     start = read_plan(inst, warm_start) if warm_start is not None else None
     if method != "exact":
         warmup()
@@ -255,34 +266,40 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
 
 
 def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm_start,
-                   callback, budget: Budget) -> Result:
+                   pins_doc, callback, budget: Budget) -> Result:
     start = read_plan(inst, warm_start) if warm_start is not None else None
+    data = network.KernelData(inst)
+    pins = NetworkPins.from_json(pins_doc, inst, data)
     if method == "pso":
         net_warmup()
     t0 = budget.start
     objective, bound, extra, status = math.nan, -math.inf, {}, "done"
     if method == "exact":
         mo = _milp_options(opts)
+        if start is not None:
+            start = pins.merge(start)
+            if network.plan_costs(data, [start]).flags[0]:
+                start = None  # a start that breaks the rules once pinned is no start
         # the greedy plan is a first incumbent for free
-        start = start if start is not None else net_swarm.solve_greedy(inst)[0]
-        plan, out = net_milp.solve(inst, mo, start, stop=budget.token)
+        start = start if start is not None else net_swarm.solve_greedy(inst, pins)[0]
+        plan, out = net_milp.solve(inst, mo, start, stop=budget.token, pins=pins)
         if plan is None and budget.stopped:  # stopped before HiGHS took its start
             plan = start
         status, objective, bound, extra = _exact_figures(plan, out, mo)
     elif method == "pso":
         po, io = _swarm_options(opts)
         plan, info = net_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback,
-                                         budget=_swarm_budget(po, budget))
+                                         budget=_swarm_budget(po, budget), pins=pins)
         status, extra = _swarm_figures(info)
     elif method == "greedy":
-        plan, _ = net_swarm.solve_greedy(inst)
+        plan, _ = net_swarm.solve_greedy(inst, pins)
     else:
-        plan, _ = net_swarm.solve_none(inst)
+        plan, _ = net_swarm.solve_none(inst, pins)
     wall = time.perf_counter() - t0
     if budget.stopped:
         status = budget.token.reason
-    plan = plan.cleaned()
-    data = network.KernelData(inst)
+    # kept shipments exactly as given, what a method added on their keys as one more
+    plan = pins.merge(plan.cleaned())
     verdict = network.authorize(inst, plan, data=data)
     if not verdict.ok:
         raise NoSolution(f"{method} produced a plan that may not be carried out: "

@@ -83,6 +83,42 @@ def _unplace(ml, md, mq, mk, mu, n, link, dep, kind, rlink, rdep):
 
 
 @njit(cache=True)
+def _forbidden(codes, code):
+    """Whether ``code`` is in the sorted ``codes``."""
+    k = np.searchsorted(codes, code)
+    return k < codes.size and codes[k] == code
+
+
+@njit(cache=True)
+def _keep(m, kept_ptr, kept_link, kept_dep, kept_qty, kept_kind, kept_dur, reverse, lead,
+          link_from, link_to, ml, md, mq, mk, mu, touched, out_ship, out_sq, n_ship):
+    """Place material ``m``'s kept shipments (and their paybacks) in its moves and in the
+    plan; returns the number of moves and of shipments."""
+    n = 0
+    for k in range(kept_ptr[m], kept_ptr[m + 1]):
+        lk = kept_link[k]
+        tau = kept_dep[k]
+        kind = kept_kind[k]
+        dur = kept_dur[k]
+        rlink = -1
+        rdep = -1
+        if kind == LOAN:
+            rlink = reverse[lk]
+            rdep = tau + dur - lead[rlink]
+        n = _place(ml, md, mq, mk, mu, n, lk, tau, kept_qty[k], kind, dur, rlink, rdep)
+        touched[link_from[lk]] = True
+        touched[link_to[lk]] = True
+        out_ship[n_ship, 0] = lk
+        out_ship[n_ship, 1] = m
+        out_ship[n_ship, 2] = tau
+        out_ship[n_ship, 3] = kind
+        out_ship[n_ship, 4] = tau + dur if kind == LOAN else -1
+        out_sq[n_ship] = kept_qty[k]
+        n_ship += 1
+    return n, n_ship
+
+
+@njit(cache=True)
 def _fits(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched, lots, rec,
           req, rbucket, link_from, link_to, lead, hold, short, value, floor, base_back, margin,
           acc):
@@ -171,7 +207,8 @@ def _commit(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touche
 
 @njit(cache=True)
 def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_donor,
-               n_recv, covers, mat_res_ptr, res_link, lots, rec, req, rbucket, link_from,
+               n_recv, covers, mat_res_ptr, res_link, kept_ptr, kept_link, kept_dep,
+               kept_qty, kept_kind, kept_dur, forbidden, lots, rec, req, rbucket, link_from,
                link_to, lead, reverse, durations, hold, short, value, floor, base_back,
                base_traj, tol, n_bisect, cap, out_mv, out_mq, out_ship, out_sq):
     """Decode one particle into moves (by material and departure) and shipments.
@@ -182,7 +219,7 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
         ``[receiver priority (R), receiver cover (R), arc priority (A), arc kind (A),
         rescue priority (RA), rescue kind (RA), rescue advance (RA)]``.
     m_list : ndarray of int64
-        Materials with at least one receiver.
+        Materials with at least one receiver, rescue arc or kept shipment.
     mat_recv_ptr : ndarray of int64, shape (M + 1,)
         Receivers of material ``m`` are ``mat_recv_ptr[m]:mat_recv_ptr[m + 1]``.
     recv_firm : ndarray of int64, shape (R,)
@@ -201,8 +238,14 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
         it before it expires. Its variables follow the arcs': priority (RA), kind (RA; off,
         permanent, loan of each duration) and advance (RA; arrival 0 to 3 periods before
         the expiry).
+    kept_ptr : ndarray of int64, shape (M + 1,)
+        Kept shipments of material ``m`` are ``kept_ptr[m]:kept_ptr[m + 1]`` of
+        ``kept_link``, ``kept_dep``, ``kept_qty``, ``kept_kind`` and ``kept_dur`` (a loan's
+        duration); every decoded plan has them, and every amount is tried with them.
+    forbidden : ndarray of int64, sorted
+        Codes ``(link * M + material) * T + period`` of the departures no shipment may take.
     base_traj : ndarray, shape (N, M, T, 4)
-        The baseline's trajectories.
+        The trajectories under the kept shipments alone (the baseline's when none).
     tol : float
         Feasibility tolerance of the kernel; the decoder checks against ``tol * 1e-4``, so
         that its plans also meet the exact formulation at the solver's tolerance.
@@ -226,7 +269,7 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
     A = arc_link.size
     n_kind = 2 + 2 * durations.size
     n_cov = covers.size
-    margin = tol * 1e-4
+    M = lots.shape[1]
     n_out = 0
     n_ship = 0
     cur = np.zeros((N, 1, T, 4))
@@ -238,7 +281,7 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
         n_arc_m = recv_arc_ptr[r1] - recv_arc_ptr[r0]
         q0 = mat_res_ptr[m]
         q1 = mat_res_ptr[m + 1]
-        room = 3 * T * (n_arc_m + q1 - q0) + 2
+        room = 3 * T * (n_arc_m + q1 - q0) + 2 + 2 * (kept_ptr[m + 1] - kept_ptr[m])
         ml = np.zeros(room, np.int64)
         md = np.zeros(room, np.int64)
         mq = np.zeros(room)
@@ -250,8 +293,16 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
             for t in range(T):
                 for c in range(4):
                     cur[f, 0, t, c] = base_traj[f, m, t, c]
+        n, n_ship = _keep(m, kept_ptr, kept_link, kept_dep, kept_qty, kept_kind, kept_dur,
+                          reverse, lead, link_from, link_to, ml, md, mq, mk, mu, touched,
+                          out_ship, out_sq, n_ship)
+        margin = tol * 1e-4
+        if n > 0 and material(m, ml, md, mq, mk, 0, n, touched, lots, rec, req, rbucket,
+                              link_from, link_to, lead, hold, short, value, floor, base_back,
+                              True, margin, acc, np.zeros((0, 1, 1, 4)), 0, np.zeros(0)) != 0:
+            # kept shipments that pass the model's tolerance only: trials get the same
+            margin = tol
         rorder = r0 + np.argsort(-x[r0:r1], kind="mergesort")
-        first_ship = n_ship
         for t in range(T):
             for rr in range(rorder.size):
                 r = rorder[rr]
@@ -275,7 +326,7 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
                     lk = arc_link[a]
                     i = arc_donor[a]
                     tau = t - lead[lk]
-                    if tau < 0:
+                    if tau < 0 or _forbidden(forbidden, (lk * M + m) * T + tau):
                         continue
                     # kinds: 1 permanent; 2 + 2k: permanent, then a loan of durations[k] for
                     # what protection refuses to give; 3 + 2k: loan of durations[k] only
@@ -335,6 +386,8 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
                 if arr > e:
                     continue
                 tau = arr - lead[lk]
+                if _forbidden(forbidden, (lk * M + m) * T + tau):
+                    continue
                 use = 0.0
                 for s_ in range(arr, e + 1):
                     use += req[j, m, s_]
@@ -364,7 +417,7 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
                             touched, cur, lots, rec, req, rbucket, link_from, link_to, lead,
                             hold, short, value, floor, base_back, acc, out_ship, out_sq, n_ship)
                 n_ship += 1
-        if n_ship == first_ship:
+        if n == 0:
             continue
         for k in range(n):
             out_mv[n_out, 0] = ml[k]
@@ -379,7 +432,8 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
 
 @njit(cache=True, parallel=True)
 def decode_swarm(X, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_donor,
-                 n_recv, covers, mat_res_ptr, res_link, lots, rec, req, rbucket, link_from,
+                 n_recv, covers, mat_res_ptr, res_link, kept_ptr, kept_link, kept_dep,
+                 kept_qty, kept_kind, kept_dur, forbidden, lots, rec, req, rbucket, link_from,
                  link_to, lead, reverse, durations, hold, short, value, floor, base_back,
                  base_traj, tol, n_bisect, cap, out_mv, out_mq, out_nmv):
     """Decode a swarm ``X`` (P, n_var) into moves ``out_mv`` (P, cap, 5), ``out_mq`` (P, cap)
@@ -389,8 +443,9 @@ def decode_swarm(X, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc
         ship = np.zeros((cap, 5), np.int64)
         sq = np.zeros(cap)
         nm, _ = decode_one(X[p], m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link,
-                           arc_donor, n_recv, covers, mat_res_ptr, res_link, lots, rec, req,
-                           rbucket, link_from, link_to, lead, reverse, durations, hold, short,
-                           value, floor, base_back, base_traj, tol, n_bisect, cap, out_mv[p],
-                           out_mq[p], ship, sq)
+                           arc_donor, n_recv, covers, mat_res_ptr, res_link, kept_ptr,
+                           kept_link, kept_dep, kept_qty, kept_kind, kept_dur, forbidden, lots,
+                           rec, req, rbucket, link_from, link_to, lead, reverse, durations,
+                           hold, short, value, floor, base_back, base_traj, tol, n_bisect, cap,
+                           out_mv[p], out_mq[p], ship, sq)
         out_nmv[p] = nm

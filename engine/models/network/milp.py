@@ -22,10 +22,11 @@ import numpy as np
 
 from ....kernels.network import PAYBACK, departure_rank
 from ... import milp_process
-from ...milp import MilpOptions, MilpOutcome, ModelBuilder, run
+from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, run
 from ...termination import StopToken
 from .evaluate import KernelData
 from .instance import Instance
+from .pins import ALL_PERIODS, Pins
 from .plan import LOAN, PERMANENT, Plan
 
 #: Quantities below this (units) are read back as no shipment.
@@ -82,8 +83,12 @@ def _slots(inst: Instance, materials: set) -> list[_Slot]:
 
 
 def build(inst: Instance, plan: Plan | None = None, *, materials: list[int] | None = None,
-          fixed_costs: bool = True, data: KernelData | None = None) -> NetworkMilp:
+          fixed_costs: bool = True, data: KernelData | None = None,
+          pins: Pins | None = None) -> NetworkMilp:
     """Build the MILP of ``inst``; with ``plan``, every shipment is fixed to it.
+
+    With ``pins``, a slot's column is at least the kept units it holds, and the slots of a
+    forbidden link, material and period are fixed to 0.
 
     ``materials`` restricts the model to some materials (the others keep their baseline,
     which the objective then leaves out); ``fixed_costs=False`` drops the fixed link costs,
@@ -95,16 +100,17 @@ def build(inst: Instance, plan: Plan | None = None, *, materials: list[int] | No
     data = data or KernelData(inst)
     mats = list(range(M)) if materials is None else [int(m) for m in materials]
     slots = _slots(inst, set(mats))
+    least = _slot_totals(pins.keep) if pins is not None else {}
+    banned = pins.forbidden_set() if pins is not None else set()
     for s in slots:
-        s.col = b.col(cost=float(inst.unit_cost[s.link, s.material]))
+        shut = (s.link, s.material, s.dep) in banned or \
+            (s.link, s.material, ALL_PERIODS) in banned
+        s.col = b.col(lb=least.get(s.rank, 0.0), ub=0.0 if shut else INF,
+                      cost=float(inst.unit_cost[s.link, s.material]))
         if s.kind == LOAN:
             b.cost[s.col] += float(inst.unit_cost[inst.reverse[s.link], s.material])
     if plan is not None:
-        fixed = {}
-        for lk, m, t, q, k, r in zip(plan.link, plan.material, plan.period, plan.qty,
-                                     plan.kind, plan.ret):
-            key = (int(t), int(lk), int(m), int(k), int(r - t) if k == LOAN else 0)
-            fixed[key] = fixed.get(key, 0.0) + float(q)
+        fixed = _slot_totals(plan)
         by_rank = {s.rank: s for s in slots}
         for key in fixed:
             if key not in by_rank:
@@ -287,11 +293,13 @@ def read_plan(model: NetworkMilp, x: np.ndarray) -> Plan:
 
 
 def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None,
-          *, stop: StopToken | None = None) -> tuple[Plan | None, MilpOutcome]:
-    """Solve the exact model; returns the plan read from the incumbent and the outcome.
-    HiGHS runs in a child process, ended shortly after the time limit where HiGHS overruns it,
-    or when ``stop`` is set (:mod:`invswarm.engine.milp_process`)."""
-    model = build(inst)
+          *, stop: StopToken | None = None, pins: Pins | None = None
+          ) -> tuple[Plan | None, MilpOutcome]:
+    """Solve the exact model (held to ``pins`` when given); returns the plan read from the
+    incumbent and the outcome. HiGHS runs in a child process, ended shortly after the time
+    limit where HiGHS overruns it, or when ``stop`` is set
+    (:mod:`invswarm.engine.milp_process`)."""
+    model = build(inst, pins=pins)
     start = None
     if warm_start is not None:
         start = _start_of(model, warm_start)
@@ -340,13 +348,19 @@ def decomposed_bound(inst: Instance, time_limit: float, *, threads: int = 0
     return total, optimal, time.perf_counter() - t0
 
 
-def _start_of(model: NetworkMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
-    """The plan's shipment columns (every slot: its quantity or 0), for HiGHS to complete."""
-    q = {}
+def _slot_totals(plan: Plan) -> dict:
+    """Units of a plan per slot (its rank: departure, link, material, kind, duration)."""
+    q: dict = {}
     for lk, m, t, v, k, r in zip(plan.link, plan.material, plan.period, plan.qty, plan.kind,
                                  plan.ret):
         key = (int(t), int(lk), int(m), int(k), int(r - t) if k == LOAN else 0)
         q[key] = q.get(key, 0.0) + float(v)
+    return q
+
+
+def _start_of(model: NetworkMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+    """The plan's shipment columns (every slot: its quantity or 0), for HiGHS to complete."""
+    q = _slot_totals(plan)
     cols = np.array([s.col for s in model.slots], np.int64)
     vals = np.array([q.get(s.rank, 0.0) for s in model.slots])
     return cols, vals

@@ -72,13 +72,19 @@ class Plan:
         and material) is :func:`~invswarm.engine.models.network.authorize`'s question.
         """
         only(doc, "", ("shipments",))
-        rows = array(field(doc, "shipments", ""), "shipments", most=MAX_CELLS)
+        return cls.from_rows(array(field(doc, "shipments", ""), "shipments", most=MAX_CELLS),
+                             "shipments", inst)
+
+    @classmethod
+    def from_rows(cls, rows: list, where: str, inst: Instance) -> Plan:
+        """Shipment objects (the entries of a plan's ``shipments``) read as in
+        :meth:`from_json`; errors name ``where[k]``."""
         K = len(rows)
         link, mat, per, kind, ret = (np.zeros(K, np.int64) for _ in range(5))
         qty = np.zeros(K)
         T, N, M = inst.n_periods, inst.n_firms, inst.n_materials
         for k, sd in enumerate(rows):
-            p = join("shipments", k)
+            p = join(where, k)
             only(sd, p, ("from", "to", "material", "period", "qty", "kind", "return_period"))
             i = index_of(field(sd, "from", p), join(p, "from"), N, "firm")
             j = index_of(field(sd, "to", p), join(p, "to"), N, "firm")

@@ -8,9 +8,10 @@ import numpy as np
 from ....kernels import network as knet
 from ....kernels import network_decode as kdec
 from ...encoding import Block, Encoding, choice_to_unit
-from .evaluate import FEAS_TOL, BatchCosts, KernelData, batch_costs
+from .evaluate import FEAS_TOL, BatchCosts, KernelData, batch_costs, detail
 from .instance import Instance
-from .plan import Plan
+from .pins import Pins
+from .plan import LOAN, Plan
 
 #: Candidate donors kept per receiver (the cheapest by unit cost).
 ARCS_PER_RECEIVER = 8
@@ -29,24 +30,36 @@ class NetworkProblem:
     variables for ``R`` receivers, ``A`` arcs and ``RA`` rescue arcs (see
     ``kernels/network_decode.py``); every particle decodes to a feasible plan.
 
+    With ``pins``, every decoded plan has the kept shipments, and no other shipment leaves
+    on a forbidden link, material and period; receivers and donors are read from the
+    trajectories under the kept shipments (the protection floors stay the baseline's).
+
     Parameters
     ----------
     inst : Instance
     n_bisect : int
         Halvings the decoder spends on an amount it cannot bound in closed form.
+    data : KernelData, optional
+    pins : Pins, optional
+        Kept and forbidden shipments (the kept ones may be carried out on their own:
+        :meth:`Pins.from_json` checks it).
     """
 
-    def __init__(self, inst: Instance, n_bisect: int = 12, data: KernelData | None = None):
+    def __init__(self, inst: Instance, n_bisect: int = 12, data: KernelData | None = None,
+                 pins: Pins | None = None):
         self.inst = inst
         self.data = data or KernelData(inst)
+        self.pins = pins or Pins.none()
         self.n_bisect = int(n_bisect)
         base = self.data.base
         N, M, T = inst.requirements.shape
-        back = base.traj[:, :, :, knet.TR_BACKLOG]
-        stock = base.traj[:, :, :, knet.TR_STOCK]
+        keep = self.pins.keep
+        start = detail(self.data, keep).traj if keep.n_shipments else base.traj
+        back = start[:, :, :, knet.TR_BACKLOG]
+        stock = start[:, :, :, knet.TR_STOCK]
         is_recv = inst.listed & (back > FEAS_TOL).any(axis=2)
         surplus = (stock > inst.protected[:, :, None] + FEAS_TOL).any(axis=2)
-        wastes = base.traj[:, :, :, knet.TR_WASTE].sum(axis=2) > FEAS_TOL
+        wastes = start[:, :, :, knet.TR_WASTE].sum(axis=2) > FEAS_TOL
         is_donor = inst.listed & (surplus | wastes)
         recv_firm, recv_mat, arc_ptr, arc_link, arc_donor = [], [], [0], [], []
         mat_ptr = np.zeros(M + 1, np.int64)
@@ -82,8 +95,16 @@ class NetworkProblem:
         self.arc_link = np.array(arc_link, np.int64)
         self.arc_donor = np.array(arc_donor, np.int64)
         self.mat_recv_ptr = mat_ptr
+        order = np.lexsort((keep.period, keep.material))
+        kept_ptr = np.zeros(M + 1, np.int64)
+        kept_ptr[1:] = np.cumsum(np.bincount(keep.material, minlength=M))
+        kept = (kept_ptr, *(np.ascontiguousarray(a[order], np.int64) for a in (
+            keep.link, keep.period)), np.ascontiguousarray(keep.qty[order]),
+            np.ascontiguousarray(keep.kind[order], np.int64),
+            np.ascontiguousarray(np.where(keep.kind == LOAN, keep.ret - keep.period, 0)[order],
+                                 np.int64))
         self.m_list = np.flatnonzero((np.diff(mat_ptr) > 0) | (np.diff(res_ptr) > 0)
-                                     ).astype(np.int64)
+                                     | (np.diff(kept_ptr) > 0)).astype(np.int64)
         R, A, RA = self.recv_firm.size, self.arc_link.size, self.res_link.size
         # off, permanent, and per loan duration: permanent then loan, or loan only
         self.n_kind = 2 + 2 * inst.durations.size
@@ -97,15 +118,15 @@ class NetworkProblem:
                                   Block("rescue_advance", "categorical", RA)))
         self.n_var = self.encoding.n_var
         # Each receiver and period yields a shipment or two, and a loan a payback.
-        self.cap = max(16, 3 * (R + RA) * T)
+        self.cap = max(16, 3 * (R + RA) * T) + 2 * keep.n_shipments
         d = self.data
         self._args = (self.m_list, self.mat_recv_ptr, self.recv_firm, self.recv_arc_ptr,
                       self.arc_link, self.arc_donor, R, self.covers, self.mat_res_ptr,
-                      self.res_link, inst.lots, inst.receipts,
-                      inst.requirements, d.rbucket, inst.link_from, inst.link_to, inst.lead,
-                      inst.reverse, inst.durations, inst.hold, inst.shortage, inst.value,
-                      base.floor, self.data.base_back, base.traj, FEAS_TOL,
-                      self.n_bisect, self.cap)
+                      self.res_link, *kept, self.pins.forbidden_codes(inst), inst.lots,
+                      inst.receipts, inst.requirements, d.rbucket, inst.link_from,
+                      inst.link_to, inst.lead, inst.reverse, inst.durations, inst.hold,
+                      inst.shortage, inst.value, base.floor, self.data.base_back,
+                      np.ascontiguousarray(start), FEAS_TOL, self.n_bisect, self.cap)
         self.refused = 0
 
     def _check(self, X: np.ndarray) -> np.ndarray:

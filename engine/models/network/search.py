@@ -16,6 +16,7 @@ from ....kernels import network as knet
 from ...termination import StopToken
 from .evaluate import FEAS_TOL, KernelData, material_traj, plan_costs, rows_costs
 from .instance import Instance
+from .pins import Pins
 from .plan import LOAN, PERMANENT, Plan
 
 #: Factors tried on a shipment's quantity.
@@ -38,9 +39,10 @@ def _plan(rows: list[tuple]) -> Plan:
 
 
 class _Moves:
-    """Structurally valid shipments of one material (links, periods, loan terms)."""
+    """Structurally valid shipments of one material (links, periods, loan terms) that the
+    pins do not forbid."""
 
-    def __init__(self, inst: Instance, m: int):
+    def __init__(self, inst: Instance, m: int, pins: Pins, banned: set):
         self.inst = inst
         self.m = m
         T = inst.n_periods
@@ -48,10 +50,14 @@ class _Moves:
                       if inst.listed[inst.link_from[lk], m] and inst.listed[inst.link_to[lk], m]]
         self.T = T
         self.durations = set(inst.durations.tolist())
+        self.pins = pins
+        self.banned = banned
 
     def valid(self, lk: int, t: int, kind: int, r: int) -> bool:
         inst = self.inst
         if t < 0 or t + inst.lead[lk] > self.T - 1:
+            return False
+        if self.banned and not self.pins.allows(lk, self.m, t, self.banned):
             return False
         if kind == LOAN:
             rv = inst.reverse[lk]
@@ -114,11 +120,13 @@ def _neighbours(rows: list[tuple], mv: _Moves, traj: np.ndarray) -> list[list[tu
     return out
 
 
-def _costs(data: KernelData, plans: list[list[tuple]], prepaid: np.ndarray):
-    """Kernel outputs of plans given as lists of shipment tuples."""
+def _costs(data: KernelData, plans: list[list[tuple]], prepaid: np.ndarray,
+           kept: list[tuple] = ()):
+    """Kernel outputs of plans given as lists of shipment tuples, each with ``kept``."""
     ptr = np.zeros(len(plans) + 1, np.int64)
-    ptr[1:] = np.cumsum([len(p) for p in plans])
-    flat = np.array([x for p in plans for x in p], dtype=np.float64).reshape(-1, 6)
+    ptr[1:] = np.cumsum([len(p) + len(kept) for p in plans])
+    flat = np.array([x for p in plans for x in (*p, *kept)],
+                    dtype=np.float64).reshape(-1, 6)
     ints = flat.astype(np.int64)
     return rows_costs(data, ptr, ints[:, 0], ints[:, 1], ints[:, 2], flat[:, 3], ints[:, 4],
                       ints[:, 5], prepaid)
@@ -127,7 +135,8 @@ def _costs(data: KernelData, plans: list[list[tuple]], prepaid: np.ndarray):
 def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
                  deadline: float = float("inf"), max_passes: int = 20,
                  materials: list[int] | None = None, chunk: int = 4096,
-                 stop: StopToken | None = None) -> tuple[Plan, float]:
+                 stop: StopToken | None = None, pins: Pins | None = None
+                 ) -> tuple[Plan, float]:
     """Improve a feasible plan by best-improvement moves, material by material.
 
     Moves: scale, drop, re-kind (permanent, loans of each duration, permanent-and-loan
@@ -135,17 +144,23 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
     (a receiver's backlog on arrival, or a donor's waste before it expires). Passes over the
     materials repeat until one finds nothing, ``max_passes`` or ``deadline``
     (``time.perf_counter()`` seconds); ``materials`` restricts the search to some. ``stop``,
-    when set, ends the search like the deadline. Returns the plan and its kernel cost.
+    when set, ends the search like the deadline. With ``pins``, the search starts from
+    ``pins.merge(plan)``, never changes a kept shipment and never makes a forbidden one.
+    Returns the plan and its kernel cost.
     """
 
     def ended() -> bool:
         return time.perf_counter() >= deadline or (stop is not None and stop.stopped)
 
     data = data or KernelData(inst)
-    rows = _rows(plan)
+    pins = pins or Pins.none()
+    banned = pins.forbidden_set()
+    # the search moves the free shipments; the kept ones are in every plan it scores
+    rows = _rows(pins.free(plan))
+    kept = _rows(pins.keep)
     L, T = inst.n_links, inst.n_periods
-    cost = float(plan_costs(data, [plan]).cost[0])
-    moves = [_Moves(inst, m) for m in range(inst.n_materials)]
+    cost = float(plan_costs(data, [_plan(kept + rows)]).cost[0])
+    moves = [_Moves(inst, m, pins, banned) for m in range(inst.n_materials)]
     if materials is None:
         # the materials with the most shortage and waste first
         fm = data.base.fm
@@ -158,17 +173,18 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
                 continue
             mine = [x for x in rows if x[1] == m]
             others = [x for x in rows if x[1] != m]
+            kept_m = [x for x in kept if x[1] == m]
             prepaid = np.zeros((L, T), np.bool_)
-            mo = _plan(others).moves(inst)
+            mo = _plan(others + [x for x in kept if x[1] != m]).moves(inst)
             prepaid[mo.link, mo.dep] = True
-            cur = float(plan_costs(data, [_plan(mine)], prepaid).cost[0])
+            cur = float(plan_costs(data, [_plan(mine + kept_m)], prepaid).cost[0])
             while not ended():
-                traj = material_traj(data, _plan(mine), m)
+                traj = material_traj(data, _plan(mine + kept_m), m)
                 cands = _neighbours(mine, moves[m], traj)
                 best, best_c = None, cur - 1e-9 * max(1.0, abs(cur))
                 for c0 in range(0, len(cands), chunk):
                     part = cands[c0:c0 + chunk]
-                    out = _costs(data, part, prepaid)
+                    out = _costs(data, part, prepaid, kept_m)
                     ok = np.flatnonzero(out.flags == 0)
                     if ok.size:
                         k = ok[np.argmin(out.cost[ok])]
@@ -180,10 +196,10 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
                     break
                 mine, cur = [x for x in best if x[3] > FEAS_TOL], best_c
             rows = others + mine
-        cost = float(plan_costs(data, [_plan(rows)]).cost[0])
+        cost = float(plan_costs(data, [_plan(kept + rows)]).cost[0])
         if cost >= start - 1e-9 * max(1.0, abs(start)) or ended():
             break
-    return _plan(rows), cost
+    return _plan(kept + rows), cost
 
 
 def perturb(plan: Plan, m: int, rng: np.random.Generator, share: float = 0.3,

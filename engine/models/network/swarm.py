@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from ...pso import run as run_pso
 from ...termination import Budget
 from .evaluate import plan_costs
 from .instance import Instance
+from .pins import Pins
 from .plan import Plan
 from .problem import NetworkProblem
 from .search import local_search, perturb
@@ -22,26 +24,27 @@ from .search import local_search, perturb
 KICKS = 30
 
 
-def make_problem(inst: Instance) -> NetworkProblem:
+def make_problem(inst: Instance, pins: Pins | None = None) -> NetworkProblem:
     """The network problem of an instance (importable, so that workers can build it)."""
-    return NetworkProblem(inst)
+    return NetworkProblem(inst, pins=pins)
 
 
-def solve_none(inst: Instance) -> tuple[Plan, dict]:
-    """No sharing: the empty plan."""
-    return Plan.empty(), {"message": "no sharing"}
+def solve_none(inst: Instance, pins: Pins | None = None) -> tuple[Plan, dict]:
+    """No sharing: the empty plan (with pins: the kept shipments only)."""
+    return (pins or Pins.none()).keep, {"message": "no sharing"}
 
 
-def solve_greedy(inst: Instance) -> tuple[Plan, dict]:
+def solve_greedy(inst: Instance, pins: Pins | None = None) -> tuple[Plan, dict]:
     """Each shortage, earliest first, filled from the cheapest donor that may give, as much as
-    its protection allows, permanently."""
-    problem = make_problem(inst)
+    its protection allows, permanently (around the pins, when given)."""
+    problem = make_problem(inst, pins)
     return problem.decode(problem.greedy_particle()), {"message": "greedy"}
 
 
 def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = None, *,
               warm_start: Plan | None = None, kicks: int | None = None,
-              callback=None, budget: Budget | None = None) -> tuple[Plan, dict]:
+              callback=None, budget: Budget | None = None,
+              pins: Pins | None = None) -> tuple[Plan, dict]:
     """Our optimizer: a swarm over the decoder, then iterated local search on plans.
 
     1. Islands of swarms (``opts``; a third of ``time_limit``), seeded with the greedy
@@ -57,14 +60,17 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     With an iteration budget (no ``time_limit``) the result depends on the seed only.
     ``budget`` holds the time limit (default: ``opts.time_limit`` from this call) and a stop
     token that ends every phase with the best plan so far (the message is then its reason).
+    ``pins`` hold every phase to the kept and forbidden shipments (the decoder and the local
+    search work around them; the warm start is read as ``pins.merge(warm_start)``).
     """
     iopts = iopts or IslandOptions(islands=1)
     budget = budget or Budget(opts.time_limit)
     t0, deadline, stop = budget.start, budget.deadline, budget.token
-    problem = make_problem(inst)
+    pins = pins or Pins.none()
+    problem = make_problem(inst, pins)
     info: dict = {"nit": 0, "nfev": 0, "history": []}
-    starts = [Plan.empty()] + ([problem.decode(problem.greedy_particle())] if problem.n_var
-                               else [])
+    starts = [pins.keep] + ([problem.decode(problem.greedy_particle())] if problem.n_var
+                            else [])
     if problem.n_var:
         # one iteration per chunk: a decode is far slower than an SFI evaluation, and the
         # time limit is checked between chunks
@@ -74,15 +80,16 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         if iopts.islands == 1 and iopts.n_jobs == 1:
             out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=callback, stop=stop)
         else:
-            out = run_islands(make_problem, inst, swarm_opts, iopts, seeds=seeds,
-                              callback=callback, stop=stop)
+            out = run_islands(partial(make_problem, pins=pins), inst, swarm_opts, iopts,
+                              seeds=seeds, callback=callback, stop=stop)
         starts.insert(0, problem.decode(out.x))
         info.update(nit=out.nit, nfev=out.nfev, pso_cost=out.cost, history=list(out.history))
     if warm_start is not None:
-        starts.append(warm_start)
+        starts.append(pins.merge(warm_start))
     t1 = time.perf_counter()
     ok = plan_costs(problem.data, starts).flags == 0
-    polished = [local_search(inst, p, data=problem.data, deadline=deadline, stop=stop)
+    polished = [local_search(inst, p, data=problem.data, deadline=deadline, stop=stop,
+                             pins=pins)
                 for p, good in zip(starts, ok) if good]
     plan, cost = min(polished, key=lambda pc: pc[1])
     rng = np.random.default_rng(opts.seed)
@@ -96,7 +103,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         other = problem.decode(rng.random(problem.n_var), materials=[m]) \
             if done % 2 and problem.n_var else None
         cand, c = local_search(inst, perturb(plan, m, rng, other=other), data=problem.data,
-                               deadline=deadline, materials=[m], stop=stop)
+                               deadline=deadline, materials=[m], stop=stop, pins=pins)
         done += 1
         if c < cost - 1e-9 * max(1.0, abs(cost)):
             plan, cost = cand, c
