@@ -1,4 +1,4 @@
-"""The ``invswarm`` command: solve, evaluate, generate, case, demo.
+"""The ``invswarm`` command: solve, roll, evaluate, generate, case, demo.
 
 Bad input exits with code 2 and one line naming the field; results are written atomically.
 """
@@ -74,6 +74,18 @@ def _cmd_solve(args) -> int:
     inst = load_instance(read_json(args.instance))
     warm = read_json(args.warm_start) if args.warm_start else None
     pins = read_json(args.pins) if args.pins else None
+    return _solve_and_write(args, inst, warm, pins)
+
+
+def _cmd_roll(args) -> int:
+    from .roll import roll
+
+    inst = load_instance(read_json(args.instance))
+    warm, pins = roll(inst, read_json(args.previous), args.shift, release=args.release)
+    return _solve_and_write(args, inst, warm, pins)
+
+
+def _solve_and_write(args, inst, warm, pins) -> int:
     progress = _JsonLines() if args.progress == "jsonl" else _Progress(args.bound)
     method = args.method if args.method is not None else DEFAULT_METHOD[model_of(inst)]
     progress.event("start", method=method, instance=inst.name)
@@ -242,38 +254,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("solve", help="solve an instance")
     p.add_argument("instance", help="instance JSON file")
-    p.add_argument("--method", choices=METHODS, default=None,
-                   help="sfi: exact, pso, per-period, pyswarms, relax-round; network: exact, "
-                        "pso, greedy, none (exact); contracts: equilibrium, system "
-                        "(equilibrium)")
-    p.add_argument("--time-limit", type=float, default=None,
-                   help="seconds (exact, relax-round: default 60; swarms without --max-iter: "
-                        "default 10)")
-    p.add_argument("--gap", type=float, default=1e-4, help="exact: relative MIP gap (1e-4)")
-    p.add_argument("--threads", type=int, default=0, help="exact: solver threads (0: auto)")
-    p.add_argument("--max-iter", type=int, default=None, help="swarms: iterations")
-    p.add_argument("--swarm-size", type=int, default=32, help="swarms: particles (32)")
-    p.add_argument("--seed", type=int, default=0, help="swarms: seed (0)")
-    p.add_argument("--jobs", type=int, default=1, help="pso: joblib workers (1)")
-    p.add_argument("--islands", type=int, default=2,
-                   help="pso: swarms (2; not tied to --jobs, so results do not depend on it)")
-    p.add_argument("--backend", choices=("loky", "dask"), default="loky",
-                   help="pso: joblib backend (loky)")
-    p.add_argument("--scheduler", help="pso with --backend dask: scheduler address (default: "
-                                       "a local cluster of --jobs workers on loopback)")
     p.add_argument("--warm-start", help="plan JSON file (or result file of 'invswarm solve') "
                                         "to start from")
     p.add_argument("--pins", help="pins JSON file: decisions every returned plan keeps or "
                                   "avoids (docs/embedding.md, Pins)")
-    p.add_argument("--bound", type=float, default=None,
-                   help="a known lower bound (say, from an exact run): the progress line then "
-                        "shows the gap to it")
-    p.add_argument("--out", help="write the result here (atomically) instead of stdout")
-    p.add_argument("--verbose", action="store_true", help="print the solver log")
-    p.add_argument("--progress", choices=("line", "jsonl"), default="line",
-                   help="line: one status line on a terminal; jsonl: the run's events as JSON "
-                        "lines on stderr (start, progress, end)")
+    _solve_arguments(p)
     p.set_defaults(func=_cmd_solve)
+
+    p = sub.add_parser("roll", help="re-plan after the horizon moved: the previous plan "
+                                    "shifted onto the new instance, as warm start and pins")
+    p.add_argument("instance", help="the new instance JSON file (its period 1 is the "
+                                    "previous period 1 + SHIFT)")
+    p.add_argument("--previous", required=True, help="plan or result JSON file of the "
+                                                     "previous horizon")
+    p.add_argument("--shift", type=int, required=True, help="periods the horizon moved")
+    p.add_argument("--release", type=int, default=0,
+                   help="periods of the shifted plan kept as they are (0)")
+    _solve_arguments(p)
+    p.set_defaults(func=_cmd_roll)
 
     p = sub.add_parser("bench", help="the benchmark suite: results.json, plots, a Markdown "
                                      "report")
@@ -392,6 +390,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out")
     p.set_defaults(func=_cmd_demo)
     return ap
+
+
+def _solve_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of a solve, shared by ``solve`` and ``roll``."""
+    p.add_argument("--method", choices=METHODS, default=None,
+                   help="sfi: exact, pso, per-period, pyswarms, relax-round; network: exact, "
+                        "pso, greedy, none (exact); contracts: equilibrium, system "
+                        "(equilibrium)")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="seconds (exact, relax-round: default 60; swarms without --max-iter: "
+                        "default 10)")
+    p.add_argument("--gap", type=float, default=1e-4, help="exact: relative MIP gap (1e-4)")
+    p.add_argument("--threads", type=int, default=0, help="exact: solver threads (0: auto)")
+    p.add_argument("--max-iter", type=int, default=None, help="swarms: iterations")
+    p.add_argument("--swarm-size", type=int, default=32, help="swarms: particles (32)")
+    p.add_argument("--seed", type=int, default=0, help="swarms: seed (0)")
+    p.add_argument("--jobs", type=int, default=1, help="pso: joblib workers (1)")
+    p.add_argument("--islands", type=int, default=2,
+                   help="pso: swarms (2; not tied to --jobs, so results do not depend on it)")
+    p.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                   help="pso: joblib backend (loky)")
+    p.add_argument("--scheduler", help="pso with --backend dask: scheduler address (default: "
+                                       "a local cluster of --jobs workers on loopback)")
+    p.add_argument("--bound", type=float, default=None,
+                   help="a known lower bound (say, from an exact run): the progress line then "
+                        "shows the gap to it")
+    p.add_argument("--out", help="write the result here (atomically) instead of stdout")
+    p.add_argument("--verbose", action="store_true", help="print the solver log")
+    p.add_argument("--progress", choices=("line", "jsonl"), default="line",
+                   help="line: one status line on a terminal; jsonl: the run's events as JSON "
+                        "lines on stderr (start, progress, end)")
 
 
 def _cluster(args):

@@ -1,4 +1,5 @@
-"""The ``invswarm`` command's entry point: SIGINT and SIGTERM stop a solve with its best plan.
+"""The ``invswarm`` command's entry point: SIGINT and SIGTERM stop a solve (``solve``,
+``roll``) with its best plan.
 
 The first of them sets the run's stop token (status ``interrupted``): the result is written as
 usual and the exit code is 128 + the signal's number (130 for SIGINT, 143 for SIGTERM), as
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     stop = StopToken()
     caught = _Interrupt(stop)
-    if argv[:1] == ["solve"]:
+    if argv[:1] in (["solve"], ["roll"]):
         for sig in SIGNALS:
             signal.signal(sig, caught)
     try:

@@ -132,6 +132,12 @@ def _costs(data: KernelData, plans: list[list[tuple]], prepaid: np.ndarray,
                       ints[:, 5], prepaid)
 
 
+def _cost(out) -> float:
+    """The cost of the one plan of a batch, ``inf`` when it breaks a rule (a kick may drop a
+    shipment that covered a payback: what it leaves must not pass for an improvement)."""
+    return float(out.cost[0]) if out.flags[0] == 0 else np.inf
+
+
 def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
                  deadline: float = float("inf"), max_passes: int = 20,
                  materials: list[int] | None = None, chunk: int = 4096,
@@ -159,7 +165,7 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
     rows = _rows(pins.free(plan))
     kept = _rows(pins.keep)
     L, T = inst.n_links, inst.n_periods
-    cost = float(plan_costs(data, [_plan(kept + rows)]).cost[0])
+    cost = _cost(plan_costs(data, [_plan(kept + rows)]))
     moves = [_Moves(inst, m, pins, banned) for m in range(inst.n_materials)]
     if materials is None:
         # the materials with the most shortage and waste first
@@ -177,11 +183,12 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
             prepaid = np.zeros((L, T), np.bool_)
             mo = _plan(others + [x for x in kept if x[1] != m]).moves(inst)
             prepaid[mo.link, mo.dep] = True
-            cur = float(plan_costs(data, [_plan(mine + kept_m)], prepaid).cost[0])
+            cur = _cost(plan_costs(data, [_plan(mine + kept_m)], prepaid))
             while not ended():
                 traj = material_traj(data, _plan(mine + kept_m), m)
                 cands = _neighbours(mine, moves[m], traj)
-                best, best_c = None, cur - 1e-9 * max(1.0, abs(cur))
+                best, best_c = None, cur - 1e-9 * max(1.0, abs(cur)) if cur < np.inf \
+                    else np.inf  # from a plan that breaks a rule, any feasible one is better
                 for c0 in range(0, len(cands), chunk):
                     part = cands[c0:c0 + chunk]
                     out = _costs(data, part, prepaid, kept_m)
@@ -196,8 +203,9 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
                     break
                 mine, cur = [x for x in best if x[3] > FEAS_TOL], best_c
             rows = others + mine
-        cost = float(plan_costs(data, [_plan(kept + rows)]).cost[0])
-        if cost >= start - 1e-9 * max(1.0, abs(start)) or ended():
+        cost = _cost(plan_costs(data, [_plan(kept + rows)]))
+        if not (cost < start - 1e-9 * max(1.0, abs(start)) if start < np.inf
+                else cost < np.inf) or ended():
             break
     return _plan(kept + rows), cost
 

@@ -1,0 +1,45 @@
+"""Instances of a horizon that moved: a window of a longer instance, as a host would build the
+next re-plan's data."""
+
+from __future__ import annotations
+
+import copy
+
+from invswarm.engine.models.network import Instance as NetworkInstance
+
+
+def _own_lots(lots: list, life: int | None, receipts: list, requirements: list,
+              start: int) -> list:
+    """A pair's lots after ``start`` periods on its own (receipts in, requirements and
+    backlog out first-expiry-first, expired lots dropped), with periods counted from
+    ``start``."""
+    held = [[ld.get("last_period"), ld["qty"]] for ld in lots]
+    backlog = 0.0
+    for t in range(1, start + 1):
+        if receipts[t - 1] > 0:
+            held.append([None if not life else t + life - 1, receipts[t - 1]])
+        need = backlog + requirements[t - 1]
+        for lot in sorted((x for x in held if x[0] is None or x[0] >= t),
+                          key=lambda x: float("inf") if x[0] is None else x[0]):
+            take = min(need, lot[1])
+            lot[1] -= take
+            need -= take
+        backlog = need
+        held = [x for x in held if (x[0] is None or x[0] > t) and x[1] > 1e-12]
+    return [{"qty": q, "last_period": None if last is None else last - start}
+            for last, q in held]
+
+
+def network_window(doc: dict, start: int, periods: int) -> NetworkInstance:
+    """Periods ``start + 1 .. start + periods`` of a network instance document, as an
+    instance: each pair starts from its own stock at the end of period ``start`` with no
+    sharing (what a host would hold had nothing been shipped; a backlog is not carried)."""
+    out = copy.deepcopy(doc)
+    out["periods"] = periods
+    life = {m: md.get("life") for m, md in enumerate(doc["materials"])}
+    for sd in out["stock"]:
+        rec, req = sd["receipts"], sd["requirements"]
+        sd["lots"] = _own_lots(sd["lots"], life[sd["material"]], rec, req, start)
+        sd["receipts"] = rec[start:start + periods]
+        sd["requirements"] = req[start:start + periods]
+    return NetworkInstance.from_json(out)
