@@ -1,4 +1,4 @@
-"""The ``invswarm`` command: solve, roll, evaluate, generate, case, demo.
+"""The ``invswarm`` command: solve, roll, evaluate, generate, case, demo, serve.
 
 Bad input exits with code 2 and one line naming the field; results are written atomically.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -131,6 +132,16 @@ def _cmd_compare(args) -> int:
     if args.out:
         write_json_atomic(args.out, rows)
     return 0
+
+
+def _cmd_serve(args) -> int:
+    try:  # the service's dependencies are an extra; the engine runs without them
+        from .service.serve import serve
+    except ImportError as exc:
+        print(f"invswarm serve: needs the service extra (pip install 'invswarm[service]'): "
+              f"{exc}", file=sys.stderr)
+        return 1
+    return serve(args)
 
 
 def _cmd_evaluate(args) -> int:
@@ -380,6 +391,27 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--paths", type=int, default=200, help="demand paths (200)")
     c.add_argument("--out")
     c.set_defaults(func=_cmd_case_contracts)
+
+    p = sub.add_parser("serve", help="the redeployment service: HTTP API, pages, planning "
+                                     "worker (docs/service.md)")
+    p.add_argument("--demo", action="store_true",
+                   help="load the electronics case as five firms and print their tokens")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (8000)")
+    p.add_argument("--db", default="sqlite:///invswarm.db",
+                   help="sqlite:///path or postgresql://... (sqlite:///invswarm.db)")
+    p.add_argument("--tokens", help="write the tokens here as JSON (atomically)")
+    p.add_argument("--operator-token", default=os.environ.get("INVSWARM_OPERATOR_TOKEN"),
+                   help="the operator's token (default: $INVSWARM_OPERATOR_TOKEN, else a new "
+                        "one, printed)")
+    p.add_argument("--method", choices=("pso", "exact", "greedy", "none"), default="pso",
+                   help="planning method (pso)")
+    p.add_argument("--time-limit", type=float, default=10.0,
+                   help="seconds per planning run (10)")
+    p.add_argument("--seed", type=int, default=0, help="planning seed (0)")
+    p.add_argument("--debounce", type=float, default=1.0,
+                   help="seconds of quiet after a change before planning (1)")
+    p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("demo", help="solve the shipped steel case and print the result")
     p.add_argument("--periods", type=int, default=24)
