@@ -37,8 +37,15 @@ def list_transfers(state: State | None = None, limit: Limit = 100, offset: Offse
     return page([transfer_json(t, firms, mats) for t in rows], total, limit, offset)
 
 
+def party_to(transfer_id: IdPath, c: Ctx = Depends(ctx)) -> Ctx:
+    """Routes of one transfer: its donor, its receiver or the operator; anyone else 404
+    (before the request's body is even read)."""
+    visible(c.session, c.party, transfer_id)
+    return c
+
+
 @router.get("/transfers/{transfer_id}", response_model=TransferOut)
-def get_transfer(transfer_id: IdPath, c: Ctx = Depends(ctx)):
+def get_transfer(transfer_id: IdPath, c: Ctx = Depends(party_to)):
     tr = visible(c.session, c.party, transfer_id)
     return transfer_json(tr, *names(c.session))
 
@@ -62,7 +69,7 @@ def propose(body: TransferIn, c: Ctx = Depends(operator)):
 def _step_route(name: str):
     step = STEPS[name]
 
-    def take(transfer_id: IdPath, body: StepIn, c: Ctx = Depends(ctx)):
+    def take(transfer_id: IdPath, body: StepIn, c: Ctx = Depends(party_to)):
         def change(s):
             tr = visible(s, c.party, transfer_id)
             take_step(s, c.party, tr, name, body.version, body.reason)

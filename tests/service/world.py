@@ -36,13 +36,30 @@ def setup(client, periods: int = 6) -> dict:
 
 
 def pair(k: int, m: int, periods: int) -> dict:
-    """Aurora holds a surplus, Borealis runs short; the numbers are unique per pair."""
+    """Aurora holds a surplus, Borealis runs short, Cobalt has what it needs. Every number
+    ends in digits of its own (``private(k)`` lists them), so that a response that shows
+    another firm's data can be caught by its text."""
+    u = unique(k, m)
     surplus = k == 0
-    return {"lots": [{"qty": 500.0 + 10 * m if surplus else 5.0 + k + m, "last_period": None}],
-            "receipts": [0.0] * periods,
-            "requirements": [10.0 + k + 0.25 * m if surplus or k == 2 else 40.0 + m] * periods,
-            "protected": 7.0 + k + 0.125 * m, "hold": 0.01 * (k + 1) + 0.001 * m,
-            "shortage": 3.0 + k + 0.5 * m}
+    return {"lots": [{"qty": (500.0 if surplus else 5.0) + u, "last_period": None}],
+            "receipts": [0.0] * (periods - 1) + [1.0 + u],
+            "requirements": [(40.0 if k == 1 else 10.0) + u] * periods,
+            "protected": 7.0 + u, "hold": 0.01 + u / 100, "shortage": 3.0 + u}
+
+
+def unique(k: int, m: int) -> float:
+    return round(0.0137 * (1 + 3 * k + m) + 0.000071, 6)
+
+
+def private(k: int, materials: int = 2, periods: int = 6) -> list[str]:
+    """The texts of firm ``k``'s own numbers, as JSON writes them."""
+    out = []
+    for m in range(materials):
+        d = pair(k, m, periods)
+        out += [repr(d["lots"][0]["qty"]), repr(d["receipts"][-1]),
+                repr(d["requirements"][0]), repr(d["protected"]), repr(d["hold"]),
+                repr(d["shortage"])]
+    return out
 
 
 def ok(response, status: int | None = None) -> dict:
