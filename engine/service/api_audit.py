@@ -10,6 +10,7 @@ from .audit import entry_json
 from .context import Ctx, ctx, operator
 from .schemas import AuditOut, Page, RunDetail, RunOut
 from .tables import AuditEntry, PlanningRun
+from .workflow import names
 
 router = APIRouter(responses=ERRORS)
 
@@ -25,7 +26,20 @@ def audit_log(limit: Limit = 100, offset: Offset = 0, c: Ctx = Depends(ctx)):
                         AuditEntry.firm_b == c.party.firm_id))
     total = s.scalar(select(func.count()).select_from(q.subquery()))
     rows = s.scalars(q.order_by(AuditEntry.id).limit(limit).offset(offset))
-    return page([entry_json(e) for e in rows], total, limit, offset)
+    items = [entry_json(e) for e in rows]
+    if not c.party.is_operator:
+        firms = names(s)[0]
+        for e in items:
+            for side in ("before", "after"):
+                if e["resource"].startswith("transfers/") and e[side]:
+                    e[side] = _named(e[side], firms)
+    return page(items, total, limit, offset)
+
+
+def _named(view: dict, firms: dict[int, str]) -> dict:
+    """A transfer's record as its parties see it: the partner by name, not by id."""
+    out = {k: v for k, v in view.items() if k not in ("donor_id", "receiver_id")}
+    return {"donor": firms[view["donor_id"]], "receiver": firms[view["receiver_id"]], **out}
 
 
 def run_out(r: PlanningRun) -> dict:
