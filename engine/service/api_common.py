@@ -22,7 +22,8 @@ class ValidationProblem(BaseModel):
     detail: list[ValidationItem]
 
 
-ERRORS = {401: {"model": Problem, "description": "no or unknown bearer token"},
+ERRORS = {400: {"model": Problem, "description": "a body that cannot be parsed"},
+          401: {"model": Problem, "description": "no or unknown bearer token"},
           403: {"model": Problem, "description": "a party of the transfer, not the one "
                                                  "that takes this step"},
           404: {"model": Problem, "description": "no such resource, or not the caller's"},
