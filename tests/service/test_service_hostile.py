@@ -44,7 +44,7 @@ def test_generated_requests_meet_the_document(client):
                 @settings(max_examples=EXAMPLES, deadline=None, database=None,
                           derandomize=True, suppress_health_check=list(HealthCheck))
                 @given(case=op.as_strategy(generation_mode=mode))
-                def call(case):
+                def call(case, headers=headers):
                     nonlocal sent
                     case.call_and_validate(headers=headers, checks=CHECKS)
                     sent += 1
