@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..errors import InputError
-from . import api_audit, api_parties, api_shared, api_stock, api_transfers
+from . import api_audit, api_parties, api_shared, api_stock, api_transfers, pages
 from .auth import token_hash
 from .config import ServiceConfig
 from .db import make_engine, migrate, session_factory
@@ -97,6 +97,6 @@ def create_app(config: ServiceConfig, *, worker: bool | None = None) -> FastAPI:
         """Requests, latencies and planning runs in Prometheus' text format."""
         return metrics.text()
 
-    for module in (api_parties, api_shared, api_stock, api_transfers, api_audit):
+    for module in (api_parties, api_shared, api_stock, api_transfers, api_audit, pages):
         app.include_router(module.router)
     return app
