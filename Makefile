@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench network-table lint clean
+.PHONY: demo test check bench network-table lint clean browser serve-demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,7 +15,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/invswarm demo --periods 24
 
-test: $(STAMP)
+# Debian's chromium and its driver, for the service's browser test (CI has Debian's registry).
+browser:
+	test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		chromium chromium-driver)
+
+# The redeployment service with the electronics case as five firms (docs/service.md).
+serve-demo: $(STAMP)
+	mkdir -p .cache && rm -f .cache/serve-demo.db*
+	$(BIN)/invswarm serve --demo --db sqlite:///.cache/serve-demo.db --tokens .cache/tokens.json
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

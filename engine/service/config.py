@@ -21,7 +21,8 @@ class ServiceConfig:
     time_limit : float
         Seconds each planning run may take (the budget).
     max_iter : int or None
-        Swarm iterations of a planning run (with ``pso``; makes a run repeatable).
+        With ``pso``: an iteration budget instead of the time limit; the run is then a
+        function of its inputs and seed (a replay gives the same plan).
     seed : int
         Seed of the planning runs.
     debounce : float

@@ -144,8 +144,11 @@ class Planner:
             run.status = "running"
             s.commit()
             inst = read_instance(run.instance)
-            opts = SolveOptions(time_limit=run.time_limit, max_iter=run.max_iter,
-                                seed=run.seed)
+            # an iteration budget makes a swarm's run a function of its seed (repeatable);
+            # then the time limit does not cut it short
+            iterations = run.max_iter is not None and run.method == "pso"
+            opts = SolveOptions(time_limit=None if iterations else run.time_limit,
+                                max_iter=run.max_iter, seed=run.seed)
             warm = run.warm_start
         t0 = time.perf_counter()
         plan_doc = None

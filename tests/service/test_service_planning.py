@@ -51,9 +51,8 @@ def test_electronics_through_the_api_plans_as_solve_does(db_url):
 def test_electronics_pso_through_the_api_gives_the_cost_of_solve(db_url):
     case = Instance.from_json(electronics_doc())
     solve(case, "pso", SolveOptions(max_iter=1))  # compiles the kernels: no run is cut short
-    opts = SolveOptions(time_limit=120.0, max_iter=40, seed=3)
-    direct = solve(case, "pso", opts)
-    run, _ = _plan_through_the_api(db_url, "pso", time_limit=120.0, max_iter=40, seed=3)
+    direct = solve(case, "pso", SolveOptions(max_iter=40, seed=3))
+    run, _ = _plan_through_the_api(db_url, "pso", max_iter=40, seed=3)
     _same_instance(run)
     assert (run["method"], run["seed"]) == ("pso", 3)
     assert run["cost"] == direct.cost

@@ -1,0 +1,73 @@
+"""The page in a real browser: a firm logs in with its token, approves a transfer with the
+page's button, and the API then shows the transfer approved. Debian's chromium and
+chromedriver, headless (the Makefile installs them)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from invswarm.engine.service import ServiceConfig, create_app
+
+from .conftest import OP, OPERATOR
+from .live import serving
+from .world import ok, propose, setup
+
+CHROMIUM = "/usr/bin/chromium"
+DRIVER = "/usr/bin/chromedriver"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--window-size=1400,1000")
+
+
+@pytest.fixture
+def browser():
+    if not (shutil.which(CHROMIUM) and shutil.which(DRIVER)):
+        if os.environ.get("CI"):
+            raise AssertionError(f"{CHROMIUM} and {DRIVER} are needed (make installs them)")
+        pytest.skip("no chromium / chromedriver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in FLAGS:
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.mark.slow
+def test_a_firm_approves_on_its_page(browser, tmp_path):
+    from fastapi.testclient import TestClient
+    from selenium.webdriver.common.by import By
+
+    app = create_app(ServiceConfig(db_url=f"sqlite:///{tmp_path / 'ui.db'}",
+                                   operator_token=OPERATOR, method="greedy"), worker=False)
+    api = TestClient(app)
+    w = setup(api)
+    tr = propose(api, w, qty=42.5)
+    token = w["firms"]["Aurora"][1]["Authorization"].removeprefix("Bearer ")
+    with serving(app) as base:
+        browser.get(f"{base}/ui")
+        browser.find_element(By.ID, "token").send_keys(token)
+        browser.find_element(By.ID, "login").click()
+        assert browser.find_element(By.TAG_NAME, "h1").text == "Aurora"
+        row = browser.find_element(By.ID, f"transfer-{tr['id']}")
+        assert "42.50" in row.text and "proposed" in row.text
+        browser.find_element(By.ID, f"approve-{tr['id']}").click()
+        row = browser.find_element(By.ID, f"transfer-{tr['id']}")
+        assert "approved" in row.text
+        assert not browser.find_elements(By.ID, f"approve-{tr['id']}")
+        # INVSWARM_SCREENSHOT=docs/service-page.png: the README's picture of the page
+        browser.save_screenshot(os.environ.get("INVSWARM_SCREENSHOT",
+                                               str(tmp_path / "page.png")))
+    assert ok(api.get(f"/transfers/{tr['id']}", headers=OP))["state"] == "approved"
+    log = ok(api.get("/audit?limit=1000", headers=OP))["items"]
+    approve = [e for e in log if e["action"] == "transfer.approve"]
+    assert len(approve) == 1 and approve[0]["actor"] == f"firm:{w['firms']['Aurora'][0]}"
