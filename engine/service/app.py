@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..errors import InputError
 from . import api_audit, api_parties, api_shared, api_stock, api_transfers, pages
+from .api_shared import settings_out
+from .audit import record
 from .auth import token_hash
 from .config import ServiceConfig
 from .db import make_engine, migrate, session_factory
@@ -40,8 +42,11 @@ def create_app(config: ServiceConfig, *, worker: bool | None = None) -> FastAPI:
     sessions = session_factory(engine)
     with sessions() as s:
         if s.get(Setting, 1) is None:
-            s.add(Setting(id=1, periods=DEFAULT_PERIODS, current_period=1, loan_durations=[],
-                          loan_fee=0.0))
+            st = Setting(id=1, periods=DEFAULT_PERIODS, current_period=1, loan_durations=[],
+                         loan_fee=0.0)
+            s.add(st)
+            s.flush()
+            record(s, "service", "settings.create", "settings/1", None, settings_out(st))
             s.commit()
     metrics = Metrics()
     planner = Planner(sessions, config, metrics)

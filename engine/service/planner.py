@@ -6,8 +6,9 @@ latest data, and solves it through :func:`invswarm.engine.jobs.submit` within th
 budget, warm-started from the last plan. Each run is stored with its inputs (the instance,
 the audit sequence number it was assembled at, the warm start), method, seed, budget, status,
 cost, bound and wall time; a stored run can be replayed. The plan's shipments become proposed
-transfers: un-approved proposals the new plan does not repeat are superseded, declined and
-rejected ones are never proposed again.
+transfers: the planner's un-approved proposals that the new plan does not repeat are
+superseded (proposals made by hand stay), declined and rejected ones are never proposed
+again.
 """
 
 from __future__ import annotations
@@ -210,7 +211,8 @@ class Planner:
                 wanted.remove(key)  # already on its way through the workflow
             elif key in wanted:
                 wanted.remove(key)
-            elif tr.state == "proposed":
+            elif tr.state == "proposed" and tr.run_id is not None:
+                # only its own proposals: one the operator made by hand stays
                 before = audit_view(tr)
                 tr.state = "superseded"
                 s.flush()
