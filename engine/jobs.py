@@ -32,7 +32,7 @@ class Job:
     """
 
     def __init__(self, inst, method: str, opts: SolveOptions | None, warm_start: Any,
-                 on_event: Callable[[dict], None] | None):
+                 pins: Any, on_event: Callable[[dict], None] | None):
         self._stop = StopToken()
         self._on_event = on_event
         self._done = threading.Event()
@@ -42,7 +42,7 @@ class Job:
         self._error: Exception | None = None
         self.status = "running"
         self._t0 = time.perf_counter()
-        self._args = (inst, method, opts, warm_start)
+        self._args = (inst, method, opts, warm_start, pins)
         self._thread = threading.Thread(target=self._run, name="invswarm-job", daemon=True)
         self._thread.start()
 
@@ -57,12 +57,12 @@ class Job:
         self._emit("progress", **{k: v for k, v in info.items() if k != "elapsed"})
 
     def _run(self) -> None:
-        inst, method, opts, warm_start = self._args
+        inst, method, opts, warm_start, pins = self._args
         final: dict = {}
         try:
             self._emit("start", method=method)
-            res = solve(inst, method, opts, warm_start=warm_start, callback=self._progressed,
-                        stop=self._stop)
+            res = solve(inst, method, opts, warm_start=warm_start, pins=pins,
+                        callback=self._progressed, stop=self._stop)
             self._result = res
             if self._stop.stopped:
                 self.status = "stopped"
@@ -112,12 +112,14 @@ class Job:
 
 
 def submit(inst, method: str = "pso", opts: SolveOptions | None = None, *,
-           warm_start: Any = None, on_event: Callable[[dict], None] | None = None) -> Job:
-    """Start solving ``inst`` in the background; returns at once.
+           warm_start: Any = None, pins: Any = None,
+           on_event: Callable[[dict], None] | None = None) -> Job:
+    """Start solving ``inst`` in the background; returns at once. ``warm_start`` and
+    ``pins`` are :func:`~invswarm.engine.solve.solve`'s.
 
     ``on_event(event)`` receives dicts with ``event`` (``start``, ``progress``, then one of
     :data:`FINAL`) and ``elapsed`` seconds, plus for ``progress`` the iteration, evaluations
     and best cost, for the final event the result's status and cost (or the error). It is
     called from the job's thread; it should return quickly.
     """
-    return Job(inst, method, opts, warm_start, on_event)
+    return Job(inst, method, opts, warm_start, pins, on_event)

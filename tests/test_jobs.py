@@ -78,3 +78,13 @@ def test_the_scheduler_loop_of_the_embedding_page_runs():
     inst = sfi.load_steel(12)
     for doc in plans:
         sfi.check_feasible(inst, sfi.Plan.from_json(doc, inst))
+
+
+def test_a_job_keeps_its_pins():
+    from invswarm.engine.models.network import Instance, electronics_doc
+
+    inst = Instance.from_json(electronics_doc())
+    first = submit(inst, "greedy").result(60).plan["shipments"][0]
+    ban = {k: first[k] for k in ("from", "to", "material", "period")}
+    plan = submit(inst, "greedy", pins={"forbid": [ban]}).result(60).plan["shipments"]
+    assert plan and not any({k: s[k] for k in ban} == ban for s in plan)

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import InputError
 from ..jobs import submit
-from ..solve import SolveOptions, read_plan
-from .assemble import Assembled, assemble, settings
+from ..models.network import Instance
+from ..roll import roll
+from ..solve import SolveOptions
+from .assemble import Assembled, assemble, shipment
 from .audit import record
 from .config import ServiceConfig
 from .metrics import Metrics
@@ -144,17 +146,17 @@ class Planner:
             run = s.get(PlanningRun, run_id)
             run.status = "running"
             s.commit()
-            inst = read_instance(run.instance)
+            inst = Instance.from_json(run.instance)
             # an iteration budget makes a swarm's run a function of its seed (repeatable);
             # then the time limit does not cut it short
             iterations = run.max_iter is not None and run.method == "pso"
             opts = SolveOptions(time_limit=None if iterations else run.time_limit,
                                 max_iter=run.max_iter, seed=run.seed)
-            warm = run.warm_start
+            warm, pins = run.warm_start, run.pins
         t0 = time.perf_counter()
         plan_doc = None
         try:
-            self._job = submit(inst, run.method, opts, warm_start=warm)
+            self._job = submit(inst, run.method, opts, warm_start=warm, pins=pins)
             res = self._job.result()
             status, cost, plan_doc = res.status, res.cost, res.plan
             bound = res.bound if res.bound > float("-inf") else None
@@ -230,50 +232,37 @@ class Planner:
                    audit_view(tr), (d, r))
 
 
-def read_instance(doc: dict):
-    from ..models.network import Instance
-
-    return Instance.from_json(doc)
-
-
 def _warm_start(a: Assembled, last: PlanningRun | None) -> dict | None:
-    """The last plan's shipments carried onto the current instance: firms and materials by
-    id, periods shifted by the periods advanced since; shipments that no longer fit (left in
-    the past, arrive after the horizon, lost their link or pair) are dropped."""
+    """The last plan carried onto the current instance: its firms and materials found again
+    by id, then :func:`~invswarm.engine.roll.roll` moves it by the periods advanced since,
+    dropping shipments that no longer fit (left in the past, arrive after the horizon, lost
+    their link or pair)."""
     if last is None or not last.plan:
         return None
-    shift = a.settings.current_period - last.current_period
     fids, mids = last.index["firms"], last.index["materials"]
-    out = []
+    shipments = []
     for sh in last.plan["shipments"]:
         try:
-            d = dict(sh, **{"from": a.firm(fids[sh["from"]]), "to": a.firm(fids[sh["to"]]),
-                            "material": a.material(mids[sh["material"]]),
-                            "period": sh["period"] - shift})
+            shipments.append(dict(sh, **{"from": a.firm(fids[sh["from"]]),
+                                         "to": a.firm(fids[sh["to"]]),
+                                         "material": a.material(mids[sh["material"]])}))
         except ValueError:  # a firm or material that is gone
             continue
-        if "return_period" in sh:
-            d["return_period"] = sh["return_period"] - shift
-        try:
-            read_plan(a.inst, {"shipments": [d]})
-        except InputError:
-            continue
-        out.append(d)
-    return {"shipments": out}
+    shift = a.settings.current_period - last.current_period
+    warm, _ = roll(a.inst, {"shipments": shipments}, shift)
+    return warm
 
 
 def _pins(s: Session, a: Assembled) -> dict:
-    """Committed transfers (to keep) and refused ones (to forbid), in the network pins format
-    ``{"keep": [shipments], "forbid": [{"from", "to", "material", "period"}]}``, stored with
-    the run."""
-    from .assemble import shipment
-
+    """Committed transfers (every plan keeps them) and declined or rejected ones (no plan
+    makes them again), as the network pins document ``{"keep": [shipments], "forbid":
+    [{"from", "to", "material", "period"}]}``."""
     keep = [sh for sh in (shipment(a, t) for t in s.scalars(
         select(Transfer).where(Transfer.state == "committed"))) if sh]
-    now = settings(s).current_period
+    now, T = a.settings.current_period, a.inst.n_periods
     forbid = []
     for t in s.scalars(select(Transfer).where(Transfer.state.in_(REFUSED))):
-        if t.period >= now:
+        if now <= t.period <= now + T - 1:
             forbid.append({"from": a.firm(t.donor_id), "to": a.firm(t.receiver_id),
                            "material": a.material(t.material_id), "period": t.period - now + 1})
     return {"keep": keep, "forbid": forbid}

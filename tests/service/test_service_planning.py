@@ -13,7 +13,7 @@ from invswarm.engine.service.demo import load_instance_doc
 from invswarm.engine.solve import SolveOptions, solve
 
 from .conftest import OP, OPERATOR, make_client
-from .world import ok, setup
+from .world import ok, propose, setup
 
 ARRAYS = ("life", "value", "price", "listed", "lots", "receipts", "requirements", "protected",
           "hold", "shortage", "link_from", "link_to", "lead", "unit_cost", "fixed_cost",
@@ -135,3 +135,29 @@ def test_advancing_the_period_rolls_the_data_and_replans_warm(db_url):
         assert newest["current_period"] == 2 and newest["trigger"] == "period advanced"
         proposals = ok(client.get("/transfers?state=proposed&limit=1000", headers=OP))
         assert all(t["period"] >= 2 for t in proposals["items"])
+
+
+def test_committed_transfers_are_kept_and_declined_ones_not_proposed_again(client):
+    w = setup(client)
+    planner = client.app.state.planner
+    ah, bh = w["firms"]["Aurora"][1], w["firms"]["Borealis"][1]
+    tr = propose(client, w, qty=15.0, period=2)
+    for name, h in (("approve", ah), ("accept", bh), ("commit", OP)):
+        tr = ok(client.post(f"/transfers/{tr['id']}/{name}", headers=h,
+                            json={"version": tr["version"]}))
+    run = ok(client.get(f"/runs/{planner.plan('test')}", headers=OP))
+    assert run["pinned"] == 1 and run["status"] == "done"
+    kept = [s for s in run["plan"]["shipments"] if s["qty"] == 15.0 and s["period"] == 2]
+    assert len(kept) == 1
+    proposals = ok(client.get("/transfers?state=proposed&limit=1000", headers=OP))["items"]
+    assert proposals, "the plan proposes transfers"
+    first = proposals[0]
+    donor = next(h for n, (_, h) in w["firms"].items() if n == first["donor"])
+    ok(client.post(f"/transfers/{first['id']}/decline", headers=donor,
+                   json={"version": first["version"], "reason": "not this one"}))
+    planner.plan("test")
+    again = ok(client.get("/transfers?limit=1000", headers=OP))["items"]
+    same = [t for t in again if (t["donor"], t["receiver"], t["material"], t["period"]) ==
+            (first["donor"], first["receiver"], first["material"], first["period"])
+            and t["state"] == "proposed"]
+    assert not same
