@@ -27,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..errors import InputError
 from .api_common import IdPath
 from .auth import Party, identify, presented_token
+from .db import begin_write
 from .tables import IdempotentResponse
 
 MAX_KEY = 200
@@ -57,6 +58,7 @@ class Ctx:
             if stored is not None:
                 return self._replay(stored, digest)
         try:
+            begin_write(self.session)
             out = change(self.session)
             body = jsonable_encoder(out.model_dump(mode="json") if isinstance(out, BaseModel)
                                     else out)

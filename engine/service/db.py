@@ -1,8 +1,11 @@
 """The database: engines for SQLite and PostgreSQL, sessions, and migrations run on start.
 
-SQLite runs in WAL mode with a busy timeout, and every transaction begins ``IMMEDIATE``: it
-takes the write lock at once, so two requests never both read a version and then race to
-write it (SQLite would fail the second with "database is locked" instead of waiting).
+SQLite runs in WAL mode with a busy timeout. Reads run in plain (deferred) transactions, which
+never block anyone in WAL mode; a write begins its own transaction ``IMMEDIATE``
+(:func:`begin_write`): it takes the write lock at once, so two requests never both read a
+version and then race to write it (SQLite would fail the second with "database is locked"
+instead of waiting), and holds it only while the write runs (in one thread: a lock held across
+the server's thread hops could wait for a thread that waits for the lock).
 PostgreSQL is reached through psycopg 3; optimistic concurrency there rests on the version
 columns (``UPDATE ... WHERE version = v``).
 """
@@ -20,6 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Seconds a SQLite writer waits for the lock before giving up.
 BUSY_TIMEOUT = 30.0
+#: Connections: more than the server's worker threads (anyio's 40) and the planner, so that a
+#: request waits for the database's lock, never for a connection of the pool.
+POOL = {"pool_size": 10, "max_overflow": 50, "pool_timeout": 60}
 
 
 def driver_url(url: str) -> str:
@@ -38,7 +44,7 @@ def make_engine(url: str) -> Engine:
     url = driver_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT,
-                                                  "check_same_thread": False})
+                                                  "check_same_thread": False}, **POOL)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn, record):
@@ -54,10 +60,11 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            immediate = conn.get_execution_options().get("immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)
 
 
 def migrate(engine: Engine) -> None:
@@ -71,3 +78,11 @@ def migrate(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def begin_write(session: Session) -> None:
+    """End the session's read transaction (if any) and begin a write transaction: on SQLite
+    ``BEGIN IMMEDIATE``, which waits for the write lock (busy timeout) and then holds it until
+    commit or rollback; elsewhere a plain transaction."""
+    session.rollback()
+    session.connection(execution_options={"immediate": True})

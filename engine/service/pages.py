@@ -21,6 +21,7 @@ from .api_common import IdPath
 from .assemble import settings
 from .auth import COOKIE, Party, identify, presented_token
 from .context import session
+from .db import begin_write
 from .figures import firm_figures
 from .firmdata import fit
 from .tables import Firm, PlanningRun, Stock, Transfer
@@ -164,6 +165,7 @@ def _step_page(name: str):
         if isinstance(p, _Login):
             return _login(request, p.error, 401)
         try:
+            begin_write(s)
             take_step(s, p, visible(s, p, transfer_id), name, version, reason)
             s.commit()
         except HTTPException as exc:

@@ -29,6 +29,7 @@ from ..solve import SolveOptions
 from .assemble import Assembled, assemble, shipment
 from .audit import record
 from .config import ServiceConfig
+from .db import begin_write
 from .metrics import Metrics
 from .tables import PlanningRun, Transfer
 from .workflow import audit_view, new_transfer
@@ -121,6 +122,7 @@ class Planner:
         """Assemble the latest data and plan it now (in the calling thread); returns the run's
         id, or None when there is nothing to plan."""
         with self.sessions() as s:
+            begin_write(s)
             a = assemble(s)
             if a is None:
                 return None
@@ -143,6 +145,7 @@ class Planner:
         """Solve a stored run's instance and store its result; a plan run (not a replay) of
         the still-current data then proposes its transfers."""
         with self.sessions() as s:
+            begin_write(s)
             run = s.get(PlanningRun, run_id)
             run.status = "running"
             s.commit()
@@ -168,6 +171,7 @@ class Planner:
         wall = time.perf_counter() - t0
         self.metrics.run(status if status == "failed" else "done", wall)
         with self.sessions() as s:
+            begin_write(s)
             run = s.get(PlanningRun, run_id)
             run.status, run.cost, run.bound, run.wall_s = status, cost, bound, wall
             run.plan, run.error = plan_doc, error

@@ -102,7 +102,10 @@ class Load:
         as it goes (a refused approval is declined)."""
         names = [n for n in self.ids if self.mats[0] in self.stock[n]]
         donor, receiver = rng.sample(names, 2)
-        st = self._call(c, "GET", "/settings", self.op).json()
+        st = self._call(c, "GET", "/settings", self.op)
+        if st.status_code != 200:
+            return
+        st = st.json()
         r = self._call(c, "POST", "/transfers", self.op, json={
             "donor": self.ids[donor], "receiver": self.ids[receiver],
             "material_id": self.mats[0], "period": st["current_period"],
