@@ -9,11 +9,13 @@ import shutil
 
 import pytest
 
+from invswarm.engine.models.network import electronics_doc
 from invswarm.engine.service import ServiceConfig, create_app
+from invswarm.engine.service.demo import load_instance_doc
 
 from .conftest import OP, OPERATOR
 from .live import serving
-from .world import ok, propose, setup
+from .world import ok
 
 CHROMIUM = "/usr/bin/chromium"
 DRIVER = "/usr/bin/chromedriver"
@@ -50,16 +52,19 @@ def test_a_firm_approves_on_its_page(browser, tmp_path):
     app = create_app(ServiceConfig(db_url=f"sqlite:///{tmp_path / 'ui.db'}",
                                    operator_token=OPERATOR, method="greedy"), worker=False)
     api = TestClient(app)
-    w = setup(api)
-    tr = propose(api, w, qty=42.5)
-    token = w["firms"]["Aurora"][1]["Authorization"].removeprefix("Bearer ")
+    tokens = load_instance_doc(api, OPERATOR, electronics_doc())
+    app.state.planner.plan("browser test")
+    proposed = ok(api.get("/transfers?state=proposed", headers=OP))["items"]
+    tr = next(t for t in proposed if t["donor"] == "Aurora")
+    token = tokens["Aurora"]
+    aurora = ok(api.get("/me", headers={"Authorization": f"Bearer {token}"}))["firm_id"]
     with serving(app) as base:
         browser.get(f"{base}/ui")
         browser.find_element(By.ID, "token").send_keys(token)
         browser.find_element(By.ID, "login").click()
         assert browser.find_element(By.TAG_NAME, "h1").text == "Aurora"
         row = browser.find_element(By.ID, f"transfer-{tr['id']}")
-        assert "42.50" in row.text and "proposed" in row.text
+        assert f"{tr['qty']:,.2f}" in row.text and "proposed" in row.text
         browser.find_element(By.ID, f"approve-{tr['id']}").click()
         row = browser.find_element(By.ID, f"transfer-{tr['id']}")
         assert "approved" in row.text
@@ -70,4 +75,4 @@ def test_a_firm_approves_on_its_page(browser, tmp_path):
     assert ok(api.get(f"/transfers/{tr['id']}", headers=OP))["state"] == "approved"
     log = ok(api.get("/audit?limit=1000", headers=OP))["items"]
     approve = [e for e in log if e["action"] == "transfer.approve"]
-    assert len(approve) == 1 and approve[0]["actor"] == f"firm:{w['firms']['Aurora'][0]}"
+    assert len(approve) == 1 and approve[0]["actor"] == f"firm:{aurora}"
