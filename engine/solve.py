@@ -20,6 +20,7 @@ from .models.network.problem import warmup as net_warmup
 from .models.sfi import milp as sfi_milp
 from .models.sfi import rounding as sfi_rounding
 from .models.sfi import swarm as sfi_swarm
+from .models.sfi.pins import Pins as SfiPins
 from .models.sfi.problem import warmup
 from .models.sfi.search import heuristic_plan
 from .parallel import IslandOptions
@@ -195,8 +196,9 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
     pins : dict, optional
         Decisions every returned plan keeps or avoids (``docs/embedding.md``, "Pins").
         Network: ``{"keep": [shipments], "forbid": [{"from", "to", "material",
-        "period"}]}`` (every method). A bad document raises :class:`InputError` naming the
-        field under ``pins``.
+        "period"}]}`` (every method). SFI: ``{"keep_periods": [t], "keep": [{"table",
+        "row", "period"}]}``, the warm start's decisions (``exact``, ``pso``). A bad
+        document raises :class:`InputError` naming the field under ``pins``.
     callback : callable, optional
         Progress of the swarm methods (see :func:`invswarm.engine.pso.run`).
     stop : StopToken, optional
@@ -221,16 +223,17 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         if pins is not None:
             raise InputError("pins", "the contracts model has no decisions to pin")
         return _solve_contracts(inst, method, opts, warm_start)
-    if pins is not None:
-        raise InputError("pins", "pins of the sfi model are not supported yet")
     start = read_plan(inst, warm_start) if warm_start is not None else None
+    kept = SfiPins.from_json(pins, inst, start)
+    if not kept.empty and method not in ("exact", "pso"):
+        raise InputError("pins", f"method {method!r} does not take pins (exact and pso do)")
     if method != "exact":
         warmup()
     t0 = budget.start
     objective, bound, extra = math.nan, -math.inf, {}
     if method == "exact":
         mo = _milp_options(opts)
-        plan, out = sfi_milp.solve(inst, mo, start, stop=budget.token)
+        plan, out = sfi_milp.solve(inst, mo, start, stop=budget.token, pins=kept)
         if plan is None and budget.stopped:  # stopped before the solver found a plan
             plan = start if start is not None else heuristic_plan(inst)
         status, objective, bound, extra = _exact_figures(plan, out, mo)
@@ -248,7 +251,7 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         po, io = _swarm_options(opts)
         if method == "pso":
             plan, info = sfi_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback,
-                                             budget=_swarm_budget(po, budget))
+                                             budget=_swarm_budget(po, budget), pins=kept)
         elif method == "per-period":
             plan, info = sfi_swarm.solve_per_period(inst, po, budget.token)
         else:
@@ -258,6 +261,9 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
     if budget.stopped:
         status = budget.token.reason
     plan = plan.cleaned()
+    if kept.breaks((plan.pdp, plan.generic, plan.codp, plan.dedicated)):
+        # a solver's round-off on a kept quantity: the kept value, exactly
+        plan = kept.apply(inst, plan)
     ev = sfi.evaluate(inst, plan)
     return Result(model="sfi", instance=inst.name, method=method, cost=ev.cost,
                   plan=plan.to_json(), status=status,

@@ -19,6 +19,7 @@ from ... import milp_process
 from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, highs_of, interrupt_on, run
 from ...termination import StopToken
 from .instance import Instance, worth_making
+from .pins import Pins
 from .plan import Plan
 
 
@@ -67,7 +68,7 @@ class SfiMilp:
 
 
 def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
-          rules: bool = True) -> SfiMilp:
+          rules: bool = True, pins: Pins | None = None) -> SfiMilp:
     """Build the MILP of ``inst``; with ``plan``, its decisions are fixed.
 
     Parameters
@@ -86,6 +87,9 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
         Encode the dispatch rules (each draw ``min(remaining demand, remaining stock)``).
         Without them the model is a relaxation, the *flow relaxation*: stock may go to any
         demand class, in any amount.
+    pins : Pins, optional
+        Fix the kept decisions to the warm start's values (the optimality cuts leave their
+        buffers alone: a kept empty buffer may sit at any stage).
     """
     m = ModelBuilder()
     C, P, T, NS = inst.n_categories, inst.n_products, inst.n_periods, inst.n_scenarios
@@ -99,6 +103,13 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
     if plan is not None:
         ub_g = np.maximum(ub_g, plan.generic)
         ub_q = np.maximum(ub_q, plan.dedicated)
+    pins = pins if pins is not None and not pins.empty else None
+    kept_g = kept_d = np.zeros((max(C, P), T), bool)
+    if pins is not None:
+        kept_g = pins.masks[0] | pins.masks[1]
+        kept_d = pins.masks[2] | pins.masks[3]
+        ub_g = np.where(pins.masks[1], np.maximum(ub_g, pins.ref.generic), ub_g)
+        ub_q = np.where(pins.masks[3], np.maximum(ub_q, pins.ref.dedicated), ub_q)
 
     y_g, g, z_g, y_d, q, z_d = {}, {}, {}, {}, {}, {}
     for t in range(T):
@@ -108,7 +119,7 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
             for k, cols in _stage_choice(m, kg, inst.setup_generic, ub_g[c, t], free).items():
                 y_g[c, t, k], z_g[c, t, k], g[c, t, k] = cols
                 cap_idx.append(g[c, t, k])
-            if use_cuts:
+            if use_cuts and not kept_g[c, t]:
                 # An empty generic buffer sits at the lowest candidate (frees the CODPs).
                 m.row([y_g[c, t, kg[0]]] + [z_g[c, t, k] for k in kg], np.ones(kg.size + 1),
                       lo=1.0)
@@ -122,7 +133,7 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
                 # CODP at or after the PDP.
                 below = [y_g[c, t, j] for j in kg if j <= k]
                 m.row([y_d[p, t, k]] + below, [1.0] + [-1.0] * len(below), hi=0.0)
-            if use_cuts:
+            if use_cuts and not kept_d[p, t]:
                 # An empty dedicated buffer sits at the first candidate at or after the PDP.
                 zs = [z_d[p, t, k] for k in kd]
                 prev = -1
@@ -136,6 +147,8 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
     if plan is not None:
         for j, v in _decision_values(plan, y_g, g, z_g, y_d, q, z_d, free):
             m.fix(j, v)
+    elif pins is not None:
+        _fix_kept(m, pins, y_g, g, z_g, y_d, q, z_d)
 
     generic_draws: dict = {}
     for s in range(NS):
@@ -173,6 +186,27 @@ def _decision_values(plan: Plan, y_g, g, z_g, y_d, q, z_d, free: float):
             yield j, float(on)
             yield x[r, t, k], v
             yield z[r, t, k], float(v > free)
+
+
+def _fix_kept(m: ModelBuilder, pins: Pins, y_g, g, z_g, y_d, q, z_d) -> None:
+    """Fix the kept stages and quantities (a kept quantity's setup follows from it)."""
+    ref = pins.ref
+    kept_pdp, kept_gen, kept_codp, kept_ded = pins.masks
+    for stage, qty, kept_k, kept_x, y, x in (
+            (ref.pdp, ref.generic, kept_pdp, kept_gen, y_g, g),
+            (ref.codp, ref.dedicated, kept_codp, kept_ded, y_d, q)):
+        for (r, t, k), j in y.items():
+            if kept_k[r, t]:
+                m.fix(j, float(stage[r, t] == k))
+            if kept_x[r, t]:
+                # the quantity at the kept stage; off it, zero (whatever the stage)
+                on = kept_k[r, t] and stage[r, t] == k
+                if on or qty[r, t] == 0.0:
+                    m.fix(x[r, t, k], float(qty[r, t]) if on else 0.0)
+        for r, t in zip(*np.nonzero(kept_x & ~kept_k)):
+            # a kept quantity at a free stage: whichever stage is chosen holds it
+            cols = [x[r, t, k] for (rr, tt, k) in y if rr == r and tt == t]
+            m.row(cols, np.ones(len(cols)), float(qty[r, t]), float(qty[r, t]))
 
 
 def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_q,
@@ -356,12 +390,13 @@ def _close_new(m, inst, buf: _Buffer, w, B, omega, last) -> _Buffer:
 
 
 def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None,
-          *, cuts: bool = True, stop: StopToken | None = None
+          *, cuts: bool = True, stop: StopToken | None = None, pins: Pins | None = None
           ) -> tuple[Plan | None, MilpOutcome]:
-    """Solve the exact model; returns the plan read from the incumbent (cleaned) and the
-    outcome. HiGHS runs in a child process, ended shortly after the time limit where HiGHS
-    overruns it, or when ``stop`` is set (:mod:`invswarm.engine.milp_process`)."""
-    model = build(inst, cuts=cuts)
+    """Solve the exact model (with ``pins``: the kept decisions fixed); returns the plan read
+    from the incumbent (cleaned) and the outcome. HiGHS runs in a child process, ended
+    shortly after the time limit where HiGHS overruns it, or when ``stop`` is set
+    (:mod:`invswarm.engine.milp_process`)."""
+    model = build(inst, cuts=cuts, pins=pins)
     start = _start_of(model, warm_start) if warm_start is not None else None
     out = milp_process.solve(model.builder, opts or MilpOptions(), start, stop)
     plan = read_plan(model, inst, out.x).cleaned() if out.x is not None else None

@@ -22,6 +22,7 @@ from ....kernels import sfi_moves as ksm
 from ...termination import StopToken
 from .evaluate import batch_costs, kernel_data, plan_use
 from .instance import Instance
+from .pins import Pins
 from .plan import Plan, check_feasible
 from .problem import _padded
 
@@ -350,18 +351,21 @@ def _on_time_prefixes(inst: Instance, members: np.ndarray, k: int, n_subsets: in
     return [ranked[:j] for j in range(2, n - 1)]
 
 
-def _apply(inst: Instance, plan: Plan, move: list) -> Plan | None:
+def _apply(inst: Instance, plan: Plan, move: list, pins: Pins | None = None) -> Plan | None:
     """``plan`` (a feasible one) with ``move`` applied, or None when the result breaks a rule
     of the model (:func:`.plan.violations`) in the periods the move edits, which are the
     only ones that change: a PDP move raises the CODPs below it; quantities stay finite and
     non-negative, capacity holds (to :data:`invswarm.kernels.sfi_moves.CAPACITY_TOL`, as
     :func:`invswarm.kernels.sfi_moves.move_costs` checks), stages are candidates and CODPs
-    lie at or after the PDP."""
+    lie at or after the PDP. With ``pins``, a move that changes a kept decision (a raised
+    CODP included) is refused too."""
     arrays = [a.copy() for a in (plan.pdp, plan.generic, plan.codp, plan.dedicated)]
     for which, r, t, v in move:
         arrays[which][r, t] = v
         if which == 0 and not _raise_codps(inst, arrays[2], r, t, v):
             return None
+    if pins is not None and pins.breaks(arrays):
+        return None
     periods = sorted({t for _, _, t, _ in move})
     pdp, gen, codp, ded = (a[:, periods] for a in arrays)
     used = gen.sum(axis=0) + ded.sum(axis=0)
@@ -534,7 +538,8 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                  max_rounds: int = 10_000, follow_ups: int | None = None,
                  first: np.ndarray | None = None,
                  times: BlockTimes | None = None,
-                 stop: StopToken | None = None) -> tuple[Plan, float]:
+                 stop: StopToken | None = None, pins: Pins | None = None
+                 ) -> tuple[Plan, float]:
     """Improve ``plan`` until no change improves it or the time budget is spent.
 
     A round goes over the periods a block at a time (blocks of about :data:`CHUNK_MOVES`
@@ -563,7 +568,8 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     just changed); by default it covers them all. ``times`` carries the block times of
     earlier searches of the same instance (updated in place): a block that the longest of
     its kind says would overrun the budget is not started. ``stop``, when set, ends the search
-    before its next block.
+    before its next block. With ``pins`` (which ``plan`` honours), no move changes a kept
+    decision, and cells whose every decision is kept get no moves.
 
     Returns the improved plan and its cost. Raises :class:`~invswarm.engine.errors.InputError`
     naming the first field that breaks a rule of the model when ``plan`` is not feasible.
@@ -575,8 +581,10 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     if follow_ups is None:
         follow_ups = max(30, 2 * (inst.n_categories + inst.n_products))
     t_end = time.perf_counter() + time_budget
+    pins = pins if pins is not None and not pins.empty else None
     # The (category, period) cells whose moves a round makes.
-    near = np.ones((C, T), dtype=bool)
+    movable = ~pins.frozen(inst) if pins is not None else np.ones((C, T), dtype=bool)
+    near = movable.copy()
     if first is not None:
         near &= np.asarray(first, dtype=bool)[None]
 
@@ -603,7 +611,7 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
             while True:
                 t_block = time.perf_counter()
                 wide_block = lo >= periods.size
-                if wide_block and not near.all():
+                if wide_block and not (near == movable).all():
                     break
                 longest = times.wide if wide_block else times.period
                 if (blocks or longest) and t_block + longest > t_end or (stop is not None
@@ -644,7 +652,7 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                 # The best move is applied even when the time ran out while scoring: it was
                 # paid for.
                 plan, cost, block_changed = _apply_ranked(inst, scorer, plan, cost, gaining,
-                                                          costs[keep], follow_ups, t_end)
+                                                          costs[keep], follow_ups, t_end, pins)
                 changed |= block_changed
                 # The longest block so far predicts the next: blocks vary, the deadline does
                 # not.
@@ -653,13 +661,14 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                 else:
                     times.period = max(times.period, time.perf_counter() - t_block)
             if not changed.any():
-                if near.all() or out_of_time:
+                if (near == movable).all() or out_of_time:
                     break
-                near[:] = True
+                near[:] = movable
                 continue
             near = changed.copy()
             near[:, 1:] |= changed[:, :-1]
             near[:, :-1] |= changed[:, 1:]
+            near &= movable
     # The cost of the whole play (the moves' costs agree with it to rounding).
     return plan, cost_of(plan)
 
@@ -709,7 +718,7 @@ class _MoveMaker:
 
 
 def _apply_ranked(inst: Instance, scorer: _MoveScorer, plan: Plan, cost: float, moves: list,
-                  scored: np.ndarray, follow_ups: int, t_end: float
+                  scored: np.ndarray, follow_ups: int, t_end: float, pins: Pins | None = None
                   ) -> tuple[Plan, float, np.ndarray]:
     """Apply the best of ``moves`` (costs ``scored``, against ``plan``, which ``scorer`` is
     started on), then, while one still improves, the best of the others (at most
@@ -742,7 +751,7 @@ def _apply_ranked(inst: Instance, scorer: _MoveScorer, plan: Plan, cost: float, 
                 heapq.heappush(line, (float(c) - cost, k, version))
             continue
         heapq.heappop(line)
-        trial = _apply(inst, plan, moves[j])
+        trial = _apply(inst, plan, moves[j], pins)
         if trial is None:
             continue
         for a, r, t, _ in moves[j]:

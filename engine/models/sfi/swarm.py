@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from ...pso import run as run_pso
 from ...termination import Budget, StopToken
 from .evaluate import evaluate
 from .instance import Instance
+from .pins import Pins
 from .plan import Plan
 from .problem import SfiProblem
 from .rounding import relaxed_plan
@@ -26,6 +28,12 @@ def make_problem(inst: Instance) -> SfiProblem:
     return SfiProblem(inst)
 
 
+def make_restricted(inst: Instance, base: np.ndarray, idx: np.ndarray):
+    """The SFI problem over the variables ``idx``, the others fixed at ``base`` (importable,
+    so that workers can build it)."""
+    return SfiProblem(inst).restricted(base, idx)
+
+
 def period_indices(problem: SfiProblem, t: int) -> np.ndarray:
     """The variables of period ``t`` (every block is laid out row by row over the periods)."""
     return np.arange(t, problem.n_var, problem.inst.n_periods, dtype=np.int64)
@@ -33,8 +41,8 @@ def period_indices(problem: SfiProblem, t: int) -> np.ndarray:
 
 def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = None, *,
               sweeps: int | None = None, warm_start: Plan | None = None,
-              relaxed_seed: bool = True, callback=None, budget: Budget | None = None
-              ) -> tuple[Plan, dict]:
+              relaxed_seed: bool = True, callback=None, budget: Budget | None = None,
+              pins: Pins | None = None) -> tuple[Plan, dict]:
     """Our PSO: swarms over the whole plan, then the local search, then kicks period by period.
 
     0. With ``relaxed_seed``, the flow relaxation's LP is solved and rounded
@@ -60,10 +68,15 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     figures of the run (``nit``, ``nfev``: iterations and evaluations of the swarms;
     ``kicks``; ``history``: best cost after each swarm iteration and each pass, by step, the
     swarm's iterations then the kicks).
+
+    With ``pins`` (kept decisions of ``warm_start``), the swarms move the free variables
+    only, every plan taken from them or from a seed is :meth:`Pins.apply`'d, and the local
+    search and the kicks change no kept decision.
     """
     iopts = iopts or IslandOptions(islands=1)
     budget = budget or Budget(opts.time_limit)
     t0, deadline, stop = budget.start, budget.deadline, budget.token
+    pins = pins if pins is not None and not pins.empty else None
     problem = make_problem(inst)
     seed_plans = [heuristic_plan(inst)]
     if relaxed_seed and not budget.stopped:
@@ -72,14 +85,29 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
                                stop=stop)
         seed_plans += [relaxed] if relaxed is not None else []
     seed_plans += [warm_start] if warm_start is not None else []
+    if pins is not None:
+        seed_plans = [pins.apply(inst, p) for p in seed_plans]
     seeds = [problem.encode(p) for p in seed_plans]
     swarm_opts = opts if opts.time_limit is None else replace(
         opts, time_limit=max(1e-6, deadline - time.perf_counter()) * SWARM_SHARE)
+    swarm, factory = problem, make_problem
+    if pins is not None:
+        # the kept variables stay at the warm start's particle
+        base, idx = problem.encode(pins.ref), pins.free_variables(problem)
+        swarm, factory = problem.restricted(base, idx), partial(make_restricted, base=base,
+                                                                idx=idx)
+        seeds = [x[idx] for x in seeds]
+    if swarm.n_var == 0:  # every decision kept
+        cost = evaluate(inst, pins.ref).cost
+        return pins.ref, {"pso_cost": cost, "nit": 0, "nfev": 0, "pso_s": 0.0, "polish_s": 0.0,
+                          "sweeps": 0, "kicks": 0, "message": "done", "history": [],
+                          "cost": cost}
     if iopts.islands == 1 and iopts.n_jobs == 1:
-        out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=callback, stop=stop)
+        out, _ = run_pso(swarm, swarm_opts, seeds=seeds, callback=callback, stop=stop)
     else:
-        out = run_islands(make_problem, inst, swarm_opts, iopts, seeds=seeds, callback=callback,
+        out = run_islands(factory, inst, swarm_opts, iopts, seeds=seeds, callback=callback,
                           stop=stop)
+    best_x = out.x if pins is None else swarm.expand(out.x[None])[0]
     t1 = time.perf_counter()
     history = list(out.history)
     # Polish the swarm's best and the plans it was seeded with, cheapest first (a seed
@@ -87,14 +115,16 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     # budget is left (a local search may overrun its budget by one block of moves); go on
     # from the best of them.
     polished, times = [], BlockTimes()
-    starts = [(out.cost, problem.decode(out.x))] + [(evaluate(inst, p).cost, p)
-                                                   for p in seed_plans]
+    best = problem.decode(best_x)
+    if pins is not None:
+        best = pins.apply(inst, best)
+    starts = [(out.cost, best)] + [(evaluate(inst, p).cost, p) for p in seed_plans]
     for _, p in sorted(starts, key=lambda cp: cp[0]):
         left = deadline - time.perf_counter()
         if polished and (left < 0.1 * (deadline - t1) or stop.stopped):
             break
         polished.append(local_search(inst, p, time_budget=max(0.0, left), times=times,
-                                     stop=stop))
+                                     stop=stop, pins=pins))
     plan, cost = min(polished, key=lambda pc: pc[1])
     it, nfev, message = out.nit, out.nfev, out.message
     T = inst.n_periods
@@ -104,6 +134,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     if sweeps is None:
         sweeps = 8 if opts.time_limit is None else 2**31
     x_plan = None  # the current plan's particle, encoded when a kick needs it
+    frozen = pins.frozen(inst).all(axis=0) if pins is not None else np.zeros(T, bool)
     for _ in range(sweeps):
         start_cost = cost
         for t in range(T):
@@ -111,16 +142,21 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             if t_kick + min_kick_s >= deadline or stop.stopped:
                 break
             window = np.arange(t, min(T, t + 1 + int(rng.integers(0, 2))))
+            if frozen[window].all():
+                continue  # nothing there may change
             if x_plan is None:
                 x_plan = problem.encode(plan)
             x = x_plan.copy()
             idx = np.concatenate([period_indices(problem, u) for u in window])
             x[idx] = np.clip(x[idx] + rng.normal(0.0, KICK_STEP, idx.size), 0.0, 1.0)
             kicked = _with_periods(plan, problem.decode(x), window)
+            if pins is not None:
+                kicked = pins.apply(inst, kicked)
             first = np.zeros(T, dtype=bool)
             first[max(0, window[0] - 1):window[-1] + 2] = True
             cand, c = local_search(inst, kicked, first=first, times=times, stop=stop,
-                                   time_budget=max(0.0, deadline - time.perf_counter()))
+                                   time_budget=max(0.0, deadline - time.perf_counter()),
+                                   pins=pins)
             kicks += 1
             min_kick_s = (time.perf_counter() - t_kick if kicks == 1
                           else min(min_kick_s, time.perf_counter() - t_kick))
