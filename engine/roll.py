@@ -16,6 +16,7 @@ from .fields import inside, integer
 from .limits import MAX_PERIODS
 from .models.network import roll as net_roll
 from .models.network.pins import Pins as NetworkPins
+from .models.sfi import roll as sfi_roll
 from .result import plan_in
 from .solve import model_of
 
@@ -25,7 +26,7 @@ def roll(inst, previous: Any, shift: int, *, release: int = 0) -> tuple[dict, di
 
     Parameters
     ----------
-    inst : network.Instance
+    inst : network.Instance or sfi.Instance
         The new instance; its period 1 is the previous horizon's period ``1 + shift``.
     previous : dict
         A plan document or a result document of the previous horizon.
@@ -40,7 +41,7 @@ def roll(inst, previous: Any, shift: int, *, release: int = 0) -> tuple[dict, di
     (dict, dict)
         The warm start (a plan document of ``inst``) and the pins document for
         :func:`~invswarm.engine.solve.solve`. What each model drops or carries is a
-        **Decision** of its page (network: "Rolling horizon").
+        **Decision** of its page ("Rolling horizon").
 
     Raises
     ------
@@ -51,10 +52,16 @@ def roll(inst, previous: Any, shift: int, *, release: int = 0) -> tuple[dict, di
     shift = integer(shift, "shift", low=0, high=MAX_PERIODS)
     release = integer(release, "release", low=0, high=MAX_PERIODS)
     model = model_of(inst)
-    if model != "network":
-        raise InputError("instance", f"the {model} model has no rolling re-plan")
+    if model == "contracts":
+        raise InputError("instance", "the contracts model has no rolling re-plan")
     with inside("previous"):
         plan_doc, where = plan_in(previous, model)
-        warm, pins = net_roll.shifted(inst, plan_doc, where, shift, release)
+        if model == "sfi":
+            tables = sfi_roll.read(inst, plan_doc, where)
+        else:
+            warm, pins = net_roll.shifted(inst, plan_doc, where, shift, release)
+    if model == "sfi":
+        return sfi_roll.shifted(inst, tables, f"previous.{where}" if where else "previous",
+                                shift, release)
     NetworkPins.from_json(pins, inst)  # released decisions that cannot stand: named now
     return warm, pins

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 from invswarm.engine.models.network import Instance as NetworkInstance
+from invswarm.engine.models.sfi import Instance as SfiInstance
 
 
 def _own_lots(lots: list, life: int | None, receipts: list, requirements: list,
@@ -43,3 +44,20 @@ def network_window(doc: dict, start: int, periods: int) -> NetworkInstance:
         sd["receipts"] = rec[start:start + periods]
         sd["requirements"] = req[start:start + periods]
     return NetworkInstance.from_json(out)
+
+
+def sfi_window(doc: dict, start: int, periods: int) -> SfiInstance:
+    """Periods ``start + 1 .. start + periods`` of an SFI instance document, as an instance
+    (its ``initial`` stock and backlog kept as they are: a host would write what is on hand)."""
+    out = copy.deepcopy(doc)
+    out["name"] = f"{doc.get('name', 'sfi')}-from-{start + 1}"
+    cut = slice(start, start + periods)
+    out["periods"] = {k: v[cut] for k, v in doc["periods"].items()}
+
+    def window(x):
+        if isinstance(x, dict):  # {"scenarios": [...], "weights": [...]}
+            return {k: window(v) if k == "scenarios" else v for k, v in x.items()}
+        return x[cut] if not isinstance(x[0], list) else [window(y) for y in x]
+
+    out["orders"] = window(doc["orders"])
+    return SfiInstance.from_json(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -10,9 +11,10 @@ import pytest
 from invswarm.engine.cli import main
 from invswarm.engine.errors import InputError
 from invswarm.engine.models.network import generate
+from invswarm.engine.models.sfi import steel_case
 from invswarm.engine.roll import roll
 from invswarm.engine.solve import SolveOptions, solve
-from tests.rolling import network_window
+from tests.rolling import network_window, sfi_window
 
 FAST = SolveOptions(max_iter=3, swarm_size=8, islands=1, seed=2)
 
@@ -111,3 +113,49 @@ def test_cli_roll(tmp_path, capsys):
                  "-1"]) == 2
     assert "shift" in capsys.readouterr().err
     assert np.isfinite(out["cost"])
+
+
+def _sfi_pair(T: int = 6):
+    long = steel_case(T + 1)
+    return long, sfi_window(long, 0, T), sfi_window(long, 1, T)
+
+
+def test_sfi_roll_by_zero_is_the_plan_itself():
+    _, old, _ = _sfi_pair()
+    res = solve(old, "pso", FAST).to_json()
+    warm, pins = roll(old, res, 0)
+    assert warm == res["plan"] and pins == {"keep_periods": []}
+
+
+def test_sfi_roll_shifts_and_pins_the_released_periods():
+    _, old, new = _sfi_pair()
+    res = solve(old, "pso", FAST).to_json()
+    warm, pins = roll(new, res, 1, release=2)
+    assert pins == {"keep_periods": [1, 2]}
+    for name, table in res["plan"].items():
+        for r, row in enumerate(table):
+            assert warm[name][r][:5] == row[1:]  # the previous periods 2..6
+    for method, opts in (("pso", FAST), ("exact", SolveOptions(time_limit=30))):
+        out = solve(new, method, opts, warm_start=warm, pins=pins)
+        for name, table in out.plan.items():
+            for r, row in enumerate(table):
+                assert row[:2] == warm[name][r][:2], (method, name, r)
+
+
+def test_sfi_roll_replaces_periods_the_new_instance_refuses():
+    long, old, _ = _sfi_pair()
+    res = solve(old, "pso", FAST).to_json()
+    doc = copy.deepcopy(long)
+    doc["periods"]["capacity"] = [1.0] * len(doc["periods"]["capacity"])  # nothing fits
+    tight = sfi_window(doc, 0, 6)
+    warm, _ = roll(tight, res, 0)
+    assert all(sum(col) <= 1.0 + 1e-6 for col in zip(*(warm["generic"] + warm["dedicated"])))
+    with pytest.raises(InputError) as exc:
+        roll(tight, res, 0, release=1)
+    assert exc.value.field.startswith("previous.plan.generic")
+    with pytest.raises(InputError) as exc:
+        roll(old, res, 5, release=2)
+    assert exc.value.field == "release"
+    with pytest.raises(InputError) as exc:
+        roll(old, {"pdp": [[1]]}, 0)
+    assert exc.value.field == "previous.pdp", exc.value
