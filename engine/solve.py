@@ -282,12 +282,9 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
     objective, bound, extra, status = math.nan, -math.inf, {}, "done"
     if method == "exact":
         mo = _milp_options(opts)
-        if start is not None:
-            start = pins.merge(start)
-            if network.plan_costs(data, [start]).flags[0]:
-                start = None  # a start that breaks the rules once pinned is no start
         # the greedy plan is a first incumbent for free
-        start = start if start is not None else net_swarm.solve_greedy(inst, pins)[0]
+        start = pins.start(data, start) if start is not None else \
+            net_swarm.solve_greedy(inst, pins)[0]
         plan, out = net_milp.solve(inst, mo, start, stop=budget.token, pins=pins)
         if plan is None and budget.stopped:  # stopped before HiGHS took its start
             plan = start

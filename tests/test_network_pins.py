@@ -224,3 +224,18 @@ def test_cli_pins(tmp_path, capsys):
     assert main(["solve", str(case), "--method", "greedy", "--pins", str(pins)]) == 2
     err = capsys.readouterr().err
     assert "pins.keep[0].material" in err and "Traceback" not in err
+
+
+def test_a_warm_start_loses_the_materials_that_break_a_rule():
+    inst = electronics_case()
+    data = KernelData(inst)
+    plan = Plan.from_json(solve(inst, "greedy").plan, inst)
+    m = int(plan.material[0])
+    bad = Plan.from_arrays(plan.link, plan.material, plan.period,
+                           np.where(plan.material == m, plan.qty * 1e3, plan.qty), plan.kind,
+                           plan.ret)
+    assert plan_costs(data, [bad]).flags[0] != 0
+    start = Pins.none().start(data, bad)
+    assert plan_costs(data, [start]).flags[0] == 0
+    assert (start.material != m).all()
+    assert start.n_shipments == int((plan.material != m).sum())

@@ -178,7 +178,26 @@ class Pins:
                                   for n in ("link", "material", "period", "qty", "kind",
                                             "ret")))
 
+    def start(self, data: KernelData, plan: Plan) -> Plan:
+        """A warm start made to honour the pins and to obey the rules: :meth:`merge`, then
+        the free shipments of every material whose shipments break a rule are dropped (the
+        rules bind material by material, and the kept shipments obey them on their own)."""
+        plan = self.merge(plan)
+        mats = np.unique(plan.material)
+        parts = [_rows_of(plan, plan.material == m) for m in mats]
+        bad = set(mats[plan_costs(data, parts).flags != 0].tolist())
+        if not bad:
+            return plan
+        drop = np.isin(plan.material, list(bad))
+        drop[:self.keep.n_shipments] = False  # merge lists the kept shipments first
+        return _rows_of(plan, ~drop)
+
 
 def _head(plan: Plan, k: int) -> Plan:
     return Plan.from_arrays(plan.link[:k], plan.material[:k], plan.period[:k], plan.qty[:k],
                             plan.kind[:k], plan.ret[:k])
+
+
+def _rows_of(plan: Plan, mask: np.ndarray) -> Plan:
+    return Plan.from_arrays(plan.link[mask], plan.material[mask], plan.period[mask],
+                            plan.qty[mask], plan.kind[mask], plan.ret[mask])

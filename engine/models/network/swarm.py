@@ -61,7 +61,8 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     ``budget`` holds the time limit (default: ``opts.time_limit`` from this call) and a stop
     token that ends every phase with the best plan so far (the message is then its reason).
     ``pins`` hold every phase to the kept and forbidden shipments (the decoder and the local
-    search work around them; the warm start is read as ``pins.merge(warm_start)``).
+    search work around them); the warm start is read as ``pins.start(warm_start)``: the
+    pins put in, and the free shipments of materials that break a rule dropped.
     """
     iopts = iopts or IslandOptions(islands=1)
     budget = budget or Budget(opts.time_limit)
@@ -85,7 +86,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         starts.insert(0, problem.decode(out.x))
         info.update(nit=out.nit, nfev=out.nfev, pso_cost=out.cost, history=list(out.history))
     if warm_start is not None:
-        starts.append(pins.merge(warm_start))
+        starts.append(pins.start(problem.data, warm_start))
     t1 = time.perf_counter()
     ok = plan_costs(problem.data, starts).flags == 0
     polished = [local_search(inst, p, data=problem.data, deadline=deadline, stop=stop,
