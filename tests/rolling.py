@@ -31,10 +31,16 @@ def _own_lots(lots: list, life: int | None, receipts: list, requirements: list,
             for last, q in held]
 
 
-def network_window(doc: dict, start: int, periods: int) -> NetworkInstance:
+def network_window(doc: dict, start: int, periods: int, plan: dict | None = None
+                   ) -> NetworkInstance:
     """Periods ``start + 1 .. start + periods`` of a network instance document, as an
-    instance: each pair starts from its own stock at the end of period ``start`` with no
-    sharing (what a host would hold had nothing been shipped; a backlog is not carried)."""
+    instance: each pair starts from its stock at the end of period ``start`` (a backlog is
+    not carried). With ``plan`` (a plan document of the instance), the shipments and
+    paybacks leaving before then are carried out first: units still in transit arrive as
+    receipts, a loan's payback still to come is the borrower's requirement and the lender's
+    receipt. Without, each pair is on its own (nothing was shipped)."""
+    if plan is not None:
+        doc = _executed(doc, plan["shipments"], start)
     out = copy.deepcopy(doc)
     out["periods"] = periods
     life = {m: md.get("life") for m, md in enumerate(doc["materials"])}
@@ -44,6 +50,35 @@ def network_window(doc: dict, start: int, periods: int) -> NetworkInstance:
         sd["receipts"] = rec[start:start + periods]
         sd["requirements"] = req[start:start + periods]
     return NetworkInstance.from_json(out)
+
+
+def _executed(doc: dict, shipments: list, start: int) -> dict:
+    """``doc`` with the moves leaving before period ``start + 1`` turned into data: the
+    sender's requirement in the departure period and the receiver's receipt on arrival (a
+    loan's payback, if it leaves later, the same in its own periods). The units keep the
+    receipt's shelf life, not their lot's: close enough for a host's next instance."""
+    out = copy.deepcopy(doc)
+    lead = {(ld["from"], ld["to"]): ld["lead_time"] for ld in doc["links"]}
+    entry = {(sd["firm"], sd["material"]): sd for sd in out["stock"]}
+    T = doc["periods"]
+
+    def add(f, m, key, t, q):
+        sd = entry[f, m]
+        sd.setdefault(key, [0.0] * T)
+        if t <= T:
+            sd[key][t - 1] += q
+
+    for s in shipments:
+        i, j, m, t, q = s["from"], s["to"], s["material"], s["period"], s["qty"]
+        if t > start:
+            continue
+        add(i, m, "requirements", t, q)
+        add(j, m, "receipts", t + lead[i, j], q)
+        if s.get("kind") == "loan":
+            r = s["return_period"]
+            add(j, m, "requirements", r - lead[j, i], q)
+            add(i, m, "receipts", r, q)
+    return out
 
 
 def sfi_window(doc: dict, start: int, periods: int) -> SfiInstance:

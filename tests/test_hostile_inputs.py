@@ -28,10 +28,13 @@ import pytest
 
 from invswarm.engine.errors import InputError
 from invswarm.engine.models import network, sfi
+from invswarm.engine.models.network.pins import Pins as NetworkPins
+from invswarm.engine.models.sfi.pins import Pins as SfiPins
+from invswarm.engine.roll import roll
 from invswarm.engine.solve import SolveOptions, evaluate, solve
 
 from . import network_random, sfi_random
-from .hostile import SchemaDraw, mutant
+from .hostile import SchemaDraw, hostile, mutant
 
 pytestmark = pytest.mark.slow  # 10,000 documents per format, some solved
 
@@ -177,3 +180,55 @@ def test_hostile_network_plans():
     _schema_accepts(schema, loaded, rng)
     _plans_work(loaded, rng)
 
+
+
+def _paths(doc, at=()):
+    """Every node of a JSON document, as a path of keys and indices."""
+    yield at
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) \
+        if isinstance(doc, list) else ()
+    for k, v in items:
+        yield from _paths(v, at + (k,))
+
+
+def _hostile_copies(doc, rng: random.Random, n: int):
+    """``n`` copies of ``doc`` with one node (or the whole) made a hostile value."""
+    paths = list(_paths(doc))
+    for _ in range(n):
+        out = json.loads(json.dumps(doc))
+        path = rng.choice(paths)
+        if not path:
+            yield hostile(rng)
+            continue
+        node = out
+        for k in path[:-1]:
+            node = node[k]
+        node[path[-1]] = hostile(rng)
+        yield out
+
+
+def test_hostile_pins_and_rolls():
+    rng = random.Random(27)
+    inst = network.electronics_case()
+    plan = solve(inst, "greedy").to_json()
+    ships = plan["plan"]["shipments"]
+    pins = {"keep": ships[:2], "forbid": [{k: ships[3][k] for k in ("from", "to", "material",
+                                                                       "period")}]}
+    steel = sfi.load_steel(3)
+    warm = sfi.Plan.from_json(solve(steel, "pso", TINY).plan, steel)
+    cases = [(pins, lambda d: NetworkPins.from_json(d, inst)),
+             ({"keep_periods": [1, 2], "keep": [{"table": "codp", "row": 1, "period": 3}]},
+              lambda d: SfiPins.from_json(d, steel, warm)),
+             (plan, lambda d: roll(inst, d, 1, release=2)),
+             (warm.to_json(), lambda d: roll(steel, d, 1, release=1))]
+    failures, refused = [], 0
+    for doc, read in cases:
+        for bad in _hostile_copies(doc, rng, 300):
+            try:
+                read(bad)
+            except InputError:
+                refused += 1
+            except Exception as exc:
+                failures.append(f"{type(exc).__name__}: {exc}\n{json.dumps(bad)[:300]}")
+    assert not failures, "\n".join(failures[:3])
+    assert refused > 600

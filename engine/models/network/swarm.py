@@ -50,10 +50,10 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     1. Islands of swarms (``opts``; a third of ``time_limit``), seeded with the greedy
        plan's particle.
     2. The swarm's best plan, the greedy plan, no sharing and the warm start are polished by
-       :func:`local_search`; from the best, iterated local search: a kick to one material
-       (every other time: drop a random share of its shipments; else: replace them with
-       those of a random particle's decoded plan), the local search on that material, the
-       result kept when it is cheaper.
+       :func:`local_search`, cheapest first (while time is left); from the best, iterated
+       local search: a kick to one material (every other time: drop a random share of its
+       shipments; else: replace them with those of a random particle's decoded plan), the
+       local search on that material, the result kept when it is cheaper.
        ``kicks`` rounds (default: until ``time_limit``, or :data:`KICKS` with an iteration
        budget), random numbers from ``opts.seed``.
 
@@ -88,10 +88,12 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     if warm_start is not None:
         starts.append(pins.start(problem.data, warm_start))
     t1 = time.perf_counter()
-    ok = plan_costs(problem.data, starts).flags == 0
-    polished = [local_search(inst, p, data=problem.data, deadline=deadline, stop=stop,
+    scored = plan_costs(problem.data, starts)
+    # cheapest first: a search that meets the deadline leaves the others unpolished
+    order = [k for k in np.argsort(scored.cost, kind="stable") if scored.flags[k] == 0]
+    polished = [local_search(inst, starts[k], data=problem.data, deadline=deadline, stop=stop,
                              pins=pins)
-                for p, good in zip(starts, ok) if good]
+                for k in order]
     plan, cost = min(polished, key=lambda pc: pc[1])
     rng = np.random.default_rng(opts.seed)
     mats = [m for m in range(inst.n_materials) if inst.listed[:, m].sum() > 1]
