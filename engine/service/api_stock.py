@@ -81,7 +81,9 @@ def _write(c: Ctx, firm_id: int, material_id: int, fields: dict, version: int | 
         if st is not None and version != st.version:
             raise HTTPException(409, f"stale version {version}: the data are at version "
                                      f"{st.version}")
-        entry = {k: v for k, v in fields.items() if v is not None or k == "lots"}
+        # a null series is all zeros (as in the instance format), not "leave it"
+        entry = {k: v for k, v in fields.items()
+                 if v is not None or k in ("receipts", "requirements")}
         if patch:
             entry = {**{k: getattr(st, k) for k in FIELDS}, **entry}
         entry = validate_entry(entry, mat, T)

@@ -77,6 +77,16 @@ def test_the_worker_replans_after_a_change_within_its_budget(db_url):
         assert [30.0] * 6 in [s["requirements"] for s in detail["instance"]["stock"]]
 
 
+def _wait_for_run(client, run_id: int, timeout: float = 60.0) -> dict:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        run = ok(client.get(f"/runs/{run_id}", headers=OP))
+        if run["status"] not in ("queued", "running"):
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
+
+
 def _wait_for_run_after(client, seq: int, timeout: float = 60.0) -> dict:
     """The first finished run of data that include audit entry ``seq``."""
     t0 = time.monotonic()
@@ -106,9 +116,8 @@ def test_a_run_replays_to_the_same_plan(db_url):
         first = runs["items"][0]
         replay = ok(client.post(f"/runs/{first['id']}/replay", headers=OP), 202)
         assert replay["replay_of"] == first["id"]
-        runs = _wait_for_runs(client, 2)
-        again = next(r for r in runs["items"] if r["id"] == replay["id"])
-        assert again["cost"] == first["cost"]
+        again = _wait_for_run(client, replay["id"])
+        assert again["status"] == "done" and again["cost"] == first["cost"]
         a = ok(client.get(f"/runs/{first['id']}", headers=OP))
         b = ok(client.get(f"/runs/{again['id']}", headers=OP))
         assert a["plan"] == b["plan"] and a["instance"] == b["instance"]
@@ -121,7 +130,6 @@ def test_advancing_the_period_rolls_the_data_and_replans_warm(db_url):
         aid, ah = w["firms"]["Aurora"]
         mcu = w["materials"]["MCU"]
         before = ok(client.get(f"/firms/{aid}/stock/{mcu}", headers=ah))
-        n = ok(client.get("/runs", headers=OP))["total"]
         s = ok(client.post("/period/advance", headers=OP, json={"current_period": 1}))
         assert s["current_period"] == 2
         stale = client.post("/period/advance", headers=OP, json={"current_period": 1})
@@ -130,9 +138,11 @@ def test_advancing_the_period_rolls_the_data_and_replans_warm(db_url):
         used = before["requirements"][0]
         assert after["lots"][0]["qty"] == pytest.approx(before["lots"][0]["qty"] - used)
         assert after["requirements"] == before["requirements"][1:] + [0.0]
-        runs = _wait_for_runs(client, n + 1)
-        newest = runs["items"][0]
-        assert newest["current_period"] == 2 and newest["trigger"] == "period advanced"
+        log = ok(client.get("/audit", headers=OP))
+        seq = ok(client.get(f"/audit?offset={log['total'] - 1}", headers=OP))["items"][0]["id"]
+        newest = _wait_for_run_after(client, seq)
+        assert newest["current_period"] == 2 and "period advanced" in newest["trigger"]
+        assert newest["warm_started"]
         proposals = ok(client.get("/transfers?state=proposed&limit=1000", headers=OP))
         assert all(t["period"] >= 2 for t in proposals["items"])
 

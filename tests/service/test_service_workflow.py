@@ -127,3 +127,15 @@ def test_malformed_data_is_422_naming_the_field(client):
         assert r.status_code == 422, r.text
         detail = r.json()["detail"][0]
         assert detail["loc"] == loc and msg in detail["msg"], detail
+
+
+def test_a_null_series_is_all_zeros(client):
+    w = setup(client)
+    fid, h = w["firms"]["Borealis"]
+    mid = w["materials"]["MCU"]
+    st = ok(client.get(f"/firms/{fid}/stock/{mid}", headers=h))
+    assert any(st["requirements"])
+    out = ok(client.patch(f"/firms/{fid}/stock/{mid}", headers=h,
+                          json={"requirements": None, "version": st["version"]}))
+    assert out["requirements"] == [0.0] * w["periods"]
+    assert out["receipts"] == st["receipts"]
