@@ -43,7 +43,8 @@ router = APIRouter(tags=["pages"], default_response_class=HTMLResponse, response
     404: {"description": "not found", "content": {**_json("Problem"), "text/html": {}}},
     422: {"description": "bad form", "content": {**_json("ValidationProblem"),
                                                  "text/html": {}}}})
-OPEN = ("proposed", "approved", "accepted", "committed", "shipped", "received")
+#: Transfers a page lists: those still moving through the workflow.
+OPEN = ("proposed", "approved", "accepted", "committed", "shipped")
 
 
 class _Login(Exception):
@@ -82,7 +83,7 @@ def _steps(t: Transfer, p: Party) -> list[str]:
 def _page(request: Request, s: Session, p: Party, error: str | None = None,
           status: int = 200) -> HTMLResponse:
     firms, mats = names(s)
-    q = select(Transfer).where(or_(Transfer.state.in_(OPEN[:5]),
+    q = select(Transfer).where(or_(Transfer.state.in_(OPEN),
                                    Transfer.payback.in_(("owed", "shipped"))))
     if not p.is_operator:
         q = q.where(or_(Transfer.donor_id == p.firm_id, Transfer.receiver_id == p.firm_id))

@@ -52,7 +52,6 @@ STEPS = {
     "ship-payback": Step("receiver", "payback", "owed", "shipped"),
     "receive-payback": Step("donor", "payback", "shipped", "returned"),
 }
-OPEN = ("proposed", "approved", "accepted")
 
 
 def transfer_json(tr: Transfer, names: dict[int, str], materials: dict[int, str]) -> dict:
