@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 from ..errors import InputError
 from ..jsonio import write_json_atomic
@@ -13,7 +14,12 @@ from .db import driver_url
 
 def serve(args) -> int:
     import uvicorn
-    from fastapi.testclient import TestClient
+
+    # The demo loads its data through the app in process, with Starlette's test client;
+    # its notice about the HTTP library it is built on is for test suites, not for users.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx`")
+        from fastapi.testclient import TestClient
 
     from ..models.network import electronics_doc
     from .app import create_app
