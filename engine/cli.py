@@ -411,6 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="planning seed (0)")
     p.add_argument("--debounce", type=float, default=1.0,
                    help="seconds of quiet after a change before planning (1)")
+    p.add_argument("--period-seconds", type=float,
+                   help="end the current period every this many seconds (default: only the "
+                        "operator's POST /period/advance does)")
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("demo", help="solve the shipped steel case and print the result")

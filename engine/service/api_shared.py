@@ -8,10 +8,10 @@ from sqlalchemy import func, or_, select
 from ..errors import InputError
 from ..fields import join
 from .api_common import ERRORS, IdPath, Limit, Offset, nudge, page
-from .assemble import settings
+from .assemble import settings, settings_out
 from .audit import record
 from .context import Ctx, ctx, operator
-from .firmdata import advance
+from .period import advance_period as end_period
 from .schemas import (
     AdvanceIn,
     LinkIn,
@@ -23,8 +23,7 @@ from .schemas import (
     SettingsIn,
     SettingsOut,
 )
-from .tables import Firm, Link, Material, Stock, Transfer
-from .workflow import audit_view, stock_view
+from .tables import Firm, Link, Material
 
 router = APIRouter(tags=["shared data"], responses=ERRORS)
 
@@ -39,12 +38,6 @@ def link_out(ln: Link) -> dict:
             "lead_time": ln.lead_time, "unit_cost": ln.unit_cost,
             "unit_costs": dict(ln.unit_costs), "fixed_cost": ln.fixed_cost,
             "version": ln.version}
-
-
-def settings_out(st) -> dict:
-    return {"periods": st.periods, "current_period": st.current_period,
-            "loan_durations": list(st.loan_durations), "loan_fee": st.loan_fee,
-            "version": st.version}
 
 
 # ---------------------------------------------------------------- materials
@@ -178,26 +171,6 @@ def advance_period(body: AdvanceIn, c: Ctx = Depends(operator)):
         st = settings(s)
         if body.current_period != st.current_period:
             raise HTTPException(409, f"stale: the current period is {st.current_period}")
-        before = settings_out(st)
-        lives = {m.id: m.life for m in s.scalars(select(Material))}
-        for pair in s.scalars(select(Stock).order_by(Stock.id)):
-            b = stock_view(pair)
-            moved = advance(pair, lives[pair.material_id], st.periods)
-            pair.lots, pair.receipts = moved["lots"], moved["receipts"]
-            pair.requirements = moved["requirements"]
-            s.flush()
-            record(s, c.party.actor, "stock.advance", f"stock/{pair.firm_id}/"
-                   f"{pair.material_id}", b, stock_view(pair), (pair.firm_id,))
-        for tr in s.scalars(select(Transfer).where(
-                Transfer.state.in_(("proposed", "approved", "accepted")),
-                Transfer.period <= st.current_period)):
-            b = audit_view(tr)
-            tr.state = "expired"
-            s.flush()
-            record(s, c.party.actor, "transfer.expire", f"transfers/{tr.id}", b,
-                   audit_view(tr), (tr.donor_id, tr.receiver_id))
-        st.current_period += 1
-        s.flush()
-        record(s, c.party.actor, "period.advance", "settings/1", before, settings_out(st))
+        end_period(s, c.party.actor)
         return settings_out(st)
     return c.write(change, 200, nudge(c.request, "period advanced"))

@@ -12,9 +12,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ..errors import InputError
 from . import api_audit, api_parties, api_shared, api_stock, api_transfers, pages
-from .api_shared import settings_out
+from .assemble import settings_out
 from .audit import record
 from .auth import token_hash
+from .clock import PeriodClock
 from .config import ServiceConfig
 from .db import make_engine, migrate, session_factory
 from .metrics import Metrics
@@ -51,14 +52,22 @@ def create_app(config: ServiceConfig, *, worker: bool | None = None) -> FastAPI:
     metrics = Metrics()
     planner = Planner(sessions, config, metrics)
     run_worker = config.planning if worker is None else worker
+    clock = None
+    if config.period_seconds is not None:
+        clock = PeriodClock(sessions, config.period_seconds,
+                            lambda: planner.nudge("period advanced (schedule)"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if run_worker:
             planner.start()
+        if clock is not None:
+            clock.start()
         try:
             yield
         finally:
+            if clock is not None:
+                clock.close()
             planner.close()
             engine.dispose()
 

@@ -41,6 +41,13 @@ def settings(session: Session) -> Setting:
     return s
 
 
+def settings_out(st: Setting) -> dict:
+    """The settings as the API shows them (and as the audit log records them)."""
+    return {"periods": st.periods, "current_period": st.current_period,
+            "loan_durations": list(st.loan_durations), "loan_fee": st.loan_fee,
+            "version": st.version}
+
+
 def assemble(session: Session) -> Assembled | None:
     """The instance of the current data; None while there is nothing to plan (no firm, no
     material or no firm data)."""

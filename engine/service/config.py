@@ -29,6 +29,9 @@ class ServiceConfig:
         Seconds the worker waits after a change for more changes before it plans.
     planning : bool
         Run the background planning worker (off: plans are made only by an explicit call).
+    period_seconds : float or None
+        End the current period every this many seconds (None: only the operator's call
+        does).
     """
 
     db_url: str = "sqlite:///invswarm.db"
@@ -39,6 +42,7 @@ class ServiceConfig:
     seed: int = 0
     debounce: float = 1.0
     planning: bool = True
+    period_seconds: float | None = None
 
     def __post_init__(self):
         if self.method not in ("pso", "exact", "greedy", "none"):
@@ -47,5 +51,7 @@ class ServiceConfig:
             raise ValueError(f"time_limit: must be > 0, got {self.time_limit!r}")
         if self.debounce < 0:
             raise ValueError(f"debounce: must be >= 0, got {self.debounce!r}")
+        if self.period_seconds is not None and not self.period_seconds > 0:
+            raise ValueError(f"period_seconds: must be > 0, got {self.period_seconds!r}")
         if len(self.operator_token) < 16:
             raise ValueError("operator_token: must have at least 16 characters")

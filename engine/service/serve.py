@@ -29,7 +29,8 @@ def serve(args) -> int:
     try:
         config = ServiceConfig(db_url=driver_url(args.db), operator_token=token,
                                method=args.method, time_limit=args.time_limit,
-                               seed=args.seed, debounce=args.debounce)
+                               seed=args.seed, debounce=args.debounce,
+                               period_seconds=args.period_seconds)
     except ValueError as exc:
         field, _, problem = str(exc).partition(": ")
         raise InputError(field, problem) from None
