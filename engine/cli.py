@@ -11,6 +11,7 @@ import os
 import sys
 from typing import Any
 
+from .compiled import compile_kernels, is_compiled
 from .errors import InputError, NoSolution
 from .jsonio import read_json, write_json_atomic
 from .models import contracts, network, sfi
@@ -27,34 +28,78 @@ def _emit(doc: Any, out: str | None) -> None:
         sys.stdout.write("\n")
 
 
-class _Progress:
-    """One status line on stderr, redrawn in place; only when stderr is a terminal."""
+class _Bar:
+    """A progress bar (tqdm) on stderr, only when stderr is a terminal: the share of the budget
+    spent (the time limit, else the evaluation budget), elapsed and left, the rate of
+    evaluations, the best cost (with the gap to ``bound``, or to the exact solver's bound) and
+    the phase."""
+
+    # The run's clock and budget, not tqdm's own (which starts at the first report).
+    FORMAT = "{percentage:3.0f}%|{bar}| {run}"
 
     def __init__(self, bound: float | None = None):
         self.on = sys.stderr.isatty()
         self.bound = bound
+        self.bar = None
 
     def __call__(self, info: dict) -> None:
         if not self.on:
             return
-        rate = info["evaluations"] / max(info["elapsed"], 1e-9)
-        gap = ""
-        if self.bound is not None:
-            gap = f"  gap to bound {100 * (info['best'] - self.bound) / info['best']:.3f} %"
-        sys.stderr.write(f"\r  iter {info['iteration']:>7}  best {info['best']:,.2f}{gap}  "
-                         f"{rate:,.0f} eval/s  {info['elapsed']:.1f} s ")
-        sys.stderr.flush()
+        from tqdm import tqdm
+
+        if info.get("time_left") is not None:
+            done, total = info["elapsed"], info["elapsed"] + info["time_left"]
+        elif info.get("evaluations_left") is not None:
+            done, total = info["evaluations"], info["evaluations"] + info["evaluations_left"]
+        else:
+            done, total = info["elapsed"], None
+        if self.bar is None:
+            class Bar(tqdm):
+                run = ""
+
+                @property
+                def format_dict(self):
+                    return {**super().format_dict, "run": self.run}
+
+            self.bar = Bar(total=total, file=sys.stderr, bar_format=self.FORMAT,
+                           dynamic_ncols=True, leave=True)
+        self.bar.total = total
+        self.bar.n = done
+        clock = tqdm.format_interval
+        left = info.get("time_left")
+        parts = [clock(info["elapsed"]) + (f"<{clock(left)}" if left is not None else "")]
+        if info.get("evaluations_left") is not None:
+            parts.append(f"{info['evaluations_left']:,.0f} eval left")
+        if info.get("evaluations"):
+            parts.append(f"{info['evaluations'] / max(info['elapsed'], 1e-9):,.0f} eval/s")
+        best, bound = info.get("best"), info.get("bound")
+        bound = self.bound if self.bound is not None else bound
+        if best is not None:
+            parts.append(f"best {best:,.2f}")
+            if bound is not None and best:
+                parts.append(f"gap {100 * (best - bound) / abs(best):.3f} %")
+        parts.append(info.get("phase", ""))
+        self.bar.run = ", ".join(p for p in parts if p)
+        self.bar.refresh()
 
     def event(self, kind: str, **fields) -> None:
-        """The run's start and end: the line ends with the run."""
-        if self.on and kind != "start":
-            sys.stderr.write("\n")
+        """The run's start, the kernels' compilation and the run's end (the bar ends)."""
+        if kind == "compiling":
+            print("invswarm: compiling the Numba kernels (the first run after an install; "
+                  "later runs load them from the cache) ...", file=sys.stderr, flush=True)
+        elif kind == "compiled":
+            print(f"invswarm: kernels compiled in {fields['seconds']:.1f} s", file=sys.stderr,
+                  flush=True)
+        elif kind != "start" and self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 class _JsonLines:
-    """The run's events as JSON lines on stderr: ``start``, ``progress`` (iteration,
-    evaluations, best cost, elapsed seconds), then one of ``end`` (with the status) or
-    ``failed``."""
+    """The run's events as JSON lines on stderr: ``start``, ``compiling`` and ``compiled``
+    (with its ``seconds``) on the first run after an install, ``progress`` (elapsed seconds,
+    evaluations, best cost, bound, phase, time and evaluations left, iteration), then one of
+    ``end`` (with the status) or ``failed``."""
 
     def __call__(self, info: dict) -> None:
         self.event("progress", **info)
@@ -66,9 +111,11 @@ class _JsonLines:
 
 def _solve_options(args) -> SolveOptions:
     return SolveOptions(time_limit=args.time_limit, gap=args.gap, threads=args.threads,
-                        max_iter=args.max_iter, swarm_size=args.swarm_size, seed=args.seed,
+                        max_iter=args.max_iter, max_evals=args.max_evals,
+                        stall_iter=args.stall_iter, target=args.target,
+                        swarm_size=args.swarm_size, seed=args.seed,
                         jobs=args.jobs, islands=args.islands, backend=args.backend,
-                        verbose=args.verbose)
+                        verbose=args.verbose, checkpoint=args.checkpoint)
 
 
 def _cmd_solve(args) -> int:
@@ -87,9 +134,14 @@ def _cmd_roll(args) -> int:
 
 
 def _solve_and_write(args, inst, warm, pins) -> int:
-    progress = _JsonLines() if args.progress == "jsonl" else _Progress(args.bound)
-    method = args.method if args.method is not None else DEFAULT_METHOD[model_of(inst)]
+    progress = _JsonLines() if args.progress == "jsonl" else _Bar(args.bound)
+    model = model_of(inst)
+    method = args.method if args.method is not None else DEFAULT_METHOD[model]
     progress.event("start", method=method, instance=inst.name)
+    if model != "contracts" and not is_compiled(model):
+        # Minutes, once: said before the wait, and timed.
+        progress.event("compiling", model=model)
+        progress.event("compiled", model=model, seconds=compile_kernels(model))
     with _cluster(args):
         try:
             res = solve(inst, method, _solve_options(args), warm_start=warm, pins=pins,
@@ -437,8 +489,20 @@ def _solve_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds (exact, relax-round: default 60; swarms without --max-iter: "
                         "default 10)")
     p.add_argument("--gap", type=float, default=1e-4, help="exact: relative MIP gap (1e-4)")
-    p.add_argument("--threads", type=int, default=0, help="exact: solver threads (0: auto)")
-    p.add_argument("--max-iter", type=int, default=None, help="swarms: iterations")
+    p.add_argument("--threads", type=int, default=None,
+                   help="the run's threads: Numba threads, workers (--jobs is cut to it) and "
+                        "the exact solver's (default: the CPUs this process may use)")
+    p.add_argument("--max-iter", type=int, default=None,
+                   help="swarms: iterations (pso: the polish then gets as many evaluations as "
+                        "the swarms)")
+    p.add_argument("--max-evals", type=int, default=None,
+                   help="pso: evaluations of the whole run, swarms and polish; other swarms: "
+                        "of each swarm")
+    p.add_argument("--stall-iter", type=int, default=None,
+                   help="swarms: end a phase after this many iterations (or their worth of "
+                        "evaluations) without a gain")
+    p.add_argument("--target", type=float, default=None,
+                   help="pso: end the run once its best cost is at most this")
     p.add_argument("--swarm-size", type=int, default=32, help="swarms: particles (32)")
     p.add_argument("--seed", type=int, default=0, help="swarms: seed (0)")
     p.add_argument("--jobs", type=int, default=1, help="pso: joblib workers (1)")
@@ -449,12 +513,15 @@ def _solve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", help="pso with --backend dask: scheduler address (default: "
                                        "a local cluster of --jobs workers on loopback)")
     p.add_argument("--bound", type=float, default=None,
-                   help="a known lower bound (say, from an exact run): the progress line then "
+                   help="a known lower bound (say, from an exact run): the progress bar then "
                         "shows the gap to it")
     p.add_argument("--out", help="write the result here (atomically) instead of stdout")
+    p.add_argument("--checkpoint", metavar="FILE",
+                   help="pso: save the swarms' state in FILE at each migration; the same "
+                        "command resumes from it (removed when the run ends by its budget)")
     p.add_argument("--verbose", action="store_true", help="print the solver log")
-    p.add_argument("--progress", choices=("line", "jsonl"), default="line",
-                   help="line: one status line on a terminal; jsonl: the run's events as JSON "
+    p.add_argument("--progress", choices=("bar", "jsonl"), default="bar",
+                   help="bar: a progress bar on a terminal; jsonl: the run's events as JSON "
                         "lines on stderr (start, progress, end)")
 
 

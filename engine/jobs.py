@@ -11,14 +11,35 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from .models import network
 from .result import Result
 from .solve import SolveOptions, solve
 from .termination import StopToken
 
 #: The events a job may end with (its last event is always one of them).
 FINAL = ("done", "stopped", "time_limit", "failed")
+
+
+@dataclass(frozen=True)
+class Best:
+    """The best plan a job has found so far.
+
+    Attributes
+    ----------
+    plan : dict
+        The plan document (as in a result's ``plan``).
+    cost : float
+        Its kernel cost.
+    elapsed : float
+        Seconds from the job's start to the moment it was found.
+    """
+
+    plan: dict
+    cost: float
+    elapsed: float
 
 
 class Job:
@@ -38,6 +59,7 @@ class Job:
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._progress: dict | None = None
+        self._best: tuple | None = None  # (plan object, cost, elapsed)
         self._result: Result | None = None
         self._error: Exception | None = None
         self.status = "running"
@@ -56,14 +78,19 @@ class Job:
             self._progress = dict(info)
         self._emit("progress", **{k: v for k, v in info.items() if k != "elapsed"})
 
+    def _found(self, plan, cost: float) -> None:
+        with self._lock:
+            self._best = (plan, float(cost), time.perf_counter() - self._t0)
+
     def _run(self) -> None:
         inst, method, opts, warm_start, pins = self._args
         final: dict = {}
         try:
             self._emit("start", method=method)
             res = solve(inst, method, opts, warm_start=warm_start, pins=pins,
-                        callback=self._progressed, stop=self._stop)
-            self._result = res
+                        callback=self._progressed, stop=self._stop, on_best=self._found)
+            with self._lock:
+                self._result = res
             if self._stop.stopped:
                 self.status = "stopped"
             elif res.status == "time_limit" or res.status.startswith("Time limit"):
@@ -83,10 +110,28 @@ class Job:
                 pass
 
     def progress(self) -> dict | None:
-        """The last progress report (``iteration``, ``evaluations``, ``best`` cost,
-        ``elapsed`` seconds), or None before the first."""
+        """The last progress report (``iteration``, ``evaluations``, ``best`` cost, ``bound``,
+        ``phase``, ``elapsed`` seconds), or None before the first."""
         with self._lock:
             return None if self._progress is None else dict(self._progress)
+
+    def best(self) -> Best | None:
+        """The best plan found so far, with its kernel cost; None before the first.
+
+        Anytime, from any thread: a ``pso`` run offers each new best of its swarms, local
+        searches and kicks as it finds it; the other methods their result's plan when they
+        end. Once the job has ended, its result's plan and cost.
+        """
+        with self._lock:
+            res, best = self._result, self._best
+        if res is not None:
+            return Best(plan=res.plan, cost=res.cost, elapsed=res.wall_s)
+        if best is None:
+            return None
+        plan, cost, elapsed = best
+        inst = self._args[0]
+        doc = plan.to_json(inst) if isinstance(inst, network.Instance) else plan.to_json()
+        return Best(plan=doc, cost=cost, elapsed=elapsed)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the job has ended, at most ``timeout`` seconds; True when it has."""

@@ -150,12 +150,18 @@ class MilpOptions:
         HiGHS threads (0: HiGHS decides).
     verbose : bool
         Print HiGHS's log.
+    deadline : float or None
+        ``time.time()`` by which the solve must have ended, everything included (the caller's
+        time limit counted from its call): HiGHS gets what is left of it, if less than
+        ``time_limit``, and :func:`invswarm.engine.milp_process.solve` ends the solver at it
+        rather than after a grace. None: ``time_limit`` from the solve's start.
     """
 
     time_limit: float = 60.0
     gap: float = 1e-4
     threads: int = 0
     verbose: bool = False
+    deadline: float | None = None
 
     def __post_init__(self):
         if not (self.time_limit > 0):
@@ -184,6 +190,12 @@ class MilpOutcome:
     trace: tuple = ()
 
 
+#: Share of the time left to a deadline, and seconds, that HiGHS does not get: it looks at its
+#: clock between steps of its own and stops some way past its limit.
+DEADLINE_MARGIN = 0.01
+MIN_MARGIN_S = 0.1
+
+
 def interrupt_on(h: highspy.Highs, stop: StopToken | None) -> None:
     """Make ``h``'s solves (simplex, interior point, branch and bound) end at HiGHS's next
     look for an interrupt once ``stop`` is set; their status is then "Interrupt by user"."""
@@ -207,7 +219,12 @@ def run(h: highspy.Highs, opts: MilpOptions, start: tuple[np.ndarray, np.ndarray
     :class:`MilpOutcome`) as it is found, and ``x``, the new incumbent's column values, or
     None where only the bound rose.
     """
-    h.setOptionValue("time_limit", float(opts.time_limit))
+    limit = opts.time_limit
+    if opts.deadline is not None:
+        # HiGHS looks at its clock between steps: it is left a margin to stop by itself.
+        limit = min(limit, max(1e-3, (opts.deadline - time.time()) * (1 - DEADLINE_MARGIN)
+                               - MIN_MARGIN_S))
+    h.setOptionValue("time_limit", float(limit))
     h.setOptionValue("mip_rel_gap", float(opts.gap))
     # Big-M rows multiply integrality slack by the M; a tight tolerance keeps the dispatch
     # exact to well under the 1e-6 the model requires.

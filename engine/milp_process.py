@@ -52,10 +52,11 @@ def grace(time_limit: float) -> float:
 
 def solve(builder: ModelBuilder, opts: MilpOptions,
           start: tuple[np.ndarray, np.ndarray] | None = None,
-          stop: StopToken | None = None) -> MilpOutcome:
+          stop: StopToken | None = None, progress=None) -> MilpOutcome:
     """:func:`invswarm.engine.milp.run` on the model of ``builder``, in a child process ended
     :func:`grace` seconds after ``opts.time_limit`` if still running (the time limit counts
-    from the start of the solve, as HiGHS counts it, not from the start of the process).
+    from the start of the solve, as HiGHS counts it, not from the start of the process), or
+    at ``opts.deadline`` when it has one.
 
     Returns the child's outcome, or, where it was ended, an outcome with status :data:`ENDED`
     (or :data:`STOPPED` when ``stop`` was set), the last incumbent and bound it reported (no
@@ -64,6 +65,8 @@ def solve(builder: ModelBuilder, opts: MilpOptions,
 
     A stop ends the child rather than interrupting HiGHS from a callback: the root's analytic
     centre (above) does not see an interrupt either, and what the child reported is on disk.
+    ``progress(point)``, when given, is called with each new point of the trace ``(seconds,
+    incumbent, bound)`` the child reports, seen at the parent's looks at it.
     """
     with tempfile.TemporaryDirectory(prefix="invswarm-milp-") as tmp:
         d = Path(tmp)
@@ -74,7 +77,8 @@ def solve(builder: ModelBuilder, opts: MilpOptions,
                                   str(os.getpid())],
                                  stdout=None if opts.verbose else subprocess.DEVNULL)
         try:
-            ended = _wait(child, d, opts.time_limit + grace(opts.time_limit), stop)
+            ended = _wait(child, d, opts.time_limit + grace(opts.time_limit), stop,
+                          opts.deadline, progress)
         finally:
             if child.poll() is None:  # ended, or the caller was interrupted
                 child.kill()
@@ -89,19 +93,32 @@ def solve(builder: ModelBuilder, opts: MilpOptions,
         return pickle.loads((d / "outcome.pkl").read_bytes())
 
 
-def _wait(child: subprocess.Popen, d: Path, allowed: float, stop: StopToken | None
-          ) -> float | None:
+def _wait(child: subprocess.Popen, d: Path, allowed: float, stop: StopToken | None,
+          deadline: float | None = None, progress=None) -> float | None:
     """Wait for ``child``; returns None when it exits, or the seconds it had been solving when
-    ``allowed`` seconds of solving passed first (it writes ``started`` when it starts), or
-    when ``stop`` was set."""
+    ``allowed`` seconds of solving passed first (it writes ``started`` when it starts), when
+    ``time.time()`` reached ``deadline``, or when ``stop`` was set. Between looks, the trace's
+    new last point goes to ``progress``."""
     began = None
     t0 = time.perf_counter()
+    seen = 0  # bytes of the trace reported
     while True:
+        if progress is not None:
+            size = (d / "trace.f64").stat().st_size if (d / "trace.f64").exists() else 0
+            size -= size % 24  # whole points only
+            if size > seen:
+                with open(d / "trace.f64", "rb") as f:
+                    f.seek(size - 24)
+                    progress(tuple(map(float, np.frombuffer(f.read(24), np.float64))))
+                seen = size
+        poll = POLL_S if deadline is None else max(0.0, min(POLL_S, deadline - time.time()))
         try:
-            child.wait(timeout=POLL_S)
+            child.wait(timeout=poll)
             return None
         except subprocess.TimeoutExpired:
             pass
+        if deadline is not None and time.time() >= deadline:
+            return time.perf_counter() - (began if began is not None else t0)
         if began is None and (d / "started").exists():
             began = time.perf_counter()
         if stop is not None and stop.stopped:

@@ -37,7 +37,7 @@ from .pso import (
     initial_swarm,
     run,
 )
-from .termination import StopToken
+from .termination import Budget, StopToken
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,15 @@ class IslandOptions:
             raise ValueError(f"migrate_every: must be >= 1, got {self.migrate_every}")
         if self.backend not in (None, "loky", "dask", "threading", "multiprocessing"):
             raise ValueError(f"backend: unknown joblib backend {self.backend!r}")
+
+
+def swarm_evaluations(opts: PsoOptions, iopts: IslandOptions) -> int | None:
+    """The evaluations the islands of a run may make, their initial swarms included (None:
+    neither an iteration nor an evaluation budget)."""
+    by_iter = None if opts.max_iter is None else \
+        opts.swarm_size * iopts.islands * (opts.max_iter + 1)
+    limits = [v for v in (by_iter, opts.max_evals) if v is not None]
+    return min(limits) if limits else None
 
 
 def island_seed(seed: int, island: int) -> int:
@@ -125,7 +134,8 @@ def _epoch(make_problem, instance, run_id, seeds, state, opts, it0, n_iter, sche
 
 def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
                 *, seeds: list[np.ndarray] = (), callback=None,
-                stop: StopToken | None = None) -> PsoOutcome:
+                stop: StopToken | None = None, budget: Budget | None = None,
+                checkpoint=None) -> PsoOutcome:
     """Run ``iopts.islands`` swarms of ``opts`` with migration; returns the best outcome.
 
     Parameters
@@ -145,11 +155,20 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     seeds : list of ndarray
         Particles placed first in every island's initial swarm.
     callback : callable, optional
-        Called after every epoch with ``iteration``, ``evaluations``, ``best``, ``elapsed``;
-        returning True cancels.
+        Called after every epoch with ``iteration``, ``evaluations``, ``best``, ``x`` (the
+        best particle), ``elapsed``; returning True cancels.
     stop : StopToken, optional
         When set, the run ends after the epoch running (its reason is the message); epochs
         run in this process (one worker) end at their next chunk of iterations.
+    budget : Budget, optional
+        The whole run's: charged the islands' evaluations and told their best cost after each
+        epoch; its termination ends the run after the epoch running (an epoch is shortened to
+        the evaluations it has left).
+    checkpoint : invswarm.engine.checkpoint.Checkpoint, optional
+        Saved after every epoch and when the swarms end, and resumed from when its file is
+        there (see :mod:`invswarm.engine.checkpoint`). The islands then run epoch by epoch
+        (:class:`_Epochs`, whose swarms come back to this process after each epoch: the same
+        results as :class:`_Resident`).
     """
     t0 = time.perf_counter()
     # Compile (or load from cache) in the parent before workers start.
@@ -166,11 +185,41 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     ref, last_gain = None, 0  # the stall termination's last gain, as in `run`
     migrants = [None] * iopts.islands
     common = (make_problem, instance, run_id, seeds)
-    resident = iopts.backend == "loky" and 1 < iopts.n_jobs and iopts.islands <= iopts.n_jobs
+    resident = (iopts.backend == "loky" and 1 < iopts.n_jobs and iopts.islands <= iopts.n_jobs
+                and checkpoint is None)
     kept: tuple | None = None  # the best (x, cost) the epochs reported
+    saved = checkpoint.load(iopts.islands) if checkpoint is not None else None
+    if saved is not None:
+        restored, migrants, meta = saved
+        it, nfev = meta["it"], meta["nfev"]
+        best_hist = [tuple(h) for h in meta["history"]]
+        ref, last_gain = meta["ref"], meta["last_gain"]
+        kept = (np.array(meta["kept_x"]), meta["kept_cost"]) if meta["kept_x"] else None
+        if budget is not None:
+            budget.restore(meta["budget"])
+    saved_at = it
+
+    def save(states) -> None:
+        checkpoint.save(states, migrants, {
+            "it": it, "nfev": nfev, "history": best_hist, "ref": ref, "last_gain": last_gain,
+            "kept_x": [] if kept is None else kept[0].tolist(),
+            "kept_cost": None if kept is None else kept[1],
+            "budget": None if budget is None else budget.figures()})
+
+    if budget is not None and budget.left() == 0.0:
+        # Out of time before the first epoch (a short time limit spent on the warm-up and the
+        # seeds): the seeds are what the run has.
+        x, cost = _best_known(probe, seeds, None, opts)
+        return PsoOutcome(x=x, cost=cost, nit=0, nfev=0, wall_s=time.perf_counter() - t0,
+                          message=budget.reason() or "time_limit", history=[])
     try:
         with (_Resident if resident else _Epochs)(iopts, common, island_opts, stop) as islands:
+            if saved is not None:
+                islands.states = restored
             while True:
+                if checkpoint is not None and it > saved_at:
+                    save(islands.states)
+                    saved_at = it
                 if total is not None and it >= total:
                     break
                 # The first epoch always runs, so that every island has a swarm to report (the
@@ -180,27 +229,39 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
                     message = "time_limit"
                     break
                 n = iopts.migrate_every if total is None else min(iopts.migrate_every, total - it)
-                if opts.max_evals is not None:
+                if budget is not None and it > 0 and (why := budget.reason()) is not None:
+                    message = why
+                    break
+                for limit in (opts.max_evals, None if budget is None or budget.max_evals is None
+                              else nfev + budget.evals_left()):
+                    if limit is None:
+                        continue
                     # All islands' iterations, and their initial swarms in the first epoch.
-                    fit = (opts.max_evals - nfev - (0 if it else per_iter)) // per_iter
+                    fit = int((limit - nfev - (0 if it else per_iter)) // per_iter)
                     if fit < 1 and it > 0:
                         message = "max_evals"
                         break
                     n = max(1, min(n, fit))
+                if message == "max_evals":
+                    break
                 sched = total if total is not None else SCHEDULE_ITER
                 # Islands beyond the workers run in turn: each gets its share of the time left.
                 left = (None if opts.time_limit is None
                         else max(1e-3, (opts.time_limit - (time.perf_counter() - t0)) / waves))
                 bests = islands.epoch(migrants, (it, n, sched, os.getpid(), left))
-                nfev += sum(b[2] for b in bests)
+                spent = sum(b[2] for b in bests)
+                nfev += spent
                 it += n
                 migrants = _ring(bests)
                 best = min(b[1] for b in bests)
                 best_hist.append((it, best))
                 if kept is None or best < kept[1]:
                     kept = min((b[:2] for b in bests), key=lambda xc: xc[1])
+                if budget is not None:
+                    budget.spend(spent)
+                    budget.record(best)
                 if callback is not None and callback({"iteration": it, "evaluations": nfev,
-                                                      "best": best,
+                                                      "best": best, "x": kept[0],
                                                       "elapsed": time.perf_counter() - t0}):
                     message = "cancelled"
                     break
@@ -212,6 +273,8 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
                 elif opts.stall_iter is not None and it - last_gain >= opts.stall_iter:
                     message = "stall"
                     break
+            if checkpoint is not None and it > saved_at:
+                save(islands.states)
             states = islands.finish(migrants)
     except Exception:
         # A worker still starting when Ctrl-C reached the process group dies of it before

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import pso as kpso
-from .termination import StopToken
+from .termination import Budget, StopToken
 
 #: Iterations over which the inertia falls when the run has no iteration budget.
 SCHEDULE_ITER = 1000
@@ -252,13 +252,16 @@ def gain_below(ref: float, ftol: float) -> float:
 
 def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: SwarmState | None
         = None, it0: int = 0, schedule_iter: int | None = None,
-        callback: Callable[[dict], bool | None] | None = None, stop: StopToken | None = None
-        ) -> tuple[PsoOutcome, SwarmState]:
+        callback: Callable[[dict], bool | None] | None = None, stop: StopToken | None = None,
+        budget: Budget | None = None) -> tuple[PsoOutcome, SwarmState]:
     """Run the fused swarm until a termination; returns the outcome and the final state.
 
     ``callback(info)`` is called after every chunk of iterations with ``iteration``,
-    ``evaluations``, ``best`` and ``elapsed``; returning True cancels the run. ``stop``, when
-    set, ends the run before the next chunk (its reason is the message).
+    ``evaluations``, ``best``, ``x`` (the best particle) and ``elapsed``; returning True
+    cancels the run. ``stop``, when set, ends the run before the next chunk (its reason is the
+    message). ``budget``, the whole run's, is charged the swarm's evaluations and told its
+    best cost after every chunk; its termination ends the run too (a chunk is shortened to
+    the evaluations it has left).
     ``state`` and ``it0`` continue an earlier run (islands use this between migrations);
     ``schedule_iter`` is the length of the whole run, over which the inertia falls (default:
     ``it0 + max_iter``).
@@ -268,6 +271,9 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
     if state is None:
         state = initial_swarm(problem, opts, seeds)
         nfev = opts.swarm_size
+        if budget is not None:
+            budget.spend(nfev)
+            budget.record(float(state.PBf.min()))
     else:
         nfev = 0
     history: list[tuple[int, float]] = []
@@ -279,6 +285,9 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
     while True:
         if stop is not None and stop.stopped:
             message = stop.reason
+            break
+        if budget is not None and (why := budget.reason()) is not None:
+            message = why
             break
         if opts.max_iter is not None and it - it0 >= opts.max_iter:
             message = "max_iter"
@@ -294,6 +303,11 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
             n = min(n, opts.max_iter - (it - it0))
         if opts.max_evals is not None:
             n = min(n, (opts.max_evals - nfev) // opts.swarm_size)
+        if budget is not None and budget.max_evals is not None:
+            n = min(n, int(budget.evals_left() // opts.swarm_size))
+            if n < 1:
+                message = "max_evals"
+                break
         if hasattr(problem, "iterate"):
             hist = problem.iterate(state, it, n, schedule_iter, params)
         else:
@@ -307,8 +321,11 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
         if best < gain:
             last_gain_it = it - n + 1 + int(np.argmax(hist < gain))
             ref = best
+        if budget is not None:
+            budget.spend(n * opts.swarm_size)
+            budget.record(best)
         if callback is not None and callback({"iteration": it, "evaluations": nfev,
-                                              "best": best,
+                                              "best": best, "x": state.PB[state.best].copy(),
                                               "elapsed": time.perf_counter() - t0}):
             message = "cancelled"
             break

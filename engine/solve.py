@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from . import threads
+from .checkpoint import Checkpoint, run_key
 from .errors import InputError, NoSolution
 from .fields import inside
 from .milp import MilpOptions
@@ -23,7 +28,7 @@ from .models.sfi import swarm as sfi_swarm
 from .models.sfi.pins import Pins as SfiPins
 from .models.sfi.problem import warmup
 from .models.sfi.search import heuristic_plan
-from .parallel import IslandOptions
+from .parallel import IslandOptions, swarm_evaluations
 from .pso import PsoOptions
 from .result import Result, plan_in
 from .termination import Budget, StopToken
@@ -45,13 +50,29 @@ class SolveOptions:
     Attributes
     ----------
     time_limit : float or None
-        Seconds (exact: default 60; swarms: with no ``max_iter`` either, 10).
+        Seconds (exact: default 60; swarms: with no ``max_iter`` or ``max_evals`` either,
+        10).
     gap : float
         Relative gap at which the exact solver stops.
-    threads : int
-        Exact solver threads (0: the solver decides).
+    threads : int or None
+        The run's thread budget: its Numba threads, its island workers (``jobs`` is cut to
+        it) and the exact solver's threads. None or 0: the CPUs this process may use
+        (affinity and cgroup quota); runs side by side in one process share them
+        (:mod:`.threads`).
     max_iter : int or None
-        Iterations of each swarm (with ``per-period``: of each period's swarm).
+        Iterations of each swarm (with ``per-period``: of each period's swarm). With ``pso``
+        it bounds the whole run: the polish gets as many evaluations as the swarms had
+        (:data:`POLISH_EVALS`, docs/embedding.md).
+    max_evals : int or None
+        ``pso``: evaluations of the whole run, swarms and polish (a move of the local search
+        counts as a fraction: see docs/embedding.md); the swarms get a
+        ``1 / (1 + POLISH_EVALS)`` share. Other swarm methods: evaluations of each swarm.
+    stall_iter : int or None
+        Swarm methods: a swarm ends when its best cost has not fallen by a relative 1e-6 in
+        this many iterations; ``pso``: so does each phase of the polish, in as many
+        iterations' worth of evaluations.
+    target : float or None
+        ``pso``: the run ends once its best cost is at most this.
     swarm_size : int
     seed : int
     jobs : int
@@ -62,18 +83,26 @@ class SolveOptions:
     backend : {"loky", "dask"}
     verbose : bool
         Print the exact solver's log.
+    checkpoint : str or None
+        ``pso``: a file where the swarms' state is saved at each migration and when they end,
+        and resumed from when it is there (docs/embedding.md); removed when the run ends by
+        its own rule, kept when it is stopped.
     """
 
     time_limit: float | None = None
     gap: float = 1e-4
-    threads: int = 0
+    threads: int | None = None
     max_iter: int | None = None
+    max_evals: int | None = None
+    stall_iter: int | None = None
+    target: float | None = None
     swarm_size: int = 32
     seed: int = 0
     jobs: int = 1
     islands: int = 2
     backend: str = "loky"
     verbose: bool = False
+    checkpoint: str | None = None
 
 
 def load_instance(doc: Any) -> sfi.Instance | network.Instance:
@@ -121,6 +150,19 @@ def evaluate(inst, plan_doc: Any) -> dict:
     return sfi.evaluate(inst, plan).to_json()
 
 
+@contextmanager
+def _warming(warm):
+    """Run ``warm`` (kernels loaded from the cache, or compiled) in a thread while the block
+    runs: the exact solver runs in a child process, and the plan it returns is scored by the
+    kernels afterwards, inside the time limit."""
+    thread = threading.Thread(target=warm, name="invswarm-warmup", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
@@ -134,9 +176,12 @@ def _options(make, **kw):
         raise InputError(field, problem) from None
 
 
-def _milp_options(opts: SolveOptions) -> MilpOptions:
-    return _options(MilpOptions, time_limit=opts.time_limit or 60.0, gap=opts.gap,
-                    threads=opts.threads, verbose=opts.verbose)
+def _milp_options(opts: SolveOptions, budget: Budget) -> MilpOptions:
+    """The exact solver's options: its time limit counts from the call (``deadline``)."""
+    time_limit = opts.time_limit or 60.0
+    deadline = time.time() + time_limit - (time.perf_counter() - budget.start)
+    return _options(MilpOptions, time_limit=time_limit, gap=opts.gap,
+                    threads=budget.threads.count, verbose=opts.verbose, deadline=deadline)
 
 
 def _exact_figures(plan, out, mo: MilpOptions) -> tuple[str, float, float, dict]:
@@ -151,32 +196,102 @@ def _exact_figures(plan, out, mo: MilpOptions) -> tuple[str, float, float, dict]
     return out.status, out.objective, out.bound, extra
 
 
-def _swarm_budget(po: PsoOptions, budget: Budget) -> Budget:
-    """The run's budget with the swarm's time limit (10 s when the caller gave neither a time
-    nor an iteration budget), still counted from the call."""
-    return _options(Budget, time_limit=po.time_limit, stop=budget.token, start=budget.start)
+#: The polish's evaluations per evaluation of the swarms in a ``pso`` run bounded by
+#: iterations or evaluations (docs/embedding.md, the budget's Decision).
+POLISH_EVALS = 1.0
 
 
-def _swarm_options(opts: SolveOptions) -> tuple[PsoOptions, IslandOptions]:
-    """The swarm and island options (10 s when neither a time nor an iteration budget)."""
+def _swarm_budget(opts: SolveOptions, po: PsoOptions, io: IslandOptions, budget: Budget
+                  ) -> Budget:
+    """The run's budget for ``pso``: the swarm's time limit (10 s when the caller gave no time,
+    iteration or evaluation budget), still counted from the call, and the evaluations of the
+    whole run: ``max_evals``, or with ``max_iter`` the swarms' evaluations times
+    ``1 + POLISH_EVALS``, whichever is less."""
+    max_evals = opts.max_evals
+    if opts.max_iter is not None:
+        by_iter = swarm_evaluations(po, io) * (1 + POLISH_EVALS)
+        max_evals = by_iter if max_evals is None else min(max_evals, by_iter)
+    stall = None if opts.stall_iter is None else opts.stall_iter * po.swarm_size * io.islands
+    return _options(Budget, time_limit=po.time_limit, stop=budget.token, start=budget.start,
+                    max_evals=max_evals, stall_evals=stall, target=opts.target,
+                    on_best=budget.on_best, threads=budget.threads)
+
+
+def _swarm_options(opts: SolveOptions, budget: Budget, whole_run: bool = False
+                   ) -> tuple[PsoOptions, IslandOptions]:
+    """The swarm and island options (10 s when no time, iteration or evaluation budget;
+    no more workers than the run's threads). ``whole_run``: ``max_evals`` is the run's,
+    swarms and polish (``pso``)."""
     time_limit = opts.time_limit
-    if time_limit is None and opts.max_iter is None:
+    if time_limit is None and opts.max_iter is None and opts.max_evals is None:
         time_limit = 10.0
+    max_evals = opts.max_evals
+    if whole_run and max_evals is not None:
+        max_evals = max(1, int(max_evals / (1 + POLISH_EVALS)))
     po = _options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter,
-                  time_limit=time_limit, seed=opts.seed, history=True)
-    io = _options(IslandOptions, islands=opts.islands, n_jobs=opts.jobs, backend=opts.backend)
+                  max_evals=max_evals, time_limit=time_limit, stall_iter=opts.stall_iter,
+                  seed=opts.seed, history=True)
+    jobs = opts.jobs if opts.jobs < 1 else min(opts.jobs, budget.threads.count)
+    io = _options(IslandOptions, islands=opts.islands, n_jobs=jobs, backend=opts.backend)
     return po, io
 
 
-def _swarm_figures(info: dict) -> tuple[str, dict]:
+def _checkpoint(inst, opts: SolveOptions, pins_doc: Any = None) -> Checkpoint | None:
+    """The run's checkpoint, named by the instance, the pins and the options that shape the
+    search (not the workers, the time limit or the threads: a run may resume with others)."""
+    if opts.checkpoint is None:
+        return None
+    shaping = {k: getattr(opts, k) for k in ("max_iter", "max_evals", "stall_iter", "target",
+                                             "swarm_size", "seed", "islands")}
+    return Checkpoint(opts.checkpoint, run_key(inst.to_json(), pins_doc, "pso", shaping))
+
+
+def _reporter(callback, budget: Budget):
+    """``callback`` (or None) fed with the run's figures: evaluations of the whole run, seconds
+    from the call and the phase running (the swarms report their own)."""
+    if callback is None:
+        return None
+
+    def report(info: dict):
+        return callback({**{k: v for k, v in info.items() if k != "x"},
+                         "evaluations": budget.evaluations, "bound": None,
+                         "elapsed": time.perf_counter() - budget.start, "phase": budget.phase,
+                         "time_left": _finite(budget.left()),
+                         "evaluations_left": _finite(budget.evals_left())})
+
+    return report
+
+
+def _exact_reporter(callback, budget: Budget, mo: MilpOptions):
+    """``callback`` (or None) fed with the exact solver's trace points: its incumbent's cost
+    (None before the first) and its bound."""
+    if callback is None:
+        return None
+
+    def report(point: tuple) -> None:
+        _, incumbent, bound = point
+        callback({"evaluations": None, "best": _finite(incumbent), "bound": _finite(bound),
+                  "elapsed": time.perf_counter() - budget.start, "phase": "exact",
+                  "time_left": max(0.0, mo.deadline - time.time()),
+                  "evaluations_left": None})
+
+    return report
+
+
+def _swarm_figures(info: dict, opts: SolveOptions) -> tuple[str, dict]:
+    """The status and result extras of a swarm run (the evaluation budget that ``max_iter``
+    implies ends the run as ``max_iter``)."""
+    status = info.get("message") or "done"
+    if status == "max_evals" and opts.max_evals is None:
+        status = "max_iter"
     extra = {"swarm": {k: v for k, v in info.items() if k != "history"},
              "history": {"pso": [list(h) for h in info.get("history", [])]}}
-    return info.get("message") or "done", extra
+    return status, extra
 
 
 def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None = None, *,
           warm_start: Any = None, pins: Any = None, callback=None,
-          stop: StopToken | None = None) -> Result:
+          stop: StopToken | None = None, on_best=None) -> Result:
     """Solve an instance with one method.
 
     Parameters
@@ -200,7 +315,16 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         "row", "period"}]}``, the warm start's decisions (``exact``, ``pso``). A bad
         document raises :class:`InputError` naming the field under ``pins``.
     callback : callable, optional
-        Progress of the swarm methods (see :func:`invswarm.engine.pso.run`).
+        Progress of ``pso`` and ``exact``: ``callback(info)`` with ``evaluations`` (of the
+        whole run; None for ``exact``), ``best`` cost (None before the first incumbent),
+        ``bound`` (``exact``: the solver's; else None), ``elapsed`` seconds from the call,
+        ``phase`` (``swarm``, ``polish``, ``kicks``, ``exact``), what is left of the budget,
+        ``time_left`` (seconds) and ``evaluations_left`` (None: no such limit) and, from the
+        swarms, ``iteration``; a swarm's callback returning True cancels the run.
+    on_best : callable, optional
+        ``on_best(plan, cost)`` with each new best plan of a ``pso`` run (an
+        :class:`sfi.Plan` or :class:`network.Plan`, and its kernel cost), from the run's
+        thread; :meth:`.jobs.Job.best` is built on it.
     stop : StopToken, optional
         Set from any thread (or a signal handler) to end the run with its best plan so far;
         the result's status is then the stop's reason. ``exact`` and ``pso`` see it within
@@ -211,12 +335,29 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         warm start, else the constructive SFI plan or the greedy network plan).
     """
     # The time limit counts from here, compilation included.
-    budget = Budget(stop=stop)
+    budget = Budget(stop=stop, on_best=on_best)
     opts = opts or SolveOptions()
+    budget.threads = _options(threads.claim, threads=opts.threads)
+    try:
+        budget.threads.apply()
+        res = _solve(inst, method, opts, warm_start, pins, callback, budget)
+    finally:
+        budget.threads.release()
+    if opts.checkpoint is not None and not budget.stopped:
+        # Ended by its own rule: nothing to resume (a stopped run keeps its checkpoint).
+        Path(opts.checkpoint).unlink(missing_ok=True)
+    return res
+
+
+def _solve(inst, method: str, opts: SolveOptions, warm_start, pins, callback, budget: Budget
+           ) -> Result:
+    """:func:`solve` within the run's thread share (``budget.threads``)."""
     model = model_of(inst)
     if method not in MODEL_METHODS[model]:
         raise InputError("method", f"unknown method {method!r} for the {model} model (choose "
                                    f"from {', '.join(MODEL_METHODS[model])})")
+    if opts.checkpoint is not None and method != "pso":
+        raise InputError("checkpoint", f"only the pso method saves checkpoints, not {method}")
     if model == "network":
         return _solve_network(inst, method, opts, warm_start, pins, callback, budget)
     if model == "contracts":
@@ -232,8 +373,10 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
     t0 = budget.start
     objective, bound, extra = math.nan, -math.inf, {}
     if method == "exact":
-        mo = _milp_options(opts)
-        plan, out = sfi_milp.solve(inst, mo, start, stop=budget.token, pins=kept)
+        mo = _milp_options(opts, budget)
+        with _warming(warmup):
+            plan, out = sfi_milp.solve(inst, mo, start, stop=budget.token, pins=kept,
+                                       progress=_exact_reporter(callback, budget, mo))
         if plan is None and budget.stopped:  # stopped before the solver found a plan
             plan = start if start is not None else heuristic_plan(inst)
         status, objective, bound, extra = _exact_figures(plan, out, mo)
@@ -241,22 +384,26 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         time_limit = opts.time_limit or 60.0
         if not time_limit > 0:
             raise InputError("time_limit", f"must be > 0, got {time_limit!r}")
-        plan, info = sfi_rounding.solve_relax_round(inst, time_limit, budget.token)
+        # The time limit counts from the call: the warm-up is past.
+        plan, info = sfi_rounding.solve_relax_round(
+            inst, max(1e-3, time_limit - (time.perf_counter() - budget.start)), budget.token)
         status = info.pop("message")
         if math.isfinite(info["bound"]):
             bound = info["bound"]
         extra = {"relaxation": {k: _finite(v) if isinstance(v, float) else v
                                 for k, v in info.items()}}
     else:
-        po, io = _swarm_options(opts)
+        po, io = _swarm_options(opts, budget, whole_run=method == "pso")
         if method == "pso":
-            plan, info = sfi_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback,
-                                             budget=_swarm_budget(po, budget), pins=kept)
+            budget = _swarm_budget(opts, po, io, budget)
+            plan, info = sfi_swarm.solve_pso(inst, po, io, warm_start=start,
+                                             callback=_reporter(callback, budget), budget=budget,
+                                             pins=kept, checkpoint=_checkpoint(inst, opts, pins))
         elif method == "per-period":
-            plan, info = sfi_swarm.solve_per_period(inst, po, budget.token)
+            plan, info = sfi_swarm.solve_per_period(inst, po, budget.token, start=budget.start)
         else:
             plan, info = sfi_swarm.solve_pyswarms(inst, po)
-        status, extra = _swarm_figures(info)
+        status, extra = _swarm_figures(info, opts)
     wall = time.perf_counter() - t0
     if budget.stopped:
         status = budget.token.reason
@@ -281,19 +428,23 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
     t0 = budget.start
     objective, bound, extra, status = math.nan, -math.inf, {}, "done"
     if method == "exact":
-        mo = _milp_options(opts)
+        mo = _milp_options(opts, budget)
         # the greedy plan is a first incumbent for free
         start = pins.start(data, start) if start is not None else \
             net_swarm.solve_greedy(inst, pins)[0]
-        plan, out = net_milp.solve(inst, mo, start, stop=budget.token, pins=pins)
+        with _warming(net_warmup):
+            plan, out = net_milp.solve(inst, mo, start, stop=budget.token, pins=pins,
+                                       progress=_exact_reporter(callback, budget, mo))
         if plan is None and budget.stopped:  # stopped before HiGHS took its start
             plan = start
         status, objective, bound, extra = _exact_figures(plan, out, mo)
     elif method == "pso":
-        po, io = _swarm_options(opts)
-        plan, info = net_swarm.solve_pso(inst, po, io, warm_start=start, callback=callback,
-                                         budget=_swarm_budget(po, budget), pins=pins)
-        status, extra = _swarm_figures(info)
+        po, io = _swarm_options(opts, budget, whole_run=True)
+        budget = _swarm_budget(opts, po, io, budget)
+        plan, info = net_swarm.solve_pso(inst, po, io, warm_start=start,
+                                         callback=_reporter(callback, budget), budget=budget,
+                                         pins=pins, checkpoint=_checkpoint(inst, opts, pins_doc))
+        status, extra = _swarm_figures(info, opts)
     elif method == "greedy":
         plan, _ = net_swarm.solve_greedy(inst, pins)
     else:

@@ -13,6 +13,13 @@ import hashlib
 import os
 from pathlib import Path
 
+# Idle OpenMP threads (Numba's threading layer here) sleep rather than spin between parallel
+# regions, unless the caller chose otherwise: on a machine shared with other processes, or
+# beside another run in this one, a spinning thread takes the core a working one needs
+# (docs/embedding.md, "Threads"). Set before the layer starts, which is at the first
+# parallel kernel call.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 def drop_stale_cache(directory: Path) -> bool:
     """Remove the Numba cache files of ``directory`` when its ``*.py`` sources changed since

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -140,20 +141,56 @@ def test_bad_swarm_options_exit_2(tmp_path, capsys):
     assert "error: plan: missing required field" in capsys.readouterr().err
 
 
-def test_progress_line_only_on_a_terminal(capsys):
-    from invswarm.engine.cli import _Progress
+def test_progress_bar_only_on_a_terminal(capsys):
+    from invswarm.engine.cli import _Bar
 
-    info = {"iteration": 5, "evaluations": 500, "best": 101.0, "elapsed": 1.0}
-    quiet = _Progress(100.0)
+    info = {"iteration": 5, "evaluations": 500, "best": 101.0, "elapsed": 1.0,
+            "time_left": 3.0, "evaluations_left": None, "bound": None, "phase": "swarm"}
+    quiet = _Bar(100.0)
     quiet.on = False  # what a pipe or a file gives
     quiet(info)
     assert capsys.readouterr().err == ""
-    shown = _Progress(100.0)
+    shown = _Bar(100.0)
     shown.on = True
-    shown(info)
+    shown(info)  # a quarter of the 4 s time limit spent, 3 s left
     shown.event("end")
     err = capsys.readouterr().err
-    assert "gap to bound 0.990 %" in err and "500 eval/s" in err and err.endswith("\n")
+    assert " 25%|" in err and "00:01<00:03" in err
+    assert "gap 0.990 %" in err and "500 eval/s" in err and "best 101.00" in err
+    assert err.endswith("\n")
+    # an evaluation budget, and the exact solver's own bound
+    by_evals = _Bar()
+    by_evals.on = True
+    by_evals({**info, "time_left": None, "evaluations_left": 1500, "bound": 99.0})
+    by_evals.event("end")
+    err = capsys.readouterr().err
+    assert " 25%|" in err and "1,500 eval left" in err and "gap 1.980 %" in err
+
+
+def test_the_first_run_after_an_install_says_it_compiles(tmp_path, monkeypatch, capsys):
+    from invswarm.engine import cli
+
+    monkeypatch.setattr(cli, "is_compiled", lambda model: False)
+    case = tmp_path / "c.json"
+    main(["case", "steel", "--periods", "3", "--out", str(case)])
+    assert main(["solve", str(case), "--method", "pso", "--max-iter", "2",
+                 "--out", str(tmp_path / "r.json")]) == 0
+    err = capsys.readouterr().err
+    assert "compiling the Numba kernels" in err
+    assert re.search(r"kernels compiled in \d+\.\d s", err)
+    assert main(["solve", str(case), "--method", "pso", "--max-iter", "2", "--progress",
+                 "jsonl", "--out", str(tmp_path / "r.json")]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().err.splitlines()
+              if line.startswith("{")]
+    assert [e["event"] for e in events[:3]] == ["start", "compiling", "compiled"]
+    assert events[2]["seconds"] >= 0
+
+
+def test_compiled_kernels_are_known_by_their_sources(tmp_path):
+    from invswarm.engine import compiled
+
+    compiled.compile_kernels("sfi")
+    assert compiled.is_compiled("sfi")
 
 
 @pytest.mark.slow

@@ -88,3 +88,54 @@ def test_a_job_keeps_its_pins():
     ban = {k: first[k] for k in ("from", "to", "material", "period")}
     plan = submit(inst, "greedy", pins={"forbid": [ban]}).result(60).plan["shipments"]
     assert plan and not any({k: s[k] for k in ban} == ban for s in plan)
+
+
+@pytest.mark.parametrize("model", ["sfi", "network"])
+def test_best_gives_the_best_plan_so_far_at_its_kernel_cost(model):
+    from invswarm.engine.models import network
+
+    inst = sfi.load_steel(12) if model == "sfi" else network.electronics_case()
+    events, on_event = _recorder()
+    job = submit(inst, "pso", SolveOptions(time_limit=4), on_event=on_event)
+    seen = []
+    while not job.wait(0.05):
+        best = job.best()
+        if best is not None and (not seen or best.cost != seen[-1].cost):
+            seen.append(best)
+    res = job.result()
+    assert seen, "no best plan while the job ran"
+    # anytime: each plan costs what best() said, and the costs only fall
+    for best in seen:
+        if model == "sfi":
+            plan = sfi.Plan.from_json(best.plan, inst)
+            sfi.check_feasible(inst, plan)
+            cost = sfi.evaluate(inst, plan).cost
+        else:
+            plan = network.Plan.from_json(best.plan, inst)
+            cost = network.evaluate(inst, plan).cost
+        assert cost == pytest.approx(best.cost, rel=1e-9)
+    costs = [b.cost for b in seen]
+    assert costs == sorted(costs, reverse=True)
+    assert res.cost <= costs[-1] * (1 + 1e-9)
+    final = job.best()
+    assert final.plan == res.plan and final.cost == res.cost
+    # progress events carry the run's figures and its phase
+    progress = [e for e in events if e["event"] == "progress"]
+    assert {"elapsed", "evaluations", "best", "bound", "phase"} <= set(progress[0])
+    assert {e["phase"] for e in progress} >= {"swarm", "polish"}
+    evals = [e["evaluations"] for e in progress]
+    assert evals == sorted(evals) and evals[-1] > evals[0]
+
+
+def test_an_exact_job_has_no_best_before_its_incumbent_and_reports_its_bound():
+    events, on_event = _recorder()
+    inst = sfi.load_steel(12)
+    job = submit(inst, "exact", SolveOptions(time_limit=20, gap=0.0), on_event=on_event)
+    assert job.best() is None  # the model is still being built
+    res = job.result(timeout=120)
+    assert job.best().cost == res.cost
+    progress = [e for e in events if e["event"] == "progress"]
+    assert progress and all(e["phase"] == "exact" for e in progress)
+    assert any(e["bound"] is not None for e in progress)
+    with_both = [e for e in progress if e["best"] is not None and e["bound"] is not None]
+    assert all(e["bound"] <= e["best"] * (1 + 1e-9) for e in with_both)

@@ -187,8 +187,14 @@ def test_solve_pso_counts_swarms_and_kicks_and_can_be_cancelled_in_either_phase(
     assert info["nfev"] == 6 * 5  # the initial swarm included
     assert info["kicks"] == inst.n_periods
     calls = []
+    # the swarm's report cancels the swarm, the polish's the kicks before they start
     _, info = solve_pso(inst, opts, sweeps=5, callback=lambda i: calls.append(i) or True)
-    assert info["message"] == "cancelled" and info["sweeps"] == 1 and len(calls) == 2
+    assert info["message"] == "cancelled" and info["sweeps"] == 0 and len(calls) == 2
+    calls = []
+    # cancelled after the first pass of kicks
+    _, info = solve_pso(inst, opts, sweeps=5,
+                        callback=lambda i: calls.append(i) or len(calls) >= 3)
+    assert info["message"] == "cancelled" and info["sweeps"] == 1 and len(calls) == 3
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -34,6 +34,35 @@ def test_the_first_reason_is_kept_and_a_budget_ends_at_a_stop_or_its_deadline():
         Budget(time_limit=0.0)
 
 
+def test_a_budget_ends_at_its_evaluations_target_or_stall_and_offers_new_bests():
+    offered = []
+    budget = Budget(max_evals=100, target=10.0, stall_evals=30,
+                    on_best=lambda plan, cost: offered.append((plan, cost)))
+    assert budget.reason() is None and budget.evals_left() == 100
+    budget.enter("swarm")
+    budget.spend(20)
+    budget.record(50.0, "a")
+    budget.record(60.0, "b")  # not a new best: not offered
+    budget.record(40.0, lambda: "c")  # made only when offered
+    assert offered == [("a", 50.0), ("c", 40.0)] and budget.best == 40.0
+    budget.spend(29)
+    assert budget.reason() is None  # 29 evaluations since the last gain
+    budget.spend(1)
+    assert budget.reason() == "stall"
+    budget.enter("polish")  # a phase counts its own stall
+    assert budget.reason() is None and budget.phase == "polish"
+    budget.record(9.0)
+    assert budget.reason() == "target"
+    assert Budget(max_evals=5).reason() is None
+    spent = Budget(max_evals=5)
+    spent.spend(5)
+    assert spent.reason() == "max_evals" and spent.evals_left() == 0
+    for kw, field in (({"max_evals": 0}, "max_evals"), ({"stall_evals": -1}, "stall_evals"),
+                      ({"target": float("nan")}, "target")):
+        with pytest.raises(ValueError, match=field):
+            Budget(**kw)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def compiled():
     # compilation (after an edit of a kernel file) cannot be stopped; these tests time stops
@@ -155,3 +184,41 @@ def test_the_command_line_in_process_leaves_signals_alone(tmp_path):
     assert {s: signal.getsignal(s) for s in handlers} == handlers
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask
     assert os.path.exists(tmp_path / "r.json")
+
+
+@pytest.mark.parametrize("model", ["sfi", "network"])
+def test_an_evaluation_budget_bounds_the_whole_pso_run_polish_included(model):
+    inst = sfi.load_steel(6) if model == "sfi" else network.electronics_case()
+    res = api.solve(inst, "pso", api.SolveOptions(max_evals=1500, swarm_size=16))
+    swarm = res.extra["swarm"]
+    assert res.status == "max_evals"
+    # the swarms had half; the polish's moves and kicks the rest, cut to what was left (a
+    # local search may overrun by the rescoring of one block's follow-ups)
+    assert swarm["nfev"] <= 750
+    assert 1500 <= swarm["evaluations"] <= 1500 * 1.05
+    assert swarm["polish_s"] < 30
+    _assert_kept_plan(inst, res)
+
+
+def test_an_iteration_budget_bounds_the_polish_and_a_target_ends_the_run():
+    inst = sfi.load_steel(6)
+    res = api.solve(inst, "pso", api.SolveOptions(max_iter=5, swarm_size=16))
+    # 2 islands x 16 particles x (5 + 1) evaluations, and as many for the polish
+    assert res.status == "max_iter" and res.extra["swarm"]["nfev"] == 192
+    assert res.extra["swarm"]["evaluations"] <= 2 * 192 * 1.05
+    reached = api.solve(inst, "pso", api.SolveOptions(max_iter=5, swarm_size=16,
+                                                      target=res.cost * 1.01))
+    assert reached.status == "target" and reached.cost <= res.cost * 1.01
+    assert reached.extra["swarm"]["evaluations"] <= res.extra["swarm"]["evaluations"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["sfi", "network"])
+def test_an_iteration_budgeted_run_gives_the_same_plan_on_one_or_two_workers(model):
+    inst = sfi.load_steel(12) if model == "sfi" else network.electronics_case()
+    runs = [api.solve(inst, "pso", api.SolveOptions(max_iter=20, seed=3, jobs=jobs))
+            for jobs in (1, 2)]
+    assert runs[0].plan == runs[1].plan and runs[0].cost == runs[1].cost
+    assert runs[0].extra["swarm"]["evaluations"] == runs[1].extra["swarm"]["evaluations"]
+    # the polish ran within the budget the iterations imply
+    assert runs[0].extra["swarm"]["evaluations"] > runs[0].extra["swarm"]["nfev"]

@@ -293,17 +293,19 @@ def read_plan(model: NetworkMilp, x: np.ndarray) -> Plan:
 
 
 def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None,
-          *, stop: StopToken | None = None, pins: Pins | None = None
+          *, stop: StopToken | None = None, pins: Pins | None = None, progress=None
           ) -> tuple[Plan | None, MilpOutcome]:
     """Solve the exact model (held to ``pins`` when given); returns the plan read from the
     incumbent and the outcome. HiGHS runs in a child process, ended shortly after the time
     limit where HiGHS overruns it, or when ``stop`` is set
-    (:mod:`invswarm.engine.milp_process`)."""
+    (:mod:`invswarm.engine.milp_process`). ``progress`` gets the solver's trace points as it
+    reports them (:func:`invswarm.engine.milp_process.solve`)."""
     model = build(inst, pins=pins)
     start = None
     if warm_start is not None:
         start = _start_of(model, warm_start)
-    out = milp_process.solve(model.builder, opts or MilpOptions(), start, stop)
+    out = milp_process.solve(model.builder, opts or MilpOptions(), start, stop,
+                              progress)
     plan = read_plan(model, out.x) if out.x is not None else None
     return plan, out
 

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from ....kernels import network as knet
-from ...termination import StopToken
+from ...termination import Budget, StopToken
 from .evaluate import FEAS_TOL, KernelData, material_traj, plan_costs, rows_costs
 from .instance import Instance
 from .pins import Pins
@@ -25,6 +25,10 @@ SCALES = (0.0, 0.5, 0.8, 0.9, 0.97, 0.99, 1.01, 1.03, 1.1, 1.25, 1.5, 2.0)
 SPLITS = (0.1, 0.25, 0.5, 0.75, 0.9)
 #: Shares of a receiver's backlog, or a donor's waste, that a new shipment carries.
 PORTIONS = (1.0, 0.5, 0.25)
+#: Neighbours scored that count as one evaluation of the run's budget (docs/embedding.md): a
+#: neighbour plays one material's shipments, an evaluation decodes and plays a particle of
+#: every material.
+MOVES_PER_EVALUATION = 4
 
 
 def _rows(plan: Plan) -> list[tuple]:
@@ -141,7 +145,8 @@ def _cost(out) -> float:
 def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
                  deadline: float = float("inf"), max_passes: int = 20,
                  materials: list[int] | None = None, chunk: int = 4096,
-                 stop: StopToken | None = None, pins: Pins | None = None
+                 stop: StopToken | None = None, pins: Pins | None = None,
+                 budget: Budget | None = None
                  ) -> tuple[Plan, float]:
     """Improve a feasible plan by best-improvement moves, material by material.
 
@@ -150,13 +155,16 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
     (a receiver's backlog on arrival, or a donor's waste before it expires). Passes over the
     materials repeat until one finds nothing, ``max_passes`` or ``deadline``
     (``time.perf_counter()`` seconds); ``materials`` restricts the search to some. ``stop``,
-    when set, ends the search like the deadline. With ``pins``, the search starts from
-    ``pins.merge(plan)``, never changes a kept shipment and never makes a forbidden one.
-    Returns the plan and its kernel cost.
+    when set, ends the search like the deadline, and so does a termination of ``budget``, the
+    run's, which is charged the neighbours scored (:data:`MOVES_PER_EVALUATION` to an
+    evaluation; a chunk is cut to the evaluations it has left) and told the cost after each
+    pass. With ``pins``, the search starts from ``pins.merge(plan)``, never changes a kept
+    shipment and never makes a forbidden one. Returns the plan and its kernel cost.
     """
 
     def ended() -> bool:
-        return time.perf_counter() >= deadline or (stop is not None and stop.stopped)
+        return time.perf_counter() >= deadline or (stop is not None and stop.stopped) or (
+            budget is not None and budget.done())
 
     data = data or KernelData(inst)
     pins = pins or Pins.none()
@@ -191,6 +199,12 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
                     else np.inf  # from a plan that breaks a rule, any feasible one is better
                 for c0 in range(0, len(cands), chunk):
                     part = cands[c0:c0 + chunk]
+                    if budget is not None:
+                        if budget.max_evals is not None:
+                            part = part[:int(budget.evals_left() * MOVES_PER_EVALUATION)]
+                            if not part:
+                                break
+                        budget.spend(len(part) / MOVES_PER_EVALUATION)
                     out = _costs(data, part, prepaid, kept_m)
                     ok = np.flatnonzero(out.flags == 0)
                     if ok.size:
@@ -204,6 +218,8 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
                 mine, cur = [x for x in best if x[3] > FEAS_TOL], best_c
             rows = others + mine
         cost = _cost(plan_costs(data, [_plan(kept + rows)]))
+        if budget is not None:
+            budget.record(cost)
         if not (cost < start - 1e-9 * max(1.0, abs(start)) if start < np.inf
                 else cost < np.inf) or ended():
             break

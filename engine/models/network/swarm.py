@@ -44,7 +44,7 @@ def solve_greedy(inst: Instance, pins: Pins | None = None) -> tuple[Plan, dict]:
 def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = None, *,
               warm_start: Plan | None = None, kicks: int | None = None,
               callback=None, budget: Budget | None = None,
-              pins: Pins | None = None) -> tuple[Plan, dict]:
+              pins: Pins | None = None, checkpoint=None) -> tuple[Plan, dict]:
     """Our optimizer: a swarm over the decoder, then iterated local search on plans.
 
     1. Islands of swarms (``opts``; a third of ``time_limit``), seeded with the greedy
@@ -57,12 +57,14 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
        ``kicks`` rounds (default: until ``time_limit``, or :data:`KICKS` with an iteration
        budget), random numbers from ``opts.seed``.
 
-    With an iteration budget (no ``time_limit``) the result depends on the seed only.
-    ``budget`` holds the time limit (default: ``opts.time_limit`` from this call) and a stop
-    token that ends every phase with the best plan so far (the message is then its reason).
-    ``pins`` hold every phase to the kept and forbidden shipments (the decoder and the local
-    search work around them); the warm start is read as ``pins.start(warm_start)``: the
-    pins put in, and the free shipments of materials that break a rule dropped.
+    With an iteration or evaluation budget (no ``time_limit``) the result depends on the seed
+    only. ``budget`` holds the run's terminations (default: ``opts.time_limit`` from this
+    call): every phase spends its evaluations and ends at its termination with the best plan
+    so far (the message is then the termination's reason); its ``on_best`` gets each new best
+    plan. ``pins`` hold every phase to the kept and forbidden shipments (the decoder and the
+    local search work around them); the warm start is read as ``pins.start(warm_start)``:
+    the pins put in, and the free shipments of materials that break a rule dropped.
+    ``checkpoint`` saves and resumes the swarms (see the SFI model's ``solve_pso``).
     """
     iopts = iopts or IslandOptions(islands=1)
     budget = budget or Budget(opts.time_limit)
@@ -72,46 +74,76 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     info: dict = {"nit": 0, "nfev": 0, "history": []}
     starts = [pins.keep] + ([problem.decode(problem.greedy_particle())] if problem.n_var
                             else [])
+    message = "done"
     if problem.n_var:
         # one iteration per chunk: a decode is far slower than an SFI evaluation, and the
         # time limit is checked between chunks
         swarm_opts = replace(opts, chunk=1) if opts.time_limit is None else replace(
             opts, time_limit=max(1e-6, budget.left() - 2 * opts.time_limit / 3), chunk=1)
         seeds = [problem.greedy_particle()]
-        if iopts.islands == 1 and iopts.n_jobs == 1:
-            out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=callback, stop=stop)
+
+        def progress(figures: dict):
+            budget.record(figures["best"], lambda: problem.decode(figures["x"]))
+            return callback is not None and callback(figures)
+
+        budget.enter("swarm")
+        if iopts.islands == 1 and iopts.n_jobs == 1 and checkpoint is None:
+            out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=progress, budget=budget)
         else:
             out = run_islands(partial(make_problem, pins=pins), inst, swarm_opts, iopts,
-                              seeds=seeds, callback=callback, stop=stop)
+                              seeds=seeds, callback=progress, stop=stop, budget=budget,
+                              checkpoint=checkpoint)
         starts.insert(0, problem.decode(out.x))
         info.update(nit=out.nit, nfev=out.nfev, pso_cost=out.cost, history=list(out.history))
+        message = out.message
     if warm_start is not None:
         starts.append(pins.start(problem.data, warm_start))
     t1 = time.perf_counter()
+    budget.enter("polish")
     scored = plan_costs(problem.data, starts)
     # cheapest first: a search that meets the deadline leaves the others unpolished
     order = [k for k in np.argsort(scored.cost, kind="stable") if scored.flags[k] == 0]
-    polished = [local_search(inst, starts[k], data=problem.data, deadline=deadline, stop=stop,
-                             pins=pins)
+    polished = [local_search(inst, starts[k], data=problem.data, deadline=deadline, pins=pins,
+                             budget=budget)
                 for k in order]
     plan, cost = min(polished, key=lambda pc: pc[1])
+    budget.record(cost, plan)
+
+    def report() -> bool:
+        return callback is not None and bool(callback({
+            "iteration": info["nit"], "evaluations": info["nfev"], "best": cost,
+            "elapsed": time.perf_counter() - t0}))
+
+    cancelled = report()
     rng = np.random.default_rng(opts.seed)
     mats = [m for m in range(inst.n_materials) if inst.listed[:, m].sum() > 1]
     rounds = kicks if kicks is not None else (KICKS if opts.time_limit is None else 2**31)
     done = 0
-    for _ in range(rounds if mats else 0):
+    budget.enter("kicks")
+    for _ in range(rounds if mats and not cancelled else 0):
         if budget.done():
             break
         m = int(rng.choice(mats))
         other = problem.decode(rng.random(problem.n_var), materials=[m]) \
             if done % 2 and problem.n_var else None
+        budget.spend(1)  # the kick (a decoding, or a plan's shipments dropped)
         cand, c = local_search(inst, perturb(plan, m, rng, other=other), data=problem.data,
-                               deadline=deadline, materials=[m], stop=stop, pins=pins)
+                               deadline=deadline, materials=[m], pins=pins, budget=budget)
         done += 1
         if c < cost - 1e-9 * max(1.0, abs(cost)):
             plan, cost = cand, c
             info["history"].append((info["nit"] + done, cost))
-    message = stop.reason or ("time_limit" if opts.time_limit is not None else "done")
-    info.update(message=message, kicks=done,
+            budget.record(cost, plan)
+        if report():
+            cancelled = True
+            break
+    why = budget.reason()
+    if cancelled:
+        message = "cancelled"
+    elif why is not None:
+        message = why
+    elif opts.time_limit is not None:
+        message = "time_limit"
+    info.update(message=message, kicks=done, evaluations=budget.evaluations,
                 pso_s=t1 - t0, polish_s=time.perf_counter() - t1, cost=cost)
     return plan, info

@@ -390,15 +390,17 @@ def _close_new(m, inst, buf: _Buffer, w, B, omega, last) -> _Buffer:
 
 
 def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | None = None,
-          *, cuts: bool = True, stop: StopToken | None = None, pins: Pins | None = None
-          ) -> tuple[Plan | None, MilpOutcome]:
+          *, cuts: bool = True, stop: StopToken | None = None, pins: Pins | None = None,
+          progress=None) -> tuple[Plan | None, MilpOutcome]:
     """Solve the exact model (with ``pins``: the kept decisions fixed); returns the plan read
     from the incumbent (cleaned) and the outcome. HiGHS runs in a child process, ended
     shortly after the time limit where HiGHS overruns it, or when ``stop`` is set
-    (:mod:`invswarm.engine.milp_process`)."""
+    (:mod:`invswarm.engine.milp_process`). ``progress`` gets the solver's trace points as it
+    reports them (:func:`invswarm.engine.milp_process.solve`)."""
     model = build(inst, cuts=cuts, pins=pins)
     start = _start_of(model, warm_start) if warm_start is not None else None
-    out = milp_process.solve(model.builder, opts or MilpOptions(), start, stop)
+    out = milp_process.solve(model.builder, opts or MilpOptions(), start, stop,
+                              progress)
     plan = read_plan(model, inst, out.x).cleaned() if out.x is not None else None
     return plan, out
 
@@ -431,13 +433,14 @@ def relaxation_bound(inst: Instance, time_limit: float = 60.0) -> float:
 
 
 def relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool = True,
-               stop: StopToken | None = None) -> tuple[float, Plan | None]:
+               stop: StopToken | None = None, max_simplex: int | None = None
+               ) -> tuple[float, Plan | None]:
     """The linear relaxation's optimum (a lower bound on every plan's cost) and a plan rounded
     from its solution (:func:`round_relaxed`); ``(nan, None)`` when the model is not built
     and its LP solved within ``time_limit`` seconds (None: no limit). Without ``rules``, the
     relaxation of the flow relaxation (:func:`build`): a smaller LP. ``stop``, when set,
-    interrupts the LP (no plan then)."""
-    solved = solve_relaxation(inst, time_limit, rules=rules, stop=stop)
+    interrupts the LP (no plan then); ``max_simplex`` bounds its simplex iterations."""
+    solved = solve_relaxation(inst, time_limit, rules=rules, stop=stop, max_simplex=max_simplex)
     if solved is None:
         return float("nan"), None
     value, model, x = solved
@@ -445,9 +448,11 @@ def relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool =
 
 
 def solve_relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: bool = True,
-                     stop: StopToken | None = None) -> tuple[float, SfiMilp, np.ndarray] | None:
+                     stop: StopToken | None = None, max_simplex: int | None = None
+                     ) -> tuple[float, SfiMilp, np.ndarray] | None:
     """The linear relaxation of :func:`relaxation`: its optimum, the model and the solution's
-    column values, or None when not built and solved within ``time_limit`` seconds."""
+    column values, or None when not built and solved within ``time_limit`` seconds (and
+    ``max_simplex`` simplex iterations)."""
     t0 = time.perf_counter()
     model = build(inst, rules=rules)
     h = model.builder.to_highs(relax=True)
@@ -456,6 +461,8 @@ def solve_relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: 
         if left <= 0:
             return None
         h.setOptionValue("time_limit", float(left))
+    if max_simplex is not None:
+        h.setOptionValue("simplex_iteration_limit", int(max_simplex))
     interrupt_on(h, stop)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:

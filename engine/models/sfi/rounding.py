@@ -22,6 +22,7 @@ import numpy as np
 
 from ...milp import interrupt_on
 from ...termination import StopToken
+from ...threads import available_cpus
 from .evaluate import evaluate
 from .instance import Instance
 from .milp import build, relaxation, round_relaxed
@@ -41,7 +42,8 @@ OVERLAP = 4
 
 def relaxed_plan(inst: Instance, time_limit: float | None = None,
                  windows: int | None = None, start: Plan | None = None,
-                 stop: StopToken | None = None) -> Plan | None:
+                 stop: StopToken | None = None, max_simplex: int | None = None
+                 ) -> Plan | None:
     """A plan rounded (:func:`.milp.round_relaxed`) from the LP of the flow relaxation (the
     exact model without its dispatch rules), or None when not solved within ``time_limit``
     seconds (None: no limit).
@@ -53,17 +55,21 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
     period, and is solved in a thread of its own (HiGHS with one thread; the
     next window is built while the earlier ones solve); each share of the plan comes from
     its window. Each period's decisions come from one window, so the plan is feasible. By
-    default there are as many windows as Numba threads (one level of parallelism at a time:
-    nothing else runs meanwhile), at most one per :data:`MIN_WINDOW` periods. On the bench's
+    default there are as many windows as CPUs this process may use
+    (:func:`invswarm.engine.threads.available_cpus`: not the run's share, so that the plan
+    does not depend on the runs beside it), at most one per :data:`MIN_WINDOW` periods; as
+    many solve at once as the caller's Numba threads (one level of parallelism at a time:
+    nothing else runs meanwhile). On the bench's
     30 x 10 x 52 instance two windows give the same plan to a few units (570,320,509 against
     570,320,482 from the whole LP) in 27 s instead of 41 s (by hand). ``stop``, when set,
-    interrupts the LPs (no plan then).
+    interrupts the LPs (no plan then); ``max_simplex`` bounds each LP's simplex iterations (no
+    plan when one needs more): a bound on the work that holds no clock.
     """
     T = inst.n_periods
     if windows is None:
-        windows = max(1, min(numba.get_num_threads(), T // MIN_WINDOW))
+        windows = max(1, min(available_cpus(), T // MIN_WINDOW))
     if windows == 1:
-        return relaxation(inst, time_limit, rules=False, stop=stop)[1]
+        return relaxation(inst, time_limit, rules=False, stop=stop, max_simplex=max_simplex)[1]
     t0 = time.perf_counter()
     start = start if start is not None else heuristic_plan(inst)
     # A window built later starts solving later: earlier ones get more periods, so that they
@@ -85,6 +91,8 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
                 if left <= 0:
                     return None  # the windows solving stop by their own time limits
                 h.setOptionValue("time_limit", float(left))
+            if max_simplex is not None:
+                h.setOptionValue("simplex_iteration_limit", int(max_simplex))
             interrupt_on(h, stop)
             # HiGHS releases the GIL while it solves.
             solves.append((a, window, model, h, pool.submit(h.run)))

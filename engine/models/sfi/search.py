@@ -19,7 +19,7 @@ import numpy as np
 
 from ....kernels import sfi_local as ksl
 from ....kernels import sfi_moves as ksm
-from ...termination import StopToken
+from ...termination import Budget, StopToken
 from .evaluate import batch_costs, kernel_data, plan_use
 from .instance import Instance
 from .pins import Pins
@@ -449,6 +449,9 @@ WIDE_MOVES = 64
 RESCORE = 32
 #: Fewer moves than this are scored on one thread.
 SMALL_CALL = 256
+#: Moves scored that count as one evaluation of the run's budget (docs/embedding.md): a move
+#: plays one plan from its first changed period, an evaluation decodes and plays a particle.
+MOVES_PER_EVALUATION = 16
 
 
 class _MoveScorer:
@@ -472,6 +475,8 @@ class _MoveScorer:
                    np.empty((NS, T, P + 1)), np.empty((NS, T, P, 3)))
         self.plan = None
         self._traced = None  # a copy of the plan `tr` is the trajectory of
+        #: Moves scored so far.
+        self.scored = 0
 
     def start(self, plan: Plan) -> float:
         """Score moves of ``plan`` from now on; returns its cost. Its trajectory is played
@@ -494,6 +499,7 @@ class _MoveScorer:
         """Cost of the plan with each move applied, ``inf`` where it breaks a rule;
         ``flat``: the moves' :func:`_flatten`, when made already."""
         out = np.empty(len(moves))
+        self.scored += len(moves)
         if moves:
             p = self.plan
             # A chunk copies the plan: a few moves are scored in one.
@@ -538,8 +544,8 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                  max_rounds: int = 10_000, follow_ups: int | None = None,
                  first: np.ndarray | None = None,
                  times: BlockTimes | None = None,
-                 stop: StopToken | None = None, pins: Pins | None = None
-                 ) -> tuple[Plan, float]:
+                 stop: StopToken | None = None, pins: Pins | None = None,
+                 budget: Budget | None = None) -> tuple[Plan, float]:
     """Improve ``plan`` until no change improves it or the time budget is spent.
 
     A round goes over the periods a block at a time (blocks of about :data:`CHUNK_MOVES`
@@ -569,7 +575,12 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     earlier searches of the same instance (updated in place): a block that the longest of
     its kind says would overrun the budget is not started. ``stop``, when set, ends the search
     before its next block. With ``pins`` (which ``plan`` honours), no move changes a kept
-    decision, and cells whose every decision is kept get no moves.
+    decision, and cells whose every decision is kept get no moves. ``budget``, the run's,
+    ends the search like ``stop`` when one of its terminations is reached; it is charged the
+    moves scored (:data:`MOVES_PER_EVALUATION` to an evaluation) and told the cost after each
+    block; a block is cut to the evaluations the budget has left, so that an evaluation
+    budget holds to the rescoring of one block's follow-ups (at most :data:`RESCORE` moves
+    for each move applied).
 
     Returns the improved plan and its cost. Raises :class:`~invswarm.engine.errors.InputError`
     naming the first field that breaks a rule of the model when ``plan`` is not feasible.
@@ -597,11 +608,14 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
     per_cell = CHUNK_MOVES  # moves per cell (the first block has one period)
     times = times if times is not None else BlockTimes()
     scored_plan = None  # the plan `use` is for
+
+    def ended() -> bool:
+        return (stop is not None and stop.stopped) or (budget is not None and budget.done())
+
     # One thread makes the next block's moves while the kernel scores this block's.
     with ThreadPoolExecutor(1) as pool:
         for _ in range(max_rounds):
-            if time.perf_counter() + times.period > t_end or (stop is not None
-                                                               and stop.stopped):
+            if time.perf_counter() + times.period > t_end or ended():
                 break
             periods = np.flatnonzero(near.any(axis=0))
             cells = np.cumsum(near[:, periods].sum(axis=0))  # the cells up to each period
@@ -614,8 +628,7 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                 if wide_block and not (near == movable).all():
                     break
                 longest = times.wide if wide_block else times.period
-                if (blocks or longest) and t_block + longest > t_end or (stop is not None
-                                                                         and stop.stopped):
+                if (blocks or longest) and t_block + longest > t_end or ended():
                     out_of_time = True
                     break
                 if scored_plan is not plan:
@@ -643,6 +656,14 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                     wide_at += len(new)
                     if not new:
                         break
+                if budget is not None and budget.max_evals is not None:
+                    allowed = int(budget.evals_left() * MOVES_PER_EVALUATION)
+                    if allowed < len(new):
+                        new, flat = new[:allowed], None
+                    if not new:
+                        out_of_time = True
+                        break
+                scored = scorer.scored
                 costs = scorer.costs(new, flat)
                 # Only the moves that gain are kept (a large round makes millions of moves).
                 keep = np.flatnonzero(costs < cost - 1e-9 * max(1.0, abs(cost)))
@@ -654,6 +675,9 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                 plan, cost, block_changed = _apply_ranked(inst, scorer, plan, cost, gaining,
                                                           costs[keep], follow_ups, t_end, pins)
                 changed |= block_changed
+                if budget is not None:
+                    budget.spend((scorer.scored - scored) / MOVES_PER_EVALUATION)
+                    budget.record(cost, plan)
                 # The longest block so far predicts the next: blocks vary, the deadline does
                 # not.
                 if wide_block:

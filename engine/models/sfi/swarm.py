@@ -3,6 +3,7 @@ per-period PSO (its Algorithm A1) and pyswarms on the same problem, as baselines
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from functools import partial
@@ -10,7 +11,7 @@ from functools import partial
 import numpy as np
 
 from ...errors import InputError
-from ...parallel import IslandOptions, run_islands
+from ...parallel import IslandOptions, run_islands, swarm_evaluations
 from ...pso import PsoOptions
 from ...pso import run as run_pso
 from ...termination import Budget, StopToken
@@ -42,13 +43,14 @@ def period_indices(problem: SfiProblem, t: int) -> np.ndarray:
 def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = None, *,
               sweeps: int | None = None, warm_start: Plan | None = None,
               relaxed_seed: bool = True, callback=None, budget: Budget | None = None,
-              pins: Pins | None = None) -> tuple[Plan, dict]:
+              pins: Pins | None = None, checkpoint=None) -> tuple[Plan, dict]:
     """Our PSO: swarms over the whole plan, then the local search, then kicks period by period.
 
     0. With ``relaxed_seed``, the flow relaxation's LP is solved and rounded
        (:func:`.rounding.relaxed_plan`: on long horizons in windows of periods solved in
-       parallel) within :data:`RELAX_SHARE` of ``time_limit``; its plan joins the seeds when
-       it is solved in time.
+       parallel) within :data:`RELAX_SHARE` of ``time_limit`` and, in a run with an
+       iteration or evaluation budget, within as many simplex iterations as the swarms have
+       evaluations; its plan joins the seeds when it is solved within them.
     1. Islands of swarms over all variables (``opts``: swarm size, seed, ``max_iter`` or
        :data:`SWARM_SHARE` of the time left), seeded with the constructive plan, the
        relaxation's and the warm start.
@@ -61,13 +63,17 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
        Passes repeat until ``sweeps`` passes or the time limit; with an iteration budget
        (default 8 passes) also when three passes in a row find nothing.
 
-    With an iteration budget (no ``time_limit``) the result depends on the seed only.
-    ``callback`` sees the progress of both phases and can cancel either. ``budget`` holds the
-    time limit (default: ``opts.time_limit`` from this call) and a stop token that ends every
-    phase with the best plan so far (the message is then its reason). Returns the plan and
-    figures of the run (``nit``, ``nfev``: iterations and evaluations of the swarms;
-    ``kicks``; ``history``: best cost after each swarm iteration and each pass, by step, the
-    swarm's iterations then the kicks).
+    With an iteration or evaluation budget (no ``time_limit``) the result depends on the seed
+    only. ``callback`` sees the progress of both phases and can cancel either. ``budget``
+    holds the run's terminations (default: ``opts.time_limit`` from this call): every phase
+    spends its evaluations and ends at its termination, with the best plan so far (the
+    message is then the termination's reason); its ``on_best`` gets each new best plan (with
+    ``pins``, from the polish on). ``checkpoint``
+    (:class:`invswarm.engine.checkpoint.Checkpoint`) saves and resumes the swarms (through
+    :func:`run_islands`, even with one island). Returns the plan and figures of the run
+    (``nit``, ``nfev``: iterations and evaluations of the swarms; ``evaluations``: of the
+    whole run, the polish's moves included; ``kicks``; ``history``: best cost after each
+    swarm iteration and each pass, by step, the swarm's iterations then the kicks).
 
     With ``pins`` (kept decisions of ``warm_start``), the swarms move the free variables
     only, every plan taken from them or from a seed is :meth:`Pins.apply`'d, and the local
@@ -79,10 +85,10 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     pins = pins if pins is not None and not pins.empty else None
     problem = make_problem(inst)
     seed_plans = [heuristic_plan(inst)]
-    if relaxed_seed and not budget.stopped:
+    if relaxed_seed and not budget.done():
         relaxed = relaxed_plan(inst, None if opts.time_limit is None
                                else max(1e-3, RELAX_SHARE * budget.left()), start=seed_plans[0],
-                               stop=stop)
+                               stop=stop, max_simplex=swarm_evaluations(opts, iopts))
         seed_plans += [relaxed] if relaxed is not None else []
     seed_plans += [warm_start] if warm_start is not None else []
     if pins is not None:
@@ -99,14 +105,23 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         seeds = [x[idx] for x in seeds]
     if swarm.n_var == 0:  # every decision kept
         cost = evaluate(inst, pins.ref).cost
-        return pins.ref, {"pso_cost": cost, "nit": 0, "nfev": 0, "pso_s": 0.0, "polish_s": 0.0,
-                          "sweeps": 0, "kicks": 0, "message": "done", "history": [],
-                          "cost": cost}
-    if iopts.islands == 1 and iopts.n_jobs == 1:
-        out, _ = run_pso(swarm, swarm_opts, seeds=seeds, callback=callback, stop=stop)
+        budget.record(cost, pins.ref)
+        return pins.ref, {"pso_cost": cost, "nit": 0, "nfev": 0, "evaluations": 0.0,
+                          "pso_s": 0.0, "polish_s": 0.0, "sweeps": 0, "kicks": 0,
+                          "message": "done", "history": [], "cost": cost}
+
+    def progress(figures: dict):
+        # a pinned plan is offered from the polish on: the decoded particle is pinned after
+        budget.record(figures["best"], None if pins is not None
+                      else lambda: problem.decode(figures["x"]))
+        return callback is not None and callback(figures)
+
+    budget.enter("swarm")
+    if iopts.islands == 1 and iopts.n_jobs == 1 and checkpoint is None:
+        out, _ = run_pso(swarm, swarm_opts, seeds=seeds, callback=progress, budget=budget)
     else:
-        out = run_islands(factory, inst, swarm_opts, iopts, seeds=seeds, callback=callback,
-                          stop=stop)
+        out = run_islands(factory, inst, swarm_opts, iopts, seeds=seeds, callback=progress,
+                          stop=stop, budget=budget, checkpoint=checkpoint)
     best_x = out.x if pins is None else swarm.expand(out.x[None])[0]
     t1 = time.perf_counter()
     history = list(out.history)
@@ -114,6 +129,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     # plan may cost less than the particle that encodes it), while a tenth of the polish
     # budget is left (a local search may overrun its budget by one block of moves); go on
     # from the best of them.
+    budget.enter("polish")
     polished, times = [], BlockTimes()
     best = problem.decode(best_x)
     if pins is not None:
@@ -121,12 +137,16 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     starts = [(out.cost, best)] + [(evaluate(inst, p).cost, p) for p in seed_plans]
     for _, p in sorted(starts, key=lambda cp: cp[0]):
         left = deadline - time.perf_counter()
-        if polished and (left < 0.1 * (deadline - t1) or stop.stopped):
+        if polished and (left < 0.1 * (deadline - t1) or budget.done()):
             break
         polished.append(local_search(inst, p, time_budget=max(0.0, left), times=times,
-                                     stop=stop, pins=pins))
+                                     pins=pins, budget=budget))
     plan, cost = min(polished, key=lambda pc: pc[1])
+    budget.record(cost, plan)
     it, nfev, message = out.nit, out.nfev, out.message
+    if callback is not None and callback({"iteration": it, "evaluations": nfev, "best": cost,
+                                          "elapsed": time.perf_counter() - t0}):
+        message, sweeps = "cancelled", 0
     T = inst.n_periods
     rng = np.random.default_rng([opts.seed, 1])  # the kicks' own stream
     done = idle = kicks = 0
@@ -135,11 +155,12 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         sweeps = 8 if opts.time_limit is None else 2**31
     x_plan = None  # the current plan's particle, encoded when a kick needs it
     frozen = pins.frozen(inst).all(axis=0) if pins is not None else np.zeros(T, bool)
+    budget.enter("kicks")
     for _ in range(sweeps):
         start_cost = cost
         for t in range(T):
             t_kick = time.perf_counter()
-            if t_kick + min_kick_s >= deadline or stop.stopped:
+            if t_kick + min_kick_s >= deadline or budget.done():
                 break
             window = np.arange(t, min(T, t + 1 + int(rng.integers(0, 2))))
             if frozen[window].all():
@@ -152,9 +173,10 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             kicked = _with_periods(plan, problem.decode(x), window)
             if pins is not None:
                 kicked = pins.apply(inst, kicked)
+            budget.spend(1)  # the kicked particle's decoding
             first = np.zeros(T, dtype=bool)
             first[max(0, window[0] - 1):window[-1] + 2] = True
-            cand, c = local_search(inst, kicked, first=first, times=times, stop=stop,
+            cand, c = local_search(inst, kicked, first=first, times=times, budget=budget,
                                    time_budget=max(0.0, deadline - time.perf_counter()),
                                    pins=pins)
             kicks += 1
@@ -163,6 +185,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             if c < cost - 1e-9 * max(1.0, abs(cost)):
                 plan, cost = cand, c
                 x_plan = None
+                budget.record(cost, plan)
         done += 1
         history.append((it + kicks, cost))  # steps: swarm iterations, then kicks
         if callback is not None and callback({"iteration": it, "evaluations": nfev,
@@ -171,14 +194,15 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             message = "cancelled"
             break
         idle = idle + 1 if cost >= start_cost * (1 - 1e-9) else 0
-        if (idle == 3 and opts.time_limit is None) or stop.stopped \
+        if (idle == 3 and opts.time_limit is None) or budget.done() \
                 or time.perf_counter() + min_kick_s >= deadline:
             break
-    if stop.stopped:
-        message = stop.reason
+    if message != "cancelled" and (why := budget.reason()) is not None:
+        message = why
     elif message != "cancelled" and opts.time_limit is not None:
         message = "time_limit"
-    return plan, {"pso_cost": out.cost, "nit": it, "nfev": nfev, "pso_s": t1 - t0,
+    return plan, {"pso_cost": out.cost, "nit": it, "nfev": nfev,
+                  "evaluations": budget.evaluations, "pso_s": t1 - t0,
                   "polish_s": time.perf_counter() - t1, "sweeps": done, "kicks": kicks,
                   "message": message, "history": history, "cost": cost}
 
@@ -206,30 +230,33 @@ def _with_periods(plan: Plan, other: Plan, periods: np.ndarray) -> Plan:
     return out
 
 
-def solve_per_period(inst: Instance, opts: PsoOptions, stop: StopToken | None = None
-                     ) -> tuple[Plan, dict]:
+def solve_per_period(inst: Instance, opts: PsoOptions, stop: StopToken | None = None,
+                     start: float | None = None) -> tuple[Plan, dict]:
     """The seed paper's Algorithm A1: one PSO per period, in sequence, each period myopic.
 
     Period t is optimised on the instance cut after t (its leftovers disposed, its backlog
     lost, as if the horizon ended there), with the periods before it fixed at their chosen
     decisions. Each period's swarm is seeded with that period's decisions of the constructive
     plan (:func:`heuristic_plan`), as a practitioner would. ``opts`` applies to each period's
-    swarm; a ``time_limit`` is split evenly over the periods. ``stop``, when set, ends the run
-    after the period's swarm running; the periods not reached keep the constructive plan's
+    swarm; a ``time_limit`` (counted from ``start``, default now) is split evenly over the
+    periods left, period by period. ``stop``, when set, ends the run after the period's swarm
+    running, and so does the time limit; the periods not reached keep the constructive plan's
     decisions (each period's capacity and stage order hold in each plan, so the mix is
     feasible).
     """
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     plan = Plan(np.zeros((C, T), np.int64), np.zeros((C, T)), np.zeros((P, T), np.int64),
                 np.zeros((P, T)))
-    per = opts if opts.time_limit is None else replace(opts, time_limit=opts.time_limit / T)
+    t0 = time.perf_counter() if start is None else start
+    deadline = math.inf if opts.time_limit is None else t0 + opts.time_limit
     start_plan = heuristic_plan(inst)
-    t0 = time.perf_counter()
     nfev = 0
     for t in range(T):
-        if stop is not None and stop.stopped:
+        left = deadline - time.perf_counter()
+        if stop is not None and stop.stopped or left <= 0:
             plan = _with_periods(plan, start_plan, np.arange(t, T))
             break
+        per = opts if opts.time_limit is None else replace(opts, time_limit=left / (T - t))
         head = make_problem(inst.truncated(t + 1))
         # The decided periods; period t's entries are the swarm's.
         base = head.encode(plan.truncated(t + 1))
