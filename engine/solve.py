@@ -377,7 +377,8 @@ def _solve(inst, method: str, opts: SolveOptions, warm_start, pins, callback, bu
         with _warming(warmup):
             plan, out = sfi_milp.solve(inst, mo, start, stop=budget.token, pins=kept,
                                        progress=_exact_reporter(callback, budget, mo))
-        if plan is None and budget.stopped:  # stopped before the solver found a plan
+        if plan is None and (budget.stopped or start is not None):
+            # stopped, or out of time, before the solver reported a plan: the start it had
             plan = start if start is not None else heuristic_plan(inst)
         status, objective, bound, extra = _exact_figures(plan, out, mo)
     elif method == "relax-round":
@@ -435,7 +436,7 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
         with _warming(net_warmup):
             plan, out = net_milp.solve(inst, mo, start, stop=budget.token, pins=pins,
                                        progress=_exact_reporter(callback, budget, mo))
-        if plan is None and budget.stopped:  # stopped before HiGHS took its start
+        if plan is None:  # stopped, or out of time, before HiGHS reported its start
             plan = start
         status, objective, bound, extra = _exact_figures(plan, out, mo)
     elif method == "pso":
