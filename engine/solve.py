@@ -377,8 +377,11 @@ def _solve(inst, method: str, opts: SolveOptions, warm_start, pins, callback, bu
         with _warming(warmup):
             plan, out = sfi_milp.solve(inst, mo, start, stop=budget.token, pins=kept,
                                        progress=_exact_reporter(callback, budget, mo))
-        if plan is None and (budget.stopped or start is not None):
-            # stopped, or out of time, before the solver reported a plan: the start it had
+        if plan is None and (budget.stopped or start is not None
+                             or "time limit" in out.status.lower()):
+            # stopped, or out of time, before the solver reported a plan: the start it had,
+            # else the constructive plan (every SFI plan it makes is feasible), with the
+            # solver's bound and status
             plan = start if start is not None else heuristic_plan(inst)
         status, objective, bound, extra = _exact_figures(plan, out, mo)
     elif method == "relax-round":

@@ -54,3 +54,19 @@ def test_unknown_method_is_named():
         solve(random_instance(np.random.default_rng(0)), "genetic")
     with pytest.raises(InputError, match="unknown method 'per-period' for the network model"):
         solve(network.electronics_case(), "per-period")
+
+
+@pytest.mark.slow
+def test_an_exact_run_out_of_time_before_any_plan_returns_the_constructive_plan():
+    from invswarm.engine.models.sfi.families import generate_family
+    from invswarm.engine.models.sfi.search import heuristic_plan
+
+    # six scenarios of 9 products over 24 periods: HiGHS reports no plan within a second
+    inst = Instance.from_json(generate_family("uncertain", periods=24, categories=3,
+                                              products_per_category=3, seed=101))
+    res = solve(inst, "exact", SolveOptions(time_limit=1.0))
+    assert "time limit" in res.status.lower()
+    plan = Plan.from_json(res.plan, inst)
+    assert violations(inst, plan) == []
+    assert res.cost == evaluate(inst, heuristic_plan(inst)).cost
+    assert not res.bound > res.cost
