@@ -11,6 +11,7 @@ from invswarm.engine.models.contracts.evaluate import KernelData, demand_noise, 
 from invswarm.kernels import contracts as kc
 from tests.contracts_random import random_contract, random_instance
 from tests.reference import contracts as ref
+from tests.reference import contracts_numpy
 
 
 def _assert_close(a, b, what, rel=1e-9):
@@ -40,6 +41,37 @@ def test_kernel_equals_reference_on_random_contracts(mode, disruptions):
             _assert_close(out.var_d[p], r["var_d"], "var_d")
             n_contracts += 1
     assert n_contracts == 125
+
+
+def kernel_arguments(data, out, w):
+    """The arguments of ``kc.simulate`` after ``run`` (contracts ``w`` (P, M)), without the
+    outputs."""
+    from invswarm.engine.models.contracts.evaluate import safety_stocks
+
+    inst = data.inst
+    tns_r, tns_m = safety_stocks(inst, out.y, data.corr)
+    return (data.mode, out.y, out.price, np.ascontiguousarray(w, np.float64), tns_r, tns_m,
+            float(inst.periods_per_year), inst.lead_r, inst.lead_m, inst.capacity,
+            inst.overtime, inst.unit_cost, inst.overtime_cost, inst.hold_r, inst.back_r,
+            inst.hold_m, inst.back_m, inst.cv, data.u, inst.cap_factor)
+
+
+@pytest.mark.parametrize("mode", ["guaranteed", "flexible"])
+def test_numpy_version_equals_kernel(mode):
+    rng = np.random.default_rng(300 + (mode == "flexible"))
+    for _ in range(15):
+        inst = random_instance(rng, mode=mode, paths=4, max_manufacturers=3)
+        data = KernelData(inst)
+        W, K = map(np.array, zip(*[random_contract(rng, inst) for _ in range(6)]))
+        out = run(data, W, K)
+        P, D = W.shape[0], inst.n_scenarios
+        NQ = inst.n_retailers + inst.n_manufacturers
+        res = [np.zeros((P, D, NQ, kc.N_MONEY)), np.zeros((P, D, NQ, kc.N_UNITS)),
+               np.zeros((P, D, NQ + 2)), np.zeros((P, D, NQ + 2))]
+        contracts_numpy.simulate(*kernel_arguments(data, out, W), *res)
+        for a, b, what in zip(res, (out.money, out.units, out.var_o, out.var_d),
+                              ("money", "units", "var_o", "var_d")):
+            _assert_close(a, b, what)
 
 
 def test_demand_noise_follows_the_page():

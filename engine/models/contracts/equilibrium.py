@@ -14,7 +14,14 @@ from ...pso import run as run_pso
 from .evaluate import KernelData, run
 from .instance import Instance
 from .plan import Plan
-from .problem import BestResponseProblem, SystemProblem, clearing_plan, polish
+from .problem import (
+    BestResponseProblem,
+    SystemProblem,
+    clearing_plan,
+    clearing_plans,
+    concentrations,
+    polish,
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +34,8 @@ class EquilibriumOptions:
         A best response is adopted when it gains more than ``eps`` times the manufacturer's
         current profit; a round where none is adopted ends the search.
     max_rounds : int
-        Rounds of best responses (every manufacturer once each) before a last check round.
+        Rounds of best responses (every manufacturer once each) after the first check round
+        and before a last one.
     pso : PsoOptions
         The swarm of each best response (its seed is varied by round and manufacturer).
     min_step : float
@@ -35,14 +43,17 @@ class EquilibriumOptions:
     time_limit : float or None
         Wall seconds: no best response starts after it; the search then ends unconverged,
         with the gains as last measured (each against the plans of its time).
+    screen_paths : int
+        Demand paths (the first ones) on which the starting contracts are screened.
     """
 
     eps: float = 1e-3
-    max_rounds: int = 8
+    max_rounds: int = 2
     pso: PsoOptions = field(default_factory=lambda: PsoOptions(swarm_size=32, max_iter=30,
                                                                chunk=10))
     min_step: float = 1e-9
     time_limit: float | None = None
+    screen_paths: int = 50
 
     def __post_init__(self):
         if not self.eps >= 0:
@@ -53,6 +64,8 @@ class EquilibriumOptions:
             raise ValueError(f"min_step: must lie in (0, 1), got {self.min_step}")
         if self.time_limit is not None and not self.time_limit > 0:
             raise ValueError(f"time_limit: must be > 0, got {self.time_limit}")
+        if self.screen_paths < 1:
+            raise ValueError(f"screen_paths: must be >= 1, got {self.screen_paths}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,9 +78,12 @@ class BestResponse:
 def best_response(data: KernelData, plan: Plan, j: int, pso: PsoOptions,
                   min_step: float = 1e-9) -> BestResponse:
     """Manufacturer j's best response to ``plan``: the swarm (seeded with j's current
-    decision), then the polish. Never worse than the current decision."""
+    decision and the best of its structured deviations, :func:`concentrations`), then the
+    polish. Never worse than the current decision."""
     prob = BestResponseProblem(data, plan, j)
-    out, _ = run_pso(prob, pso, seeds=[prob.encode(plan)])
+    X = concentrations(data.inst, plan, j)
+    best = X[int(np.argmin(prob.evaluate(X)))]
+    out, _ = run_pso(prob, pso, seeds=[prob.encode(plan), best])
     x, cost = polish(prob, out.x, out.cost, min_step=min_step)
     return BestResponse(plan=prob.decode(x), profit=-cost, evaluations=prob.evaluations)
 
@@ -94,6 +110,11 @@ class Equilibrium:
     rounds, evaluations : int
     history : list of (round, manufacturer, gain, adopted)
     wall_s : float
+    start : str
+        The starting contract (see :func:`clearing_plans`), or ``"given"``.
+    screening : list of (start, largest relative gain)
+        What the structured deviations gain against each starting contract (on the
+        screening paths), best first.
     """
 
     plan: Plan
@@ -105,6 +126,8 @@ class Equilibrium:
     evaluations: int
     history: list
     wall_s: float
+    start: str = "given"
+    screening: list = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"converged": self.converged, "rounds": self.rounds,
@@ -112,23 +135,54 @@ class Equilibrium:
                 "gains_left": self.gains.tolist(),
                 "relative_gains_left": self.relative_gains.tolist(),
                 "largest_relative_gain_left": float(self.relative_gains.max()),
-                "history": [list(h) for h in self.history], "wall_s": self.wall_s}
+                "history": [list(h) for h in self.history], "wall_s": self.wall_s,
+                "start": self.start,
+                "screening": [{"start": n, "largest_relative_gain": g}
+                              for n, g in self.screening]}
 
 
-def equilibrium(inst: Instance, opts: EquilibriumOptions | None = None,
-                start: Plan | None = None, data: KernelData | None = None) -> Equilibrium:
-    """Gauss-Seidel best responses from ``start`` (default :func:`clearing_plan`): see
-    ``docs/models/contracts.md``."""
-    opts = opts or EquilibriumOptions()
-    data = data or KernelData(inst)
-    t0 = time.perf_counter()
-    R, M = inst.n_retailers, inst.n_manufacturers
-    plan = start or clearing_plan(inst)
+def _seeded(pso: PsoOptions, rnd: int, j: int) -> PsoOptions:
+    return replace(pso, seed=(pso.seed + 7919 * rnd + 104729 * j) % 2**63)
+
+
+def screen(data: KernelData, plan: Plan, opts: EquilibriumOptions) -> tuple[float, int]:
+    """The largest relative gain of any manufacturer's structured deviations
+    (:func:`concentrations`) against ``plan`` on the first ``screen_paths`` demand paths (a
+    cheap estimate, not a result), and the evaluations it used."""
+    R = data.inst.n_retailers
+    small = KernelData(data.inst, u=data.u[:opts.screen_paths])
+    now = profits(small, plan)
+    worst, evals = 0.0, 0
+    for j in range(data.inst.n_manufacturers):
+        prob = BestResponseProblem(small, plan, j)
+        best = -float(prob.evaluate(concentrations(data.inst, plan, j)).min())
+        worst = max(worst, (best - now[R + j]) / max(abs(now[R + j]), 1e-12))
+        evals += prob.evaluations
+    return worst, evals
+
+
+def check(data: KernelData, plan: Plan, opts: EquilibriumOptions, rnd: int = 0
+          ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Every manufacturer's best response to the same ``plan`` (none adopted): the gains left
+    (M,), the profits (R + M,) and the evaluations used."""
+    R, M = data.inst.n_retailers, data.inst.n_manufacturers
+    current = profits(data, plan)
+    gains, evals = np.zeros(M), 0
+    for j in range(M):
+        br = best_response(data, plan, j, _seeded(opts.pso, rnd, j), opts.min_step)
+        gains[j] = max(0.0, br.profit - current[R + j])
+        evals += br.evaluations
+    return gains, current, evals
+
+
+def _gauss_seidel(data: KernelData, plan: Plan, opts: EquilibriumOptions, deadline: float):
+    """Rounds of best responses from ``plan``; returns (plan, profits, gains, converged,
+    rounds, evaluations, history)."""
+    R, M = data.inst.n_retailers, data.inst.n_manufacturers
     history, evals = [], 0
     converged = False
     gains = np.zeros(M)
     current = profits(data, plan)
-    deadline = t0 + opts.time_limit if opts.time_limit is not None else float("inf")
     rnd = 0
     out_of_time = False
     for rnd in range(1, opts.max_rounds + 2):
@@ -138,8 +192,7 @@ def equilibrium(inst: Instance, opts: EquilibriumOptions | None = None,
             if time.perf_counter() >= deadline:
                 out_of_time = True
                 break
-            pso = replace(opts.pso, seed=(opts.pso.seed + 7919 * rnd + 104729 * j) % 2**63)
-            br = best_response(data, plan, j, pso, opts.min_step)
+            br = best_response(data, plan, j, _seeded(opts.pso, rnd, j), opts.min_step)
             evals += br.evaluations
             gains[j] = max(0.0, br.profit - current[R + j])
             take = bool(not check_only
@@ -154,10 +207,47 @@ def equilibrium(inst: Instance, opts: EquilibriumOptions | None = None,
         if not adopted:
             converged = not check_only
             break
+    return plan, current, gains.copy(), converged, rnd, evals, history
+
+
+def equilibrium(inst: Instance, opts: EquilibriumOptions | None = None,
+                start: Plan | None = None, data: KernelData | None = None) -> Equilibrium:
+    """The manufacturers' equilibrium, or the best approximate one: see
+    ``docs/models/contracts.md``. From ``start``, or from the market-clearing contract of
+    :func:`clearing_plans` whose structured deviations gain least, a check round measures
+    every manufacturer's gain; if one exceeds ``eps``, Gauss-Seidel best responses follow,
+    and when they end unconverged the start is reported with the gains it leaves."""
+    opts = opts or EquilibriumOptions()
+    data = data or KernelData(inst)
+    t0 = time.perf_counter()
+    R = inst.n_retailers
+    deadline = t0 + opts.time_limit if opts.time_limit is not None else float("inf")
+    screening, total, name = [], 0, "given"
+    if start is None:
+        starts = clearing_plans(inst)
+        for nm, p in starts:
+            gain, evals = screen(data, p, opts)
+            screening.append((nm, gain))
+            total += evals
+        b = min(range(len(starts)), key=lambda a: screening[a][1])
+        screening.sort(key=lambda g: g[1])
+        name, start = starts[b]
+    gains, current, evals = check(data, start, opts)
+    total += evals
+    history = [(0, j, float(g), False) for j, g in enumerate(gains)]
     rel = gains / np.maximum(np.abs(current[R:]), 1e-12)
-    return Equilibrium(plan=plan, profits=current, gains=gains.copy(), relative_gains=rel,
-                       converged=converged, rounds=rnd, evaluations=evals, history=history,
-                       wall_s=time.perf_counter() - t0)
+    plan, converged, rounds = start, bool(rel.max() <= opts.eps), 0
+    if not converged and time.perf_counter() < deadline:
+        p2, c2, g2, converged, rounds, evals, more = _gauss_seidel(data, start, opts, deadline)
+        total += evals
+        history += more
+        if converged:
+            plan, current, gains = p2, c2, g2
+            rel = gains / np.maximum(np.abs(current[R:]), 1e-12)
+    return Equilibrium(plan=plan, profits=current, gains=gains, relative_gains=rel,
+                       converged=converged, rounds=rounds, evaluations=total,
+                       history=history, wall_s=time.perf_counter() - t0, start=name,
+                       screening=screening)
 
 
 def grid_best_response(data: KernelData, plan: Plan, j: int, points: int = 11,

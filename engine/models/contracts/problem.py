@@ -32,6 +32,39 @@ def encode_block(inst: Instance, j: int, plan: Plan) -> np.ndarray:
     return np.clip(x, 0.0, 1.0)
 
 
+#: Shares of a manufacturer's capacity put on one retailer by :func:`concentrations`.
+CONCENTRATIONS = (0.5, 0.75, 0.9, 0.95, 0.98, 1.0)
+#: How far below its cheapest rival (in the price coordinate of the unit cube) an undercutting
+#: deviation quotes.
+UNDERCUT = 1e-7
+
+
+def concentrations(inst: Instance, plan: Plan, j: int) -> np.ndarray:
+    """Manufacturer j's structured deviations from ``plan`` as particles (n, 1 + R): a share
+    ``f`` in :data:`CONCENTRATIONS` of its capacity on one retailer, the rest over the others
+    in proportion to its current caps (evenly when it has none), at its current price, at its
+    cheapest rival's price and just below it. These are the deviations that win when prices
+    tie: at a tie a retailer splits her purchase in proportion to the caps, just below it she
+    buys from the cheaper source first (the best response jumps there)."""
+    R = inst.n_retailers
+    cur = encode_block(inst, j, plan)
+    others = [jj for jj in range(inst.n_manufacturers) if jj != j]
+    prices = [cur[0]]
+    if others:
+        ca, span = inst.unit_cost[j], inst.price_cap - inst.unit_cost[j]
+        rival = (min(plan.w[jj] for jj in others) - ca) / span if span > 0 else 0.0
+        prices += [rival, rival - UNDERCUT]
+    out = []
+    for i in range(R):
+        rest = np.delete(cur[1:], i)
+        rest = rest / rest.sum() if rest.sum() > 0 else np.full(R - 1, 1.0 / max(R - 1, 1))
+        for f in CONCENTRATIONS:
+            caps = np.insert((1.0 - f) * rest, i, f)
+            for x0 in prices:
+                out.append(np.concatenate([[x0], caps]))
+    return np.clip(np.array(out), 0.0, 1.0)
+
+
 class _Batched:
     """Shared parts: shape checks and evaluation counting."""
 
@@ -143,12 +176,11 @@ def polish(problem, x: np.ndarray, cost: float, step: float = 0.05, min_step: fl
     return x, cost
 
 
-def clearing_plan(inst: Instance) -> Plan:
-    """Where the best responses start: every manufacturer offers its whole capacity at the
-    common price at which the retailers' uncapped equilibrium buys exactly the total capacity
-    (clipped to ``[max ca, w_max]``), split among the retailers in proportion to what each
-    then buys (equally when nobody buys)."""
-    R, M = inst.n_retailers, inst.n_manufacturers
+def _clearing(inst: Instance) -> tuple[float, np.ndarray]:
+    """The common price at which the retailers' uncapped equilibrium buys exactly the total
+    capacity (clipped to ``[max ca, w_max]``), and each retailer's share of what they then buy
+    (equal shares when nobody buys)."""
+    R = inst.n_retailers
     total = float(inst.capacity.sum())
     huge = np.full((R, 1), 1e12 + 10 * total)
 
@@ -170,5 +202,60 @@ def clearing_plan(inst: Instance) -> Plan:
                 hi = mid
         price = hi
     Y, S = bought(price)
-    share = Y / S if S > 0 else np.full(R, 1.0 / R)
-    return Plan.from_arrays(np.full(M, price), np.outer(share, inst.capacity))
+    return price, (Y / S if S > 0 else np.full(R, 1.0 / R))
+
+
+def clearing_plan(inst: Instance) -> Plan:
+    """Every manufacturer offers its whole capacity at the market-clearing price (see
+    :func:`_clearing`), split among the retailers in proportion to what each then buys."""
+    price, share = _clearing(inst)
+    return Plan.from_arrays(np.full(inst.n_manufacturers, price),
+                            np.outer(share, inst.capacity))
+
+
+def _corner(rows: np.ndarray, cols: np.ndarray, row_order, col_order) -> np.ndarray:
+    """The north-west corner allocation: fill the cells in the given orders of rows and
+    columns, each as far as its row total and column total leave room. Returns (R, M)."""
+    rows, cols = rows.astype(np.float64).copy(), cols.astype(np.float64).copy()
+    k = np.zeros((rows.size, cols.size))
+    a = b = 0
+    while a < rows.size and b < cols.size:
+        i, j = row_order[a], col_order[b]
+        q = min(rows[i], cols[j])
+        k[i, j] = q
+        rows[i] -= q
+        cols[j] -= q
+        if rows[i] <= 1e-12 * max(1.0, q):
+            a += 1
+        else:
+            b += 1
+    return k
+
+
+def clearing_plans(inst: Instance) -> list[tuple[str, Plan]]:
+    """The market-clearing contracts the equilibrium search starts from: the common clearing
+    price, every capacity offered in full, the caps split among the retailers (a) in
+    proportion to what each buys (``proportional``, :func:`clearing_plan`), (b) by the
+    north-west corner rule with the retailers in decreasing purchase and the manufacturers
+    in decreasing capacity (``largest first``: few, large relationships) and (c) in
+    increasing capacity (``smallest first``). Duplicates are dropped."""
+    price, share = _clearing(inst)
+    K = inst.capacity
+    targets = share * K.sum()
+    by_share = np.argsort(-share, kind="stable")
+    by_cap = np.argsort(-K, kind="stable")
+    w = np.full(inst.n_manufacturers, price)
+    prop = clearing_plan(inst)
+    out = [("proportional", prop)]
+
+    def add(name, k):
+        if not any(np.allclose(k, p.k, rtol=1e-12, atol=1e-9) for _, p in out):
+            out.append((name, Plan.from_arrays(w, k)))
+
+    corners = [(name, _corner(targets, K, by_share, cols))
+               for name, cols in (("largest first", by_cap), ("smallest first", by_cap[::-1]))]
+    for name, k in corners:
+        add(name, k)
+    for name, k in corners:
+        add(f"halfway to {name}", 0.5 * (prop.k + k))
+    return out
