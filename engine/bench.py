@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import bench_contracts
 from .compare import compare, into, markdown
 from .errors import InputError
 from .jsonio import read_json, write_atomic, write_json_atomic
@@ -556,6 +557,8 @@ def report(res: dict, command: str) -> str:
               "lose: the whole MILP is not attempted at this size, "
               "and the swarm phase alone barely improves on the greedy particle; the local "
               "search does most of the work.", ""]
+    if "contracts" in res:
+        L += bench_contracts.report_section(res["contracts"])
     for u in res.get("user", []):
         L += [f"## {u['file']}", "", u["table"]]
     if res.get("micro"):
@@ -707,15 +710,20 @@ def plots(res: dict, out_dir: Path) -> None:
         ax.set_ylabel("µs per plan")
         ax.set_title("kernel cost against scenarios")
         save(fig, "scenarios.png")
+    if "contracts" in res:
+        bench_contracts.plot(res["contracts"], save)
 
 
 def run_suite(o: BenchOptions, *, experiments: tuple[str, ...], instances: list[str] = (),
               methods: list[str] = ("exact", "pso"), micro: str | None = None,
               out_dir: str = "docs/bench", report_path: str | None = "docs/benchmarks.md",
               readme: str | None = None, command: str = "invswarm bench",
-              log: Callable = print) -> dict:
+              log: Callable = print, merge: bool = False) -> dict:
     """Run the experiments (and the user's instances), write ``results.json``, the plots, the
-    report and (when given) the README's headline section; returns the results."""
+    report and (when given) the README's headline section; returns the results. ``merge``:
+    keep everything else of the ``results.json`` already in ``out_dir`` (its date and
+    machine included), replacing only the experiments run and the micro-benchmarks named;
+    each experiment run then records its own command and date."""
     t0 = time.perf_counter()
     from .models.network.problem import warmup as net_warmup
     from .models.sfi.problem import warmup as sfi_warmup
@@ -723,18 +731,33 @@ def run_suite(o: BenchOptions, *, experiments: tuple[str, ...], instances: list[
     sfi_warmup()
     net_warmup()
     runners = {"seed_table": seed_table, "scaling": scaling, "large_sfi": large_sfi,
-               "scenarios": scenarios, "network": network_cases}
-    res: dict = {"date": time.strftime("%Y-%m-%d"), "options": asdict(o),
+               "scenarios": scenarios, "network": network_cases,
+               "contracts": lambda o, log: bench_contracts.run(log)}
+    res: dict = {"date": time.strftime("%Y-%m-%d"), "command": command, "options": asdict(o),
                  "machine": {"cpus": _cpus(), "cpu": _cpu_model(), "machine": platform.machine(),
                              "system": platform.system(), "python": platform.python_version()}}
     for name in experiments:
+        t1 = time.perf_counter()
         res[name] = runners[name](o, log)
+        if merge:
+            res[name]["generated"] = {"command": command, "date": res["date"],
+                                      "wall_s": time.perf_counter() - t1}
     if instances:
         res["user"] = user_instances(list(instances), list(methods), o, log)
     if micro:
         res["micro"] = [{"name": b["name"], "extra_info": b.get("extra_info", {})}
                         for b in read_json(micro).get("benchmarks", [])]
     res["total_s"] = time.perf_counter() - t0
+    old = Path(out_dir) / "results.json"
+    if merge and old.exists():
+        new, res = res, read_json(old)
+        res.setdefault("command", _report_command(report_path))
+        for name in (*experiments, *(["user"] if instances else [])):
+            res[name] = new[name]
+        if micro:
+            fresh = {b["name"] for b in new["micro"]}
+            res["micro"] = [b for b in res.get("micro", []) if b["name"] not in fresh] \
+                + new["micro"]
     write_outputs(res, out_dir, report_path, readme, command)
     return res
 
@@ -744,7 +767,7 @@ def write_outputs(res: dict, out_dir: str, report_path: str | None, readme: str 
     """``results.json``, plots, report and README section of a bench run's results."""
     # rendered before anything is written, so that results that cannot be rendered leave
     # the earlier outputs as they were
-    text, head = report(res, command), headline(res)
+    text, head = report(res, res.get("command", command)), headline(res)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     plots(res, out)
@@ -755,7 +778,19 @@ def write_outputs(res: dict, out_dir: str, report_path: str | None, readme: str 
         into(readme, head, begin="<!-- bench:begin -->", end="<!-- bench:end -->")
 
 
-EXPERIMENTS = ("seed_table", "scaling", "large_sfi", "scenarios", "network")
+EXPERIMENTS = ("seed_table", "scaling", "large_sfi", "scenarios", "network", "contracts")
+
+
+def _report_command(report_path: str | None) -> str:
+    """The command an existing report names as its generator (results saved before the
+    command was recorded): what a merged report's header keeps."""
+    import re
+
+    try:
+        m = re.search(r"Generated by `([^`]+)`", Path(report_path).read_text())
+    except (OSError, TypeError):
+        m = None
+    return m.group(1) if m else "invswarm bench"
 
 
 def _cpus() -> int:
@@ -818,7 +853,8 @@ def main_args(args) -> int:
     run_suite(o, experiments=experiments, instances=args.instances or [], methods=methods,
               micro=args.micro, out_dir=args.out_dir, report_path=args.report,
               readme=args.readme, command=command,
-              log=lambda s: print(s, file=sys.stderr, flush=True))
+              log=lambda s: print(s, file=sys.stderr, flush=True),
+              merge=bool(getattr(args, "merge", False)))
     return 0
 
 

@@ -339,7 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="the benchmark suite: results.json, plots, a Markdown "
                                      "report")
     p.add_argument("--experiments", default="all",
-                   help="all, or some of: seed_table, scaling, large_sfi, scenarios, network")
+                   help="all, or some of: seed_table, scaling, large_sfi, scenarios, network, "
+                        "contracts")
     p.add_argument("--instances", nargs="*", help="your instance files: each gets a table of "
                                                   "--methods")
     p.add_argument("--methods", default="exact,pso", help="for --instances (exact,pso)")
@@ -357,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "figures")
     p.add_argument("--from", dest="from_results",
                    help="results.json of an earlier run: rewrite its outputs, run nothing")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the rest of --out-dir's results.json: rerun only --experiments "
+                        "(and --micro's benchmarks) and rewrite the report with both")
     p.add_argument("--command-line", help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_bench)
 

@@ -49,9 +49,10 @@ def _closed_form_case(j: int, mode: str) -> tuple[Instance, Plan]:
     return Instance.from_json(doc), Plan.from_arrays(w, k)
 
 
+@pytest.mark.parametrize("mode", ["guaranteed", "flexible"])
 @pytest.mark.parametrize("j", [0, 1])
-def test_best_response_matches_the_closed_form(j):
-    inst, plan = _closed_form_case(j, "guaranteed")
+def test_best_response_matches_the_closed_form(j, mode):
+    inst, plan = _closed_form_case(j, mode)
     data = KernelData(inst)
     R, ca, K_rival, z_sum = 2, 400.0, 200.0, 4000.0
     w_star = (z_sum + R * ca - (R + 1) * K_rival) / (2 * R)
@@ -68,8 +69,8 @@ def test_best_response_matches_the_closed_form(j):
     assert (ys[:, j] < br.plan.k[:, j] - 1e-6).all()
     assert ys[:, 1 - j] == pytest.approx(100.0)
     # both modes give the same profits there
-    flex = KernelData(inst.with_mode("flexible"))
-    assert profits(flex, br.plan) == pytest.approx(profits(data, br.plan), rel=1e-12)
+    other = KernelData(inst.with_mode("flexible" if mode == "guaranteed" else "guaranteed"))
+    assert profits(other, br.plan) == pytest.approx(profits(data, br.plan), rel=1e-12)
 
 
 def test_encoding_repairs_and_round_trips():

@@ -145,20 +145,26 @@ def _seeded(pso: PsoOptions, rnd: int, j: int) -> PsoOptions:
     return replace(pso, seed=(pso.seed + 7919 * rnd + 104729 * j) % 2**63)
 
 
-def screen(data: KernelData, plan: Plan, opts: EquilibriumOptions) -> tuple[float, int]:
-    """The largest relative gain of any manufacturer's structured deviations
-    (:func:`concentrations`) against ``plan`` on the first ``screen_paths`` demand paths (a
-    cheap estimate, not a result), and the evaluations it used."""
-    R = data.inst.n_retailers
-    small = KernelData(data.inst, u=data.u[:opts.screen_paths])
-    now = profits(small, plan)
-    worst, evals = 0.0, 0
-    for j in range(data.inst.n_manufacturers):
-        prob = BestResponseProblem(small, plan, j)
+def deviation_gains(data: KernelData, plan: Plan) -> tuple[np.ndarray, int]:
+    """Each manufacturer's largest relative gain (M,) among its structured deviations
+    (:func:`concentrations`) against ``plan``, and the evaluations used."""
+    R, M = data.inst.n_retailers, data.inst.n_manufacturers
+    now = profits(data, plan)
+    gains, evals = np.zeros(M), 0
+    for j in range(M):
+        prob = BestResponseProblem(data, plan, j)
         best = -float(prob.evaluate(concentrations(data.inst, plan, j)).min())
-        worst = max(worst, (best - now[R + j]) / max(abs(now[R + j]), 1e-12))
+        gains[j] = (best - now[R + j]) / max(abs(now[R + j]), 1e-12)
         evals += prob.evaluations
-    return worst, evals
+    return gains, evals
+
+
+def screen(data: KernelData, plan: Plan, opts: EquilibriumOptions) -> tuple[float, int]:
+    """The largest relative gain of any manufacturer's structured deviations against
+    ``plan`` on the first ``screen_paths`` demand paths (a cheap estimate, not a result), and
+    the evaluations it used."""
+    gains, evals = deviation_gains(KernelData(data.inst, u=data.u[:opts.screen_paths]), plan)
+    return max(0.0, float(gains.max())), evals
 
 
 def check(data: KernelData, plan: Plan, opts: EquilibriumOptions, rnd: int = 0
