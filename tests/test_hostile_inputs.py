@@ -1,5 +1,5 @@
-"""Hostile documents of the four formats (SFI and network instances and plans): the loaders
-raise InputError, naming a field, and nothing else; what they accept solves without an
+"""Hostile documents of the six formats (SFI, network and contracts instances and plans): the
+loaders raise InputError, naming a field, and nothing else; what they accept solves without an
 exception.
 
 Per format, 10,000 documents from a fixed seed (CI and a developer see the same ones; a
@@ -12,7 +12,9 @@ thousand examples through ``@given`` take minutes):
 - 100 against the published schema, which must accept what the engine accepts;
 - instances: 20 solved by PSO on a tiny budget (0.2 s, 4 particles, one island), 3 of at most
   8 products x periods x scenarios (SFI) or 12 firms x materials x periods (network) solved
-  exactly; network instances: 200 by the greedy rule as well;
+  exactly; network instances: 200 by the greedy rule as well; contracts instances: 10 of at
+  most 2,000 paths x periods x scenarios by the equilibrium and 5 by the system objective,
+  tiny swarms;
 - plans: 200 evaluated (and authorized, network), 10 the warm start of a tiny PSO run.
 """
 
@@ -27,13 +29,13 @@ import numpy as np
 import pytest
 
 from invswarm.engine.errors import InputError
-from invswarm.engine.models import network, sfi
+from invswarm.engine.models import contracts, network, sfi
 from invswarm.engine.models.network.pins import Pins as NetworkPins
 from invswarm.engine.models.sfi.pins import Pins as SfiPins
 from invswarm.engine.roll import roll
 from invswarm.engine.solve import SolveOptions, evaluate, solve
 
-from . import network_random, sfi_random
+from . import contracts_random, network_random, sfi_random
 from .hostile import SchemaDraw, hostile, mutant
 
 pytestmark = pytest.mark.slow  # 10,000 documents per format, some solved
@@ -64,6 +66,18 @@ def _network_instances() -> list[network.Instance]:
             + [network.generate(firms=2, materials=1, periods=int(T), seed=s)
                for s, T in enumerate((2, 3, 2, 3))]
             + [network.Instance.from_json(network.electronics_doc())])
+
+
+def _contracts_instances() -> list[contracts.Instance]:
+    rng = np.random.default_rng(25)
+    return ([contracts_random.random_instance(rng, mode=m, paths=2, periods=8)
+             for m in contracts.MODES for _ in range(6)]
+            + [contracts.seed_case(m, paths=2) for m in contracts.MODES])
+
+
+def _contracts_size(inst: contracts.Instance) -> int:
+    small = inst.n_retailers * inst.n_manufacturers <= 9
+    return inst.paths * inst.n_periods * inst.n_scenarios if small else 10**9
 
 
 def _sfi_size(inst: sfi.Instance) -> int:
@@ -111,7 +125,7 @@ def _solves(loaded: list, rng: random.Random, methods: dict, size, small: int) -
     failures = []
     for method, n in methods.items():
         pool = loaded
-        if method == "exact":
+        if method == "exact" or size is _contracts_size:
             pool = [x for x in loaded if size(x[2]) <= small]
             assert len(pool) >= n, f"only {len(pool)} small instances loaded"
         for _, doc, inst in rng.sample(pool, n):
@@ -122,8 +136,8 @@ def _solves(loaded: list, rng: random.Random, methods: dict, size, small: int) -
     assert not failures, "\n".join(failures[:3])
 
 
-def _plans_work(loaded: list, rng: random.Random) -> None:
-    """Evaluate a sample of the loaded plans, and warm-start PSO from a few."""
+def _plans_work(loaded: list, rng: random.Random, method: str = "pso") -> None:
+    """Evaluate a sample of the loaded plans, and warm-start ``method`` from a few."""
     failures = []
     for inst, doc, _ in rng.sample(loaded, 200):
         try:
@@ -132,7 +146,7 @@ def _plans_work(loaded: list, rng: random.Random) -> None:
             failures.append(f"evaluate: {type(exc).__name__}: {exc}\n{json.dumps(doc)}")
     for inst, doc, _ in rng.sample(loaded, 10):
         try:
-            solve(inst, "pso", TINY, warm_start=doc)
+            solve(inst, method, TINY, warm_start=doc)
         except Exception as exc:
             failures.append(f"warm start: {type(exc).__name__}: {exc}\n{json.dumps(doc)}")
     assert not failures, "\n".join(failures[:3])
@@ -232,3 +246,24 @@ def test_hostile_pins_and_rolls():
                 failures.append(f"{type(exc).__name__}: {exc}\n{json.dumps(bad)[:300]}")
     assert not failures, "\n".join(failures[:3])
     assert refused > 600
+
+
+def test_hostile_contracts_instances():
+    schema = _schema(contracts, "instance")
+    bases = [(None, inst.to_json()) for inst in _contracts_instances()]
+    loaded = _fuzz(schema, bases, lambda _, doc: contracts.Instance.from_json(doc), seed=5)
+    rng = random.Random(5)
+    _schema_accepts(schema, loaded, rng)
+    _solves(loaded, rng, {"equilibrium": 10, "system": 5}, _contracts_size, small=2000)
+
+
+def test_hostile_contracts_plans():
+    schema = _schema(contracts, "plan")
+    rng = np.random.default_rng(6)
+    bases = [(inst, contracts.Plan.from_arrays(*contracts_random.random_contract(rng, inst))
+              .to_json()) for inst in _contracts_instances() for _ in range(2)]
+    loaded = _fuzz(schema, bases, lambda inst, doc: contracts.Plan.from_json(doc, inst),
+                   seed=6)
+    rng = random.Random(6)
+    _schema_accepts(schema, loaded, rng)
+    _plans_work(loaded, rng, method="equilibrium")
