@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +80,8 @@ class BenchOptions:
         Firms, materials and periods of the large generated network.
     network_large_time, network_bound_time : float
         Our optimizer's budget on it, and the decomposed bound's.
+    contracts : bench_contracts.ContractsBenchOptions
+        The contracts experiment's demand paths, overtime allowances and scan.
     """
 
     seeds: int = 5
@@ -99,6 +101,8 @@ class BenchOptions:
     network_large: tuple = (50, 200, 26)
     network_large_time: float = 105.0
     network_bound_time: float = 120.0
+    contracts: bench_contracts.ContractsBenchOptions = field(
+        default_factory=bench_contracts.ContractsBenchOptions)
 
     def __post_init__(self):
         for name in ("seeds", "baseline_seeds"):
@@ -732,7 +736,7 @@ def run_suite(o: BenchOptions, *, experiments: tuple[str, ...], instances: list[
     net_warmup()
     runners = {"seed_table": seed_table, "scaling": scaling, "large_sfi": large_sfi,
                "scenarios": scenarios, "network": network_cases,
-               "contracts": lambda o, log: bench_contracts.run(log)}
+               "contracts": lambda o, log: bench_contracts.run(log, o.contracts)}
     res: dict = {"date": time.strftime("%Y-%m-%d"), "command": command, "options": asdict(o),
                  "machine": {"cpus": _cpus(), "cpu": _cpu_model(), "machine": platform.machine(),
                              "system": platform.system(), "python": platform.python_version()}}

@@ -229,22 +229,47 @@ def _scan_table(res: dict, parties: list, rets: list) -> list[str]:
     return L
 
 
-def _verdict(res: dict, base: list[dict]) -> list[str]:
-    """Where flexibility pays and where guarantees do, read off this run's figures."""
-    g = next((r for r in base if r["mode"] == "guaranteed"), None)
-    f = next((r for r in base if r["mode"] == "flexible"), None)
+def _diffs(res: dict, overtime: float) -> dict | None:
+    """Flexible minus guaranteed, per scenario: chain profit and each party's profit."""
+    g, f = _find(res, "guaranteed", overtime), _find(res, "flexible", overtime)
     if not (g and f):
-        return []
-    out = ["What the figures say (read off this run):", ""]
+        return None
+    out = {}
     for sg, sf in zip(g["scenarios"], f["scenarios"]):
-        better = {p: sf[f"profit {p}"] - sg[f"profit {p}"] for p in g["parties"]}
-        winners = [p for p, d in better.items() if d > 0]
-        fills = ", ".join(f"{p} {sg[f'fill {p}']:.1%} -> {sf[f'fill {p}']:.1%}"
-                          for p in g["retailers"])
-        out.append(f"- {sg['scenario']}: flexible changes the chain's profit by "
-                   f"{sf['chain_profit'] - sg['chain_profit']:+,.0f}; better off under "
-                   f"flexibility: {', '.join(winners) or 'nobody'}; fill rates (guaranteed -> "
-                   f"flexible) {fills}.")
+        out[sg["scenario"]] = {"chain": sf["chain_profit"] - sg["chain_profit"],
+                               **{p: sf[f"profit {p}"] - sg[f"profit {p}"]
+                                  for p in g["parties"]}}
+    out["expected"] = {"chain": f["expected"]["chain"] - g["expected"]["chain"],
+                       **{p: f["expected"][p] - g["expected"][p] for p in g["parties"]}}
+    return out
+
+
+def _verdict(res: dict, base: list[dict]) -> list[str]:
+    """Where flexibility pays and where guarantees do, read off this run's figures
+    (differences are flexible minus guaranteed, each mode at its own equilibrium)."""
+    g = next((r for r in base if r["mode"] == "guaranteed"), None)
+    if g is None or len(base) < 2:
+        return []
+    out = ["What the figures say (generated from this run's figures; differences are flexible "
+           "minus guaranteed, each at its own equilibrium contract):", ""]
+    for o in res["options"]["overtime"]:
+        d = _diffs(res, o)
+        if d is None:
+            continue
+        scen = [n for n in d if n != "expected"]
+        pays = [n for n in scen if d[n]["chain"] > 0]
+        loses = [n for n in scen if d[n]["chain"] <= 0]
+        gainers = [p for p in g["parties"] if d["expected"][p] > 0]
+        out.append(f"- Overtime {100 * o:.0f} %: flexibility pays the chain in "
+                   f"{', '.join(pays) or 'no scenario'}; guarantees pay in "
+                   f"{', '.join(loses) or 'no scenario'} (expected "
+                   f"{d['expected']['chain']:+,.0f}). In expectation flexibility is better for "
+                   f"{', '.join(gainers) or 'nobody'}.")
+        for short in scen:
+            long_ = short.replace("4p", "12p")
+            if long_ != short and long_ in d:
+                out.append(f"  - Longer disruption ({short} -> {long_}): the chain's difference "
+                           f"moves from {d[short]['chain']:+,.0f} to {d[long_]['chain']:+,.0f}.")
     return out
 
 

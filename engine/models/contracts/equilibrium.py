@@ -109,6 +109,7 @@ class Equilibrium:
         A round ended with no best response gaining more than ``eps``.
     rounds, evaluations : int
     history : list of (round, manufacturer, gain, adopted)
+        Round 0 is the check round at the start.
     wall_s : float
     start : str
         The starting contract (see :func:`clearing_plans`), or ``"given"``.

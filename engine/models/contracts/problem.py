@@ -154,14 +154,20 @@ class SystemProblem(_Batched):
         return -run(self.data, *self.arrays(X)).expected.sum(axis=1)
 
 
-def polish(problem, x: np.ndarray, cost: float, step: float = 0.05, min_step: float = 1e-9
-           ) -> tuple[np.ndarray, float]:
+def polish(problem, x: np.ndarray, cost: float, step: float = 0.05, min_step: float = 1e-9,
+           max_batches: int = 150) -> tuple[np.ndarray, float]:
     """Compass search from ``x``: the ``2 n`` moves of ``step`` along each axis (clipped to
-    the cube) are evaluated in one batch; move to the best if it lowers the cost, else halve
-    the step; stop below ``min_step``."""
+    the cube) are evaluated in one batch; move to the best if it lowers the cost and double
+    the step (up to its start), else halve it; stop below ``min_step`` or after
+    ``max_batches`` batches. Doubling after a move keeps a long slope from being walked at the
+    smallest step; the bound stops a zigzag along a ridge oblique to the axes (a price
+    tracking a rival's while caps shift), where each move gains a little."""
     x = np.clip(np.asarray(x, np.float64), 0.0, 1.0).copy()
     n = x.size
-    while step >= min_step:
+    top = step
+    for _ in range(max_batches):
+        if step < min_step:
+            break
         cand = np.repeat(x[None, :], 2 * n, axis=0)
         idx = np.arange(n)
         cand[2 * idx, idx] += step
@@ -171,6 +177,7 @@ def polish(problem, x: np.ndarray, cost: float, step: float = 0.05, min_step: fl
         b = int(np.argmin(c))
         if c[b] < cost:
             x, cost = cand[b].copy(), float(c[b])
+            step = min(2.0 * step, top)
         else:
             step *= 0.5
     return x, cost
