@@ -41,8 +41,8 @@ class EquilibriumOptions:
     min_step : float
         Smallest step of the polish, in the unit cube.
     time_limit : float or None
-        Wall seconds: no best response starts after it; the search then ends unconverged,
-        with the gains as last measured (each against the plans of its time).
+        Wall seconds: no Gauss-Seidel best response starts after it (the screening and the
+        check round always run); the search then ends unconverged, with the start's gains.
     screen_paths : int
         Demand paths (the first ones) on which the starting contracts are screened.
     """
