@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench network-table lint clean browser serve-demo
+.PHONY: demo test check bench bench-families network-table lint clean browser serve-demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -47,6 +47,13 @@ bench: $(STAMP)
 	$(BIN)/invswarm bench --micro .benchmarks/micro.json --out-dir docs/bench \
 		--report docs/benchmarks.md --readme README.md --command-line "make bench" \
 		&& exit $$status
+
+# The SFI instance families (docs/models/sfi.md, "Instance families"): our PSO against the
+# exact solver on each, merged into the report. The exact runs (600 s each) are kept in
+# docs/bench/families_exact.json and reused while their plans still cost what they recorded.
+bench-families: $(STAMP)
+	$(BIN)/invswarm bench --experiments families --merge --out-dir docs/bench \
+		--report docs/benchmarks.md --command-line "make bench-families"
 
 # The methods side by side on the shipped network case, written into docs/models/network.md.
 network-table: $(STAMP)

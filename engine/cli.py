@@ -339,8 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="the benchmark suite: results.json, plots, a Markdown "
                                      "report")
     p.add_argument("--experiments", default="all",
-                   help="all, or some of: seed_table, scaling, large_sfi, scenarios, network, "
-                        "contracts")
+                   help="all (every experiment but families), or some of: seed_table, "
+                        "scaling, large_sfi, scenarios, network, contracts, families")
     p.add_argument("--instances", nargs="*", help="your instance files: each gets a table of "
                                                   "--methods")
     p.add_argument("--methods", default="exact,pso", help="for --instances (exact,pso)")
