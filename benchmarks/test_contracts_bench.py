@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 
+from benchmarks.timing import median_time
 from invswarm.engine.models.contracts import seed_case
 from invswarm.engine.models.contracts.equilibrium import equilibrium, profits
 from invswarm.engine.models.contracts.evaluate import KernelData, run
@@ -25,15 +26,6 @@ from tests.test_contracts_kernel import kernel_arguments
 
 #: The must-show goals: the largest unilateral gain left, and the wall time of the search.
 GAIN_GOAL, TIME_GOAL_S = 1e-3, 60.0
-
-
-def _median_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 @pytest.mark.parametrize("mode", ["guaranteed", "flexible"])
@@ -52,7 +44,7 @@ def test_contracts_kernel_throughput(benchmark, mode):
     benchmark(kc.simulate, *args, *outs)
     kernel_ns = benchmark.stats.stats.median / cells * 1e9
     npy = [np.zeros_like(a) for a in outs]
-    numpy_ns = _median_time(lambda: contracts_numpy.simulate(*args, *npy), 3) / cells * 1e9
+    numpy_ns = median_time(lambda: contracts_numpy.simulate(*args, *npy), 3) / cells * 1e9
     for a, b in zip(npy, outs):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
     # the plain reference on 2 contracts and the first 10 paths

@@ -7,11 +7,10 @@ printed and stored in pytest-benchmark's ``extra_info``.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
+from benchmarks.timing import median_time
 from invswarm.engine.models.sfi import Instance, batch_costs, generate, load_steel
 from tests.reference import sfi as ref
 from tests.reference import sfi_numpy
@@ -28,15 +27,6 @@ def _swarm(inst, n, seed=0):
                         for f in ("pdp", "generic", "codp", "dedicated"))
 
 
-def _median_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
 @pytest.mark.parametrize("case", ["steel-24", "generated-9x24x32"])
 def test_kernel_throughput_against_reference(benchmark, case):
     if case == "steel-24":
@@ -51,9 +41,9 @@ def test_kernel_throughput_against_reference(benchmark, case):
     kernel_s = benchmark(batch_costs, inst, *arrays)[0] is not None and \
         benchmark.stats.stats.median
     ref_plans = plans[:4]
-    ref_s = _median_time(lambda: [ref.expected(inst, p) for p in ref_plans], 3)
+    ref_s = median_time(lambda: [ref.expected(inst, p) for p in ref_plans], 3)
     ref_ns = ref_s / (len(ref_plans) * cells / len(plans)) * 1e9
-    np_s = _median_time(lambda: sfi_numpy.costs(inst, *arrays), 3)
+    np_s = median_time(lambda: sfi_numpy.costs(inst, *arrays), 3)
     np_ns = np_s / cells * 1e9
     kernel_ns = kernel_s / cells * 1e9
     for p, c in zip(ref_plans, costs):
