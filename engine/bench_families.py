@@ -100,9 +100,14 @@ def _exact(inst, doc: dict, o: FamiliesOptions, cache: dict, log: Callable) -> d
             f"{hit['cost']:,.2f}: solving again")
     try:
         r = solve(inst, "exact", SolveOptions(time_limit=o.exact_time, gap=1e-6))
-        run = {"cost": r.cost, "bound": r.bound if math.isfinite(r.bound) else None,
-               "status": r.status, "wall_s": r.wall_s, "plan": r.plan,
-               "trace": r.extra["history"]["exact"]}
+        trace = r.extra["history"]["exact"]
+        # out of time before HiGHS reported a plan, solve returns the constructive plan:
+        # not a plan of the exact solver's
+        found = any(inc is not None for _, inc, _ in trace)
+        run = {"cost": r.cost if found else None,
+               "bound": r.bound if math.isfinite(r.bound) else None,
+               "status": r.status if found else f"{r.status}, no plan",
+               "wall_s": r.wall_s, "plan": r.plan if found else None, "trace": trace}
     except NoSolution as exc:
         run = {"cost": None, "bound": None, "status": str(exc), "wall_s": o.exact_time,
                "plan": None, "trace": []}

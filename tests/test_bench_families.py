@@ -62,3 +62,17 @@ def test_options_name_the_bad_field():
         FamiliesOptions(families=("nope",))
     with pytest.raises(ValueError, match="pso_time"):
         FamiliesOptions(pso_time=0)
+
+
+def test_an_exact_run_that_found_no_plan_is_counted_as_such(tmp_path):
+    # six scenarios of 9 products over 24 periods: HiGHS reports no plan within a second
+    o = _options(tmp_path, families=("uncertain",), sizes=((3, 3),), periods=24, seeds=(101,),
+                 exact_time=1.0)
+    res = run(o, log=lambda s: None)
+    (row,) = res["rows"]
+    assert row["exact"] is None and row["exact_gap"] is None and "no plan" in row["exact_status"]
+    assert row["best"] == row["pso"] and row["pso_gap"] == 0.0
+    assert res["summary"][0]["exact_without_plan"] == 1
+    # cached as found-nothing, and reused as such
+    again = run(o, log=lambda s: None)
+    assert again["rows"][0]["cached"] and again["rows"][0]["exact"] is None
