@@ -258,6 +258,15 @@ def _cmd_case(args) -> int:
     return 0
 
 
+def relation(cost: float, ref: float, scale: float) -> str:
+    """``"x.xxx % above"`` or ``"x.xxx % below"``: ``cost`` against ``ref``, relative to
+    ``scale``; equal at the printed precision reads ``0.000 % above``, not ``-0.000``."""
+    pct = 100 * (cost - ref) / abs(scale)
+    if abs(pct) < 5e-4:
+        pct = 0.0
+    return f"{abs(pct):.3f} % {'below' if pct < 0 else 'above'}"
+
+
 def _cmd_demo(args) -> int:
     doc = sfi.steel_case(args.periods)
     inst = sfi.Instance.from_json(doc)
@@ -270,8 +279,8 @@ def _cmd_demo(args) -> int:
     print(_report(inst, res))
     print(f"\nsolving with PSO (seed {args.seed}, {args.pso_time:g} s) ...", flush=True)
     pso = solve(inst, "pso", SolveOptions(time_limit=args.pso_time, seed=args.seed))
-    print(f"PSO cost {pso.cost:,.2f}: {100 * (pso.cost - res.cost) / res.cost:.3f} % above the "
-          f"exact plan, {100 * (pso.cost - res.bound) / pso.cost:.3f} % above the exact bound "
+    print(f"PSO cost {pso.cost:,.2f}: {relation(pso.cost, res.cost, res.cost)} the exact "
+          f"plan, {relation(pso.cost, res.bound, pso.cost)} the exact bound "
           f"[{pso.wall_s:.1f} s]")
     if args.out:
         write_json_atomic(args.out, {"exact": res.to_json(), "pso": pso.to_json()})

@@ -431,3 +431,11 @@ def test_out_of_memory_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "solve", too_big)
     assert main(["solve", str(case), "--method", "pso"]) == 1
     assert capsys.readouterr().err == "invswarm: out of memory\n"
+
+
+def test_the_demo_says_above_or_below_and_never_minus_zero():
+    from invswarm.engine.cli import relation
+
+    assert relation(100.0, 100.0 + 1e-9, 100.0) == "0.000 % above"
+    assert relation(101.0, 100.0, 100.0) == "1.000 % above"
+    assert relation(99.0, 100.0, 100.0) == "1.000 % below"
