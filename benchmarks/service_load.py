@@ -23,11 +23,10 @@ import time
 from contextlib import contextmanager
 from urllib.parse import quote
 
-import httpx
 import numpy as np
 
 from invswarm.engine.jsonio import write_json_atomic
-from tests.service.live import free_port
+from tests.service.live import free_port, wait_healthy
 from tests.service.load import Load, check_replay, load_demo
 
 OPERATOR = "benchmark-operator-token"
@@ -62,16 +61,7 @@ def run(kind: str, clients: int, seconds: float) -> dict:
             env={**os.environ, "INVSWARM_OPERATOR_TOKEN": OPERATOR},
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
-            t0 = time.monotonic()
-            while True:
-                try:
-                    if httpx.get(f"{base}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None or time.monotonic() - t0 > 120:
-                    raise RuntimeError(proc.stderr.read())
-                time.sleep(0.1)
+            wait_healthy(base, proc)
             tokens = load_demo(base, OPERATOR)
             load = Load(base, OPERATOR, tokens, stop_at=time.monotonic() + seconds)
             t1 = time.monotonic()

@@ -8,6 +8,7 @@ import threading
 import time
 from contextlib import contextmanager
 
+import httpx
 import uvicorn
 
 
@@ -15,6 +16,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_healthy(base: str, proc, timeout: float = 120.0) -> None:
+    """Wait until the server process ``proc`` answers ``GET /health`` with 200 at ``base``;
+    raises with the server's error output if it exits or ``timeout`` seconds pass first."""
+    t0 = time.monotonic()
+    while True:
+        try:
+            if httpx.get(f"{base}/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() - t0 > timeout:
+            raise RuntimeError(f"the server did not start: {proc.stderr.read()}")
+        time.sleep(0.1)
 
 
 @contextmanager

@@ -139,19 +139,23 @@ def load_demo(base: str, operator: str) -> dict[str, str]:
         return load_instance_doc(c, operator, electronics_doc())
 
 
+def all_items(c: httpx.Client, path: str) -> list[dict]:
+    """Every item of a paginated list route, a thousand at a time."""
+    items: list[dict] = []
+    while True:
+        page = c.get(f"{path}?limit=1000&offset={len(items)}").json()
+        items += page["items"]
+        if not page["items"] or len(items) >= page["total"]:
+            return items
+
+
 def check_replay(base: str, operator: str) -> dict:
     """The final state against the audit log: each resource's entries chain (every change
     starts from the state the previous one left: no lost update), and the last entry is the
     stored state. Returns counts."""
     h = {"Authorization": f"Bearer {operator}"}
     with httpx.Client(base_url=base, headers=h, timeout=120) as c:
-        log, offset = [], 0
-        while True:
-            page = c.get(f"/audit?limit=1000&offset={offset}").json()
-            log += page["items"]
-            offset += len(page["items"])
-            if offset >= page["total"]:
-                break
+        log = all_items(c, "/audit")
         last: dict[str, dict] = {}
         for e in log:
             prev = last.get(e["resource"])
@@ -166,13 +170,7 @@ def check_replay(base: str, operator: str) -> dict:
                 for key in ("lots", "protected", "hold", "shortage", "version"):
                     assert logged[key] == s[key], (f["name"], s["material"], key)
                 pairs += 1
-        transfers, offset = [], 0
-        while True:
-            page = c.get(f"/transfers?limit=1000&offset={offset}").json()
-            transfers += page["items"]
-            offset += len(page["items"])
-            if offset >= page["total"]:
-                break
+        transfers = all_items(c, "/transfers")
         for t in transfers:
             logged = last[f"transfers/{t['id']}"]
             assert (logged["state"], logged["version"]) == (t["state"], t["version"])
@@ -184,13 +182,7 @@ def check_acknowledged(base: str, operator: str, acked: list[tuple[str, dict]]) 
     those values)."""
     h = {"Authorization": f"Bearer {operator}"}
     with httpx.Client(base_url=base, headers=h, timeout=120) as c:
-        log, offset = [], 0
-        while True:
-            page = c.get(f"/audit?limit=1000&offset={offset}").json()
-            log += page["items"]
-            offset += len(page["items"])
-            if offset >= page["total"]:
-                break
+        log = all_items(c, "/audit")
     seen = {(e["resource"], e["after"]["version"]): e["after"] for e in log if e["after"]}
     for resource, body in acked:
         after = seen.get((resource, body["version"]))

@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from .live import free_port
+from .live import free_port, wait_healthy
 
 INVSWARM = [sys.executable, "-m", "invswarm.engine.launch"]
 
@@ -30,14 +30,7 @@ def test_serve_demo(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         t0 = time.monotonic()
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() - t0 < 120, proc.stderr.read()
-            time.sleep(0.2)
+        wait_healthy(base, proc)
         doc = json.loads(tokens.read_text())
         assert set(doc["firms"]) == {"Aurora", "Borealis", "Cobalt", "Delta", "Echo"}
         op = {"Authorization": f"Bearer {doc['operator']}"}

@@ -14,8 +14,8 @@ import time
 import httpx
 import pytest
 
-from .live import free_port
-from .load import Load, check_acknowledged, check_replay, load_demo
+from .live import free_port, wait_healthy
+from .load import Load, all_items, check_acknowledged, check_replay, load_demo
 
 OPERATOR = "crash-test-operator-token"
 
@@ -26,15 +26,8 @@ def _start(db_url: str, port: int) -> subprocess.Popen:
          "--db", db_url, "--method", "greedy", "--debounce", "0.2"],
         env={**os.environ, "INVSWARM_OPERATOR_TOKEN": OPERATOR},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    t0 = time.monotonic()
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None and time.monotonic() - t0 < 120, proc.stderr.read()
-        time.sleep(0.1)
+    wait_healthy(f"http://127.0.0.1:{port}", proc)
+    return proc
 
 
 def _units(base: str) -> float:
@@ -47,12 +40,7 @@ def _units(base: str) -> float:
             r = c.get(f"/firms/{f['id']}/stock/{mcu}")
             if r.status_code == 200:
                 total += sum(lot["qty"] for lot in r.json()["lots"])
-        log = c.get("/audit?limit=1000").json()
-        entries, offset = log["items"], len(log["items"])
-        while offset < log["total"]:
-            more = c.get(f"/audit?limit=1000&offset={offset}").json()["items"]
-            entries += more
-            offset += len(more)
+        entries = all_items(c, "/audit")
     last = {}
     for e in entries:
         if e["resource"].startswith("transfers/"):
