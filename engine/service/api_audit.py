@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
-from .api_common import ERRORS, IdPath, Limit, Offset, page
+from .api_common import ERRORS, IdPath, Limit, Offset, page_of
 from .audit import entry_json
 from .context import Ctx, ctx, operator
 from .schemas import AuditOut, Page, RunDetail, RunOut
@@ -24,16 +24,17 @@ def audit_log(limit: Limit = 100, offset: Offset = 0, c: Ctx = Depends(ctx)):
     if not c.party.is_operator:
         q = q.where(or_(AuditEntry.firm_a == c.party.firm_id,
                         AuditEntry.firm_b == c.party.firm_id))
-    total = s.scalar(select(func.count()).select_from(q.subquery()))
-    rows = s.scalars(q.order_by(AuditEntry.id).limit(limit).offset(offset))
-    items = [entry_json(e) for e in rows]
-    if not c.party.is_operator:
-        firms = names(s)[0]
-        for e in items:
-            for side in ("before", "after"):
-                if e["resource"].startswith("transfers/") and e[side]:
-                    e[side] = _named(e[side], firms)
-    return page(items, total, limit, offset)
+    if c.party.is_operator:
+        return page_of(s, q, AuditEntry.id, limit, offset, entry_json)
+    firms = names(s)[0]
+
+    def render(entry: AuditEntry) -> dict:
+        e = entry_json(entry)
+        for side in ("before", "after"):
+            if e["resource"].startswith("transfers/") and e[side]:
+                e[side] = _named(e[side], firms)
+        return e
+    return page_of(s, q, AuditEntry.id, limit, offset, render)
 
 
 def _named(view: dict, firms: dict[int, str]) -> dict:
@@ -53,11 +54,8 @@ def run_out(r: PlanningRun) -> dict:
 
 @router.get("/runs", response_model=Page[RunOut], tags=["planning"])
 def list_runs(limit: Limit = 100, offset: Offset = 0, c: Ctx = Depends(operator)):
-    s = c.session
-    total = s.scalar(select(func.count(PlanningRun.id)))
-    rows = s.scalars(select(PlanningRun).order_by(PlanningRun.id.desc()).limit(limit)
-                     .offset(offset))
-    return page([run_out(r) for r in rows], total, limit, offset)
+    return page_of(c.session, select(PlanningRun), PlanningRun.id.desc(), limit, offset,
+                   run_out)
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail, tags=["planning"])

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 from pydantic import BaseModel
+from sqlalchemy import func, select
 
 from .schemas import Problem
 
@@ -46,5 +47,10 @@ def nudge(request, trigger: str):
     return after
 
 
-def page(items, total: int, limit: int, offset: int) -> dict:
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+def page_of(session, query, order, limit: int, offset: int, render) -> dict:
+    """One page of ``query``'s rows in ``order``, each as ``render(row)``, with the number
+    of all its rows."""
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(order).limit(limit).offset(offset))
+    return {"items": [render(r) for r in rows], "total": total, "limit": limit,
+            "offset": offset}

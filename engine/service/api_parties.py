@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from .api_common import ERRORS, IdPath, Limit, Offset, nudge, page
+from .api_common import ERRORS, IdPath, Limit, Offset, nudge, page_of
 from .audit import record
 from .auth import new_token, token_hash
 from .context import Ctx, ctx, operator, own_firm
@@ -49,10 +49,7 @@ def create_firm(body: FirmIn, c: Ctx = Depends(operator)):
 
 @router.get("/firms", response_model=Page[FirmOut])
 def list_firms(limit: Limit = 100, offset: Offset = 0, c: Ctx = Depends(operator)):
-    s = c.session
-    total = s.scalar(select(func.count(Firm.id)))
-    rows = s.scalars(select(Firm).order_by(Firm.id).limit(limit).offset(offset))
-    return page([firm_out(f) for f in rows], total, limit, offset)
+    return page_of(c.session, select(Firm), Firm.id, limit, offset, firm_out)
 
 
 def _firm(c: Ctx, firm_id: int) -> Firm:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from ..errors import InputError
 from ..fields import join
-from .api_common import ERRORS, IdPath, Limit, Offset, nudge, page
+from .api_common import ERRORS, IdPath, Limit, Offset, nudge, page_of
 from .assemble import settings, settings_out
 from .audit import record
 from .context import Ctx, ctx, operator
@@ -44,10 +44,7 @@ def link_out(ln: Link) -> dict:
 @router.get("/materials", response_model=Page[MaterialOut])
 def list_materials(limit: Limit = 100, offset: Offset = 0, c: Ctx = Depends(ctx)):
     """Every party reads the materials: they are the shared vocabulary of the firms' data."""
-    s = c.session
-    rows = s.scalars(select(Material).order_by(Material.id).limit(limit).offset(offset))
-    return page([material_out(m) for m in rows], s.scalar(select(func.count(Material.id))),
-                limit, offset)
+    return page_of(c.session, select(Material), Material.id, limit, offset, material_out)
 
 
 @router.get("/materials/{material_id}", response_model=MaterialOut)
@@ -107,9 +104,7 @@ def list_links(limit: Limit = 100, offset: Offset = 0, c: Ctx = Depends(ctx)):
     if not c.party.is_operator:
         q = q.where(or_(Link.from_firm_id == c.party.firm_id,
                         Link.to_firm_id == c.party.firm_id))
-    total = s.scalar(select(func.count()).select_from(q.subquery()))
-    rows = s.scalars(q.order_by(Link.id).limit(limit).offset(offset))
-    return page([link_out(ln) for ln in rows], total, limit, offset)
+    return page_of(s, q, Link.id, limit, offset, link_out)
 
 
 @router.post("/links", response_model=LinkOut, status_code=201)

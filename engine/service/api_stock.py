@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from ..errors import InputError
 from ..models.network import Instance, Plan
-from .api_common import ERRORS, IdPath, Limit, Offset, nudge, page
+from .api_common import ERRORS, IdPath, Limit, Offset, nudge, page_of
 from .assemble import settings
 from .audit import record
 from .context import Ctx, own_firm
@@ -48,9 +48,8 @@ def list_stock(firm_id: IdPath, limit: Limit = 100, offset: Offset = 0,
     T = settings(s).periods
     mats = {m.id: m for m in s.scalars(select(Material))}
     q = select(Stock).where(Stock.firm_id == firm_id)
-    total = s.scalar(select(func.count()).select_from(q.subquery()))
-    rows = s.scalars(q.order_by(Stock.material_id).limit(limit).offset(offset))
-    return page([stock_out(st, mats[st.material_id], T) for st in rows], total, limit, offset)
+    return page_of(s, q, Stock.material_id, limit, offset,
+                   lambda st: stock_out(st, mats[st.material_id], T))
 
 
 @router.get("/firms/{firm_id}/stock/{material_id}", response_model=StockOut)

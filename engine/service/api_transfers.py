@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
-from .api_common import ERRORS, IdPath, Limit, Offset, nudge, page
+from .api_common import ERRORS, IdPath, Limit, Offset, nudge, page_of
 from .assemble import assemble
 from .audit import record
 from .context import Ctx, ctx, operator
@@ -31,10 +31,9 @@ def list_transfers(state: State | None = None, limit: Limit = 100, offset: Offse
                         Transfer.receiver_id == c.party.firm_id))
     if state is not None:
         q = q.where(Transfer.state == state)
-    total = s.scalar(select(func.count()).select_from(q.subquery()))
     firms, mats = names(s)
-    rows = s.scalars(q.order_by(Transfer.id).limit(limit).offset(offset))
-    return page([transfer_json(t, firms, mats) for t in rows], total, limit, offset)
+    return page_of(s, q, Transfer.id, limit, offset,
+                   lambda t: transfer_json(t, firms, mats))
 
 
 def party_to(transfer_id: IdPath, c: Ctx = Depends(ctx)) -> Ctx:
