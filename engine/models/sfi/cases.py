@@ -95,6 +95,27 @@ def steel_case(periods: int = 24) -> dict:
     }
 
 
+def check_size(periods, categories, products_per_category, scenarios, seed) -> int:
+    """Check a generator's size arguments (``InputError`` naming the one at fault); returns
+    the number of products."""
+    for name, v, high in (("periods", periods, MAX_PERIODS),
+                          ("categories", categories, MAX_CATEGORIES),
+                          ("products_per_category", products_per_category, MAX_PRODUCTS),
+                          ("scenarios", scenarios, MAX_SCENARIOS), ("seed", seed, 2**63 - 1)):
+        low = 0 if name == "seed" else 1
+        if not isinstance(v, (int, np.integer)) or not low <= v <= high:
+            raise InputError(name, f"must be an integer in {low}..{high}, got {v!r}")
+    P = categories * products_per_category
+    if P > MAX_PRODUCTS:
+        raise InputError("products_per_category", f"{categories} categories x "
+                                                  f"{products_per_category} products: more "
+                                                  f"than {MAX_PRODUCTS:,} products")
+    if scenarios * P * periods > MAX_CELLS:
+        raise InputError("periods", f"{scenarios} scenarios x {P} products x {periods} periods: "
+                                    f"more than {MAX_CELLS:,} orders")
+    return P
+
+
 def generate(
     *,
     periods: int,
@@ -126,21 +147,7 @@ def generate(
     category's lowest PDP candidate. Preparation capacity is 0.9 to 1.05 times the forecast
     demand of the period; make-to-order capacity 5 to 10 %.
     """
-    for name, v, high in (("periods", periods, MAX_PERIODS),
-                          ("categories", categories, MAX_CATEGORIES),
-                          ("products_per_category", products_per_category, MAX_PRODUCTS),
-                          ("scenarios", scenarios, MAX_SCENARIOS), ("seed", seed, 2**63 - 1)):
-        low = 0 if name == "seed" else 1
-        if not isinstance(v, (int, np.integer)) or not low <= v <= high:
-            raise InputError(name, f"must be an integer in {low}..{high}, got {v!r}")
-    P = categories * products_per_category
-    if P > MAX_PRODUCTS:
-        raise InputError("products_per_category", f"{categories} categories x "
-                                                  f"{products_per_category} products: more "
-                                                  f"than {MAX_PRODUCTS:,} products")
-    if scenarios * P * periods > MAX_CELLS:
-        raise InputError("periods", f"{scenarios} scenarios x {P} products x {periods} periods: "
-                                    f"more than {MAX_CELLS:,} orders")
+    check_size(periods, categories, products_per_category, scenarios, seed)
     if not 0 <= forecast_error <= 2:
         raise InputError("forecast_error", f"must lie in [0, 2], got {forecast_error!r}")
     rng = np.random.default_rng(seed)

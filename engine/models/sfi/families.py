@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from ...errors import InputError
-from ...limits import MAX_CATEGORIES, MAX_CELLS, MAX_PERIODS, MAX_PRODUCTS
+from .cases import check_size
 
 Range = tuple[float, float]
 
@@ -203,23 +203,9 @@ def generate_family(family: str, *, periods: int, categories: int,
     if family not in FAMILIES:
         raise InputError("family", f"unknown family {family!r} (choose from "
                                    f"{', '.join(FAMILIES)})")
-    for name, v, high in (("periods", periods, MAX_PERIODS),
-                          ("categories", categories, MAX_CATEGORIES),
-                          ("products_per_category", products_per_category, MAX_PRODUCTS),
-                          ("seed", seed, 2**63 - 1)):
-        low = 0 if name == "seed" else 1
-        if not isinstance(v, (int, np.integer)) or not low <= v <= high:
-            raise InputError(name, f"must be an integer in {low}..{high}, got {v!r}")
     fam = FAMILIES[family]
-    P = categories * products_per_category
-    if P > MAX_PRODUCTS:
-        raise InputError("products_per_category", f"{categories} categories x "
-                                                  f"{products_per_category} products: more "
-                                                  f"than {MAX_PRODUCTS:,} products")
-    n_scen_high = fam.scenarios[1]
-    if n_scen_high * P * periods > MAX_CELLS:
-        raise InputError("periods", f"{n_scen_high} scenarios x {P} products x {periods} "
-                                    f"periods: more than {MAX_CELLS:,} orders")
+    # sized for the most scenarios the family may draw
+    P = check_size(periods, categories, products_per_category, fam.scenarios[1], seed)
     # one stream per family and seed, so that families of one seed are unrelated draws
     rng = np.random.default_rng([seed, sum(map(ord, family))])
     mean = 4000.0 * np.exp(rng.normal(-fam.demand_spread**2 / 2, fam.demand_spread, size=P))
