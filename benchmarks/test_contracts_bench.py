@@ -84,9 +84,4 @@ def test_contracts_equilibrium_on_the_shipped_case(benchmark, mode):
           f"({cpu:.1f} s CPU), {'converged' if eq.converged else 'not converged'} from the "
           f"{eq.start} clearing contract, largest unilateral gain left {100 * gain:.4f} %, "
           f"{eq.evaluations:,} evaluations")
-    if mode == "flexible":
-        assert eq.converged and gain <= GAIN_GOAL and wall <= TIME_GOAL_S
-    else:
-        # no pure equilibrium within 0.1 % in this mode (docs/models/contracts.md): the
-        # search must say so rather than claim one
-        assert eq.converged == (gain <= GAIN_GOAL)
+    assert eq.converged and gain <= GAIN_GOAL and wall <= TIME_GOAL_S

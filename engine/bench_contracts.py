@@ -4,6 +4,8 @@ network or guaranteed supply, under disruption) answered on the shipped case.
 For each mode and each overtime allowance, the manufacturers' equilibrium contract
 (:func:`invswarm.engine.models.contracts.equilibrium.equilibrium`), then every party's profit,
 the retailers' fill rates and the bullwhip under each disruption scenario at that contract.
+Then the case with unequal demand noise, where guaranteed supply has no pure equilibrium: the
+search's verdict there, and the gains left along the whole family of market-clearing contracts.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .models.contracts import MODES, seed_case
+from .models.contracts import MODES
+from .models.contracts.cases import seed_case_doc
 from .models.contracts.equilibrium import EquilibriumOptions, deviation_gains, equilibrium
 from .models.contracts.evaluate import KernelData, evaluate
+from .models.contracts.instance import Instance
 from .models.contracts.plan import Plan
 from .models.contracts.problem import clearing_plans
 
@@ -51,10 +55,18 @@ class ContractsBenchOptions:
 
 #: The shipped case's overtime allowance (``engine/models/contracts/cases.py``).
 SHIPPED_OVERTIME = 0.25
+#: The second retailer's demand noise (coefficient of variation) in the unequal-noise variant
+#: of the shipped case (the shipped case has 0.25 at both retailers).
+UNEQUAL_NOISE_CV = 0.30
 
 
-def _case(mode: str, overtime: float, paths: int):
-    inst = seed_case(mode, paths=paths)
+def _case(mode: str, overtime: float, paths: int, noise_r2: float | None = None) -> Instance:
+    """The shipped case with both manufacturers' overtime allowance ``overtime``, and the
+    second retailer's demand noise ``noise_r2`` when given."""
+    doc = seed_case_doc(mode, paths=paths)
+    if noise_r2 is not None:
+        doc["retailers"][1]["cv"] = float(noise_r2)
+    inst = Instance.from_json(doc)
     return replace(inst, overtime=np.full(inst.n_manufacturers, float(overtime)))
 
 
@@ -78,9 +90,10 @@ def _row(inst, ev) -> list[dict]:
 
 
 def clearing_scan(mode: str, o: ContractsBenchOptions) -> list[dict]:
-    """Along the clearing contracts from ``smallest first`` to ``largest first``: the caps and
-    each manufacturer's largest relative gain from its structured deviations (all paths)."""
-    inst = _case(mode, SHIPPED_OVERTIME, o.paths)
+    """On the unequal-noise variant, along the clearing contracts from ``smallest first`` to
+    ``largest first``: the caps and each manufacturer's largest relative gain from its
+    structured deviations (all paths)."""
+    inst = _case(mode, SHIPPED_OVERTIME, o.paths, UNEQUAL_NOISE_CV)
     data = KernelData(inst)
     plans = dict(clearing_plans(inst))
     lo, hi = plans.get("smallest first"), plans.get("largest first")
@@ -124,15 +137,24 @@ def run(log: Callable, o: ContractsBenchOptions | None = None,
                 f"({'converged' if eq.converged else 'not converged'}, largest gain left "
                 f"{100 * eq.relative_gains.max():.3f} %), chain profit "
                 f"{ev.breakdown['chain_profit']:,.0f}")
-    scans = {}
+    unequal, scans = [], {}
     for mode in MODES:
+        inst = _case(mode, SHIPPED_OVERTIME, o.paths, UNEQUAL_NOISE_CV)
+        eq = equilibrium(inst, eq_opts)
+        unequal.append({"mode": mode, "converged": eq.converged, "start": eq.start,
+                        "w": eq.plan.w.tolist(),
+                        "largest_relative_gain": float(eq.relative_gains.max()),
+                        "wall_s": eq.wall_s})
         scans[mode] = clearing_scan(mode, o)
+        log(f"contracts {mode}, unequal noise: {'converged' if eq.converged else 'not converged'}"
+            f", largest gain left {100 * eq.relative_gains.max():.3f} %")
         if scans[mode]:
             best = min(max(r["gains"]) for r in scans[mode])
-            log(f"contracts {mode}: along the clearing contracts, the smallest largest gain "
-                f"of a structured deviation is {100 * best:.3f} %")
-    return {"options": {"paths": o.paths, "overtime": list(o.overtime)}, "runs": runs,
-            "scan": scans}
+            log(f"contracts {mode}, unequal noise: along the clearing contracts, the smallest "
+                f"largest gain of a structured deviation is {100 * best:.3f} %")
+    return {"options": {"paths": o.paths, "overtime": list(o.overtime),
+                        "unequal_noise_cv": UNEQUAL_NOISE_CV},
+            "runs": runs, "unequal_noise": unequal, "scan": scans}
 
 
 def _f(x, fmt="{:,.0f}") -> str:
@@ -205,16 +227,26 @@ def report_section(res: dict) -> list[str]:
 
 
 def _scan_table(res: dict, parties: list, rets: list) -> list[str]:
-    """Gains of the structured deviations along the clearing contracts, both modes."""
+    """The unequal-noise variant: the search's verdict in each mode, and the gains of the
+    structured deviations along the clearing contracts."""
     scans = res.get("scan") or {}
     if not all(scans.get(m) for m in MODES):
         return []
     mans = parties[len(rets):]
-    L = ["Is there a pure equilibrium? Every market-clearing contract (common clearing price, "
-         "all capacity offered and bought) of the shipped case lies on the segment between "
-         "its two north-west corner contracts; along it, each manufacturer's largest gain "
-         "from concentrating its capacity on one retailer at its rival's price or a tick "
-         "below (`engine/models/contracts/problem.py: concentrations`; all paths):", "",
+    cv = res["options"].get("unequal_noise_cv", UNEQUAL_NOISE_CV)
+    L = [f"**Unequal demand noise: no pure equilibrium under guaranteed supply.** The same "
+         f"case with {rets[1]}'s demand noise {100 * cv:.0f} % of its mean instead of 25 % "
+         "(overtime 25 %):", "",
+         "| mode | equilibrium | w | largest gain left | time |", "|---|---|---|---:|---:|"]
+    for r in res.get("unequal_noise", []):
+        L.append(f"| {r['mode']} | {'converged' if r['converged'] else 'not converged'} from "
+                 f"{r['start']} | {', '.join(f'{w:,.2f}' for w in r['w'])} | "
+                 f"{100 * r['largest_relative_gain']:.3f} % | {r['wall_s']:.0f} s |")
+    L += ["", "Every market-clearing contract (common clearing price, "
+          "all capacity offered and bought) of that case lies on the segment between "
+          "its two north-west corner contracts; along it, each manufacturer's largest gain "
+          "from concentrating its capacity on one retailer at its rival's price or a tick "
+          "below (`engine/models/contracts/problem.py: concentrations`; all paths):", "",
          f"| cap of {rets[0]} at {mans[0]} | "
          + " | ".join(f"{m}: gain, {mode}" for mode in MODES for m in mans) + " |",
          "|---:|" + "---:|" * (len(mans) * len(MODES))]

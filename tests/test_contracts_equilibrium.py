@@ -154,3 +154,22 @@ def test_system_optimum_is_at_least_the_equilibrium_and_random_contracts():
     prob = SystemProblem(data)
     X = rng.random((64, prob.n_var))
     assert chain >= -prob.evaluate(X).min() - 1e-9
+
+
+def test_unequal_demand_noise_leaves_guaranteed_supply_without_a_pure_equilibrium():
+    """The shipped case with the second retailer's demand noisier (30 % instead of 25 %):
+    under guaranteed supply a manufacturer gains by concentrating its capacity on one
+    retailer, so the search reports no equilibrium, and an independent best response (another
+    seed) from its reported contract finds a gain above ``eps`` too."""
+    doc = seed_case_doc("guaranteed", paths=50)
+    doc["retailers"][1]["cv"] = 0.30
+    inst = Instance.from_json(doc)
+    data = KernelData(inst)
+    opts = EquilibriumOptions(max_rounds=1)
+    eq = equilibrium(inst, opts, data=data)
+    assert not eq.converged
+    assert eq.relative_gains.max() > opts.eps
+    R = inst.n_retailers
+    found = [best_response(data, eq.plan, j, PsoOptions(swarm_size=32, max_iter=30, seed=9)
+                           ).profit / eq.profits[R + j] - 1 for j in range(2)]
+    assert max(found) > opts.eps

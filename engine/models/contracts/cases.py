@@ -44,8 +44,10 @@ def seed_case_doc(mode: str = "guaranteed", paths: int = 200) -> dict:
     capacity at the market-clearing price (a pure equilibrium then exists); unit costs 400 and
     420 within capacity, 600 and 620 in overtime, overtime up to 25 % of a week's capacity;
     lead times of 2 and 3 weeks; holding 5 (retailers) and 3 (manufacturers) per unit-week,
-    backlog ten times that; demand noise 25 % and 30 % of the mean, AR(1) 0.3, correlation
-    0.3; safety factor 1.65. ``paths`` demand paths under each of the five disruption scenarios.
+    backlog ten times that; demand noise 25 % of the mean at both retailers (equal: with
+    unequal noise guaranteed supply has no pure equilibrium, see the page), AR(1) 0.3,
+    correlation 0.3; safety factor 1.65. ``paths`` demand paths under each of the five
+    disruption scenarios.
     """
     if mode not in MODES:
         raise InputError("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
@@ -61,7 +63,7 @@ def seed_case_doc(mode: str = "guaranteed", paths: int = 200) -> dict:
             {"name": "R1", "market_power": 2000.0, "lead_time": 2, "hold": 5.0,
              "backlog": 50.0, "cv": 0.25, "phi": 0.3},
             {"name": "R2", "market_power": 1800.0, "lead_time": 3, "hold": 5.0,
-             "backlog": 50.0, "cv": 0.3, "phi": 0.3},
+             "backlog": 50.0, "cv": 0.25, "phi": 0.3},
         ],
         "manufacturers": [
             {"name": "M1", "capacity": 300.0, "overtime": 0.25, "unit_cost": 400.0,
