@@ -217,6 +217,16 @@ def _swarm_budget(opts: SolveOptions, po: PsoOptions, io: IslandOptions, budget:
                     on_best=budget.on_best, threads=budget.threads)
 
 
+def _run_budget(opts: SolveOptions, po: PsoOptions, budget: Budget,
+                stall_evals: float | None = None) -> Budget:
+    """The whole run's budget for a method other than ``pso``: the swarm's time limit (10 s
+    when the caller gave no time, iteration or evaluation budget), counted from the call, the
+    caller's evaluation budget and target, and ``stall_evals``."""
+    return _options(Budget, time_limit=po.time_limit, stop=budget.token, start=budget.start,
+                    max_evals=opts.max_evals, stall_evals=stall_evals, target=opts.target,
+                    on_best=budget.on_best, threads=budget.threads)
+
+
 def _swarm_options(opts: SolveOptions, budget: Budget, whole_run: bool = False
                    ) -> tuple[PsoOptions, IslandOptions]:
     """The swarm and island options (10 s when no time, iteration or evaluation budget;
@@ -330,7 +340,8 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         the result's status is then the stop's reason. ``exact`` and ``pso`` see it within
         a block of work (a chunk of iterations, an island epoch, a block of local-search
         moves, a tenth of a second of the exact solver), ``per-period`` after the period
-        running, ``relax-round`` in its local search, ``pyswarms`` not at all. A stopped run
+        running, ``relax-round`` in its LP solve or a block of its local search, ``per-period``
+        within a chunk of the period's swarm, ``pyswarms`` at its next iteration. A stopped run
         returns its best plan so far (``exact``: the solver's incumbent; with none yet, the
         warm start, else the constructive SFI plan or the greedy network plan).
     """
@@ -389,9 +400,15 @@ def _solve(inst, method: str, opts: SolveOptions, warm_start, pins, callback, bu
         if not time_limit > 0:
             raise InputError("time_limit", f"must be > 0, got {time_limit!r}")
         # The time limit counts from the call: the warm-up is past.
+        run = _options(Budget, time_limit=time_limit, stop=budget.token, start=budget.start,
+                       max_evals=opts.max_evals, target=opts.target, on_best=budget.on_best,
+                       threads=budget.threads)
         plan, info = sfi_rounding.solve_relax_round(
-            inst, max(1e-3, time_limit - (time.perf_counter() - budget.start)), budget.token)
+            inst, max(1e-3, time_limit - (time.perf_counter() - budget.start)), budget.token,
+            budget=run)
         status = info.pop("message")
+        if (why := run.reason()) in ("max_evals", "target"):
+            info["message"], status = status, why
         if math.isfinite(info["bound"]):
             bound = info["bound"]
         extra = {"relaxation": {k: _finite(v) if isinstance(v, float) else v
@@ -404,9 +421,11 @@ def _solve(inst, method: str, opts: SolveOptions, warm_start, pins, callback, bu
                                              callback=_reporter(callback, budget), budget=budget,
                                              pins=kept, checkpoint=_checkpoint(inst, opts, pins))
         elif method == "per-period":
-            plan, info = sfi_swarm.solve_per_period(inst, po, budget.token, start=budget.start)
+            plan, info = sfi_swarm.solve_per_period(inst, po, _run_budget(opts, po, budget))
         else:
-            plan, info = sfi_swarm.solve_pyswarms(inst, po)
+            stall = None if opts.stall_iter is None else opts.stall_iter * po.swarm_size
+            plan, info = sfi_swarm.solve_pyswarms(
+                inst, po, _run_budget(opts, po, budget, stall_evals=stall))
         status, extra = _swarm_figures(info, opts)
     wall = time.perf_counter() - t0
     if budget.stopped:

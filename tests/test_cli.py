@@ -135,8 +135,6 @@ def test_bad_swarm_options_exit_2(tmp_path, capsys):
     assert "swarm_size: must be >= 2" in capsys.readouterr().err
     assert main(["solve", str(case), "--method", "pso", "--swarm-size", "10000000"]) == 2
     assert "swarm_size: must be <= 100,000, got 10,000,000" in capsys.readouterr().err
-    assert main(["solve", str(case), "--method", "pyswarms"]) == 2
-    assert "max_iter: pyswarms needs an iteration budget" in capsys.readouterr().err
     assert main(["plot", str(case), "--out", str(tmp_path / "x.png")]) == 2
     assert "error: plan: missing required field" in capsys.readouterr().err
 

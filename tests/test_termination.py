@@ -99,7 +99,7 @@ def _assert_kept_plan(inst, res):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("method,kw", [("pso", {}), ("pso", {"jobs": 2}), ("exact", {}),
-                                       ("per-period", {})])
+                                       ("per-period", {}), ("pyswarms", {})])
 def test_a_stopped_sfi_run_returns_its_best_plan(method, kw):
     inst = sfi.load_steel(24)
     res = _stopped_run(inst, method, 1.5, **kw)
@@ -107,6 +107,37 @@ def test_a_stopped_sfi_run_returns_its_best_plan(method, kw):
     # far from the 120 s it was given (an exact solve of this case takes several seconds)
     assert res.wall_s < 60
     _assert_kept_plan(inst, res)
+
+
+@pytest.mark.parametrize("method", ["per-period", "pyswarms"])
+def test_the_baselines_keep_to_an_evaluation_budget_a_target_and_a_time_limit(method):
+    """An evaluation budget bounds the whole run (not each period's swarm), a target ends it
+    at the first plan that meets it, and a time limit alone (pyswarms: no iteration budget)
+    ends it in time; each returns a feasible plan that costs what it says."""
+    inst = sfi.load_steel(6)
+    res = api.solve(inst, method, api.SolveOptions(max_evals=500, swarm_size=16))
+    assert res.status == "max_evals"
+    assert 16 <= res.extra["swarm"]["nfev"] <= 500
+    _assert_kept_plan(inst, res)
+    res = api.solve(inst, method, api.SolveOptions(max_iter=50, swarm_size=16, target=1e12))
+    assert res.status == "target" and res.extra["swarm"]["nfev"] <= 50 * 16 + 16
+    _assert_kept_plan(inst, res)
+    res = api.solve(inst, method, api.SolveOptions(time_limit=1.0, swarm_size=16))
+    assert res.status in ("time_limit", "done") and res.wall_s < 1.0 + 0.5
+    _assert_kept_plan(inst, res)
+
+
+def test_relax_round_keeps_to_an_evaluation_budget_and_a_target():
+    """The local search after the relaxation is bounded by the run's evaluations and target
+    (the LP spends none); the relaxation's message stays in ``extra``."""
+    inst = sfi.load_steel(6)
+    free = api.solve(inst, "relax-round", api.SolveOptions(time_limit=20))
+    for kw, status in (({"max_evals": 50}, "max_evals"), ({"target": 1e12}, "target")):
+        res = api.solve(inst, "relax-round", api.SolveOptions(time_limit=20, **kw))
+        assert res.status == status
+        assert "relaxation solved" in res.extra["relaxation"]["message"]
+        assert res.cost >= free.cost - 1e-6  # cut short: no better than the free run
+        _assert_kept_plan(inst, res)
 
 
 @pytest.mark.slow
@@ -124,7 +155,7 @@ def test_a_stop_before_the_run_still_gives_a_plan():
     token = StopToken()
     token.stop()
     inst = sfi.load_steel(6)
-    for method in ("pso", "exact", "per-period", "relax-round"):
+    for method in ("pso", "exact", "per-period", "relax-round", "pyswarms"):
         res = api.solve(inst, method, api.SolveOptions(time_limit=60), stop=token)
         assert res.status == "stopped"
         _assert_kept_plan(inst, res)

@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from ...milp import interrupt_on
-from ...termination import StopToken
+from ...termination import Budget, StopToken
 from ...threads import available_cpus
 from .evaluate import evaluate
 from .instance import Instance
@@ -108,15 +108,16 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
     return plan
 
 
-def solve_relax_round(inst: Instance, time_limit: float, stop: StopToken | None = None
-                      ) -> tuple[Plan, dict]:
+def solve_relax_round(inst: Instance, time_limit: float, stop: StopToken | None = None,
+                      budget: Budget | None = None) -> tuple[Plan, dict]:
     """Solve the linear relaxation of the flow relaxation (the exact model without its
     dispatch rules: :func:`.milp.build`), round its solution (:func:`.milp.round_relaxed`)
     and improve the plan by local search for what is left of ``time_limit`` (seconds).
 
     When the relaxation is not solved within ``time_limit``, the local search starts from the
     constructive plan instead, with no time left unless the solve failed early. ``stop``, when
-    set, ends the local search (the relaxation's solve runs to its end or its time limit).
+    set, ends the relaxation's solve and the local search. ``budget``, the run's, bounds the
+    local search by its evaluations, target and stall too (the LP spends none).
 
     Returns
     -------
@@ -136,7 +137,8 @@ def solve_relax_round(inst: Instance, time_limit: float, stop: StopToken | None 
     rounded_cost = evaluate(inst, plan).cost if plan is not None else math.nan
     if plan is None:
         plan = heuristic_plan(inst)
-    plan, _ = local_search(inst, plan, time_budget=max(0.0, time_limit - lp_s), stop=stop)
+    plan, _ = local_search(inst, plan, time_budget=max(0.0, time_limit - lp_s), stop=stop,
+                           budget=budget)
     solved = "solved" if math.isfinite(bound) else "not solved"
     return plan, {"bound": bound, "relaxation_s": lp_s, "rounded_cost": rounded_cost,
                   "start": start,

@@ -10,11 +10,10 @@ from functools import partial
 
 import numpy as np
 
-from ...errors import InputError
 from ...parallel import IslandOptions, run_islands, swarm_evaluations
 from ...pso import PsoOptions
 from ...pso import run as run_pso
-from ...termination import Budget, StopToken
+from ...termination import Budget
 from .evaluate import evaluate
 from .instance import Instance
 from .pins import Pins
@@ -230,67 +229,114 @@ def _with_periods(plan: Plan, other: Plan, periods: np.ndarray) -> Plan:
     return out
 
 
-def solve_per_period(inst: Instance, opts: PsoOptions, stop: StopToken | None = None,
-                     start: float | None = None) -> tuple[Plan, dict]:
+def solve_per_period(inst: Instance, opts: PsoOptions, budget: Budget | None = None
+                     ) -> tuple[Plan, dict]:
     """The seed paper's Algorithm A1: one PSO per period, in sequence, each period myopic.
 
     Period t is optimised on the instance cut after t (its leftovers disposed, its backlog
     lost, as if the horizon ended there), with the periods before it fixed at their chosen
     decisions. Each period's swarm is seeded with that period's decisions of the constructive
     plan (:func:`heuristic_plan`), as a practitioner would. ``opts`` applies to each period's
-    swarm; a ``time_limit`` (counted from ``start``, default now) is split evenly over the
-    periods left, period by period. ``stop``, when set, ends the run after the period's swarm
-    running, and so does the time limit; the periods not reached keep the constructive plan's
+    swarm (its ``max_iter`` and ``stall_iter`` are each period's, the algorithm's own).
+
+    ``budget`` is the whole run's: its time limit and its evaluation budget are split evenly
+    over the periods left, period by period, and its stop ends the period's swarm within a
+    chunk of iterations. After each period the plan (the periods chosen, the constructive
+    plan's decisions after them) is costed and recorded, so that a target cost ends the run
+    once reached. When the run ends early the periods not reached keep the constructive plan's
     decisions (each period's capacity and stage order hold in each plan, so the mix is
-    feasible).
+    feasible); ``message`` in the returned dict says why it ended.
     """
+    budget = budget or Budget(opts.time_limit)
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     plan = Plan(np.zeros((C, T), np.int64), np.zeros((C, T)), np.zeros((P, T), np.int64),
                 np.zeros((P, T)))
-    t0 = time.perf_counter() if start is None else start
-    deadline = math.inf if opts.time_limit is None else t0 + opts.time_limit
     start_plan = heuristic_plan(inst)
-    nfev = 0
+    nfev, message = 0, "done"
     for t in range(T):
-        left = deadline - time.perf_counter()
-        if stop is not None and stop.stopped or left <= 0:
-            plan = _with_periods(plan, start_plan, np.arange(t, T))
+        why = budget.reason()
+        if why is None and budget.evals_left() < opts.swarm_size:
+            why = "max_evals"  # not even the period's first swarm fits in what is left
+        if why is not None:
+            plan, message = _with_periods(plan, start_plan, np.arange(t, T)), why
             break
-        per = opts if opts.time_limit is None else replace(opts, time_limit=left / (T - t))
+        per = replace(opts, seed=opts.seed + t, time_limit=None if budget.left() == math.inf
+                      else max(1e-3, budget.left() / (T - t)))
+        if budget.max_evals is not None:
+            per = replace(per, max_evals=max(1, int(budget.evals_left() / (T - t))))
         head = make_problem(inst.truncated(t + 1))
         # The decided periods; period t's entries are the swarm's.
         base = head.encode(plan.truncated(t + 1))
         sub = head.restricted(base, period_indices(head, t))
-        start = head.encode(start_plan.truncated(t + 1))[sub.idx]
-        out, _ = run_pso(sub, replace(per, seed=opts.seed + t), seeds=[start], stop=stop)
+        seed = head.encode(start_plan.truncated(t + 1))[sub.idx]
+        out, _ = run_pso(sub, per, seeds=[seed], stop=budget.token)
+        budget.spend(out.nfev)
+        nfev += out.nfev
         base[sub.idx] = out.x
         chosen = head.decode(base)
         for name in ("pdp", "generic", "codp", "dedicated"):
             getattr(plan, name)[:, t] = getattr(chosen, name)[:, t]
-        nfev += out.nfev
-    return plan, {"nfev": nfev, "pso_s": time.perf_counter() - t0}
+        whole = _with_periods(plan, start_plan, np.arange(t + 1, T))
+        budget.record(evaluate(inst, whole).cost, whole)
+    else:
+        # the run's budget, or its share of the evaluations, may have ended the last swarm
+        message = budget.reason() or ("max_evals" if budget.max_evals is not None
+                                      and out.message == "max_evals" else message)
+    return plan, {"nfev": nfev, "pso_s": time.perf_counter() - budget.start,
+                  "message": message}
 
 
-def solve_pyswarms(inst: Instance, opts: PsoOptions) -> tuple[Plan, dict]:
+class _Ended(Exception):
+    """The run's budget ended a pyswarms run from inside its objective."""
+
+
+def solve_pyswarms(inst: Instance, opts: PsoOptions, budget: Budget | None = None
+                   ) -> tuple[Plan, dict]:
     """pyswarms' GlobalBestPSO over the same problem and decoder.
 
     pyswarms draws from NumPy's global generator, which is seeded with ``opts.seed`` (the only
-    way to seed it). Uses ``c1 = c2 = 1.49445``, ``w = 0.729`` and the iteration budget
-    ``opts.max_iter``.
+    way to seed it). Uses ``c1 = c2 = 1.49445``, ``w = 0.729``, ``opts.max_iter`` iterations
+    (none: until the budget ends). pyswarms has no stop of its own: the objective it calls
+    once per iteration charges the run's ``budget`` with the swarm's evaluations, records its
+    best plan and, when the budget has ended (time limit, evaluations, target, stall, stop),
+    ends the run there with the best plan evaluated so far.
     """
     import pyswarms as ps
 
-    if opts.max_iter is None:
-        raise InputError("max_iter", "pyswarms needs an iteration budget (--max-iter)")
+    budget = budget or Budget(opts.time_limit)
     problem = make_problem(inst)
-    np.random.seed(opts.seed % 2**32)  # noqa: NPY002 - pyswarms reads the legacy generator
     n = problem.n_var
+    best = {"cost": math.inf, "x": np.full(n, 0.5)}
+
+    def objective(X):
+        if (why := budget.reason()) is not None:
+            raise _Ended(why)
+        X = np.clip(X, 0.0, 1.0)
+        if budget.max_evals is not None:
+            X = X[:max(1, int(budget.evals_left()))]
+        costs = problem.evaluate(X)
+        budget.spend(len(X))
+        b = int(np.argmin(costs))
+        if costs[b] < best["cost"]:
+            best["cost"], best["x"] = float(costs[b]), X[b].copy()
+        budget.record(best["cost"], lambda: problem.decode(best["x"]))
+        # pyswarms needs a cost per particle: those not evaluated (the budget's last
+        # evaluations) count as no better than the worst evaluated
+        return np.concatenate([costs, np.full(opts.swarm_size - len(costs), costs.max())])
+
+    np.random.seed(opts.seed % 2**32)  # noqa: NPY002 - pyswarms reads the legacy generator
     optimizer = ps.single.GlobalBestPSO(
         n_particles=opts.swarm_size, dimensions=n,
         options={"c1": 1.49445, "c2": 1.49445, "w": 0.729},
         bounds=(np.zeros(n), np.ones(n)))
     t0 = time.perf_counter()
-    cost, x = optimizer.optimize(problem.evaluate, iters=opts.max_iter, verbose=False)
-    return problem.decode(np.clip(x, 0.0, 1.0)), {
-        "nfev": opts.swarm_size * opts.max_iter, "pso_s": time.perf_counter() - t0,
-        "cost": float(cost)}
+    # pyswarms' own loop has no other end than its iterations
+    iters = opts.max_iter if opts.max_iter is not None else 2**31 - 1
+    try:
+        optimizer.optimize(objective, iters=iters, verbose=False)
+        message = budget.reason() or "max_iter"
+    except _Ended as ended:
+        message = str(ended)
+    return problem.decode(best["x"]), {
+        "nfev": int(budget.evaluations), "pso_s": time.perf_counter() - t0,
+        "cost": best["cost"], "message": message}
