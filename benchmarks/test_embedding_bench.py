@@ -96,9 +96,11 @@ ROLL_SHARE = 5
 def _rolled(model: str, seed: int, cold_s: float):
     """The previous horizon solved (pso, ``cold_s``), and the next horizon's instance built
     from what that plan did in its first period."""
-    if model == "sfi":
-        T = 24
-        long = sfi.Instance.from_json(sfi.steel_case(T + 1))
+    if model.startswith("sfi"):
+        T = 24 if model == "sfi" else 52
+        long = sfi.Instance.from_json(
+            sfi.steel_case(T + 1) if model == "sfi" else
+            sfi.generate(periods=T + 1, categories=30, products_per_category=10, seed=1))
         old = long.window(0, T, (long.init_generic_stage, long.init_generic_qty,
                                  long.init_dedicated_stage, long.init_dedicated_qty,
                                  long.init_backlog))
@@ -126,6 +128,7 @@ def _roll_runs(model: str, cold_s: float) -> list[tuple[float, float, float]]:
 
 @pytest.mark.parametrize("model,cold_s", [
     ("sfi", 10.0),
+    ("sfi-30x10x52", 60.0),
     pytest.param("network", 10.0, marks=pytest.mark.xfail(
         reason="a one-period roll leaves a poor network warm start: most of a plan's "
                "shipments leave in its first period, and the rest often break donor "
@@ -133,9 +136,10 @@ def _roll_runs(model: str, cold_s: float) -> list[tuple[float, float, float]]:
         strict=False)),
 ])
 def test_warm_start_after_a_roll(benchmark, model, cold_s):
-    """Steel T = 24 and a generated network of 10 firms x 20 materials x 13 periods (the
-    issue's 30 x 10 x 52 SFI and 50 x 200 x 26 network runs are too heavy for the shared
-    2-core machine); a cold run of the same fifth of the time is measured beside them."""
+    """Steel T = 24, the generated SFI instance of 30 categories x 10 products x 52 periods
+    (generator seed 1) and a generated network of 10 firms x 20 materials x 13 periods (the
+    issue's 50 x 200 x 26 network is too heavy for the shared 2-core machine); a cold run of
+    the same fifth of the time is measured beside them."""
     sfi_warmup()
     network_warmup()
     runs = benchmark.pedantic(_roll_runs, args=(model, cold_s), rounds=1, iterations=1)

@@ -45,11 +45,13 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
               pins: Pins | None = None, checkpoint=None) -> tuple[Plan, dict]:
     """Our PSO: swarms over the whole plan, then the local search, then kicks period by period.
 
-    0. With ``relaxed_seed``, the flow relaxation's LP is solved and rounded
-       (:func:`.rounding.relaxed_plan`: on long horizons in windows of periods solved in
-       parallel) within :data:`RELAX_SHARE` of ``time_limit`` and, in a run with an
+    0. With ``relaxed_seed`` and no ``warm_start``, the flow relaxation's LP is solved and
+       rounded (:func:`.rounding.relaxed_plan`: on long horizons in windows of periods solved
+       in parallel) within :data:`RELAX_SHARE` of ``time_limit`` and, in a run with an
        iteration or evaluation budget, within as many simplex iterations as the swarms have
-       evaluations; its plan joins the seeds when it is solved within them.
+       evaluations; its plan joins the seeds when it is solved within them. A warm start
+       takes its place: it is the good plan the relaxation would give, at no cost, and on
+       large instances the LP would take most of a re-plan's short budget.
     1. Islands of swarms over all variables (``opts``: swarm size, seed, ``max_iter`` or
        :data:`SWARM_SHARE` of the time left), seeded with the constructive plan, the
        relaxation's and the warm start.
@@ -84,7 +86,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     pins = pins if pins is not None and not pins.empty else None
     problem = make_problem(inst)
     seed_plans = [heuristic_plan(inst)]
-    if relaxed_seed and not budget.done():
+    if relaxed_seed and warm_start is None and not budget.done():
         relaxed = relaxed_plan(inst, None if opts.time_limit is None
                                else max(1e-3, RELAX_SHARE * budget.left()), start=seed_plans[0],
                                stop=stop, max_simplex=swarm_evaluations(opts, iopts))
