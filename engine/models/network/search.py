@@ -226,6 +226,37 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
     return _plan(kept + rows), cost
 
 
+def crossover(data: KernelData, plan: Plan, other: Plan, budget: Budget | None = None
+              ) -> tuple[Plan, float]:
+    """``plan`` with ``other``'s shipments of each material where they make it cheaper.
+
+    Every material whose shipments differ is tried with ``other``'s (one batch); the
+    improving ones are then taken in decreasing order of their gain, each kept only when the
+    whole plan still costs less and breaks no rule (a link's fixed cost per period couples
+    the materials). A re-plan so keeps what still holds of the previous plan and takes a
+    fresh search's answer in the other materials. Returns the plan and its cost (``inf``
+    when ``plan`` itself breaks a rule); ``budget`` is charged the plans evaluated.
+    """
+    rows, others = _rows(plan), _rows(other)
+    mats = sorted({x[1] for x in rows} | {x[1] for x in others})
+    diff = [m for m in mats if sorted(x for x in rows if x[1] == m)
+            != sorted(x for x in others if x[1] == m)]
+    out = plan_costs(data, [plan] + [perturb(plan, m, None, other=other) for m in diff])
+    if budget is not None:
+        budget.spend(1 + len(diff))
+    cost = float(out.cost[0]) if out.flags[0] == 0 else np.inf
+    gains = sorted(((cost - float(out.cost[k + 1]), m) for k, m in enumerate(diff)
+                    if out.flags[k + 1] == 0 and out.cost[k + 1] < cost), reverse=True)
+    for _, m in gains:
+        cand = perturb(plan, m, None, other=other)
+        c = _cost(plan_costs(data, [cand]))
+        if budget is not None:
+            budget.spend(1)
+        if c < cost:
+            plan, cost = cand, c
+    return plan, cost
+
+
 def perturb(plan: Plan, m: int, rng: np.random.Generator, share: float = 0.3,
             other: Plan | None = None) -> Plan:
     """A kick for iterated local search on material ``m``: drop a random share of its

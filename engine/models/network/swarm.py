@@ -18,7 +18,7 @@ from .instance import Instance
 from .pins import Pins
 from .plan import Plan
 from .problem import NetworkProblem
-from .search import local_search, perturb
+from .search import crossover, local_search, perturb
 
 #: Kicks of the iterated local search when the run has an iteration budget, not a time limit.
 KICKS = 30
@@ -49,8 +49,10 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
 
     1. Islands of swarms (``opts``; a third of ``time_limit``), seeded with the greedy
        plan's particle.
-    2. The swarm's best plan, the greedy plan, no sharing and the warm start are polished by
-       :func:`local_search`, cheapest first (while time is left); from the best, iterated
+    2. The swarm's best plan, the greedy plan, no sharing, the warm start and the cheapest
+       of them crossed with the warm start material by material (:func:`.search.crossover`)
+       are polished by :func:`local_search`, cheapest first (while time is left); from the
+       best, iterated
        local search: a kick to one material (every other time: drop a random share of its
        shipments; else: replace them with those of a random particle's decoded plan), the
        local search on that material, the result kept when it is cheaper.
@@ -96,10 +98,16 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         starts.insert(0, problem.decode(out.x))
         info.update(nit=out.nit, nfev=out.nfev, pso_cost=out.cost, history=list(out.history))
         message = out.message
-    if warm_start is not None:
-        starts.append(pins.start(problem.data, warm_start))
     t1 = time.perf_counter()
     budget.enter("polish")
+    if warm_start is not None:
+        warm = pins.start(problem.data, warm_start)
+        scored = plan_costs(problem.data, starts)
+        ok = np.flatnonzero(scored.flags == 0)
+        if ok.size:
+            best = starts[int(ok[np.argmin(scored.cost[ok])])]
+            starts.append(crossover(problem.data, best, warm, budget)[0])
+        starts.append(warm)
     scored = plan_costs(problem.data, starts)
     # cheapest first: a search that meets the deadline leaves the others unpolished
     order = [k for k in np.argsort(scored.cost, kind="stable") if scored.flags[k] == 0]
