@@ -130,9 +130,9 @@ def _roll_runs(model: str, cold_s: float) -> list[tuple[float, float, float]]:
     ("sfi", 10.0),
     ("sfi-30x10x52", 60.0),
     pytest.param("network", 10.0, marks=pytest.mark.xfail(
-        reason="a one-period roll leaves a poor network warm start: most of a plan's "
-               "shipments leave in its first period, and the rest often break donor "
-               "protection on the new data (see docs/embedding.md, Rolling re-plan)",
+        reason="a one-period roll leaves a poor network warm start: half of a plan's "
+               "shipments leave in its first period, and the new period's requirements "
+               "need new ones (see docs/embedding.md, Rolling re-plan)",
         strict=False)),
 ])
 def test_warm_start_after_a_roll(benchmark, model, cold_s):
