@@ -339,9 +339,9 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
         Set from any thread (or a signal handler) to end the run with its best plan so far;
         the result's status is then the stop's reason. ``exact`` and ``pso`` see it within
         a block of work (a chunk of iterations, an island epoch, a block of local-search
-        moves, a tenth of a second of the exact solver), ``per-period`` after the period
-        running, ``relax-round`` in its LP solve or a block of its local search, ``per-period``
-        within a chunk of the period's swarm, ``pyswarms`` at its next iteration. A stopped run
+        moves, a tenth of a second of the exact solver), ``relax-round`` in its LP solve or
+        a block of its local search, ``per-period`` within a chunk of the period's swarm,
+        ``pyswarms`` at its next iteration. A stopped run
         returns its best plan so far (``exact``: the solver's incumbent; with none yet, the
         warm start, else the constructive SFI plan or the greedy network plan).
     """
