@@ -69,6 +69,7 @@ def _latencies(inst, method: str, latest: float, **kw) -> list[float]:
 @pytest.mark.parametrize("model,method,latest,kw", [
     ("sfi", "pso", 8.0, {}),
     ("sfi", "pso", 8.0, {"jobs": 2}),
+    ("sfi", "pyswarms", 8.0, {}),
     ("sfi", "exact", 4.0, {}),
     ("network", "pso", 8.0, {}),
     ("network", "exact", 8.0, {"gap": 0.0}),
@@ -200,7 +201,7 @@ def test_a_fresh_process_with_an_iteration_budget(benchmark, tmp_path):
 # Each run of the overshoot benchmark: (method, steel periods, time limit in seconds). The
 # exact solve gets a case and a limit in which it usually finds a plan.
 OVERSHOOT_RUNS = {"pso": (24, 2.0), "exact": (12, 5.0), "relax-round": (24, 2.0),
-                  "per-period": (24, 2.0)}
+                  "per-period": (24, 2.0), "pyswarms": (24, 2.0)}
 _OVERSHOOT = """
 import json, sys, time
 from invswarm.engine.errors import NoSolution
