@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from ....kernels import network as knet
+from ...improvement import below, improves
 from ...termination import Budget, StopToken
 from .evaluate import FEAS_TOL, KernelData, material_traj, plan_costs, rows_costs
 from .instance import Instance
@@ -195,8 +196,7 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
             while not ended():
                 traj = material_traj(data, _plan(mine + kept_m), m)
                 cands = _neighbours(mine, moves[m], traj)
-                best, best_c = None, cur - 1e-9 * max(1.0, abs(cur)) if cur < np.inf \
-                    else np.inf  # from a plan that breaks a rule, any feasible one is better
+                best, best_c = None, below(cur)
                 for c0 in range(0, len(cands), chunk):
                     part = cands[c0:c0 + chunk]
                     if budget is not None:
@@ -220,8 +220,7 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
         cost = _cost(plan_costs(data, [_plan(kept + rows)]))
         if budget is not None:
             budget.record(cost)
-        if not (cost < start - 1e-9 * max(1.0, abs(start)) if start < np.inf
-                else cost < np.inf) or ended():
+        if not improves(cost, start) or ended():
             break
     return _plan(kept + rows), cost
 
@@ -246,13 +245,14 @@ def crossover(data: KernelData, plan: Plan, other: Plan, budget: Budget | None =
         budget.spend(1 + len(diff))
     cost = float(out.cost[0]) if out.flags[0] == 0 else np.inf
     gains = sorted(((cost - float(out.cost[k + 1]), m) for k, m in enumerate(diff)
-                    if out.flags[k + 1] == 0 and out.cost[k + 1] < cost), reverse=True)
+                    if out.flags[k + 1] == 0 and improves(float(out.cost[k + 1]), cost)),
+                   reverse=True)
     for _, m in gains:
         cand = perturb(plan, m, None, other=other)
         c = _cost(plan_costs(data, [cand]))
         if budget is not None:
             budget.spend(1)
-        if c < cost:
+        if improves(c, cost):
             plan, cost = cand, c
     return plan, cost
 

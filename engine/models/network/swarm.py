@@ -9,6 +9,7 @@ from functools import partial
 
 import numpy as np
 
+from ...improvement import improves
 from ...parallel import IslandOptions, run_islands
 from ...pso import PsoOptions
 from ...pso import run as run_pso
@@ -138,7 +139,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         cand, c = local_search(inst, perturb(plan, m, rng, other=other), data=problem.data,
                                deadline=deadline, materials=[m], pins=pins, budget=budget)
         done += 1
-        if c < cost - 1e-9 * max(1.0, abs(cost)):
+        if improves(c, cost):
             plan, cost = cand, c
             info["history"].append((info["nit"] + done, cost))
             budget.record(cost, plan)

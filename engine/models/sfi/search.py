@@ -19,6 +19,7 @@ import numpy as np
 
 from ....kernels import sfi_local as ksl
 from ....kernels import sfi_moves as ksm
+from ...improvement import below, margin
 from ...termination import Budget, StopToken
 from .evaluate import batch_costs, kernel_data, plan_use
 from .instance import Instance
@@ -666,7 +667,7 @@ def local_search(inst: Instance, plan: Plan, *, time_budget: float = 10.0,
                 scored = scorer.scored
                 costs = scorer.costs(new, flat)
                 # Only the moves that gain are kept (a large round makes millions of moves).
-                keep = np.flatnonzero(costs < cost - 1e-9 * max(1.0, abs(cost)))
+                keep = np.flatnonzero(costs < below(cost))
                 gaining = [new[j] for j in keep.tolist()]
                 del new, flat  # freed inside the block's time
                 blocks += 1
@@ -761,8 +762,7 @@ def _apply_ranked(inst: Instance, scorer: _MoveScorer, plan: Plan, cost: float, 
     version = 0
     while line:
         gain, j, v = line[0]
-        tol = 1e-9 * max(1.0, abs(cost))
-        if not gain < -tol:
+        if not gain < -margin(cost):
             break
         if v != version:
             # The best ones scored against an older plan, scored anew in one call.

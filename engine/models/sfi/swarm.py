@@ -10,6 +10,7 @@ from functools import partial
 
 import numpy as np
 
+from ...improvement import improves
 from ...parallel import IslandOptions, run_islands, swarm_evaluations
 from ...pso import PsoOptions
 from ...pso import run as run_pso
@@ -183,7 +184,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             kicks += 1
             min_kick_s = (time.perf_counter() - t_kick if kicks == 1
                           else min(min_kick_s, time.perf_counter() - t_kick))
-            if c < cost - 1e-9 * max(1.0, abs(cost)):
+            if improves(c, cost):
                 plan, cost = cand, c
                 x_plan = None
                 budget.record(cost, plan)
