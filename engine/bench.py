@@ -736,7 +736,7 @@ def run_suite(o: BenchOptions, *, experiments: tuple[str, ...], instances: list[
     each experiment run then records its own command and date."""
     t0 = time.perf_counter()
     from .models.network.problem import warmup as net_warmup
-    from .models.sfi.problem import warmup as sfi_warmup
+    from .models.sfi.warmup import warmup as sfi_warmup
 
     sfi_warmup()
     net_warmup()

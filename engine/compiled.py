@@ -47,7 +47,7 @@ def compile_kernels(model: str) -> float:
     """Compile (or load from the cache) every kernel a run of ``model`` calls; returns the
     seconds it took and marks them compiled."""
     if model == "sfi":
-        from .models.sfi.problem import warmup
+        from .models.sfi.warmup import warmup
     else:
         from .models.network.problem import warmup
     t0 = time.perf_counter()

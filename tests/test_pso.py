@@ -219,7 +219,7 @@ import json
 from numba.core.registry import CPUDispatcher
 from invswarm.kernels import pso, sfi, sfi_lanes, sfi_local, sfi_moves
 from invswarm.engine.models.sfi import load_steel
-from invswarm.engine.models.sfi.problem import warmup
+from invswarm.engine.models.sfi.warmup import warmup
 from invswarm.engine.models.sfi.swarm import solve_pso
 from invswarm.engine.pso import PsoOptions
 

@@ -67,7 +67,7 @@ def test_a_budget_ends_at_its_evaluations_target_or_stall_and_offers_new_bests()
 def compiled():
     # compilation (after an edit of a kernel file) cannot be stopped; these tests time stops
     from invswarm.engine.models.network.problem import warmup as network_warmup
-    from invswarm.engine.models.sfi.problem import warmup as sfi_warmup
+    from invswarm.engine.models.sfi.warmup import warmup as sfi_warmup
 
     sfi_warmup()
     network_warmup()

@@ -8,7 +8,7 @@ import numpy as np
 from ....kernels import sfi as ksfi
 from ....kernels.sfi_lanes import LANES
 from ...encoding import Block, Encoding, choice_to_unit
-from .evaluate import batch_costs, kernel_data
+from .evaluate import kernel_data
 from .instance import Instance, worth_making
 from .plan import Plan
 
@@ -33,9 +33,9 @@ class SfiProblem:
         # Only usable PDPs are choices: the others would have to be repaired to one of them.
         kgs = [inst.usable_pdp(c) for c in range(C)]
         kds = [inst.codp_candidates(p) for p in range(P)]
-        self.kg = _padded(kgs)
+        self.kg = padded(kgs)
         self.n_kg = np.array([k.size for k in kgs], dtype=np.int64)
-        self.kd = _padded(kds)
+        self.kd = padded(kds)
         self.n_kd = np.array([k.size for k in kds], dtype=np.int64)
         # First CODP candidate at or after each stage (the last candidate when none is).
         stages = np.arange(int(max(self.kg.max(), self.kd.max())) + 1)
@@ -169,26 +169,6 @@ def _blocks(n_particles: int) -> int:
     return threads * -(-n_particles // (threads * LANES))
 
 
-def warmup() -> None:
-    """Compile (or load from the cache) every kernel a swarm run and its local search call, on
-    a one-period case, so that compile time stays out of time budgets and out of workers."""
-    from ...pso import PsoOptions, run
-    from .cases import load_steel
-    from .search import heuristic_plan, move_costs
-
-    inst = load_steel(1)
-    problem = SfiProblem(inst)
-    opts = PsoOptions(swarm_size=2, max_iter=1)
-    run(problem, opts)
-    run(problem.restricted(np.zeros(problem.n_var), np.arange(2, dtype=np.int64)), opts)
-    problem.decode(np.zeros(problem.n_var))  # one particle: decode_one, not the lockstep one
-    plan = heuristic_plan(inst)
-    move_costs(inst, plan, [[(3, 0, 0, 1.0)]] * 2)
-    # The local search scores whole plans with the plan-at-a-time kernel, which the swarm's
-    # evaluate does not call.
-    batch_costs(inst, *(a[None] for a in (plan.pdp, plan.generic, plan.codp, plan.dedicated)))
-
-
 def snap_points(inst: Instance) -> tuple[np.ndarray, np.ndarray]:
     """Amounts of (mean) orders a buffer may be meant to serve exactly, per buffer and period.
 
@@ -234,7 +214,9 @@ def _padded_points(table: list[list[set]]) -> np.ndarray:
     return out
 
 
-def _padded(lists: list[np.ndarray]) -> np.ndarray:
+def padded(lists: list[np.ndarray]) -> np.ndarray:
+    """Integer lists (each non-empty) as one table (len(lists), longest), each row padded
+    with its last entry, so that a kernel may read past a row's end without a bound check."""
     width = max(a.size for a in lists)
     out = np.zeros((len(lists), width), dtype=np.int64)
     for i, a in enumerate(lists):

@@ -25,7 +25,7 @@ from .evaluate import batch_costs, kernel_data, plan_use
 from .instance import Instance
 from .pins import Pins
 from .plan import Plan, check_feasible
-from .problem import _padded
+from .problem import padded
 
 #: Buffers outside a product's category that may give it capacity in one move.
 DONORS = 12
@@ -469,7 +469,7 @@ class _MoveScorer:
         self.rank = np.argsort(inst.order).astype(np.int64)
         kds = [inst.codp_candidates(p) for p in range(P)]
         self.n_kd = np.array([k.size for k in kds], dtype=np.int64)
-        self.kd = _padded(kds)
+        self.kd = padded(kds)
         self.tr = (np.empty((NS, T + 1, C), np.int64), np.empty((NS, T + 1, C)),
                    np.empty((NS, T + 1, P), np.int64), np.empty((NS, T + 1, P)),
                    np.empty((NS, T + 1, P)), np.empty((NS, T)), np.empty((NS, T, C)),
