@@ -130,9 +130,10 @@ LARGE_GOAL = 0.01
 SHAPES = {9: (3, 3), 30: (5, 6), 100: (10, 10), 300: (30, 10)}
 
 
-def _pso(inst, seconds: float, seed: int, **kwargs) -> tuple[float, float]:
-    """Cost and wall seconds of our PSO's plan (``kwargs``: more arguments of ``solve_pso``,
-    for ``benchmarks/roundings.py``, which runs the bench's call with other seeds)."""
+def timed_pso(inst, seconds: float, seed: int, **kwargs) -> tuple[float, float]:
+    """Cost and wall seconds of the bench's PSO run: 32 particles, ``seconds`` of wall time
+    (``kwargs``: more arguments of ``solve_pso``; ``benchmarks/roundings.py`` runs the same
+    call with other seeds)."""
     t0 = time.perf_counter()
     plan, _ = sfi_swarm.solve_pso(inst, PsoOptions(swarm_size=32, max_iter=None,
                                                    time_limit=seconds, seed=seed), **kwargs)
@@ -153,7 +154,7 @@ def seed_table(o: BenchOptions, log: Callable) -> list[dict]:
     for T in o.seed_periods:
         inst = sfi.load_steel(T)
         ex = _exact(inst, o.exact_time)
-        pso = [_pso(inst, o.swarm_time, s) for s in range(o.seeds)]
+        pso = [timed_pso(inst, o.swarm_time, s) for s in range(o.seeds)]
         base = []
         for s in range(o.baseline_seeds):
             t0 = time.perf_counter()
@@ -192,7 +193,7 @@ def scaling(o: BenchOptions, log: Callable) -> dict:
             inst = sfi.Instance.from_json(sfi.generate(periods=T, categories=C,
                                                        products_per_category=K, seed=1))
             ex = _exact(inst, o.scaling_time)
-            cost, wall = _pso(inst, o.swarm_time, 0)
+            cost, wall = timed_pso(inst, o.swarm_time, 0)
             best = min(cost, ex["cost"]) if math.isfinite(ex["cost"]) else cost
             # Where the exact solver's bound stands before its cuts and branching.
             lp = sfi_milp.relaxation_bound(inst, LP_TIME)
@@ -216,7 +217,7 @@ def large_sfi(o: BenchOptions, log: Callable) -> dict:
     inst = sfi.Instance.from_json(sfi.generate(periods=T, categories=C,
                                                products_per_category=K, seed=1))
     start = sfi.evaluate(inst, heuristic_plan(inst)).cost
-    cost, wall = _pso(inst, o.large_time, 0)
+    cost, wall = timed_pso(inst, o.large_time, 0)
     t0 = time.perf_counter()
     plan, info = sfi_rounding.solve_relax_round(inst, o.large_relax_time)
     relax = {"cost": sfi.evaluate(inst, plan).cost, "wall_s": time.perf_counter() - t0,
@@ -250,7 +251,7 @@ def _large_more(C: int, K: int, T: int, seed: int, seconds: float, exact_seconds
     for ``exact_seconds`` and the row has its bound (``exact``, ``pso_gap_exact_bound``)."""
     inst = sfi.Instance.from_json(sfi.generate(periods=T, categories=C,
                                                products_per_category=K, seed=seed))
-    cost, wall = _pso(inst, seconds, 0)
+    cost, wall = timed_pso(inst, seconds, 0)
     t0 = time.perf_counter()
     bound, _ = sfi_milp.relaxation(inst, None, rules=False)
     row = {"seed": seed, "pso_cost": cost, "pso_s": wall, "flow_bound": bound,
