@@ -212,18 +212,16 @@ def _swarm_budget(opts: SolveOptions, po: PsoOptions, io: IslandOptions, budget:
         by_iter = swarm_evaluations(po, io) * (1 + POLISH_EVALS)
         max_evals = by_iter if max_evals is None else min(max_evals, by_iter)
     stall = None if opts.stall_iter is None else opts.stall_iter * po.swarm_size * io.islands
-    return _options(Budget, time_limit=po.time_limit, stop=budget.token, start=budget.start,
-                    max_evals=max_evals, stall_evals=stall, target=opts.target,
-                    on_best=budget.on_best, threads=budget.threads)
+    return _run_budget(opts, budget, po.time_limit, max_evals, stall)
 
 
-def _run_budget(opts: SolveOptions, po: PsoOptions, budget: Budget,
-                stall_evals: float | None = None) -> Budget:
-    """The whole run's budget for a method other than ``pso``: the swarm's time limit (10 s
-    when the caller gave no time, iteration or evaluation budget), counted from the call, the
-    caller's evaluation budget and target, and ``stall_evals``."""
-    return _options(Budget, time_limit=po.time_limit, stop=budget.token, start=budget.start,
-                    max_evals=opts.max_evals, stall_evals=stall_evals, target=opts.target,
+def _run_budget(opts: SolveOptions, budget: Budget, time_limit: float | None,
+                max_evals: float | None, stall_evals: float | None = None) -> Budget:
+    """The whole run's budget: ``time_limit`` counted from the call (``budget.start``), the
+    evaluation and stall budgets given, and the caller's target, stop, ``on_best`` and threads
+    (those of ``budget``)."""
+    return _options(Budget, time_limit=time_limit, stop=budget.token, start=budget.start,
+                    max_evals=max_evals, stall_evals=stall_evals, target=opts.target,
                     on_best=budget.on_best, threads=budget.threads)
 
 
@@ -400,9 +398,7 @@ def _solve(inst, method: str, opts: SolveOptions, warm_start, pins, callback, bu
         if not time_limit > 0:
             raise InputError("time_limit", f"must be > 0, got {time_limit!r}")
         # The time limit counts from the call: the warm-up is past.
-        run = _options(Budget, time_limit=time_limit, stop=budget.token, start=budget.start,
-                       max_evals=opts.max_evals, target=opts.target, on_best=budget.on_best,
-                       threads=budget.threads)
+        run = _run_budget(opts, budget, time_limit, opts.max_evals)
         plan, info = sfi_rounding.solve_relax_round(
             inst, max(1e-3, time_limit - (time.perf_counter() - budget.start)), budget.token,
             budget=run)
@@ -421,11 +417,12 @@ def _solve(inst, method: str, opts: SolveOptions, warm_start, pins, callback, bu
                                              callback=_reporter(callback, budget), budget=budget,
                                              pins=kept, checkpoint=_checkpoint(inst, opts, pins))
         elif method == "per-period":
-            plan, info = sfi_swarm.solve_per_period(inst, po, _run_budget(opts, po, budget))
+            plan, info = sfi_swarm.solve_per_period(
+                inst, po, _run_budget(opts, budget, po.time_limit, opts.max_evals))
         else:
             stall = None if opts.stall_iter is None else opts.stall_iter * po.swarm_size
             plan, info = sfi_swarm.solve_pyswarms(
-                inst, po, _run_budget(opts, po, budget, stall_evals=stall))
+                inst, po, _run_budget(opts, budget, po.time_limit, opts.max_evals, stall))
         status, extra = _swarm_figures(info, opts)
     wall = time.perf_counter() - t0
     if budget.stopped:

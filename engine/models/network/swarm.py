@@ -101,17 +101,22 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         message = out.message
     t1 = time.perf_counter()
     budget.enter("polish")
+    scored = plan_costs(problem.data, starts)
+    costs, ok = list(scored.cost), list(scored.flags == 0)
     if warm_start is not None:
         warm = pins.start(problem.data, warm_start)
-        scored = plan_costs(problem.data, starts)
-        ok = np.flatnonzero(scored.flags == 0)
-        if ok.size:
-            best = starts[int(ok[np.argmin(scored.cost[ok])])]
-            starts.append(crossover(problem.data, best, warm, budget)[0])
+        if any(ok):
+            best = min((k for k in range(len(starts)) if ok[k]), key=costs.__getitem__)
+            crossed, c = crossover(problem.data, starts[best], warm, budget)
+            starts.append(crossed)
+            costs.append(c)
+            ok.append(True)  # a feasible plan with feasible materials swapped in
+        one = plan_costs(problem.data, [warm])
         starts.append(warm)
-    scored = plan_costs(problem.data, starts)
+        costs.append(float(one.cost[0]))
+        ok.append(bool(one.flags[0] == 0))
     # cheapest first: a search that meets the deadline leaves the others unpolished
-    order = [k for k in np.argsort(scored.cost, kind="stable") if scored.flags[k] == 0]
+    order = [k for k in np.argsort(costs, kind="stable") if ok[k]]
     polished = [local_search(inst, starts[k], data=problem.data, deadline=deadline, pins=pins,
                              budget=budget)
                 for k in order]
