@@ -6,8 +6,29 @@ path does not depend on how particles are spread over threads or processes.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
+
+#: A swarm's state, updated in place by the fused loops: ``position``, ``velocity`` and
+#: ``best_position`` (NP, n) in the unit cube, ``best_cost`` (NP,) and each particle's
+#: neighbourhood best ``neighbour`` (NP,, int64).
+Swarm = namedtuple("Swarm", ("position", "velocity", "best_position", "best_cost",
+                             "neighbour"))
+
+#: The parameters of the step (:func:`update`) over a run: ``topology`` (GBEST or RING) and
+#: ``ring_k``; the inertia from ``inertia_start`` to ``inertia_end`` over ``max_iter``
+#: iterations; the ``cognitive`` and ``social`` weights, the ``constriction`` factor, the
+#: ``max_velocity``; ``boundary`` (CLIP or REFLECT).
+StepRule = namedtuple("StepRule", ("topology", "ring_k", "inertia_start", "inertia_end",
+                                   "cognitive", "social", "constriction", "max_velocity",
+                                   "boundary", "max_iter"))
+
+#: A swarm that moves in some of the variables: particle ``i`` stands for ``base`` (n,) with
+#: ``base[index] = X[i]``; with ``full`` True it moves in all of them (``base`` and ``index``
+#: are then not read).
+Subspace = namedtuple("Subspace", ("base", "index", "full"))
 
 GBEST = 0
 RING = 1

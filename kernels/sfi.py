@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import pso
+from .sfi_data import play_state
 from .sfi_lanes import LANES, block_costs, decode_lanes, lane_costs
 from .sfi_setup import SETUP_EPS
 
@@ -44,61 +45,62 @@ N_KPIS = len(KPIS)
 
 
 @njit(cache=True)
-def _play(i, s, pdp, gen, codp, ded,
-          remaining, value, hold, setup_g, setup_d, setup_r, omega,
-          category, order, lead, beta, alpha, rho, lam,
-          prep, fulfil, mto_cap, orders,
-          ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-          cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-          detail, bd, kpi, use):
+def _play(i, s, pdp, gen, codp, ded, model, state, detail, bd, kpi, use):
     """Cost of plan ``i`` under scenario ``s``, played from the instance's initial state.
 
     With ``detail``, also fills ``bd[t, :]`` (cost components), ``kpi[:]`` (unit counts, the
     ``KPIS``) and ``use`` (C + 2P, T): units drawn from each new generic buffer, from each new
     dedicated buffer, and each product's demand (backlog and orders) not met by its own
-    dedicated buffers (met by generic or make-to-order, or not met).
+    dedicated buffers (met by generic or make-to-order, or not met). ``state`` is the
+    play's scratch (:data:`~invswarm.kernels.sfi_data.PlayState`).
     """
+    cg_k, cg_x, ng_k = state.generic_stage, state.generic_qty, state.new_generic_stage
+    cd_k, cd_x, nd_k = state.dedicated_stage, state.dedicated_qty, state.new_dedicated_stage
+    rem_cg, rem_ng = state.left_generic, state.left_new_generic
+    rem_cd, rem_nd = state.left_dedicated, state.left_new_dedicated
+    bk, newbk = state.backlog, state.next_backlog
     C = cg_k.shape[0]
     P = cd_k.shape[0]
-    T = prep.shape[0]
+    T = model.prep.shape[0]
     total = 0.0
     for c in range(C):
-        cg_k[c] = ig_stage[c]
-        cg_x[c] = ig_qty[c]
+        cg_k[c] = model.init_generic_stage[c]
+        cg_x[c] = model.init_generic_qty[c]
     for p in range(P):
-        cd_k[p] = id_stage[p]
-        cd_x[p] = id_qty[p]
-        bk[p] = init_backlog[p]
+        cd_k[p] = model.init_dedicated_stage[p]
+        cd_x[p] = model.init_dedicated_qty[p]
+        bk[p] = model.init_backlog[p]
     on_time = 0.0
     ordered = 0.0
     late_units = 0.0
     lost_units = 0.0
     disposed_units = 0.0
     for t in range(T):
-        A = prep[t]
-        B = fulfil[t]
-        back_extra = prep[t - 1] + fulfil[t - 1] if t > 0 else prep[0] + fulfil[0]
+        A = model.prep[t]
+        B = model.fulfil[t]
+        back_extra = (model.prep[t - 1] + model.fulfil[t - 1] if t > 0
+                      else model.prep[0] + model.fulfil[0])
         last = t == T - 1
         hold_prep = 0.0
         for c in range(C):
-            hold_prep += hold[cg_k[c]] * cg_x[c] * A
+            hold_prep += model.hold[cg_k[c]] * cg_x[c] * A
             rem_cg[c] = cg_x[c]
             ng_k[c] = pdp[i, c, t]
             rem_ng[c] = gen[i, c, t]
         for p in range(P):
-            hold_prep += hold[cd_k[p]] * cd_x[p] * A
+            hold_prep += model.hold[cd_k[p]] * cd_x[p] * A
             rem_cd[p] = cd_x[p]
             nd_k[p] = codp[i, p, t]
             rem_nd[p] = ded[i, p, t]
-        mto = mto_cap[t]
+        mto = model.mto_capacity[t]
         dl0 = dl1 = dl2 = dl3 = dl4 = 0.0
         shortfall = 0.0
         lost = 0.0
         for oi in range(P):
-            p = order[oi]
-            c = category[p]
-            L = lead[p]
-            b = beta[p]
+            p = model.order[oi]
+            c = model.category[p]
+            L = model.lead_time[p]
+            b = model.delay_penalty[p]
             # The five sources of this product in draw order: carried dedicated, new
             # dedicated, carried generic, new generic, make-to-order (stage 0); scalars, so
             # that they stay in registers.
@@ -107,20 +109,20 @@ def _play(i, s, pdp, gen, codp, ded,
             a2 = rem_cg[c]
             a3 = rem_ng[c]
             a4 = mto
-            w0 = max(remaining[cd_k[p]] - L, 0.0)
-            w1 = max(remaining[nd_k[p]] - L, 0.0)
-            w2 = max(remaining[cg_k[c]] - L, 0.0)
-            w3 = max(remaining[ng_k[c]] - L, 0.0)
-            w4 = max(remaining[0] - L, 0.0)
+            w0 = max(model.remaining[cd_k[p]] - L, 0.0)
+            w1 = max(model.remaining[nd_k[p]] - L, 0.0)
+            w2 = max(model.remaining[cg_k[c]] - L, 0.0)
+            w3 = max(model.remaining[ng_k[c]] - L, 0.0)
+            w4 = max(model.remaining[0] - L, 0.0)
             before_d = a0 + a1
-            demand_p = bk[p] + orders[s, p, t]
+            demand_p = bk[p] + model.orders[s, p, t]
             for cls in range(2):
                 # Backlog first (late by the previous period's length too), then new orders.
                 if cls == 0:
                     D = bk[p]
                     extra = back_extra
                 else:
-                    D = orders[s, p, t]
+                    D = model.orders[s, p, t]
                     extra = 0.0
                     ordered += D
                 on_time_p = 0.0
@@ -150,14 +152,14 @@ def _play(i, s, pdp, gen, codp, ded,
                     late_units += lu
                     on_time_p += ot
                 if cls == 0:
-                    lost += lam[p] * D
+                    lost += model.lost_penalty[p] * D
                     lost_units += D
                 else:
                     newbk[p] = D
                     on_time += on_time_p
-                    gap = alpha[p] * orders[s, p, t] - on_time_p
+                    gap = model.service_level[p] * model.orders[s, p, t] - on_time_p
                     if gap > 0.0:
-                        shortfall += rho[p] * gap
+                        shortfall += model.service_penalty[p] * gap
             if detail:
                 use[C + P + p, t] = demand_p - (before_d - a0 - a1)
             rem_cd[p] = a0
@@ -177,48 +179,48 @@ def _play(i, s, pdp, gen, codp, ded,
             k = cg_k[c]
             x = cg_x[c]
             u = x - rem_cg[c]
-            hold_carried += hold[k] * B * (x - 0.5 * u)
+            hold_carried += model.hold[k] * B * (x - 0.5 * u)
             if u > SETUP_EPS:
-                setup_reuse += setup_r[k]
-            disposal += omega * value[k] * rem_cg[c]
+                setup_reuse += model.setup_reuse[k]
+            disposal += model.disposal_rate * model.value[k] * rem_cg[c]
             disposed_units += rem_cg[c]
             k = ng_k[c]
             x = gen[i, c, t]
             u = x - rem_ng[c]
             if detail:
                 use[c, t] = u
-            hold_new += hold[k] * B * (x - 0.5 * u)
+            hold_new += model.hold[k] * B * (x - 0.5 * u)
             if x > SETUP_EPS:
-                setup_new += setup_g[k]
+                setup_new += model.setup_generic[k]
             cg_k[c] = k
             cg_x[c] = rem_ng[c]
             if last:
-                disposal += omega * value[k] * rem_ng[c]
+                disposal += model.disposal_rate * model.value[k] * rem_ng[c]
                 disposed_units += rem_ng[c]
         for p in range(P):
             k = cd_k[p]
             x = cd_x[p]
             u = x - rem_cd[p]
-            hold_carried += hold[k] * B * (x - 0.5 * u)
+            hold_carried += model.hold[k] * B * (x - 0.5 * u)
             if u > SETUP_EPS:
-                setup_reuse += setup_r[k]
-            disposal += omega * value[k] * rem_cd[p]
+                setup_reuse += model.setup_reuse[k]
+            disposal += model.disposal_rate * model.value[k] * rem_cd[p]
             disposed_units += rem_cd[p]
             k = nd_k[p]
             x = ded[i, p, t]
             u = x - rem_nd[p]
             if detail:
                 use[C + p, t] = u
-            hold_new += hold[k] * B * (x - 0.5 * u)
+            hold_new += model.hold[k] * B * (x - 0.5 * u)
             if x > SETUP_EPS:
-                setup_new += setup_d[k]
+                setup_new += model.setup_dedicated[k]
             cd_k[p] = k
             cd_x[p] = rem_nd[p]
             bk[p] = newbk[p]
             if last:
-                disposal += omega * value[k] * rem_nd[p]
+                disposal += model.disposal_rate * model.value[k] * rem_nd[p]
                 disposed_units += rem_nd[p]
-                lost += lam[p] * newbk[p]
+                lost += model.lost_penalty[p] * newbk[p]
                 lost_units += newbk[p]
         if detail:
             bd[t, 0] = setup_new
@@ -257,12 +259,8 @@ def _take(D, a, late, b):
 
 
 @njit(cache=True)
-def sfi_costs(pdp, gen, codp, ded,
-              remaining, value, hold, setup_g, setup_d, setup_r, omega,
-              category, order, lead, beta, alpha, rho, lam,
-              prep, fulfil, mto_cap, orders, weights,
-              ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-              detail, n_chunks, out_cost, out_breakdown, out_kpi, out_use):
+def sfi_costs(pdp, gen, codp, ded, model, detail, n_chunks, out_cost, out_breakdown, out_kpi,
+              out_use):
     """Expected cost of every plan of a swarm over the order scenarios.
 
     Parameters
@@ -271,22 +269,8 @@ def sfi_costs(pdp, gen, codp, ded,
         PDP / CODP stage of each plan per category / product and period.
     gen, ded : ndarray of float64, shapes (NP, C, T) and (NP, P, T)
         New generic / dedicated quantities (units).
-    remaining, value, hold, setup_g, setup_d, setup_r : ndarray, shape (S+1,)
-        Per stage: remaining processing time (h), unit value, holding cost (per unit-hour),
-        setup costs.
-    omega : float
-        Disposal loss rate.
-    category, order : ndarray of int64, shape (P,)
-        Category of each product; products in service order.
-    lead, beta, alpha, rho, lam : ndarray, shape (P,)
-        Lead time (h), delay penalty (per unit-hour), service level, shortfall penalty and
-        lost-sale penalty (per unit).
-    prep, fulfil, mto_cap : ndarray, shape (T,)
-        Phase lengths A, B (h) and make-to-order capacity M (units).
-    orders : ndarray, shape (NS, P, T)
-    weights : ndarray, shape (NS,)
-    ig_stage, ig_qty, id_stage, id_qty, init_backlog : ndarray
-        Initial carried generic (C,), dedicated (P,) buffers and backlog (P,).
+    model : Model
+        The instance's arrays (:data:`invswarm.kernels.sfi_data.Model`).
     detail : bool
         Also fill ``out_breakdown`` and ``out_kpi``.
     n_chunks : int
@@ -304,8 +288,8 @@ def sfi_costs(pdp, gen, codp, ded,
     NP = pdp.shape[0]
     C = pdp.shape[1]
     P = codp.shape[1]
-    T = prep.shape[0]
-    NS = orders.shape[0]
+    T = model.prep.shape[0]
+    NS = model.orders.shape[0]
     n = NP * NS
     cost_ps = np.empty(n)
     if detail:
@@ -316,13 +300,8 @@ def sfi_costs(pdp, gen, codp, ded,
         bd_ps = np.zeros((1, 1, N_COMPONENTS))
         kpi_ps = np.zeros((1, N_KPIS))
         use_ps = np.zeros((1, 1, 1))
-    _play_all(pdp, gen, codp, ded,
-              remaining, value, hold, setup_g, setup_d, setup_r, omega,
-              category, order, lead, beta, alpha, rho, lam,
-              prep, fulfil, mto_cap, orders,
-              ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-              detail, n_chunks, cost_ps, bd_ps, kpi_ps, use_ps)
-    _scenario_mean(cost_ps, weights, out_cost)
+    _play_all(pdp, gen, codp, ded, model, detail, n_chunks, cost_ps, bd_ps, kpi_ps, use_ps)
+    _scenario_mean(cost_ps, model.weights, out_cost)
     if not detail:
         return
     for i in range(NP):
@@ -330,18 +309,18 @@ def sfi_costs(pdp, gen, codp, ded,
             for k in range(N_COMPONENTS):
                 v = 0.0
                 for s in range(NS):
-                    v += weights[s] * bd_ps[i * NS + s, t, k]
+                    v += model.weights[s] * bd_ps[i * NS + s, t, k]
                 out_breakdown[i, t, k] = v
         for k in range(N_KPIS):
             v = 0.0
             for s in range(NS):
-                v += weights[s] * kpi_ps[i * NS + s, k]
+                v += model.weights[s] * kpi_ps[i * NS + s, k]
             out_kpi[i, k] = v
         for r in range(C + 2 * P):
             for t in range(T):
                 v = 0.0
                 for s in range(NS):
-                    v += weights[s] * use_ps[i * NS + s, r, t]
+                    v += model.weights[s] * use_ps[i * NS + s, r, t]
                 out_use[i, r, t] = v
 
 
@@ -366,96 +345,54 @@ def _scenario_mean_range(lo, hi, cost_ps, weights, out):
 
 
 @njit(parallel=True, cache=True)
-def _play_all(pdp, gen, codp, ded,
-              remaining, value, hold, setup_g, setup_d, setup_r, omega,
-              category, order, lead, beta, alpha, rho, lam,
-              prep, fulfil, mto_cap, orders,
-              ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-              detail, n_chunks, cost_ps, bd_ps, kpi_ps, use_ps):
+def _play_all(pdp, gen, codp, ded, model, detail, n_chunks, cost_ps, bd_ps, kpi_ps, use_ps):
     """Cost of every (plan, scenario) pair into ``cost_ps[i * NS + s]``, in ``n_chunks``
     chunks (run in parallel when more than one). Without ``detail``, a chunk is a block of
     plans played in lockstep (:func:`invswarm.kernels.sfi_lanes.lane_costs`); with it, a
     range of pairs played one by one."""
     NP = pdp.shape[0]
-    n = NP if not detail else NP * orders.shape[0]
+    n = NP if not detail else NP * model.orders.shape[0]
     n_chunks = max(1, min(n, n_chunks))
     if n_chunks == 1:
         # A parallel region costs more than one small play: stay on this thread.
-        _play_chunk(0, n, pdp, gen, codp, ded,
-                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                    category, order, lead, beta, alpha, rho, lam,
-                    prep, fulfil, mto_cap, orders,
-                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                    detail, cost_ps, bd_ps, kpi_ps, use_ps)
+        _play_chunk(0, n, pdp, gen, codp, ded, model, detail, cost_ps, bd_ps, kpi_ps, use_ps)
         return
     for chunk in prange(n_chunks):
-        _play_chunk(chunk * n // n_chunks, (chunk + 1) * n // n_chunks, pdp, gen, codp, ded,
-                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                    category, order, lead, beta, alpha, rho, lam,
-                    prep, fulfil, mto_cap, orders,
-                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+        _play_chunk(chunk * n // n_chunks, (chunk + 1) * n // n_chunks, pdp, gen, codp, ded, model,
                     detail, cost_ps, bd_ps, kpi_ps, use_ps)
 
 
 @njit(cache=True)
-def _play_chunk(lo, hi, pdp, gen, codp, ded,
-                remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                category, order, lead, beta, alpha, rho, lam,
-                prep, fulfil, mto_cap, orders,
-                ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                detail, cost_ps, bd_ps, kpi_ps, use_ps):
+def _play_chunk(lo, hi, pdp, gen, codp, ded, model, detail, cost_ps, bd_ps, kpi_ps, use_ps):
     """Plans ``lo:hi`` in lockstep, or with ``detail`` pairs ``lo:hi`` one by one. Fewer
     plans than half the lockstep kernel's lanes are played one by one too: a lockstep pass
     costs as much for one plan as for :data:`~invswarm.kernels.sfi_lanes.LANES`."""
     if detail or hi - lo < LANES // 2:
-        per = 1 if detail else orders.shape[0]  # with detail, lo:hi count pairs already
-        _play_range(lo * per, hi * per, pdp, gen, codp, ded,
-                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                    category, order, lead, beta, alpha, rho, lam,
-                    prep, fulfil, mto_cap, orders,
-                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
+        per = 1 if detail else model.orders.shape[0]  # with detail, lo:hi count pairs already
+        _play_range(lo * per, hi * per, pdp, gen, codp, ded, model,
                     detail, cost_ps, bd_ps, kpi_ps, use_ps)
     else:
-        lane_costs(lo, hi, pdp, gen, codp, ded,
-                   remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                   category, order, lead, beta, alpha, rho, lam,
-                   prep, fulfil, mto_cap, orders,
-                   ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+        lane_costs(lo, hi, pdp, gen, codp, ded, model, cost_ps)
 
 
 @njit(cache=True)
-def _play_range(lo, hi, pdp, gen, codp, ded,
-                remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                category, order, lead, beta, alpha, rho, lam,
-                prep, fulfil, mto_cap, orders,
-                ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                detail, cost_ps, bd_ps, kpi_ps, use_ps):
+def _play_range(lo, hi, pdp, gen, codp, ded, model, detail, cost_ps, bd_ps, kpi_ps, use_ps):
     """Pairs ``lo:hi`` of :func:`_play_all`, with their own scratch state."""
     C = pdp.shape[1]
     P = codp.shape[1]
-    NS = orders.shape[0]
-    cg_k, ng_k = np.empty(C, np.int64), np.empty(C, np.int64)
-    cd_k, nd_k = np.empty(P, np.int64), np.empty(P, np.int64)
-    cg_x, rem_cg, rem_ng = np.empty(C), np.empty(C), np.empty(C)
-    cd_x, rem_cd, rem_nd = np.empty(P), np.empty(P), np.empty(P)
-    bk, newbk = np.empty(P), np.empty(P)
+    NS = model.orders.shape[0]
+    state = play_state(C, P)
     for idx in range(lo, hi):
         i = idx // NS
         s = idx - i * NS
         slot = idx if detail else 0
         cost_ps[idx] = _play(
-            i, s, pdp, gen, codp, ded,
-            remaining, value, hold, setup_g, setup_d, setup_r, omega,
-            category, order, lead, beta, alpha, rho, lam,
-            prep, fulfil, mto_cap, orders,
-            ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-            cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-            detail, bd_ps[slot], kpi_ps[slot], use_ps[slot])
+            i, s, pdp, gen, codp, ded, model, state, detail, bd_ps[slot], kpi_ps[slot],
+            use_ps[slot])
 
 
 @njit(cache=True)
-def decode_one(x, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
-               snap_q, win_q, capacity, pdp, gen, codp, ded):
+def decode_one(x, dec, pdp, gen, codp, ded):
     """Decode one particle of the unit cube into a feasible plan (written into the outputs).
 
     Layout of ``x`` (length ``2 (C + P) T``): PDP choices ``[c * T + t]``, then CODP choices
@@ -472,46 +409,38 @@ def decode_one(x, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, wi
     Parameters
     ----------
     x : ndarray, shape (2 (C + P) T,)
-    kg : ndarray of int64, shape (C, maxKG)
-        Usable PDP candidates, ascending, padded; ``n_kg`` counts them.
-    kd : ndarray of int64, shape (P, maxKD)
-        CODP candidates, ascending, padded; ``n_kd`` counts them.
-    first_kd : ndarray of int64, shape (P, S + 1)
-        Index of the first CODP candidate at or after each stage (the last one if none is).
-    category : ndarray of int64, shape (P,)
-    ub_g, ub_q : ndarray, shapes (C, T), (P, T)
-        Most a buffer is ever worth making (units).
-    snap_g, snap_q : ndarray, shapes (C, T, m), (P, T, m)
-        Snap points per buffer (units); ``win_g``, ``win_q`` their half-widths (units, -1
-        where padded).
-    capacity : ndarray, shape (T,)
+    dec : Decoding
+        The decoder's tables (:data:`invswarm.kernels.sfi_data.Decoding`): candidates, bounds
+        ``ub`` (``most_generic``, ``most_dedicated``), snap points and capacity.
     pdp, gen, codp, ded : ndarray, shapes (C, T), (C, T), (P, T), (P, T)
         The plan (written).
     """
-    C = kg.shape[0]
-    P = kd.shape[0]
-    T = capacity.shape[0]
+    C = dec.usable_pdp.shape[0]
+    P = dec.codp_candidates.shape[0]
+    T = dec.capacity.shape[0]
     og = (C + P) * T
     od = og + C * T
     for t in range(T):
         used = 0.0
         for c in range(C):
-            m = n_kg[c]
+            m = dec.n_usable_pdp[c]
             j = min(int(x[c * T + t] * m), m - 1)
-            pdp[c, t] = kg[c, j]
-            q = np.floor(_snap(x[og + c * T + t] * ub_g[c, t], snap_g, win_g, c, t) + 0.5)
+            pdp[c, t] = dec.usable_pdp[c, j]
+            q = np.floor(_snap(x[og + c * T + t] * dec.most_generic[c, t], dec.snap_generic,
+                               dec.window_generic, c, t) + 0.5)
             gen[c, t] = q
             used += q
         for p in range(P):
-            f = first_kd[p, pdp[category[p], t]]
-            m = n_kd[p] - f
+            f = dec.first_codp[p, pdp[dec.category[p], t]]
+            m = dec.n_codp_candidates[p] - f
             j = min(int(x[C * T + p * T + t] * m), m - 1)
-            codp[p, t] = kd[p, f + j]
-            q = np.floor(_snap(x[od + p * T + t] * ub_q[p, t], snap_q, win_q, p, t) + 0.5)
+            codp[p, t] = dec.codp_candidates[p, f + j]
+            q = np.floor(_snap(x[od + p * T + t] * dec.most_dedicated[p, t], dec.snap_dedicated,
+                               dec.window_dedicated, p, t) + 0.5)
             ded[p, t] = q
             used += q
-        if used > capacity[t]:
-            scale = capacity[t] / used
+        if used > dec.capacity[t]:
+            scale = dec.capacity[t] / used
             for c in range(C):
                 gen[c, t] = np.floor(gen[c, t] * scale)
             for p in range(P):
@@ -534,34 +463,29 @@ def _snap(q, points, win, r, t):
 
 
 @njit(parallel=True, cache=True)
-def decode_swarm(X, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
-                 snap_q, win_q, capacity, pdp, gen, codp, ded):
+def decode_swarm(X, dec, pdp, gen, codp, ded):
     """:func:`decode_one` for every row of ``X`` (NP, n) into plan arrays (NP, ...)."""
     for i in prange(X.shape[0]):
-        decode_one(X[i], kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
-                   snap_q, win_q, capacity, pdp[i], gen[i], codp[i], ded[i])
+        decode_one(X[i], dec, pdp[i], gen[i], codp[i], ded[i])
 
 
 @njit(parallel=True, cache=True)
-def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ring_k,
-                   w0, w1, c1, c2, chi, vmax, boundary, base, idx, full,
-                   kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q, win_q,
-                   capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                   category, order, lead, beta, alpha, rho, lam,
-                   prep, fulfil, mto_cap, orders, weights,
-                   ig_stage, ig_qty, id_stage, id_qty, init_backlog, n_chunks,
-                   cost, cost_ps, best_hist):
+def pso_iterations(swarm, rule, seed, it0, n_iter, subspace, dec, model, n_chunks, cost,
+                   cost_ps, best_hist):
     """``n_iter`` PSO iterations (update, decode, evaluate, personal bests) without leaving Numba.
 
-    Iterations are numbered from ``it0``; the inertia falls linearly from ``w0`` to ``w1`` over
-    ``max_iter`` iterations. ``best_hist[j]`` receives the swarm's best cost after iteration
-    ``j``. The swarm state (X, V, PB, PBf) is updated in place; see
-    :func:`invswarm.kernels.pso.update` for the parameters of the step and :func:`decode_one`
-    and :func:`sfi_costs` for the rest.
+    Iterations are numbered from ``it0``; the inertia falls linearly from
+    ``rule.inertia_start`` to ``rule.inertia_end`` over ``rule.max_iter`` iterations.
+    ``best_hist[j]`` receives the swarm's best cost after iteration ``j``. The ``swarm``
+    (:data:`~invswarm.kernels.pso.Swarm`) is updated in place; ``rule``
+    (:data:`~invswarm.kernels.pso.StepRule`) holds the parameters of the step
+    (:func:`invswarm.kernels.pso.update`); ``dec`` and ``model`` are the records of
+    :func:`decode_one` and :func:`sfi_costs`; ``cost`` (NP,) receives the particles' costs
+    and ``cost_ps`` (NP * NS,) is scratch.
 
-    The swarm may move in a subspace: particle ``i`` stands for the full particle ``base``
-    with ``base[idx] = X[i]``. For the whole space, ``full`` is True (``idx`` and ``base`` are
-    then not read).
+    The swarm may move in a subspace (:data:`~invswarm.kernels.pso.Subspace`): particle ``i``
+    stands for the full particle ``subspace.base`` with ``base[index] = X[i]``. For the whole
+    space, ``subspace.full`` is True (``index`` and ``base`` are then not read).
 
     Each iteration is one parallel region over ``n_chunks`` blocks of particles, which step,
     decode, are played in lockstep and update their personal bests in the thread that holds
@@ -569,28 +493,25 @@ def pso_iterations(X, V, PB, PBf, nbr, seed, it0, n_iter, max_iter, topology, ri
     (:func:`invswarm.kernels.pso.social`), before it: every step reads bests that no thread is
     writing.
     """
+    X, PB, PBf = swarm.position, swarm.best_position, swarm.best_cost
     NP = X.shape[0]
     n_chunks = max(1, min(NP, n_chunks))
     G = np.empty_like(PB)
     gnbr = np.empty(NP, np.int64)
     for it in range(n_iter):
         itg = it0 + it
-        pso.neighbour_best(PBf, topology, ring_k, nbr)
-        pso.social(PB, nbr, G, gnbr)
-        frac = itg / max(1, max_iter - 1)
+        pso.neighbour_best(PBf, rule.topology, rule.ring_k, swarm.neighbour)
+        pso.social(PB, swarm.neighbour, G, gnbr)
+        frac = itg / max(1, rule.max_iter - 1)
         if frac > 1.0:
             frac = 1.0
-        w = w0 + (w1 - w0) * frac
+        w = rule.inertia_start + (rule.inertia_end - rule.inertia_start) * frac
         for chunk in prange(n_chunks):
             lo = chunk * NP // n_chunks
             hi = (chunk + 1) * NP // n_chunks
-            _step_chunk(lo, hi, X, V, PB, G, gnbr, seed, itg, w, c1, c2, chi, vmax, boundary,
-                        base, idx, full, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g,
-                        win_g, snap_q, win_q, capacity, remaining, value, hold, setup_g,
-                        setup_d, setup_r, omega, category, order, lead, beta, alpha, rho, lam,
-                        prep, fulfil, mto_cap, orders,
-                        ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
-            _scenario_mean_range(lo, hi, cost_ps, weights, cost)
+            _step_chunk(lo, hi, swarm, G, gnbr, seed, itg, w, rule, subspace, dec, model,
+                        cost_ps)
+            _scenario_mean_range(lo, hi, cost_ps, model.weights, cost)
             pso.tell_range(lo, hi, X, cost, PB, PBf)
         best = PBf[0]
         for i in range(1, NP):
@@ -605,19 +526,18 @@ _TILE = 8
 
 
 @njit(cache=True)
-def _step_chunk(lo, hi, X, V, PB, G, nbr, seed, iteration, w, c1, c2, chi, vmax, boundary,
-                base, idx, full, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
-                win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
-                ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
+def _step_chunk(lo, hi, swarm, G, nbr, seed, iteration, w, rule, subspace, dec, model,
+                cost_ps):
     """Particles ``lo:hi`` of :func:`pso_iterations`: step (towards the neighbourhood bests
-    ``G[nbr[i]]``), then decode and play in lockstep (the block's particles as the columns of
-    one array)."""
+    ``G[nbr[i]]``, with inertia ``w``), then decode and play in lockstep (the block's
+    particles as the columns of one array)."""
+    X = swarm.position
+    base, idx, full = subspace.base, subspace.index, subspace.full
     n = X.shape[1]
     L = hi - lo
-    C = kg.shape[0]
-    P = kd.shape[0]
-    T = capacity.shape[0]
+    C = dec.usable_pdp.shape[0]
+    P = dec.codp_candidates.shape[0]
+    T = dec.capacity.shape[0]
     r = np.empty((2, n))
     xT = np.empty((2 * (C + P) * T, L))
     if not full:
@@ -627,90 +547,62 @@ def _step_chunk(lo, hi, X, V, PB, G, nbr, seed, iteration, w, c1, c2, chi, vmax,
     for i0 in range(lo, hi, _TILE):
         i1 = min(i0 + _TILE, hi)
         for i in range(i0, i1):
-            pso.step(X, V, PB, G, nbr, i, seed, iteration, w, c1, c2, chi, vmax, boundary,
-                     r)
+            pso.step(X, swarm.velocity, swarm.best_position, G, nbr, i, seed, iteration, w,
+                     rule.cognitive, rule.social, rule.constriction, rule.max_velocity,
+                     rule.boundary, r)
         # A tile of particles at a time, so that each store into xT's rows goes to a cache
         # line that the last few stores loaded: xT is larger than the L1 cache.
         for d in range(n):
             row = d if full else idx[d]
             for i in range(i0, i1):
                 xT[row, i - lo] = X[i, d]
-    _decode_play(lo, xT, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
-                 win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                 category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
-                 ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+    _decode_play(lo, xT, dec, model, cost_ps)
 
 
 @njit(cache=True)
-def _decode_play(lo, xT, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
-                 win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                 category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
-                 ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
+def _decode_play(lo, xT, dec, model, cost_ps):
     """Particles ``lo:lo + L``, the columns of ``xT`` (n_var, L), decoded and played in
     lockstep: their costs per scenario into ``cost_ps``."""
     L = xT.shape[1]
-    C = kg.shape[0]
-    P = kd.shape[0]
-    T = capacity.shape[0]
+    C = dec.usable_pdp.shape[0]
+    P = dec.codp_candidates.shape[0]
+    T = dec.capacity.shape[0]
     pdp_l = np.empty((C, T, L), np.int64)
     gen_l = np.empty((C, T, L))
     codp_l = np.empty((P, T, L), np.int64)
     ded_l = np.empty((P, T, L))
-    decode_lanes(xT, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
-                 snap_q, win_q, capacity, pdp_l, gen_l, codp_l, ded_l)
-    block_costs(lo, pdp_l, gen_l, codp_l, ded_l,
-                remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                category, order, lead, beta, alpha, rho, lam,
-                prep, fulfil, mto_cap, orders,
-                ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+    decode_lanes(xT, dec, pdp_l, gen_l, codp_l, ded_l)
+    block_costs(lo, pdp_l, gen_l, codp_l, ded_l, model, cost_ps)
 
 
 @njit(cache=True)
-def swarm_costs(X, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q, win_q,
-                capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                category, order, lead, beta, alpha, rho, lam,
-                prep, fulfil, mto_cap, orders, weights,
-                ig_stage, ig_qty, id_stage, id_qty, init_backlog, n_chunks, out_cost):
+def swarm_costs(X, dec, model, n_chunks, out_cost):
     """Expected cost of the plan of every particle of ``X`` (NP, n_var), into ``out_cost``.
 
     The decode of :func:`decode_one` and the cost of :func:`sfi_costs` (same figures to the
-    last bit), for ``n_chunks`` blocks of particles in lockstep, as in
-    :func:`pso_iterations`.
+    last bit; ``dec`` and ``model`` are their records), for ``n_chunks`` blocks of particles
+    in lockstep, as in :func:`pso_iterations`.
     """
     NP = X.shape[0]
-    NS = orders.shape[0]
+    NS = model.orders.shape[0]
     cost_ps = np.empty(NP * NS)
     n_chunks = max(1, min(NP, n_chunks))
     if n_chunks == 1:
         # A parallel region costs more than one small play: stay on this thread.
-        _decode_play(0, _columns(X, 0, NP), kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q,
-                     snap_g, win_g, snap_q, win_q, capacity, remaining, value, hold, setup_g,
-                     setup_d, setup_r, omega, category, order, lead, beta, alpha, rho, lam,
-                     prep, fulfil, mto_cap, orders, ig_stage, ig_qty, id_stage, id_qty,
-                     init_backlog, cost_ps)
+        _decode_play(0, _columns(X, 0, NP), dec, model, cost_ps)
     else:
-        _chunks(X, n_chunks, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
-                win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
-                ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
-    _scenario_mean(cost_ps, weights, out_cost)
+        _chunks(X, n_chunks, dec, model, cost_ps)
+    _scenario_mean(cost_ps, model.weights, out_cost)
 
 
 @njit(parallel=True, cache=True)
-def _chunks(X, n_chunks, kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q,
-            win_q, capacity, remaining, value, hold, setup_g, setup_d, setup_r, omega,
-            category, order, lead, beta, alpha, rho, lam, prep, fulfil, mto_cap, orders,
-            ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
+def _chunks(X, n_chunks, dec, model, cost_ps):
     """:func:`_decode_play` of ``n_chunks`` blocks of the rows of ``X``, in parallel."""
     NP = X.shape[0]
     for chunk in prange(n_chunks):
         lo = chunk * NP // n_chunks
         hi = (chunk + 1) * NP // n_chunks
-        _decode_play(lo, _columns(X, lo, hi), kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q,
-                     snap_g, win_g, snap_q, win_q, capacity, remaining, value, hold, setup_g,
-                     setup_d, setup_r, omega, category, order, lead, beta, alpha, rho, lam,
-                     prep, fulfil, mto_cap, orders, ig_stage, ig_qty, id_stage, id_qty,
-                     init_backlog, cost_ps)
+        _decode_play(lo, _columns(X, lo, hi), dec, model, cost_ps)
 
 
 @njit(cache=True)

@@ -21,19 +21,15 @@ from .sfi_setup import SETUP_EPS
 
 
 @njit(cache=True)
-def lane_costs(lo, hi, pdp, gen, codp, ded,
-               remaining, value, hold, setup_g, setup_d, setup_r, omega,
-               category, order, lead, beta, alpha, rho, lam,
-               prep, fulfil, mto_cap, orders,
-               ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
+def lane_costs(lo, hi, pdp, gen, codp, ded, model, cost_ps):
     """Cost of plans ``lo:hi`` under every scenario, into ``cost_ps[i * NS + s]``.
 
     The arguments are those of :func:`invswarm.kernels.sfi.sfi_costs` (plans (NP, C, T) and
-    (NP, P, T); the instance arrays).
+    (NP, P, T); the instance's record, :data:`invswarm.kernels.sfi_data.Model`).
     """
     C = pdp.shape[1]
     P = codp.shape[1]
-    T = prep.shape[0]
+    T = model.prep.shape[0]
     L = hi - lo
     # The block's plans with the plan index innermost.
     pdp_l = np.empty((C, T, L), np.int64)
@@ -49,11 +45,7 @@ def lane_costs(lo, hi, pdp, gen, codp, ded,
             for t in range(T):
                 codp_l[p, t, j] = codp[lo + j, p, t]
                 ded_l[p, t, j] = ded[lo + j, p, t]
-    block_costs(lo, pdp_l, gen_l, codp_l, ded_l,
-                remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                category, order, lead, beta, alpha, rho, lam,
-                prep, fulfil, mto_cap, orders,
-                ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+    block_costs(lo, pdp_l, gen_l, codp_l, ded_l, model, cost_ps)
 
 
 #: Plans per lockstep pass of :func:`block_costs`. A constant, so that the compiler knows each
@@ -78,29 +70,17 @@ _LANE_ROWS = 15
 
 
 @njit(cache=True)
-def block_costs(lo, pdp_l, gen_l, codp_l, ded_l,
-                remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                category, order, lead, beta, alpha, rho, lam,
-                prep, fulfil, mto_cap, orders,
-                ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
+def block_costs(lo, pdp_l, gen_l, codp_l, ded_l, model, cost_ps):
     """:func:`lane_costs` of a block of plans already in lane layout: ``pdp_l``, ``gen_l``
     of shape (C, T, L) and ``codp_l``, ``ded_l`` of shape (P, T, L) hold plans
     ``lo:lo + L``; they are played :data:`LANES` at a time."""
     L = pdp_l.shape[2]
     full = L - L % LANES
     for j0 in range(0, full, LANES):
-        _lockstep(lo + j0, j0, LANES, pdp_l, gen_l, codp_l, ded_l,
-                  remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                  category, order, lead, beta, alpha, rho, lam,
-                  prep, fulfil, mto_cap, orders,
-                  ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+        _lockstep(lo + j0, j0, LANES, pdp_l, gen_l, codp_l, ded_l, model, cost_ps)
     if full < L:
         _lockstep(lo + full, 0, L - full, _full_lanes(pdp_l, full), _full_lanes(gen_l, full),
-                  _full_lanes(codp_l, full), _full_lanes(ded_l, full),
-                  remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                  category, order, lead, beta, alpha, rho, lam,
-                  prep, fulfil, mto_cap, orders,
-                  ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps)
+                  _full_lanes(codp_l, full), _full_lanes(ded_l, full), model, cost_ps)
 
 
 @njit(cache=True)
@@ -117,11 +97,7 @@ def _full_lanes(a, j0):
 
 
 @njit(cache=True)
-def _lockstep(lo, j0, n, pdp_l, gen_l, codp_l, ded_l,
-              remaining, value, hold, setup_g, setup_d, setup_r, omega,
-              category, order, lead, beta, alpha, rho, lam,
-              prep, fulfil, mto_cap, orders,
-              ig_stage, ig_qty, id_stage, id_qty, init_backlog, cost_ps):
+def _lockstep(lo, j0, n, pdp_l, gen_l, codp_l, ded_l, model, cost_ps):
     """The :data:`LANES` plans ``j0:j0 + LANES`` of a block in lane layout, in lockstep; the
     costs of the first ``n`` are those of plans ``lo:lo + n``."""
     C = pdp_l.shape[0]
@@ -132,29 +108,36 @@ def _lockstep(lo, j0, n, pdp_l, gen_l, codp_l, ded_l,
     SL = np.empty((_LANE_ROWS, LANES))
     SG = np.empty((_G_ROWS * C, LANES))
     SD = np.empty((_D_ROWS * P, LANES))
-    T = prep.shape[0]
-    NS = orders.shape[0]
+    # Read once: an inlined helper given the whole record would take a reference to each of
+    # its arrays at every call.
+    remaining, hold, value = model.remaining, model.hold, model.value
+    setup_reuse = model.setup_reuse
+    T = model.prep.shape[0]
+    NS = model.orders.shape[0]
     for s in range(NS):
         for j in range(LANES):
             SL[_TOTAL, j] = 0.0
         for c in range(C):
-            _initial(SG, _G_ROWS * c, ig_stage[c], ig_qty[c], remaining, hold, setup_r, value)
+            _initial(SG, _G_ROWS * c, model.init_generic_stage[c], model.init_generic_qty[c],
+                     remaining, hold, setup_reuse, value)
         for p in range(P):
-            _initial(SD, _D_ROWS * p, id_stage[p], id_qty[p], remaining, hold, setup_r, value)
+            _initial(SD, _D_ROWS * p, model.init_dedicated_stage[p],
+                     model.init_dedicated_qty[p], remaining, hold, setup_reuse, value)
             for j in range(LANES):
-                SD[_D_ROWS * p + _BK, j] = init_backlog[p]
+                SD[_D_ROWS * p + _BK, j] = model.init_backlog[p]
         for t in range(T):
-            A = prep[t]
-            B = fulfil[t]
-            back_extra = prep[t - 1] + fulfil[t - 1] if t > 0 else prep[0] + fulfil[0]
+            A = model.prep[t]
+            B = model.fulfil[t]
+            back_extra = (model.prep[t - 1] + model.fulfil[t - 1] if t > 0
+                          else model.prep[0] + model.fulfil[0])
             # Reads through a stage index (gathers) keep a loop scalar: they are made here, once
             # per buffer, lane and period, for the loops below.
             for c in range(C):
-                _stage_data(SG, _G_ROWS * c, pdp_l[c, t], gen_l[c, t], j0,
-                            remaining, hold, setup_r, value, setup_g)
+                _stage_data(SG, _G_ROWS * c, pdp_l[c, t], gen_l[c, t], j0, remaining, hold,
+                            setup_reuse, value, model.setup_generic)
             for p in range(P):
-                _stage_data(SD, _D_ROWS * p, codp_l[p, t], ded_l[p, t], j0,
-                            remaining, hold, setup_r, value, setup_d)
+                _stage_data(SD, _D_ROWS * p, codp_l[p, t], ded_l[p, t], j0, remaining, hold,
+                            setup_reuse, value, model.setup_dedicated)
             for j in range(LANES):
                 SL[_HOLD_PREP, j] = 0.0
             for c in range(C):
@@ -166,7 +149,7 @@ def _lockstep(lo, j0, n, pdp_l, gen_l, codp_l, ded_l,
                 for j in range(LANES):
                     SL[_HOLD_PREP, j] += SD[d + _H_C, j] * SD[d + _X, j] * A
             for j in range(LANES):
-                SL[_MTO, j] = mto_cap[t]
+                SL[_MTO, j] = model.mto_capacity[t]
                 SL[_DL0, j] = 0.0
                 SL[_DL1, j] = 0.0
                 SL[_DL2, j] = 0.0
@@ -175,10 +158,12 @@ def _lockstep(lo, j0, n, pdp_l, gen_l, codp_l, ded_l,
                 SL[_SHORTFALL, j] = 0.0
                 SL[_LOST, j] = 0.0
             for oi in range(P):
-                p = order[oi]
-                _draws(SL, SD, SG, _D_ROWS * p, _G_ROWS * category[p], lead[p], beta[p],
-                       remaining[0], orders[s, p, t], alpha[p] * orders[s, p, t], rho[p],
-                       lam[p], back_extra)
+                p = model.order[oi]
+                q = model.orders[s, p, t]
+                _draws(SL, SD, SG, _D_ROWS * p, _G_ROWS * model.category[p], model.lead_time[p],
+                       model.delay_penalty[p], model.remaining[0], q,
+                       model.service_level[p] * q, model.service_penalty[p],
+                       model.lost_penalty[p], back_extra)
             for j in range(LANES):
                 SL[_SETUP_NEW, j] = 0.0
                 SL[_SETUP_REUSE, j] = 0.0
@@ -186,18 +171,18 @@ def _lockstep(lo, j0, n, pdp_l, gen_l, codp_l, ded_l,
                 SL[_HOLD_NEW, j] = 0.0
                 SL[_DISPOSAL, j] = 0.0
             for c in range(C):
-                _period_end(SL, SG, _G_ROWS * c, B, omega)
+                _period_end(SL, SG, _G_ROWS * c, B, model.disposal_rate)
                 if t == T - 1:
-                    _dispose_new(SL, SG, _G_ROWS * c, omega)
+                    _dispose_new(SL, SG, _G_ROWS * c, model.disposal_rate)
             for p in range(P):
                 d = _D_ROWS * p
-                _period_end(SL, SD, d, B, omega)
+                _period_end(SL, SD, d, B, model.disposal_rate)
                 for j in range(LANES):
                     SD[d + _BK, j] = SD[d + _NEWBK, j]
                 if t == T - 1:
-                    _dispose_new(SL, SD, d, omega)
+                    _dispose_new(SL, SD, d, model.disposal_rate)
                     for j in range(LANES):
-                        SL[_LOST, j] += lam[p] * SD[d + _NEWBK, j]
+                        SL[_LOST, j] += model.lost_penalty[p] * SD[d + _NEWBK, j]
             for j in range(LANES):
                 SL[_TOTAL, j] += (SL[_SETUP_NEW, j] + SL[_SETUP_REUSE, j] + SL[_HOLD_PREP, j]
                                   + SL[_HOLD_CARRIED, j] + SL[_HOLD_NEW, j]
@@ -209,19 +194,20 @@ def _lockstep(lo, j0, n, pdp_l, gen_l, codp_l, ded_l,
 
 
 @njit(cache=True, inline="always")
-def _initial(R, row, k, x, remaining, hold, setup_r, value):
+def _initial(R, row, k, x, remaining, hold, setup_reuse, value):
     """A buffer (rows from ``row`` of ``R``) of ``x`` units at stage ``k`` before the first
     period, in every lane: the quantity and the stage data that the first period carries."""
     for j in range(LANES):
         R[row + _R_N, j] = remaining[k]
         R[row + _H_N, j] = hold[k]
-        R[row + _SR_N, j] = setup_r[k]
+        R[row + _SR_N, j] = setup_reuse[k]
         R[row + _V_N, j] = value[k]
         R[row + _X, j] = x
 
 
 @njit(cache=True, inline="always")
-def _stage_data(R, row, stage_t, qty_t, j0, remaining, hold, setup_r, value, setup_new):
+def _stage_data(R, row, stage_t, qty_t, j0, remaining, hold, setup_reuse, value,
+                setup_new):
     """Period data of one buffer (rows from ``row`` of ``R``) in every lane: the new buffer
     of lane ``j`` is at stage ``stage_t[j0 + j]``, of quantity ``qty_t[j0 + j]``; the carried
     one is the last period's new one, so only the new one's data are gathered."""
@@ -237,7 +223,7 @@ def _stage_data(R, row, stage_t, qty_t, j0, remaining, hold, setup_r, value, set
         R[row + _R_N, j] = remaining[k]
         R[row + _H_N, j] = hold[k]
         R[row + _S_N, j] = setup_new[k]
-        R[row + _SR_N, j] = setup_r[k]
+        R[row + _SR_N, j] = setup_reuse[k]
         R[row + _V_N, j] = value[k]
     for j in range(LANES):
         R[row + _NEW, j] = qty_t[j0 + j]
@@ -333,8 +319,7 @@ def _dispose_new(SL, R, row, omega):
 
 
 @njit(cache=True)
-def decode_lanes(xT, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g,
-                 snap_q, win_q, capacity, pdp_l, gen_l, codp_l, ded_l):
+def decode_lanes(xT, dec, pdp_l, gen_l, codp_l, ded_l):
     """:func:`invswarm.kernels.sfi.decode_one` of a block of particles in lockstep.
 
     The same plans to the last bit, with the particle innermost: the snapping of a buffer's
@@ -345,14 +330,14 @@ def decode_lanes(xT, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g,
     ----------
     xT : ndarray, shape (n_var, L)
         The particles as columns.
-    kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g, win_g, snap_q, win_q, capacity
+    dec : Decoding
         As for :func:`invswarm.kernels.sfi.decode_one`.
     pdp_l, gen_l, codp_l, ded_l : ndarray, shapes (C, T, L), (C, T, L), (P, T, L), (P, T, L)
         The plans (written), in the layout of :func:`block_costs`.
     """
-    C = kg.shape[0]
-    P = kd.shape[0]
-    T = capacity.shape[0]
+    C = dec.usable_pdp.shape[0]
+    P = dec.codp_candidates.shape[0]
+    T = dec.capacity.shape[0]
     L = xT.shape[1]
     og = (C + P) * T
     od = og + C * T
@@ -363,31 +348,34 @@ def decode_lanes(xT, kg, n_kg, kd, n_kd, first_kd, category, ub_g, ub_q, snap_g,
         for j in range(L):
             used[j] = 0.0
         for c in range(C):
-            m = n_kg[c]
+            m = dec.n_usable_pdp[c]
             xs = xT[c * T + t]
             # Indices are unsigned where they are made per lane: no check for negative ones.
             for j in range(L):
-                pdp_l[c, t, j] = kg[c, np.uint64(min(int(xs[j] * m), m - 1))]
-            _snap_lanes(xT[og + c * T + t], ub_g[c, t], snap_g[c, t], win_g[c, t], best, dist)
+                pdp_l[c, t, j] = dec.usable_pdp[c, np.uint64(min(int(xs[j] * m), m - 1))]
+            _snap_lanes(xT[og + c * T + t], dec.most_generic[c, t], dec.snap_generic[c, t],
+                        dec.window_generic[c, t], best, dist)
             for j in range(L):
                 q = np.floor(best[j] + 0.5)
                 gen_l[c, t, j] = q
                 used[j] += q
         for p in range(P):
             xs = xT[C * T + p * T + t]
-            cat = category[p]
+            cat = dec.category[p]
             for j in range(L):
-                f = first_kd[p, np.uint64(pdp_l[cat, t, j])]
-                m = n_kd[p] - f
-                codp_l[p, t, j] = kd[p, np.uint64(f + min(int(xs[j] * m), m - 1))]
-            _snap_lanes(xT[od + p * T + t], ub_q[p, t], snap_q[p, t], win_q[p, t], best, dist)
+                f = dec.first_codp[p, np.uint64(pdp_l[cat, t, j])]
+                m = dec.n_codp_candidates[p] - f
+                j_codp = np.uint64(f + min(int(xs[j] * m), m - 1))
+                codp_l[p, t, j] = dec.codp_candidates[p, j_codp]
+            _snap_lanes(xT[od + p * T + t], dec.most_dedicated[p, t], dec.snap_dedicated[p, t],
+                        dec.window_dedicated[p, t], best, dist)
             for j in range(L):
                 q = np.floor(best[j] + 0.5)
                 ded_l[p, t, j] = q
                 used[j] += q
         # A lane within capacity keeps its whole units: floor(q * 1.0) is q.
         for j in range(L):
-            best[j] = capacity[t] / used[j] if used[j] > capacity[t] else 1.0
+            best[j] = dec.capacity[t] / used[j] if used[j] > dec.capacity[t] else 1.0
         for c in range(C):
             for j in range(L):
                 gen_l[c, t, j] = np.floor(gen_l[c, t, j] * best[j])

@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from .sfi import _take
+from .sfi_data import play_state
 from .sfi_setup import SETUP_EPS
 
 
@@ -77,34 +78,29 @@ def _mto_part(mto, D0, D1, ot1, w4, back_extra, b, lam_p, rho_p, need, last):
 
 
 @njit(cache=True, inline="always")
-def _close(k0, x0, left0, k1, x1, left1, hold, value, setup_r, setup_new, omega, B, last):
+def _close(k0, x0, left0, k1, x1, left1, hold, value, setup_reuse, setup_new, disposal_rate,
+           B, last):
     """End-of-period cost of a carried buffer (stage ``k0``, ``x0`` units, ``left0`` left)
     and the new buffer of the same kind (stage ``k1``, ``x1`` made, ``left1`` left; setup
     costs ``setup_new``): fulfilment-phase holding, re-setup of the carried one when used,
     disposal of its leftover, setup of the new one when made, and its disposal at the
     horizon."""
     u = x0 - left0
-    cost = hold[k0] * B * (x0 - 0.5 * u) + omega * value[k0] * left0
+    cost = hold[k0] * B * (x0 - 0.5 * u) + disposal_rate * value[k0] * left0
     if u > SETUP_EPS:
-        cost += setup_r[k0]
+        cost += setup_reuse[k0]
     u = x1 - left1
     cost += hold[k1] * B * (x1 - 0.5 * u)
     if x1 > SETUP_EPS:
         cost += setup_new[k1]
     if last:
-        cost += omega * value[k1] * left1
+        cost += disposal_rate * value[k1] * left1
     return cost
 
 
 @njit(cache=True)
-def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded,
-               remaining, value, hold, setup_g, setup_d, setup_r, omega,
-               category, order, lead, beta, alpha, rho, lam,
-               prep, fulfil, mto_cap, orders,
-               ig_stage, ig_qty, id_stage, id_qty, init_backlog, cat_ptr, cat_members, rank,
-               tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest,
-               cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-               ccost, changed, dpos):
+def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded, model, groups, tr,
+               state):
     """Cost of a plan under scenario ``s``, played from period ``t_begin`` for the categories
     flagged in ``dirty`` (see the module's docstring).
 
@@ -122,68 +118,60 @@ def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded,
     ----------
     pdp, gen, codp, ded : ndarray, shapes (C, T), (C, T), (P, T), (P, T)
         The plan.
-    cat_ptr, cat_members : ndarray of int64, shapes (C + 1,), (P,)
-        Products of category ``c``: ``cat_members[cat_ptr[c]:cat_ptr[c + 1]]``.
-    rank : ndarray of int64, shape (P,)
-        Place of each product in the service order ``order``.
-    tr_gk, tr_gx : ndarray of int64 / float64, shape (NS, T + 1, C)
-        Carried generic stage and units at the start of each period and after the last.
-    tr_dk, tr_dx, tr_bk : ndarray of int64 / float64 / float64, shape (NS, T + 1, P)
-        Carried dedicated stage and units, and backlog, likewise.
-    tr_cost : ndarray, shape (NS, T)
-        Cost of each period.
-    tr_ccost : ndarray, shape (NS, T, C)
-        Each category's share of it.
-    tr_mto : ndarray, shape (NS, T, P + 1)
-        Make-to-order capacity left before the product at each place of the service order,
-        and after the last (units).
-    tr_rest : ndarray, shape (NS, T, P, 3)
-        Per product: backlog and orders left after its stock draws, and its orders served on
-        time by them (units).
-    cg_k ... newbk : ndarray
-        Scratch state, shapes (C,) and (P,).
-    ccost : ndarray, shape (C,)
-        Scratch: the dirty categories' costs in a period.
-    changed : ndarray of bool, shape (P,)
-        Scratch, all False (and left so): products of clean categories whose backlog
-        changed in a period.
-    dpos : ndarray of int64, shape (P,)
-        Scratch: places of the dirty categories' products in the service order.
+    model : Model
+        The instance (:data:`invswarm.kernels.sfi_data.Model`).
+    groups : Groups
+        Each category's products and the service order
+        (:data:`invswarm.kernels.sfi_data.Groups`).
+    tr : Trajectory
+        The base plan's trajectory (:data:`invswarm.kernels.sfi_data.Trajectory`).
+    state : PlayState
+        Scratch (:func:`invswarm.kernels.sfi_data.play_state`); its ``changed`` must be all
+        False, and is left so.
 
-    The instance arrays are those of :func:`invswarm.kernels.sfi.sfi_costs`. Returns the cost.
+    Returns the cost.
     """
+    cg_k, cg_x, ng_k = state.generic_stage, state.generic_qty, state.new_generic_stage
+    cd_k, cd_x, nd_k = state.dedicated_stage, state.dedicated_qty, state.new_dedicated_stage
+    rem_cg, rem_ng = state.left_generic, state.left_new_generic
+    rem_cd, rem_nd = state.left_dedicated, state.left_new_dedicated
+    bk, newbk = state.backlog, state.next_backlog
+    ccost, changed, dpos = state.category_cost, state.changed, state.places
+    # Read once: a helper given the whole record would take a reference to each of its arrays
+    # at every call.
+    hold, value, setup_reuse = model.hold, model.value, model.setup_reuse
+    disposal_rate = model.disposal_rate
     C = cg_k.shape[0]
     P = cd_k.shape[0]
-    T = prep.shape[0]
+    T = model.prep.shape[0]
     total = 0.0
     for c in range(C):
         if dirty[c]:
-            _load(s, t_begin, c, record and t_begin == 0, ig_stage, ig_qty, id_stage, id_qty,
-                  init_backlog, cat_ptr, cat_members, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk,
-                  cg_k, cg_x, cd_k, cd_x, bk)
-    nd = _dirty_places(dirty, cat_ptr, cat_members, rank, dpos)
+            _load(s, t_begin, c, record and t_begin == 0, model, groups, tr, state)
+    nd = _dirty_places(dirty, groups, dpos)
     # The periods' costs summed in order, as a play from the first period sums them: the
     # cost of a plan is the same to the last bit however it is played.
     for t in range(t_begin):
-        total += tr_cost[s, t]
+        total += tr.cost[s, t]
     ended = False  # played through the last period
     for t in range(t_begin, T):
         if record:
-            _record(s, t, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk)
-        A = prep[t]
-        B = fulfil[t]
-        back_extra = prep[t - 1] + fulfil[t - 1] if t > 0 else prep[0] + fulfil[0]
+            _record(s, t, tr, state)
+        A = model.prep[t]
+        B = model.fulfil[t]
+        back_extra = (model.prep[t - 1] + model.fulfil[t - 1] if t > 0
+                      else model.prep[0] + model.fulfil[0])
         last = t == T - 1
         for c in range(C):
             if not dirty[c]:
                 continue
-            cost_c = hold[cg_k[c]] * cg_x[c] * A
+            cost_c = model.hold[cg_k[c]] * cg_x[c] * A
             rem_cg[c] = cg_x[c]
             ng_k[c] = pdp[c, t]
             rem_ng[c] = gen[c, t]
-            for m in range(cat_ptr[c], cat_ptr[c + 1]):
-                p = cat_members[m]
-                cost_c += hold[cd_k[p]] * cd_x[p] * A
+            for m in range(groups.ptr[c], groups.ptr[c + 1]):
+                p = groups.members[m]
+                cost_c += model.hold[cd_k[p]] * cd_x[p] * A
                 rem_cd[p] = cd_x[p]
                 nd_k[p] = codp[p, t]
                 rem_nd[p] = ded[p, t]
@@ -192,59 +180,62 @@ def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded,
         # make-to-order capacity left differs from the trajectory's.
         j = 0
         oi = dpos[0] if nd > 0 else P
-        mto = mto_cap[t] if record else tr_mto[s, t, oi]
+        mto = model.mto_capacity[t] if record else tr.mto[s, t, oi]
         delta = 0.0  # cost change of clean categories' products, by their make-to-order draws
         any_changed = False
         while oi < P:
-            p = order[oi]
-            c = category[p]
-            L = lead[p]
-            b = beta[p]
-            w4 = max(remaining[0] - L, 0.0)
-            need = alpha[p] * orders[s, p, t]
+            p = model.order[oi]
+            c = model.category[p]
+            L = model.lead_time[p]
+            b = model.delay_penalty[p]
+            w4 = max(model.remaining[0] - L, 0.0)
+            need = model.service_level[p] * model.orders[s, p, t]
             if not dirty[c]:
-                base = tr_mto[s, t, oi]
+                base = tr.mto[s, t, oi]
                 if mto == base:
                     # Back in step: skip to the next dirty product.
                     oi = dpos[j] if j < nd else P
-                    mto = tr_mto[s, t, oi]
+                    mto = tr.mto[s, t, oi]
                     continue
-                D0 = tr_rest[s, t, p, 0]
-                D1 = tr_rest[s, t, p, 1]
+                D0 = tr.rest[s, t, p, 0]
+                D1 = tr.rest[s, t, p, 1]
                 if mto >= D0 and mto - D0 >= D1 and base >= D0 and base - D0 >= D1:
                     # Served in full either way: the same draws and costs.
                     mto = (mto - D0) - D1
                     oi += 1
                     continue
-                ot1 = tr_rest[s, t, p, 2]
-                _, was, _ = _mto_part(base, D0, D1, ot1, w4, back_extra, b, lam[p], rho[p],
-                                      need, last)
-                mto, now, left = _mto_part(mto, D0, D1, ot1, w4, back_extra, b, lam[p],
-                                           rho[p], need, last)
+                ot1 = tr.rest[s, t, p, 2]
+                _, was, _ = _mto_part(base, D0, D1, ot1, w4, back_extra, b,
+                                      model.lost_penalty[p], model.service_penalty[p], need,
+                                      last)
+                mto, now, left = _mto_part(mto, D0, D1, ot1, w4, back_extra, b,
+                                           model.lost_penalty[p], model.service_penalty[p],
+                                           need, last)
                 delta += now - was
-                if left != tr_bk[s, t + 1, p]:
+                if left != tr.backlog[s, t + 1, p]:
                     newbk[p] = left
                     changed[p] = True
                     any_changed = True
                 oi += 1
                 continue
             if record:
-                tr_mto[s, t, oi] = mto
-            w0 = max(remaining[cd_k[p]] - L, 0.0)
-            w1 = max(remaining[nd_k[p]] - L, 0.0)
-            w2 = max(remaining[cg_k[c]] - L, 0.0)
-            w3 = max(remaining[ng_k[c]] - L, 0.0)
+                tr.mto[s, t, oi] = mto
+            w0 = max(model.remaining[cd_k[p]] - L, 0.0)
+            w1 = max(model.remaining[nd_k[p]] - L, 0.0)
+            w2 = max(model.remaining[cg_k[c]] - L, 0.0)
+            w3 = max(model.remaining[ng_k[c]] - L, 0.0)
             a0, a1, a2, a3, D0, pen0, _ = _stock_draws(
                 bk[p], rem_cd[p], rem_nd[p], rem_cg[c], rem_ng[c], w0 + back_extra,
                 w1 + back_extra, w2 + back_extra, w3 + back_extra, b)
             a0, a1, a2, a3, D1, pen1, ot1 = _stock_draws(
-                orders[s, p, t], a0, a1, a2, a3, w0, w1, w2, w3, b)
+                model.orders[s, p, t], a0, a1, a2, a3, w0, w1, w2, w3, b)
             if record:
-                tr_rest[s, t, p, 0] = D0
-                tr_rest[s, t, p, 1] = D1
-                tr_rest[s, t, p, 2] = ot1
-            mto, cost_p, newbk[p] = _mto_part(mto, D0, D1, ot1, w4, back_extra, b, lam[p],
-                                              rho[p], need, last)
+                tr.rest[s, t, p, 0] = D0
+                tr.rest[s, t, p, 1] = D1
+                tr.rest[s, t, p, 2] = ot1
+            mto, cost_p, newbk[p] = _mto_part(mto, D0, D1, ot1, w4, back_extra, b,
+                                              model.lost_penalty[p], model.service_penalty[p],
+                                              need, last)
             ccost[c] += pen0 + pen1 + cost_p
             rem_cd[p] = a0
             rem_nd[p] = a1
@@ -253,32 +244,33 @@ def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded,
             j += 1
             oi += 1
         if record:
-            tr_mto[s, t, P] = mto
+            tr.mto[s, t, P] = mto
         cost_t = 0.0
         for c in range(C):
             if not dirty[c]:
                 continue
             cost_c = _close(cg_k[c], cg_x[c], rem_cg[c], ng_k[c], gen[c, t], rem_ng[c], hold,
-                            value, setup_r, setup_g, omega, B, last)
+                            value, setup_reuse, model.setup_generic, disposal_rate, B, last)
             cg_k[c] = ng_k[c]
             cg_x[c] = rem_ng[c]
-            for m in range(cat_ptr[c], cat_ptr[c + 1]):
-                p = cat_members[m]
+            for m in range(groups.ptr[c], groups.ptr[c + 1]):
+                p = groups.members[m]
                 cost_c += _close(cd_k[p], cd_x[p], rem_cd[p], nd_k[p], ded[p, t], rem_nd[p],
-                                 hold, value, setup_r, setup_d, omega, B, last)
+                                 hold, value, setup_reuse, model.setup_dedicated,
+                                 disposal_rate, B, last)
                 cd_k[p] = nd_k[p]
                 cd_x[p] = rem_nd[p]
                 bk[p] = newbk[p]
             cost_c += ccost[c]
             if record:
-                tr_ccost[s, t, c] = cost_c
+                tr.category_cost[s, t, c] = cost_c
                 cost_t += cost_c
             else:
-                cost_t += cost_c - tr_ccost[s, t, c]
+                cost_t += cost_c - tr.category_cost[s, t, c]
         if record:
-            tr_cost[s, t] = cost_t
+            tr.cost[s, t] = cost_t
         else:
-            cost_t += tr_cost[s, t] + delta
+            cost_t += tr.cost[s, t] + delta
         total += cost_t
         if any_changed:
             # Categories whose backlog changed through the make-to-order capacity are played
@@ -288,58 +280,56 @@ def play_local(s, t_begin, t_same, record, dirty, pdp, gen, codp, ded,
                 if dirty[c]:
                     continue
                 hit = False
-                for m in range(cat_ptr[c], cat_ptr[c + 1]):
-                    hit = hit or changed[cat_members[m]]
+                for m in range(groups.ptr[c], groups.ptr[c + 1]):
+                    hit = hit or changed[groups.members[m]]
                 if not hit:
                     continue
                 if not last:
-                    _load(s, t + 1, c, False, ig_stage, ig_qty, id_stage, id_qty,
-                          init_backlog, cat_ptr, cat_members, tr_gk, tr_gx, tr_dk, tr_dx,
-                          tr_bk, cg_k, cg_x, cd_k, cd_x, bk)
+                    _load(s, t + 1, c, False, model, groups, tr, state)
                     dirty[c] = True
-                for m in range(cat_ptr[c], cat_ptr[c + 1]):
-                    p = cat_members[m]
+                for m in range(groups.ptr[c], groups.ptr[c + 1]):
+                    p = groups.members[m]
                     if changed[p]:
                         bk[p] = newbk[p]
                         changed[p] = False
-            nd = _dirty_places(dirty, cat_ptr, cat_members, rank, dpos)
+            nd = _dirty_places(dirty, groups, dpos)
         if last:
             ended = True
             break
-        if t >= t_same and _same_state(
-                s, t + 1, dirty, cat_ptr, cat_members, cg_k, cg_x, cd_k, cd_x, bk,
-                tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
+        if t >= t_same and _same_state(s, t + 1, dirty, groups, tr, state):
             for u in range(t + 1, T):
-                total += tr_cost[s, u]
+                total += tr.cost[s, u]
             break
     if record and ended:
-        _record(s, T, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk)
+        _record(s, T, tr, state)
     return total
 
 
 @njit(cache=True)
-def _record(s, t, cg_k, cg_x, cd_k, cd_x, bk, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
+def _record(s, t, tr, state):
     """The carried state into the trajectory at the start of period ``t``."""
+    cg_k, cg_x, bk = state.generic_stage, state.generic_qty, state.backlog
+    cd_k, cd_x = state.dedicated_stage, state.dedicated_qty
     for c in range(cg_k.shape[0]):
-        tr_gk[s, t, c] = cg_k[c]
-        tr_gx[s, t, c] = cg_x[c]
+        tr.generic_stage[s, t, c] = cg_k[c]
+        tr.generic_qty[s, t, c] = cg_x[c]
     for p in range(cd_k.shape[0]):
-        tr_dk[s, t, p] = cd_k[p]
-        tr_dx[s, t, p] = cd_x[p]
-        tr_bk[s, t, p] = bk[p]
+        tr.dedicated_stage[s, t, p] = cd_k[p]
+        tr.dedicated_qty[s, t, p] = cd_x[p]
+        tr.backlog[s, t, p] = bk[p]
 
 
 @njit(cache=True)
-def _dirty_places(dirty, cat_ptr, cat_members, rank, dpos):
+def _dirty_places(dirty, groups, dpos):
     """The places in the service order of the dirty categories' products, ascending, into
     ``dpos``; returns how many."""
     n = 0
     for c in range(dirty.shape[0]):
         if not dirty[c]:
             continue
-        for m in range(cat_ptr[c], cat_ptr[c + 1]):
+        for m in range(groups.ptr[c], groups.ptr[c + 1]):
             # Insertion into the sorted prefix: few products, mostly one category's.
-            v = rank[cat_members[m]]
+            v = groups.rank[groups.members[m]]
             i = n
             while i > 0 and dpos[i - 1] > v:
                 dpos[i] = dpos[i - 1]
@@ -350,58 +340,53 @@ def _dirty_places(dirty, cat_ptr, cat_members, rank, dpos):
 
 
 @njit(cache=True)
-def _load(s, t, c, initial, ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-          cat_ptr, cat_members, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk,
-          cg_k, cg_x, cd_k, cd_x, bk):
+def _load(s, t, c, initial, model, groups, tr, state):
     """Category ``c``'s carried state at the start of period ``t``: the instance's initial
     state when ``initial``, else the trajectory's."""
+    cg_k, cg_x, bk = state.generic_stage, state.generic_qty, state.backlog
+    cd_k, cd_x = state.dedicated_stage, state.dedicated_qty
     if initial:
-        cg_k[c] = ig_stage[c]
-        cg_x[c] = ig_qty[c]
+        cg_k[c] = model.init_generic_stage[c]
+        cg_x[c] = model.init_generic_qty[c]
     else:
-        cg_k[c] = tr_gk[s, t, c]
-        cg_x[c] = tr_gx[s, t, c]
-    for m in range(cat_ptr[c], cat_ptr[c + 1]):
-        p = cat_members[m]
+        cg_k[c] = tr.generic_stage[s, t, c]
+        cg_x[c] = tr.generic_qty[s, t, c]
+    for m in range(groups.ptr[c], groups.ptr[c + 1]):
+        p = groups.members[m]
         if initial:
-            cd_k[p] = id_stage[p]
-            cd_x[p] = id_qty[p]
-            bk[p] = init_backlog[p]
+            cd_k[p] = model.init_dedicated_stage[p]
+            cd_x[p] = model.init_dedicated_qty[p]
+            bk[p] = model.init_backlog[p]
         else:
-            cd_k[p] = tr_dk[s, t, p]
-            cd_x[p] = tr_dx[s, t, p]
-            bk[p] = tr_bk[s, t, p]
+            cd_k[p] = tr.dedicated_stage[s, t, p]
+            cd_x[p] = tr.dedicated_qty[s, t, p]
+            bk[p] = tr.backlog[s, t, p]
 
 
 @njit(cache=True)
-def _same_state(s, t, dirty, cat_ptr, cat_members, cg_k, cg_x, cd_k, cd_x, bk,
-                tr_gk, tr_gx, tr_dk, tr_dx, tr_bk):
+def _same_state(s, t, dirty, groups, tr, state):
     """Whether the dirty categories' carried state equals the trajectory's at the start of
     period ``t`` (the clean ones' does)."""
+    cg_k, cg_x, bk = state.generic_stage, state.generic_qty, state.backlog
+    cd_k, cd_x = state.dedicated_stage, state.dedicated_qty
     for c in range(cg_k.shape[0]):
         if not dirty[c]:
             continue
-        if cg_k[c] != tr_gk[s, t, c] or cg_x[c] != tr_gx[s, t, c]:
+        if cg_k[c] != tr.generic_stage[s, t, c] or cg_x[c] != tr.generic_qty[s, t, c]:
             return False
-        for m in range(cat_ptr[c], cat_ptr[c + 1]):
-            p = cat_members[m]
-            if cd_k[p] != tr_dk[s, t, p] or cd_x[p] != tr_dx[s, t, p] \
-                    or bk[p] != tr_bk[s, t, p]:
+        for m in range(groups.ptr[c], groups.ptr[c + 1]):
+            p = groups.members[m]
+            if cd_k[p] != tr.dedicated_stage[s, t, p] or cd_x[p] != tr.dedicated_qty[s, t, p] \
+                    or bk[p] != tr.backlog[s, t, p]:
                 return False
     return True
 
 
 @njit(cache=True)
-def trajectory(pdp, gen, codp, ded,
-               remaining, value, hold, setup_g, setup_d, setup_r, omega,
-               category, order, lead, beta, alpha, rho, lam,
-               prep, fulfil, mto_cap, orders, weights,
-               ig_stage, ig_qty, id_stage, id_qty, init_backlog, cat_ptr, cat_members, rank,
-               t_begin, t_same, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto,
-               tr_rest):
-    """The trajectory of one plan (shapes in :func:`play_local`), for plays of plans that
-    differ from it; returns the plan's expected cost. The other parameters are those of
-    :func:`invswarm.kernels.sfi.sfi_costs`.
+def trajectory(pdp, gen, codp, ded, model, groups, t_begin, t_same, tr):
+    """The trajectory ``tr`` (:data:`~invswarm.kernels.sfi_data.Trajectory`, written) of one
+    plan, for plays of plans that differ from it; returns the plan's expected cost. The
+    other parameters are those of :func:`play_local`.
 
     The trajectory arrays may hold the trajectory of a plan that differs from this one only in
     periods ``t_begin`` to ``t_same``: only what changes from ``t_begin`` on is played again
@@ -411,22 +396,9 @@ def trajectory(pdp, gen, codp, ded,
     C = pdp.shape[0]
     P = codp.shape[0]
     dirty = np.ones(C, dtype=np.bool_)
-    changed = np.zeros(P, dtype=np.bool_)
-    dpos = np.empty(P, np.int64)
-    cg_k, ng_k = np.empty(C, np.int64), np.empty(C, np.int64)
-    cd_k, nd_k = np.empty(P, np.int64), np.empty(P, np.int64)
-    cg_x, rem_cg, rem_ng, ccost = np.empty(C), np.empty(C), np.empty(C), np.empty(C)
-    cd_x, rem_cd, rem_nd, bk, newbk = (np.empty(P), np.empty(P), np.empty(P), np.empty(P),
-                                       np.empty(P))
+    state = play_state(C, P)
     total = 0.0
-    for s in range(orders.shape[0]):
-        total += weights[s] * play_local(
-            s, t_begin, t_same, True, dirty, pdp, gen, codp, ded,
-            remaining, value, hold, setup_g, setup_d, setup_r, omega,
-            category, order, lead, beta, alpha, rho, lam,
-            prep, fulfil, mto_cap, orders,
-            ig_stage, ig_qty, id_stage, id_qty, init_backlog, cat_ptr, cat_members, rank,
-            tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest,
-            cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd, bk, newbk,
-            ccost, changed, dpos)
+    for s in range(model.orders.shape[0]):
+        total += model.weights[s] * play_local(
+            s, t_begin, t_same, True, dirty, pdp, gen, codp, ded, model, groups, tr, state)
     return total

@@ -10,10 +10,21 @@ periods of all of them.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
 
+from .sfi_data import play_state
 from .sfi_local import play_local
+
+#: A list of moves, each a few edits of one plan (:func:`move_costs`): move ``m`` is the
+#: edits ``ptr[m]:ptr[m + 1]`` (``ptr`` shape (M + 1,)), applied in order; per edit, shape
+#: (E,), the ``decision`` it sets (``PDP``, ``GENERIC``, ``CODP``, ``DEDICATED``), its category
+#: or product ``row``, its ``period`` and its new ``value`` (a stage, or units); per move,
+#: shape (M,), the ``first_period`` and ``last_period`` it edits.
+Moves = namedtuple("Moves", ("ptr", "decision", "row", "period", "value", "first_period",
+                             "last_period"))
 
 #: Which decision an edit sets (``edit_arr``).
 PDP, GENERIC, CODP, DEDICATED = 0, 1, 2, 3
@@ -71,13 +82,7 @@ def _period_ok(t, category, capacity, pdp, gen, codp, ded):
 
 # nogil: the local search makes its next block's moves in a Python thread meanwhile.
 @njit(parallel=True, cache=True, nogil=True)
-def move_costs(pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
-               t_begin, t_same, cat_ptr, cat_members, rank, kd, n_kd, capacity,
-               remaining, value, hold, setup_g, setup_d, setup_r, omega,
-               category, order, lead, beta, alpha, rho, lam,
-               prep, fulfil, mto_cap, orders, weights,
-               ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-               tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest, n_chunks,
+def move_costs(pdp, gen, codp, ded, moves, groups, kd, n_kd, capacity, model, tr, n_chunks,
                out_cost):
     """Expected cost of the plan with each move applied; ``inf`` where a move breaks a rule.
 
@@ -85,87 +90,58 @@ def move_costs(pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_v
     ----------
     pdp, gen, codp, ded : ndarray, shapes (C, T), (C, T), (P, T), (P, T)
         The plan (a feasible one).
-    edit_ptr : ndarray of int64, shape (M + 1,)
-        Move ``m`` is the edits ``edit_ptr[m]:edit_ptr[m + 1]``, applied in order.
-    edit_arr, edit_row, edit_t : ndarray of int64, shape (E,)
-        Decision (``PDP``, ``GENERIC``, ``CODP``, ``DEDICATED``), category or product, period.
-    edit_val : ndarray, shape (E,)
-        New value (a stage, or units).
-    t_begin, t_same : ndarray of int64, shape (M,)
-        First and last period each move edits.
-    cat_ptr, cat_members : ndarray of int64, shapes (C + 1,), (P,)
-        Products of category ``c``: ``cat_members[cat_ptr[c]:cat_ptr[c + 1]]``.
-    rank : ndarray of int64, shape (P,)
-        Place of each product in the service order.
+    moves : Moves
+        The moves (:data:`Moves`).
+    groups : Groups
+        Each category's products and the service order
+        (:data:`invswarm.kernels.sfi_data.Groups`).
     kd, n_kd : ndarray of int64, shapes (P, maxKD), (P,)
         CODP candidates, ascending, padded.
     capacity : ndarray, shape (T,)
-    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest : ndarray
+    model : Model
+        The instance (:data:`invswarm.kernels.sfi_data.Model`).
+    tr : Trajectory
         The plan's trajectory (:func:`invswarm.kernels.sfi_local.trajectory`).
     n_chunks : int
         Work chunks, run in parallel when more than one (results do not depend on it).
     out_cost : ndarray, shape (M,)
         Written.
-
-    The instance arrays are those of :func:`invswarm.kernels.sfi.sfi_costs`.
     """
-    M = t_begin.shape[0]
+    M = moves.first_period.shape[0]
     n_chunks = max(1, min(M, n_chunks))
     if n_chunks == 1:
-        _move_range(0, M, pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
-                    t_begin, t_same, cat_ptr, cat_members, rank, kd, n_kd, capacity,
-                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                    category, order, lead, beta, alpha, rho, lam,
-                    prep, fulfil, mto_cap, orders, weights,
-                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest,
+        _move_range(0, M, pdp, gen, codp, ded, moves, groups, kd, n_kd, capacity, model, tr,
                     out_cost)
         return
     for chunk in prange(n_chunks):
-        _move_range(chunk * M // n_chunks, (chunk + 1) * M // n_chunks,
-                    pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
-                    t_begin, t_same, cat_ptr, cat_members, rank, kd, n_kd, capacity,
-                    remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                    category, order, lead, beta, alpha, rho, lam,
-                    prep, fulfil, mto_cap, orders, weights,
-                    ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                    tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest,
-                    out_cost)
+        _move_range(chunk * M // n_chunks, (chunk + 1) * M // n_chunks, pdp, gen, codp, ded,
+                    moves, groups, kd, n_kd, capacity, model, tr, out_cost)
 
 
 @njit(cache=True)
-def _move_range(lo, hi, pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_t, edit_val,
-                t_begin, t_same, cat_ptr, cat_members, rank, kd, n_kd, capacity,
-                remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                category, order, lead, beta, alpha, rho, lam,
-                prep, fulfil, mto_cap, orders, weights,
-                ig_stage, ig_qty, id_stage, id_qty, init_backlog,
-                tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest,
+def _move_range(lo, hi, pdp, gen, codp, ded, moves, groups, kd, n_kd, capacity, model, tr,
                 out_cost):
     """Moves ``lo:hi`` of :func:`move_costs`, on a private copy of the plan."""
     C, T = pdp.shape
     P = codp.shape[0]
-    NS = orders.shape[0]
+    NS = model.orders.shape[0]
     pdp_s = pdp.copy().reshape((1, C, T))
     gen_s = gen.copy().reshape((1, C, T))
     codp_s = codp.copy().reshape((1, P, T))
     ded_s = ded.copy().reshape((1, P, T))
-    cg_k, ng_k = np.empty(C, np.int64), np.empty(C, np.int64)
-    cd_k, nd_k = np.empty(P, np.int64), np.empty(P, np.int64)
-    cg_x, rem_cg, rem_ng, ccost = np.empty(C), np.empty(C), np.empty(C), np.empty(C)
-    cd_x, rem_cd, rem_nd = np.empty(P), np.empty(P), np.empty(P)
-    bk, newbk = np.empty(P), np.empty(P)
+    state = play_state(C, P)
     dirty = np.empty(C, dtype=np.bool_)
-    changed = np.zeros(P, dtype=np.bool_)
-    dpos = np.empty(P, np.int64)
+    edit_ptr, edit_arr, edit_row = moves.ptr, moves.decision, moves.row
+    edit_t, edit_val = moves.period, moves.value
     for m in range(lo, hi):
         e0 = edit_ptr[m]
         e1 = edit_ptr[m + 1]
-        ok = _apply(e0, e1, edit_arr, edit_row, edit_t, edit_val, cat_ptr, cat_members,
+        ok = _apply(e0, e1, edit_arr, edit_row, edit_t, edit_val, groups.ptr, groups.members,
                     kd, n_kd, pdp_s, gen_s, codp_s, ded_s)
         for e in range(e0, e1):
             if ok and _first_of_period(e0, e, edit_t):
-                ok = _period_ok(edit_t[e], category, capacity, pdp_s, gen_s, codp_s, ded_s)
+                ok = _period_ok(edit_t[e], model.category, capacity, pdp_s, gen_s, codp_s,
+                                ded_s)
         cost = np.inf
         if ok:
             cost = 0.0
@@ -175,16 +151,10 @@ def _move_range(lo, hi, pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_
                 for e in range(e0, e1):
                     a = edit_arr[e]
                     r = edit_row[e]
-                    dirty[r if a == PDP or a == GENERIC else category[r]] = True
-                cost += weights[s] * play_local(
-                    s, t_begin[m], t_same[m], False, dirty, pdp_s[0], gen_s[0], codp_s[0],
-                    ded_s[0], remaining, value, hold, setup_g, setup_d, setup_r, omega,
-                    category, order, lead, beta, alpha, rho, lam,
-                    prep, fulfil, mto_cap, orders,
-                    ig_stage, ig_qty, id_stage, id_qty, init_backlog, cat_ptr, cat_members,
-                    rank, tr_gk, tr_gx, tr_dk, tr_dx, tr_bk, tr_cost, tr_ccost, tr_mto, tr_rest,
-                    cg_k, cg_x, cd_k, cd_x, ng_k, nd_k, rem_cg, rem_ng, rem_cd, rem_nd,
-                    bk, newbk, ccost, changed, dpos)
+                    dirty[r if a == PDP or a == GENERIC else model.category[r]] = True
+                cost += model.weights[s] * play_local(
+                    s, moves.first_period[m], moves.last_period[m], False, dirty, pdp_s[0],
+                    gen_s[0], codp_s[0], ded_s[0], model, groups, tr, state)
         out_cost[m] = cost
         # Undo: the edited decisions back to the plan's (a PDP edit's CODPs too).
         for e in range(e0, e1):
@@ -193,8 +163,8 @@ def _move_range(lo, hi, pdp, gen, codp, ded, edit_ptr, edit_arr, edit_row, edit_
             a = edit_arr[e]
             if a == PDP:
                 pdp_s[0, r, t] = pdp[r, t]
-                for j in range(cat_ptr[r], cat_ptr[r + 1]):
-                    p = cat_members[j]
+                for j in range(groups.ptr[r], groups.ptr[r + 1]):
+                    p = groups.members[j]
                     codp_s[0, p, t] = codp[p, t]
             elif a == GENERIC:
                 gen_s[0, r, t] = gen[r, t]

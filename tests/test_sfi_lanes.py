@@ -26,14 +26,14 @@ def test_lockstep_costs_equal_one_by_one(seed):
     lockstep, _, _ = batch_costs(inst, *arrays)
     np.testing.assert_array_equal(lockstep, alone)
     # Any block of plans gives the same costs.
-    data = list(kernel_data(inst))
-    weights = data.pop(18)
+    data = kernel_data(inst)
+    weights = data.weights
     NS = inst.n_scenarios
     cost_ps = np.full(len(plans) * NS, np.nan)
     cut = int(rng.integers(0, len(plans) + 1))
     for lo, hi in ((0, cut), (cut, len(plans))):
         if hi > lo:
-            sfi_lanes.lane_costs(lo, hi, *arrays, *data, cost_ps)
+            sfi_lanes.lane_costs(lo, hi, *arrays, data, cost_ps)
     mean = np.zeros(len(plans))
     for s in range(NS):  # the kernel's reduction order
         mean += weights[s] * cost_ps[s::NS]
@@ -68,8 +68,7 @@ def test_lockstep_decode_equals_one_by_one(seed):
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     lanes = (np.empty((C, T, L), np.int64), np.empty((C, T, L)),
              np.empty((P, T, L), np.int64), np.empty((P, T, L)))
-    d = prob.decode_data
-    sfi_lanes.decode_lanes(np.ascontiguousarray(X.T), *d[:5], inst.category, *d[5:], *lanes)
+    sfi_lanes.decode_lanes(np.ascontiguousarray(X.T), prob.decode_data, *lanes)
     for one, lane in zip(alone, lanes):
         np.testing.assert_array_equal(np.moveaxis(lane, -1, 0), one)
     # The swarm's costs: decoded and played in blocks, as played one by one.

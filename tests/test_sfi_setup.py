@@ -101,11 +101,11 @@ def _lanes(inst, plans):
     """The costs of ``plans`` played in lockstep (``lane_costs``), whatever their number."""
     arrays = [np.ascontiguousarray(np.stack([getattr(p, f) for p in plans]))
               for f in ("pdp", "generic", "codp", "dedicated")]
-    data = list(kernel_data(inst))
-    weights = data.pop(18)
+    data = kernel_data(inst)
+    weights = data.weights
     NS = inst.n_scenarios
     cost_ps = np.full(len(plans) * NS, np.nan)
-    sfi_lanes.lane_costs(0, len(plans), *arrays, *data, cost_ps)
+    sfi_lanes.lane_costs(0, len(plans), *arrays, data, cost_ps)
     mean = np.zeros(len(plans))
     for s in range(NS):  # the kernel's reduction order
         mean += weights[s] * cost_ps[s::NS]

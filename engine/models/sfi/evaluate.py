@@ -8,6 +8,7 @@ import numba
 import numpy as np
 
 from ....kernels import sfi as ksfi
+from ....kernels.sfi_data import Model
 from .instance import Instance
 from .plan import Plan, check_feasible
 
@@ -16,17 +17,10 @@ KPIS = ksfi.KPIS
 _PREP = np.array([name in ksfi.PREP_COMPONENTS for name in COMPONENTS])
 
 
-def kernel_data(inst: Instance) -> tuple:
-    """The instance arrays in the order :func:`invswarm.kernels.sfi.sfi_costs` takes them."""
-    return (
-        inst.remaining, inst.value, inst.hold, inst.setup_generic, inst.setup_dedicated,
-        inst.setup_reuse, float(inst.disposal_rate),
-        inst.category, inst.order, inst.lead_time, inst.delay_penalty, inst.service_level,
-        inst.service_penalty, inst.lost_penalty,
-        inst.prep, inst.fulfil, inst.mto_capacity, inst.orders, inst.weights,
-        inst.init_generic_stage, inst.init_generic_qty, inst.init_dedicated_stage,
-        inst.init_dedicated_qty, inst.init_backlog,
-    )
+def kernel_data(inst: Instance) -> Model:
+    """The instance's record for the kernels (:data:`invswarm.kernels.sfi_data.Model`)."""
+    return Model(**{name: getattr(inst, name) for name in Model._fields
+                    if name != "disposal_rate"}, disposal_rate=float(inst.disposal_rate))
 
 
 def batch_costs(
@@ -38,7 +32,7 @@ def batch_costs(
     *,
     detail: bool = False,
     usage: bool = False,
-    data: tuple | None = None,
+    data: Model | None = None,
 ) -> tuple:
     """Expected cost of a swarm of feasible plans.
 
@@ -54,7 +48,7 @@ def batch_costs(
         With ``detail``, also return the use of the buffers ``(NP, C + 2P, T)``: units drawn
         from each new generic buffer, from each new dedicated buffer, and each product's demand
         not met by its own dedicated buffers.
-    data : tuple, optional
+    data : Model, optional
         :func:`kernel_data` of ``inst``, when the caller keeps it between calls.
 
     Returns
@@ -84,14 +78,14 @@ def batch_costs(
         bd = np.empty((1, 1, 1))
         kp = np.empty((1, 1))
         use = np.empty((1, 1, 1))
-    ksfi.sfi_costs(pdp, generic, codp, dedicated, *(data or kernel_data(inst)),
+    ksfi.sfi_costs(pdp, generic, codp, dedicated, data if data is not None else kernel_data(inst),
                    detail, 4 * numba.get_num_threads(), cost, bd, kp, use)
     if usage:
         return cost, bd, kp, use
     return (cost, bd, kp) if detail else (cost, None, None)
 
 
-def plan_use(inst: Instance, plan: Plan, data: tuple | None = None) -> tuple[float, np.ndarray]:
+def plan_use(inst: Instance, plan: Plan, data: Model | None = None) -> tuple[float, np.ndarray]:
     """Expected cost of one feasible plan and the use of its buffers.
 
     Parameters
@@ -99,7 +93,7 @@ def plan_use(inst: Instance, plan: Plan, data: tuple | None = None) -> tuple[flo
     inst : Instance
     plan : Plan
         Feasible (not checked: the callers play plans they built feasible).
-    data : tuple, optional
+    data : Model, optional
         :func:`kernel_data` of ``inst``, when the caller keeps it between calls.
 
     Returns

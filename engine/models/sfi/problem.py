@@ -6,6 +6,8 @@ import numba
 import numpy as np
 
 from ....kernels import sfi as ksfi
+from ....kernels.pso import StepRule, Subspace, Swarm
+from ....kernels.sfi_data import Decoding
 from ....kernels.sfi_lanes import LANES
 from ...encoding import Block, Encoding, choice_to_unit
 from .evaluate import kernel_data
@@ -43,9 +45,9 @@ class SfiProblem:
                                   for k in kds], dtype=np.int64).reshape(P, stages.size)
         self.ub_g, self.ub_q = worth_making(inst)
         self.snap_g, self.snap_q = snap_points(inst)
-        self.decode_data = (
-            self.kg, self.n_kg, self.kd, self.n_kd, self.first_kd, self.ub_g, self.ub_q,
-            self.snap_g, _windows(self.snap_g, self.snap_tol), self.snap_q,
+        self.decode_data = Decoding(
+            self.kg, self.n_kg, self.kd, self.n_kd, self.first_kd, inst.category, self.ub_g,
+            self.ub_q, self.snap_g, _windows(self.snap_g, self.snap_tol), self.snap_q,
             _windows(self.snap_q, self.snap_tol), inst.capacity)
         self.data = kernel_data(inst)
 
@@ -59,10 +61,7 @@ class SfiProblem:
         gen = np.empty((NP, C, T))
         codp = np.empty((NP, P, T), np.int64)
         ded = np.empty((NP, P, T))
-        (kg, n_kg, kd, n_kd, first_kd, ub_g, ub_q, snap_g, win_g, snap_q, win_q,
-         capacity) = self.decode_data
-        ksfi.decode_swarm(X, kg, n_kg, kd, n_kd, first_kd, self.inst.category, ub_g, ub_q,
-                          snap_g, win_g, snap_q, win_q, capacity, pdp, gen, codp, ded)
+        ksfi.decode_swarm(X, self.decode_data, pdp, gen, codp, ded)
         return pdp, gen, codp, ded
 
     def decode(self, x: np.ndarray) -> Plan:
@@ -74,7 +73,7 @@ class SfiProblem:
         """Expected cost of every particle of ``X`` (NP, n_var); returns shape (NP,)."""
         X = self._check(X)
         cost = np.empty(X.shape[0])
-        ksfi.swarm_costs(X, *self.decode_data, *self.data, _blocks(X.shape[0]), cost)
+        ksfi.swarm_costs(X, self.decode_data, self.data, _blocks(X.shape[0]), cost)
         return cost
 
     def encode(self, plan: Plan) -> np.ndarray:
@@ -126,11 +125,11 @@ class SfiProblem:
         NP = state.X.shape[0]
         hist = np.empty(n_iter)
         ksfi.pso_iterations(
-            state.X, state.V, state.PB, state.PBf, state.nbr, params.seed, it0, n_iter,
-            max_iter, params.topology_code, params.ring_k, params.w0, params.w1, params.c1,
-            params.c2, params.chi, params.vmax, params.boundary_code, base, idx, full,
-            *self.decode_data, *self.data, _blocks(NP), state.cost,
-            np.empty(NP * self.inst.n_scenarios), hist)
+            Swarm(state.X, state.V, state.PB, state.PBf, state.nbr),
+            StepRule(params.topology_code, params.ring_k, params.w0, params.w1, params.c1,
+                     params.c2, params.chi, params.vmax, params.boundary_code, max_iter),
+            params.seed, it0, n_iter, Subspace(base, idx, full), self.decode_data, self.data,
+            _blocks(NP), state.cost, np.empty(NP * self.inst.n_scenarios), hist)
         return hist
 
 

@@ -19,6 +19,8 @@ import numpy as np
 
 from ....kernels import sfi_local as ksl
 from ....kernels import sfi_moves as ksm
+from ....kernels.sfi_data import Groups, Trajectory
+from ....kernels.sfi_moves import Moves
 from ...improvement import below, margin
 from ...termination import Budget, StopToken
 from .evaluate import batch_costs, kernel_data, plan_use
@@ -383,7 +385,7 @@ def _apply(inst: Instance, plan: Plan, move: list, pins: Pins | None = None) -> 
     return Plan(*arrays)
 
 
-def _flatten(moves: list) -> tuple[np.ndarray, ...]:
+def _flatten(moves: list) -> Moves:
     """Moves as the edit arrays of :func:`invswarm.kernels.sfi_moves.move_costs`."""
     ptr = np.zeros(len(moves) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, moves), np.int64, len(moves)), out=ptr[1:])
@@ -391,8 +393,8 @@ def _flatten(moves: list) -> tuple[np.ndarray, ...]:
                        4 * int(ptr[-1])).reshape(-1, 4)
     arr, row, t = (np.ascontiguousarray(flat[:, j], dtype=np.int64) for j in range(3))
     starts = ptr[:-1]
-    return (ptr, arr, row, t, np.ascontiguousarray(flat[:, 3]),
-            np.minimum.reduceat(t, starts), np.maximum.reduceat(t, starts))
+    return Moves(ptr, arr, row, t, np.ascontiguousarray(flat[:, 3]),
+                 np.minimum.reduceat(t, starts), np.maximum.reduceat(t, starts))
 
 
 def _absorb_moves(inst: Instance, plan: Plan, d, used_g, used_d, near) -> list:
@@ -463,17 +465,17 @@ class _MoveScorer:
         self.data = kernel_data(inst)
         C, P, T, NS = inst.n_categories, inst.n_products, inst.n_periods, inst.n_scenarios
         members = [np.flatnonzero(inst.category == c) for c in range(C)]
-        self.cat_ptr = np.concatenate([[0], np.cumsum([m.size for m in members])]).astype(
-            np.int64)
-        self.cat_members = np.concatenate(members).astype(np.int64)
-        self.rank = np.argsort(inst.order).astype(np.int64)
+        self.groups = Groups(
+            np.concatenate([[0], np.cumsum([m.size for m in members])]).astype(np.int64),
+            np.concatenate(members).astype(np.int64), np.argsort(inst.order).astype(np.int64))
         kds = [inst.codp_candidates(p) for p in range(P)]
         self.n_kd = np.array([k.size for k in kds], dtype=np.int64)
         self.kd = padded(kds)
-        self.tr = (np.empty((NS, T + 1, C), np.int64), np.empty((NS, T + 1, C)),
-                   np.empty((NS, T + 1, P), np.int64), np.empty((NS, T + 1, P)),
-                   np.empty((NS, T + 1, P)), np.empty((NS, T)), np.empty((NS, T, C)),
-                   np.empty((NS, T, P + 1)), np.empty((NS, T, P, 3)))
+        self.tr = Trajectory(
+            np.empty((NS, T + 1, C), np.int64), np.empty((NS, T + 1, C)),
+            np.empty((NS, T + 1, P), np.int64), np.empty((NS, T + 1, P)),
+            np.empty((NS, T + 1, P)), np.empty((NS, T)), np.empty((NS, T, C)),
+            np.empty((NS, T, P + 1)), np.empty((NS, T, P, 3)))
         self.plan = None
         self._traced = None  # a copy of the plan `tr` is the trajectory of
         #: Moves scored so far.
@@ -493,8 +495,7 @@ class _MoveScorer:
         # A copy: the trajectory must stay that of what was played, whatever the caller
         # does to the plan's arrays afterwards.
         self._traced = Plan(*(a.copy() for a in arrays))
-        return ksl.trajectory(*arrays, *self.data, self.cat_ptr, self.cat_members, self.rank,
-                              t_begin, t_same, *self.tr)
+        return ksl.trajectory(*arrays, self.data, self.groups, t_begin, t_same, self.tr)
 
     def costs(self, moves: list, flat: tuple | None = None) -> np.ndarray:
         """Cost of the plan with each move applied, ``inf`` where it breaks a rule;
@@ -506,9 +507,8 @@ class _MoveScorer:
             # A chunk copies the plan: a few moves are scored in one.
             chunks = 4 * numba.get_num_threads() if len(moves) >= SMALL_CALL else 1
             flat = flat if flat is not None else _flatten(moves)
-            ksm.move_costs(p.pdp, p.generic, p.codp, p.dedicated, *flat,
-                           self.cat_ptr, self.cat_members, self.rank, self.kd, self.n_kd,
-                           self.inst.capacity, *self.data, *self.tr, chunks, out)
+            ksm.move_costs(p.pdp, p.generic, p.codp, p.dedicated, flat, self.groups, self.kd,
+                           self.n_kd, self.inst.capacity, self.data, self.tr, chunks, out)
         return out
 
 
