@@ -6,8 +6,21 @@ The demand noise ``u`` (paths, R, T) is drawn by the driver; every contract meet
 paths (common random numbers).
 """
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
+
+#: The supply chain as the simulation reads it (``engine/models/contracts/evaluate.py``
+#: builds it): ``periods_per_year`` (float); lead times ``lead_r`` (R,) and ``lead_m`` (M,),
+#: periods; per manufacturer, shape (M,): ``capacity`` and ``overtime`` (units per period),
+#: ``unit_cost`` and ``overtime_cost`` (per unit); holding and backlog costs per unit and
+#: period, ``hold_r``, ``back_r`` (R,) and ``hold_m``, ``back_m`` (M,); the retailers' demand
+#: ``cv`` (R,); the standardized demand ``noise`` (S, R, T), common to every contract; the
+#: share of capacity left, ``cap_factor`` (D, M, T).
+Chain = namedtuple("Chain", (
+    "periods_per_year", "lead_r", "lead_m", "capacity", "overtime", "unit_cost",
+    "overtime_cost", "hold_r", "back_r", "hold_m", "back_m", "cv", "noise", "cap_factor"))
 
 GUARANTEED, FLEXIBLE = 0, 1
 # Money columns per party: revenue, purchases (retailer) or production cost (manufacturer),
@@ -161,10 +174,15 @@ def cournot_batch(w, k, z, y, total):
 
 # ---------------------------------------------------------------- the OUT simulation
 @njit(cache=True)
-def _one(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime, ca, ck,
-         hold_r, back_r, hold_m, back_m, cv, u, capf, money, units, var_o, var_d):
-    """One contract under one disruption scenario, every demand path (shapes as in
-    :func:`simulate`, without the leading contract and scenario axes). Writes path means."""
+def _one(mode, y, price, w, tns_r, tns_m, chain, capf, money, units, var_o, var_d):
+    """One contract under one disruption scenario ``capf`` (M, T), every demand path (shapes
+    as in :func:`simulate`, without the leading contract and scenario axes). Writes path
+    means."""
+    n, lead_r, lead_m = chain.periods_per_year, chain.lead_r, chain.lead_m
+    capacity, overtime = chain.capacity, chain.overtime
+    ca, ck = chain.unit_cost, chain.overtime_cost
+    hold_r, back_r, hold_m, back_m = chain.hold_r, chain.back_r, chain.hold_m, chain.back_m
+    cv, u = chain.cv, chain.noise
     S, R, T = u.shape
     M = w.size
     NQ = R + M
@@ -438,8 +456,7 @@ def _one(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime,
 
 
 @njit(cache=True, parallel=True)
-def simulate(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime, ca, ck,
-             hold_r, back_r, hold_m, back_m, cv, u, cap_factor, money, units, var_o, var_d):
+def simulate(mode, y, price, w, tns_r, tns_m, chain, money, units, var_o, var_d):
     """Simulate ``P`` contracts under ``D`` disruption scenarios and ``S`` demand paths.
 
     Parameters
@@ -454,15 +471,8 @@ def simulate(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overt
         Wholesale prices.
     tns_r, tns_m : ndarray, shapes (P, R), (P, M)
         OUT safety stocks (units).
-    n : float
-        Periods per year.
-    lead_r, lead_m : ndarray of int64, shapes (R,), (M,)
-    capacity, overtime, ca, ck : ndarray, shape (M,)
-    hold_r, back_r, cv : ndarray, shape (R,); hold_m, back_m : ndarray, shape (M,)
-    u : ndarray, shape (S, R, T)
-        Standardized demand noise (common random numbers).
-    cap_factor : ndarray, shape (D, M, T)
-        Share of capacity left.
+    chain : Chain
+        The supply chain, its demand noise and its disruption scenarios (:data:`Chain`).
     money : ndarray, shape (P, D, R + M, N_MONEY)
         Out: horizon sums, mean over paths (retailers first, then manufacturers).
     units : ndarray, shape (P, D, R + M, N_UNITS)
@@ -472,10 +482,9 @@ def simulate(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overt
         of the demand it faces; then the retailer echelon and the manufacturer echelon.
     """
     P = y.shape[0]
-    D = cap_factor.shape[0]
+    D = chain.cap_factor.shape[0]
     for job in prange(P * D):
         p = job // D
         d = job % D
-        _one(mode, y[p], price[p], w[p], tns_r[p], tns_m[p], n, lead_r, lead_m, capacity,
-             overtime, ca, ck, hold_r, back_r, hold_m, back_m, cv, u, cap_factor[d],
+        _one(mode, y[p], price[p], w[p], tns_r[p], tns_m[p], chain, chain.cap_factor[d],
              money[p, d], units[p, d], var_o[p, d], var_d[p, d])

@@ -74,8 +74,7 @@ def departure_ranks(mv_link, mv_mat, mv_dep, mv_kind, link_to, lead, req, out):
 
 
 @njit(cache=True)
-def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req, rbucket,
-             link_from, link_to, lead, hold, short, value, floor, base_back, check, tol, acc,
+def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, stock, check, tol, acc,
              traj, tm, move_short):
     """Simulate material ``m`` for the touched firms under moves ``a:b``.
 
@@ -87,15 +86,9 @@ def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
         in the order of :func:`departure_rank` (ties in the order given).
     touched : ndarray of bool, shape (N,)
         Firms to simulate (every sender and receiver of the moves).
-    lots : ndarray, shape (N, M, B); rec, req : ndarray, shape (N, M, T)
-    rbucket : ndarray of int64, shape (M, T)
-        Expiry bucket of a receipt.
-    link_from, link_to, lead : ndarray of int64, shape (L,)
-    hold, short : ndarray, shape (N, M)
-    value : ndarray, shape (M,)
-        Value lost per expired unit.
-    floor, base_back : ndarray, shape (N, M, T)
-        Donor protection: least end stock and most backlog allowed in each period.
+    stock : Stock
+        The instance (:data:`invswarm.kernels.network_data.Stock`); its donor protection is
+        read only with ``check``.
     check : bool
         Check donor protection and roles (off for the baseline itself).
     tol : float
@@ -114,6 +107,10 @@ def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
     int
         Feasibility flags (0: feasible).
     """
+    lots, rec, req = stock.lots, stock.receipts, stock.requirements
+    rbucket, link_from, link_to = stock.receipt_bucket, stock.link_from, stock.link_to
+    lead, hold, short, value = stock.lead, stock.hold, stock.shortage, stock.value
+    floor, base_back = stock.floor, stock.base_backlog
     N = touched.size
     T = req.shape[2]
     B = T + 1
@@ -221,11 +218,14 @@ def material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
 
 
 @njit(cache=True)
-def _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req, rbucket,
-          link_from, link_to, lead, ucost, fixed, value, price, fee, hold, short, floor,
-          base_back, base_fm, base_firm, tol, prepaid, touched, acc, traj, move_short,
-          out_break, out_kpi, out_firm):
+def _plan(p, ptr, moves, stock, costs, prepaid, touched, acc, traj, move_short, out_break,
+          out_kpi, out_firm):
     """Cost of plan ``p`` of a batch; returns its feasibility flags."""
+    mv_link, mv_mat, mv_dep = moves.link, moves.material, moves.departure
+    mv_qty, mv_kind, mv_dur = moves.quantity, moves.kind, moves.duration
+    link_from, link_to, req = stock.link_from, stock.link_to, stock.requirements
+    ucost, fixed, price, fee = costs.unit_cost, costs.fixed_cost, costs.price, costs.loan_fee
+    base_fm, base_firm = costs.base_pair, costs.base_firm
     N = touched.size
     L = link_from.size
     T = req.shape[2]
@@ -233,7 +233,7 @@ def _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, r
         for c in range(N_ACC):
             acc[f, c] = base_firm[f, c]
     paid = np.zeros(N)
-    net = np.zeros(N)
+    payments = np.zeros(N)  # made minus received
     by_dst = np.zeros((L, T))
     by_src = np.zeros((L, T))
     flags = 0
@@ -257,9 +257,8 @@ def _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, r
             if touched[f]:
                 for c in range(N_ACC):
                     acc[f, c] -= base_fm[f, m, c]
-        flags |= material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, lots, rec, req,
-                          rbucket, link_from, link_to, lead, hold, short, value, floor,
-                          base_back, True, tol, acc, traj, m, move_short)
+        flags |= material(m, mv_link, mv_dep, mv_qty, mv_kind, a, b, touched, stock, True,
+                          costs.tol, acc, traj, m, move_short)
         for k in range(a, b):
             lk = mv_link[k]
             q = mv_qty[k]
@@ -281,8 +280,8 @@ def _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, r
                     pay = fee * q * mv_dur[k]
                 else:
                     pay = price[m] * q
-                net[j] += pay
-                net[i] -= pay
+                payments[j] += pay
+                payments[i] -= pay
         a = b
     fix = 0.0
     for lk in range(L):
@@ -308,7 +307,7 @@ def _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, r
         out_kpi[p, 3] += acc[f, MET]
         out_firm[p, f, 0] = acc[f, HOLD] + acc[f, SHORT] + acc[f, WASTE]
         out_firm[p, f, 1] = paid[f]
-        out_firm[p, f, 2] = net[f]
+        out_firm[p, f, 2] = payments[f]
         out_firm[p, f, 3] = acc[f, MET]
     out_kpi[p, 4] = n_tr
     out_kpi[p, 5] = u_tr
@@ -323,20 +322,19 @@ def _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, r
 
 
 @njit(cache=True, parallel=True)
-def network_costs(ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req,
-                  rbucket, link_from, link_to, lead, ucost, fixed, value, price, fee, hold, short,
-                  floor, base_back, base_fm, base_firm, tol, prepaid, out_cost, out_flags,
-                  out_break, out_kpi, out_firm):
+def network_costs(ptr, moves, stock, costs, prepaid, out_cost, out_flags, out_break, out_kpi,
+                  out_firm):
     """Network cost of a batch of plans (one per ``prange`` iteration).
 
     Parameters
     ----------
     ptr : ndarray of int64, shape (P + 1,)
         Plan ``p``'s moves are ``ptr[p]:ptr[p + 1]`` of the move arrays.
-    mv_* : ndarray, shape (K,)
-        Moves (link, material, departure, units, kind, loan duration) in kernel order.
-    base_fm : ndarray, shape (N, M, N_ACC); base_firm : ndarray, shape (N, N_ACC)
-        Baseline accumulators per pair and per firm (see :func:`baseline`).
+    moves : MoveArrays
+        Moves (:data:`invswarm.kernels.network_data.MoveArrays`) in kernel order.
+    stock, costs : Stock, Costs
+        The instance and its baseline (:data:`invswarm.kernels.network_data.Stock`,
+        :data:`~invswarm.kernels.network_data.Costs`).
     prepaid : ndarray of bool, shape (L, T)
         Link-periods whose fixed cost is already paid by shipments outside the batch (all
         False for whole plans; a search over one material's shipments sets the others').
@@ -353,14 +351,12 @@ def network_costs(ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, r
         Per firm: own cost, transfer costs paid, payments made minus received, units met.
     """
     P = ptr.size - 1
-    N = lots.shape[0]
+    N = stock.lots.shape[0]
     for p in prange(P):
         touched = np.zeros(N, np.bool_)
         acc = np.zeros((N, N_ACC))
-        flags = _plan(p, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec,
-                      req, rbucket, link_from, link_to, lead, ucost, fixed, value, price, fee,
-                      hold, short, floor, base_back, base_fm, base_firm, tol, prepaid, touched,
-                      acc, np.zeros((0, 0, 0, 0)), np.zeros(0), out_break, out_kpi, out_firm)
+        flags = _plan(p, ptr, moves, stock, costs, prepaid, touched, acc,
+                      np.zeros((0, 0, 0, 0)), np.zeros(0), out_break, out_kpi, out_firm)
         out_flags[p] = flags
         s = 0.0
         for c in range(N_BREAK):
@@ -369,36 +365,30 @@ def network_costs(ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, r
 
 
 @njit(cache=True)
-def plan_detail(mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req, rbucket,
-                link_from, link_to, lead, ucost, fixed, value, price, fee, hold, short, floor,
-                base_back, base_fm, base_firm, tol, traj, move_short, out_break, out_kpi,
-                out_firm):
+def plan_detail(moves, stock, costs, traj, move_short, out_break, out_kpi, out_firm):
     """One plan, with its trajectories (``traj`` pre-filled with the baseline's) and the
     shortfall of every move; returns the feasibility flags."""
-    N = lots.shape[0]
-    ptr = np.array([0, mv_link.size], np.int64)
-    return _plan(0, ptr, mv_link, mv_mat, mv_dep, mv_qty, mv_kind, mv_dur, lots, rec, req,
-                 rbucket, link_from, link_to, lead, ucost, fixed, value, price, fee, hold,
-                 short, floor, base_back, base_fm, base_firm, tol,
-                 np.zeros((link_from.size, req.shape[2]), np.bool_), np.zeros(N, np.bool_),
-                 np.zeros((N, N_ACC)), traj, move_short, out_break, out_kpi, out_firm)
+    N = stock.lots.shape[0]
+    ptr = np.array([0, moves.link.size], np.int64)
+    prepaid = np.zeros((stock.link_from.size, stock.requirements.shape[2]), np.bool_)
+    return _plan(0, ptr, moves, stock, costs, prepaid, np.zeros(N, np.bool_), np.zeros((N, N_ACC)),
+                 traj, move_short, out_break, out_kpi, out_firm)
 
 
 @njit(cache=True)
-def baseline(lots, rec, req, rbucket, hold, short, value, listed, base_fm, traj):
-    """Every listed (firm, material) on its own, with no shipments.
+def baseline(stock, listed, base_fm, traj):
+    """Every listed (firm, material) on its own, with no shipments (``stock``'s donor
+    protection is not read).
 
     Writes ``base_fm`` (N, M, N_ACC) and ``traj`` (N, M, T, 4).
     """
-    N, M, T = req.shape
+    N, M, T = stock.requirements.shape
     z = np.zeros(0, np.int64)
     zf = np.zeros(0)
-    dummy = np.zeros((N, M, T))
     for m in range(M):
         acc = np.zeros((N, N_ACC))
         touched = listed[:, m].copy()
-        material(m, z, z, zf, z, 0, 0, touched, lots, rec, req, rbucket, z, z, z, hold, short,
-                 value, dummy, dummy, False, 0.0, acc, traj, m, zf)
+        material(m, z, z, zf, z, 0, 0, touched, stock, False, 0.0, acc, traj, m, zf)
         for f in range(N):
             for c in range(N_ACC):
                 base_fm[f, m, c] = acc[f, c]

@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from .network import LOAN, PAYBACK, PERMANENT, TR_BACKLOG, TR_STOCK, TR_WASTE, material
+from .network_data import MoveList, Offer
 
 OFF = 0
 
@@ -90,54 +91,54 @@ def _forbidden(codes, code):
 
 
 @njit(cache=True)
-def _keep(m, kept_ptr, kept_link, kept_dep, kept_qty, kept_kind, kept_dur, reverse, lead,
-          link_from, link_to, ml, md, mq, mk, mu, touched, out_ship, out_sq, n_ship):
-    """Place material ``m``'s kept shipments (and their paybacks) in its moves and in the
-    plan; returns the number of moves and of shipments."""
+def _keep(m, kept, reverse, stock, lst, touched, out_ship, out_sq, n_ship):
+    """Place material ``m``'s kept shipments (and their paybacks) in its moves ``lst`` and in
+    the plan; returns the number of moves and of shipments."""
     n = 0
-    for k in range(kept_ptr[m], kept_ptr[m + 1]):
-        lk = kept_link[k]
-        tau = kept_dep[k]
-        kind = kept_kind[k]
-        dur = kept_dur[k]
+    for k in range(kept.ptr[m], kept.ptr[m + 1]):
+        lk = kept.link[k]
+        tau = kept.departure[k]
+        kind = kept.kind[k]
+        dur = kept.duration[k]
         rlink = -1
         rdep = -1
         if kind == LOAN:
             rlink = reverse[lk]
-            rdep = tau + dur - lead[rlink]
-        n = _place(ml, md, mq, mk, mu, n, lk, tau, kept_qty[k], kind, dur, rlink, rdep)
-        touched[link_from[lk]] = True
-        touched[link_to[lk]] = True
+            rdep = tau + dur - stock.lead[rlink]
+        n = _place(lst.link, lst.departure, lst.quantity, lst.kind, lst.duration, n, lk, tau,
+                   kept.quantity[k], kind, dur, rlink, rdep)
+        touched[stock.link_from[lk]] = True
+        touched[stock.link_to[lk]] = True
         out_ship[n_ship, 0] = lk
         out_ship[n_ship, 1] = m
         out_ship[n_ship, 2] = tau
         out_ship[n_ship, 3] = kind
         out_ship[n_ship, 4] = tau + dur if kind == LOAN else -1
-        out_sq[n_ship] = kept_qty[k]
+        out_sq[n_ship] = kept.quantity[k]
         n_ship += 1
     return n, n_ship
 
 
 @njit(cache=True)
-def _fits(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched, lots, rec,
-          req, rbucket, link_from, link_to, lead, hold, short, value, floor, base_back, margin,
-          acc):
-    """Whether the material's moves plus this shipment of ``q`` pass every check."""
-    n2 = _place(ml, md, mq, mk, mu, n, lk, tau, q, kind, dur, rlink, rdep)
-    fl = material(m, ml, md, mq, mk, 0, n2, touched, lots, rec, req, rbucket, link_from,
-                  link_to, lead, hold, short, value, floor, base_back, True, margin, acc,
+def _fits(m, offer, q, lst, n, touched, stock, margin, acc):
+    """Whether the material's moves ``lst[:n]`` plus the shipment ``offer`` of ``q`` units
+    pass every check."""
+    lk, tau, kind = offer.link, offer.departure, offer.kind
+    rlink, rdep = offer.return_link, offer.return_departure
+    ml, md, mq, mk, mu = lst.link, lst.departure, lst.quantity, lst.kind, lst.duration
+    n2 = _place(ml, md, mq, mk, mu, n, lk, tau, q, kind, offer.duration, rlink, rdep)
+    fl = material(m, ml, md, mq, mk, 0, n2, touched, stock, True, margin, acc,
                   np.zeros((0, 1, 1, 4)), 0, np.zeros(0))
     _unplace(ml, md, mq, mk, mu, n2, lk, tau, kind, rlink, rdep)
     return fl == 0
 
 
 @njit(cache=True)
-def _amount(m, i, j, tau, need, kind, dur, lk, rlink, rdep, ml, md, mq, mk, mu, n, touched,
-            cur, lots, rec, req, rbucket, link_from, link_to, lead, hold, short, value, floor,
-            base_back, margin, acc, n_bisect, tol):
-    """The most (up to ``need``) that donor ``i`` may ship on link ``lk`` in ``tau``, found by
+def _amount(m, i, j, need, offer, lst, n, touched, cur, stock, margin, acc, n_bisect, tol):
+    """The most (up to ``need``) that donor ``i`` may ship to ``j`` as ``offer``, found by
     simulated trials: in full, at a closed-form bound, then by ``n_bisect`` halvings."""
-    T = req.shape[2]
+    tau, kind, floor = offer.departure, offer.kind, stock.floor
+    T = stock.requirements.shape[2]
     touched[i] = True
     touched[j] = True
     # removing a unit lowers the donor's later stock by at most one unit
@@ -149,38 +150,27 @@ def _amount(m, i, j, tau, need, kind, dur, lk, rlink, rdep, ml, md, mq, mk, mu, 
     hi = need
     # in full; else the closed-form bound and just above it (usually the answer for stock
     # that does not expire); else a thousandth, which tells whether anything may go at all
-    if _fits(m, lk, tau, need, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched, lots,
-             rec, req, rbucket, link_from, link_to, lead, hold, short, value, floor, base_back,
-             margin, acc):
+    if _fits(m, offer, need, lst, n, touched, stock, margin, acc):
         return need
     if head > tol:
-        if not _fits(m, lk, tau, head, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched,
-                     lots, rec, req, rbucket, link_from, link_to, lead, hold, short, value,
-                     floor, base_back, margin, acc):
+        if not _fits(m, offer, head, lst, n, touched, stock, margin, acc):
             hi = head
         else:
             lo = head
             up = head + max(1e-6 * need, 10 * tol)
-            if up >= hi or not _fits(m, lk, tau, up, kind, dur, rlink, rdep, ml, md, mq, mk,
-                                     mu, n, touched, lots, rec, req, rbucket, link_from,
-                                     link_to, lead, hold, short, value, floor, base_back,
-                                     margin, acc):
+            if up >= hi or not _fits(m, offer, up, lst, n, touched, stock, margin, acc):
                 return lo
             lo = up
     if lo == 0.0:
         q = hi / 1024.0
-        if not _fits(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched,
-                     lots, rec, req, rbucket, link_from, link_to, lead, hold, short, value,
-                     floor, base_back, margin, acc):
+        if not _fits(m, offer, q, lst, n, touched, stock, margin, acc):
             return 0.0
         lo = q
     for _ in range(n_bisect):
         if hi - lo <= 1e-9 * need:
             break
         q = 0.5 * (lo + hi)
-        if _fits(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched, lots,
-                 rec, req, rbucket, link_from, link_to, lead, hold, short, value, floor,
-                 base_back, margin, acc):
+        if _fits(m, offer, q, lst, n, touched, stock, margin, acc):
             lo = q
         else:
             hi = q
@@ -188,84 +178,70 @@ def _amount(m, i, j, tau, need, kind, dur, lk, rlink, rdep, ml, md, mq, mk, mu, 
 
 
 @njit(cache=True)
-def _commit(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n, touched, cur, lots,
-            rec, req, rbucket, link_from, link_to, lead, hold, short, value, floor, base_back,
-            acc, out_ship, out_sq, n_ship):
-    """Add a shipment to the material's moves and to the plan, and refresh the trajectories
-    of the touched firms; returns the new number of moves."""
-    n = _place(ml, md, mq, mk, mu, n, lk, tau, q, kind, dur, rlink, rdep)
+def _commit(m, offer, q, lst, n, touched, cur, stock, acc, out_ship, out_sq, n_ship):
+    """Add the shipment ``offer`` of ``q`` units to the material's moves and to the plan, and
+    refresh the trajectories of the touched firms; returns the new number of moves."""
+    lk, tau, kind, dur = offer.link, offer.departure, offer.kind, offer.duration
+    ml, md, mq, mk, mu = lst.link, lst.departure, lst.quantity, lst.kind, lst.duration
+    n = _place(ml, md, mq, mk, mu, n, lk, tau, q, kind, dur, offer.return_link,
+               offer.return_departure)
     out_ship[n_ship, 0] = lk
     out_ship[n_ship, 1] = m
     out_ship[n_ship, 2] = tau
     out_ship[n_ship, 3] = kind
     out_ship[n_ship, 4] = tau + dur if kind == LOAN else -1
     out_sq[n_ship] = q
-    material(m, ml, md, mq, mk, 0, n, touched, lots, rec, req, rbucket, link_from, link_to,
-             lead, hold, short, value, floor, base_back, False, 0.0, acc, cur, 0, np.zeros(0))
+    material(m, ml, md, mq, mk, 0, n, touched, stock, False, 0.0, acc, cur, 0, np.zeros(0))
     return n
 
 
 @njit(cache=True)
-def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_donor,
-               n_recv, covers, mat_res_ptr, res_link, kept_ptr, kept_link, kept_dep,
-               kept_qty, kept_kind, kept_dur, forbidden, lots, rec, req, rbucket, link_from,
-               link_to, lead, reverse, durations, hold, short, value, floor, base_back,
-               base_traj, tol, n_bisect, cap, out_mv, out_mq, out_ship, out_sq):
+def decode_one(x, choices, kept, stock, tol, out_mv, out_mq, out_ship, out_sq):
     """Decode one particle into moves (by material and departure) and shipments.
 
     Parameters
     ----------
     x : ndarray, shape (n_var,)
         ``[receiver priority (R), receiver cover (R), arc priority (A), arc kind (A),
-        rescue priority (RA), rescue kind (RA), rescue advance (RA)]``.
-    m_list : ndarray of int64
-        Materials with at least one receiver, rescue arc or kept shipment.
-    mat_recv_ptr : ndarray of int64, shape (M + 1,)
-        Receivers of material ``m`` are ``mat_recv_ptr[m]:mat_recv_ptr[m + 1]``.
-    recv_firm : ndarray of int64, shape (R,)
-    recv_arc_ptr : ndarray of int64, shape (R + 1,)
-        Arcs of receiver ``r``.
-    arc_link, arc_donor : ndarray of int64, shape (A,)
-    n_recv : int
-        ``R``.
-    covers : ndarray of int64
-        The cover horizons a receiver may choose: a shipment meets the largest backlog of the
-        next ``covers[c]`` periods.
-    mat_res_ptr : ndarray of int64, shape (M + 1,)
-        Rescue arcs of material ``m``: ``mat_res_ptr[m]:mat_res_ptr[m + 1]``.
-    res_link : ndarray of int64, shape (RA,)
-        Link of each rescue arc: a donor whose stock expires unused, to a firm that could use
-        it before it expires. Its variables follow the arcs': priority (RA), kind (RA; off,
-        permanent, loan of each duration) and advance (RA; arrival 0 to 3 periods before
-        the expiry).
-    kept_ptr : ndarray of int64, shape (M + 1,)
-        Kept shipments of material ``m`` are ``kept_ptr[m]:kept_ptr[m + 1]`` of
-        ``kept_link``, ``kept_dep``, ``kept_qty``, ``kept_kind`` and ``kept_dur`` (a loan's
-        duration); every decoded plan has them, and every amount is tried with them.
-    forbidden : ndarray of int64, sorted
-        Codes ``(link * M + material) * T + period`` of the departures no shipment may take.
-    base_traj : ndarray, shape (N, M, T, 4)
-        The trajectories under the kept shipments alone (the baseline's when none).
+        rescue priority (RA), rescue kind (RA), rescue advance (RA)]``: the priorities order
+        receivers, arcs and rescue arcs; a receiver's cover picks among ``choices.covers``
+        (a shipment meets the largest backlog of the next ``cover`` periods); an arc's kind
+        is off, permanent, or for each loan duration permanent then a loan, or a loan only; a
+        rescue arc (a donor whose stock expires unused, to a firm that could use it before it
+        expires) has a kind (off, permanent, loan of each duration) and an advance (arrival 0
+        to 3 periods before the expiry).
+    choices : Choices
+        What the decoder chooses among (:data:`invswarm.kernels.network_data.Choices`).
+    kept : Kept
+        Shipments every decoded plan has (:data:`invswarm.kernels.network_data.Kept`); every
+        amount is tried with them.
+    stock : Stock
+        The instance (:data:`invswarm.kernels.network_data.Stock`).
     tol : float
-        Feasibility tolerance of the kernel; the decoder checks against ``tol * 1e-4``, so
-        that its plans also meet the exact formulation at the solver's tolerance.
-    n_bisect : int
-        Halvings when the largest amount the rules allow is not known in closed form.
-    cap : int
-        Room in the outputs (moves); decoding stops adding shipments when it is full.
-    out_mv : ndarray of int64, shape (cap, 5)
-        Moves: link, material, departure, kind, duration. ``out_mq`` (cap,): units.
-    out_ship : ndarray of int64, shape (cap, 5)
-        Shipments: link, material, period, kind, return period. ``out_sq`` (cap,): units.
+        Feasibility tolerance of the kernel (units); the decoder checks against
+        ``tol * 1e-4``, so that its plans also meet the exact formulation at the solver's
+        tolerance.
+    out_mv : ndarray of int64, shape (capacity, 5)
+        Moves: link, material, departure, kind, duration. ``out_mq`` (capacity,): units.
+    out_ship : ndarray of int64, shape (capacity, 5)
+        Shipments: link, material, period, kind, return period. ``out_sq`` (capacity,): units.
+        Decoding stops adding shipments when they are full.
 
     Returns
     -------
     (int, int)
         Number of moves and of shipments written.
     """
+    m_list, mat_recv_ptr, recv_firm = choices.materials, choices.receiver_ptr, choices.receiver_firm
+    recv_arc_ptr, arc_link, arc_donor = choices.arc_ptr, choices.arc_link, choices.arc_donor
+    covers, mat_res_ptr, res_link = choices.covers, choices.rescue_ptr, choices.rescue_link
+    forbidden, reverse, durations = choices.forbidden, choices.reverse, choices.durations
+    base_traj, n_bisect, cap = choices.start, choices.n_bisect, choices.capacity
+    lots, req, link_from, link_to = stock.lots, stock.requirements, stock.link_from, stock.link_to
+    lead = stock.lead
     N = lots.shape[0]
     T = req.shape[2]
-    R = n_recv
+    R = choices.n_receivers
     A = arc_link.size
     n_kind = 2 + 2 * durations.size
     n_cov = covers.size
@@ -281,25 +257,20 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
         n_arc_m = recv_arc_ptr[r1] - recv_arc_ptr[r0]
         q0 = mat_res_ptr[m]
         q1 = mat_res_ptr[m + 1]
-        room = 3 * T * (n_arc_m + q1 - q0) + 2 + 2 * (kept_ptr[m + 1] - kept_ptr[m])
-        ml = np.zeros(room, np.int64)
-        md = np.zeros(room, np.int64)
-        mq = np.zeros(room)
-        mk = np.zeros(room, np.int64)
-        mu = np.zeros(room, np.int64)
+        room = 3 * T * (n_arc_m + q1 - q0) + 2 + 2 * (kept.ptr[m + 1] - kept.ptr[m])
+        lst = MoveList(np.zeros(room, np.int64), np.zeros(room, np.int64), np.zeros(room),
+                       np.zeros(room, np.int64), np.zeros(room, np.int64))
         n = 0
         touched = np.zeros(N, np.bool_)
         for f in range(N):
             for t in range(T):
                 for c in range(4):
                     cur[f, 0, t, c] = base_traj[f, m, t, c]
-        n, n_ship = _keep(m, kept_ptr, kept_link, kept_dep, kept_qty, kept_kind, kept_dur,
-                          reverse, lead, link_from, link_to, ml, md, mq, mk, mu, touched,
-                          out_ship, out_sq, n_ship)
+        n, n_ship = _keep(m, kept, reverse, stock, lst, touched, out_ship, out_sq, n_ship)
         margin = tol * 1e-4
-        if n > 0 and material(m, ml, md, mq, mk, 0, n, touched, lots, rec, req, rbucket,
-                              link_from, link_to, lead, hold, short, value, floor, base_back,
-                              True, margin, acc, np.zeros((0, 1, 1, 4)), 0, np.zeros(0)) != 0:
+        if n > 0 and material(m, lst.link, lst.departure, lst.quantity, lst.kind, 0, n,
+                              touched, stock, True, margin, acc, np.zeros((0, 1, 1, 4)), 0,
+                              np.zeros(0)) != 0:
             # kept shipments that pass the model's tolerance only: trials get the same
             margin = tol
         rorder = r0 + np.argsort(-x[r0:r1], kind="mergesort")
@@ -352,15 +323,12 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
                                 break
                         if n_ship >= cap or n_out + n + 2 > cap or n + 2 > room:
                             break
-                        q = _amount(m, i, j, tau, need, kind, dur, lk, rlink, rdep, ml, md,
-                                    mq, mk, mu, n, touched, cur, lots, rec, req, rbucket,
-                                    link_from, link_to, lead, hold, short, value, floor,
-                                    base_back, margin, acc, n_bisect, tol)
+                        offer = Offer(lk, tau, kind, dur, rlink, rdep)
+                        q = _amount(m, i, j, need, offer, lst, n, touched, cur, stock,
+                                    margin, acc, n_bisect, tol)
                         if q <= tol:
                             continue
-                        n = _commit(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk,
-                                    mu, n, touched, cur, lots, rec, req, rbucket, link_from,
-                                    link_to, lead, hold, short, value, floor, base_back, acc,
+                        n = _commit(m, offer, q, lst, n, touched, cur, stock, acc,
                                     out_ship, out_sq, n_ship)
                         n_ship += 1
                         need -= q
@@ -407,45 +375,35 @@ def decode_one(x, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_d
                         continue
                 if want <= tol or n_ship >= cap or n_out + n + 2 > cap or n + 2 > room:
                     continue
-                q = _amount(m, i, j, tau, want, kind, dur, lk, rlink, rdep, ml, md, mq, mk,
-                            mu, n, touched, cur, lots, rec, req, rbucket, link_from, link_to,
-                            lead, hold, short, value, floor, base_back, margin, acc,
+                offer = Offer(lk, tau, kind, dur, rlink, rdep)
+                q = _amount(m, i, j, want, offer, lst, n, touched, cur, stock, margin, acc,
                             n_bisect, tol)
                 if q <= tol:
                     continue
-                n = _commit(m, lk, tau, q, kind, dur, rlink, rdep, ml, md, mq, mk, mu, n,
-                            touched, cur, lots, rec, req, rbucket, link_from, link_to, lead,
-                            hold, short, value, floor, base_back, acc, out_ship, out_sq, n_ship)
+                n = _commit(m, offer, q, lst, n, touched, cur, stock, acc, out_ship, out_sq,
+                            n_ship)
                 n_ship += 1
         if n == 0:
             continue
         for k in range(n):
-            out_mv[n_out, 0] = ml[k]
+            out_mv[n_out, 0] = lst.link[k]
             out_mv[n_out, 1] = m
-            out_mv[n_out, 2] = md[k]
-            out_mv[n_out, 3] = mk[k]
-            out_mv[n_out, 4] = mu[k]
-            out_mq[n_out] = mq[k]
+            out_mv[n_out, 2] = lst.departure[k]
+            out_mv[n_out, 3] = lst.kind[k]
+            out_mv[n_out, 4] = lst.duration[k]
+            out_mq[n_out] = lst.quantity[k]
             n_out += 1
     return n_out, n_ship
 
 
 @njit(cache=True, parallel=True)
-def decode_swarm(X, m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link, arc_donor,
-                 n_recv, covers, mat_res_ptr, res_link, kept_ptr, kept_link, kept_dep,
-                 kept_qty, kept_kind, kept_dur, forbidden, lots, rec, req, rbucket, link_from,
-                 link_to, lead, reverse, durations, hold, short, value, floor, base_back,
-                 base_traj, tol, n_bisect, cap, out_mv, out_mq, out_nmv):
-    """Decode a swarm ``X`` (P, n_var) into moves ``out_mv`` (P, cap, 5), ``out_mq`` (P, cap)
-    and their counts ``out_nmv`` (P,)."""
+def decode_swarm(X, choices, kept, stock, tol, out_mv, out_mq, out_nmv):
+    """Decode a swarm ``X`` (P, n_var) into moves ``out_mv`` (P, capacity, 5), ``out_mq``
+    (P, capacity) and their counts ``out_nmv`` (P,); the rest as for :func:`decode_one`."""
     P = X.shape[0]
+    cap = choices.capacity
     for p in prange(P):
         ship = np.zeros((cap, 5), np.int64)
         sq = np.zeros(cap)
-        nm, _ = decode_one(X[p], m_list, mat_recv_ptr, recv_firm, recv_arc_ptr, arc_link,
-                           arc_donor, n_recv, covers, mat_res_ptr, res_link, kept_ptr,
-                           kept_link, kept_dep, kept_qty, kept_kind, kept_dur, forbidden, lots,
-                           rec, req, rbucket, link_from, link_to, lead, reverse, durations,
-                           hold, short, value, floor, base_back, base_traj, tol, n_bisect, cap,
-                           out_mv[p], out_mq[p], ship, sq)
+        nm, _ = decode_one(X[p], choices, kept, stock, tol, out_mv[p], out_mq[p], ship, sq)
         out_nmv[p] = nm

@@ -51,9 +51,7 @@ def kernel_arguments(data, out, w):
     inst = data.inst
     tns_r, tns_m = safety_stocks(inst, out.y, data.corr)
     return (data.mode, out.y, out.price, np.ascontiguousarray(w, np.float64), tns_r, tns_m,
-            float(inst.periods_per_year), inst.lead_r, inst.lead_m, inst.capacity,
-            inst.overtime, inst.unit_cost, inst.overtime_cost, inst.hold_r, inst.back_r,
-            inst.hold_m, inst.back_m, inst.cv, data.u, inst.cap_factor)
+            data.chain)
 
 
 @pytest.mark.parametrize("mode", ["guaranteed", "flexible"])

@@ -27,9 +27,10 @@ from invswarm.kernels.contracts import (
 )
 
 
-def simulate(mode, y, price, w, tns_r, tns_m, n, lead_r, lead_m, capacity, overtime, ca, ck,
-             hold_r, back_r, hold_m, back_m, cv, u, cap_factor, money, units, var_o, var_d):
+def simulate(mode, y, price, w, tns_r, tns_m, chain, money, units, var_o, var_d):
     """See :func:`invswarm.kernels.contracts.simulate` (same arguments, same outputs)."""
+    (n, lead_r, lead_m, capacity, overtime, ca, ck, hold_r, back_r, hold_m, back_m, cv, u,
+     cap_factor) = chain
     for d in range(cap_factor.shape[0]):
         m, un, vo, vd = _scenario(mode, y, price, w, tns_r, tns_m, float(n), lead_r, lead_m,
                                   capacity, overtime, ca, ck, hold_r, back_r, hold_m, back_m,

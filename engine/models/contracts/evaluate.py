@@ -37,7 +37,8 @@ def demand_noise(inst: Instance) -> np.ndarray:
 
 
 class KernelData:
-    """An instance's arrays in the kernel's argument order, and its demand noise."""
+    """An instance's record for the kernel (``chain``,
+    :data:`invswarm.kernels.contracts.Chain`), its demand noise and correlation."""
 
     def __init__(self, inst: Instance, u: np.ndarray | None = None):
         self.inst = inst
@@ -46,6 +47,10 @@ class KernelData:
         np.fill_diagonal(C, 1.0)
         self.corr = C
         self.mode = kc.GUARANTEED if inst.mode == "guaranteed" else kc.FLEXIBLE
+        self.chain = kc.Chain(
+            float(inst.periods_per_year), inst.lead_r, inst.lead_m, inst.capacity,
+            inst.overtime, inst.unit_cost, inst.overtime_cost, inst.hold_r, inst.back_r,
+            inst.hold_m, inst.back_m, inst.cv, self.u, inst.cap_factor)
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,11 +110,8 @@ def run(data: KernelData, w: np.ndarray, k: np.ndarray, mode: int | None = None)
     var_o = np.zeros((P, D, R + M + 2))
     var_d = np.zeros((P, D, R + M + 2))
     kc.simulate(data.mode if mode is None else mode, y, np.ascontiguousarray(price), w,
-                np.ascontiguousarray(tns_r), np.ascontiguousarray(tns_m),
-                float(inst.periods_per_year), inst.lead_r, inst.lead_m, inst.capacity,
-                inst.overtime, inst.unit_cost, inst.overtime_cost, inst.hold_r, inst.back_r,
-                inst.hold_m, inst.back_m, inst.cv, data.u, inst.cap_factor, money, units,
-                var_o, var_d)
+                np.ascontiguousarray(tns_r), np.ascontiguousarray(tns_m), data.chain, money,
+                units, var_o, var_d)
     profit = money[..., kc.REVENUE] - money[..., kc.PURCHASE] - money[..., kc.HOLDING] \
         - money[..., kc.BACKLOG_COST]
     expected = np.einsum("pdq,d->pq", profit, inst.weights)

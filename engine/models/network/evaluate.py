@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ....kernels import network as knet
+from ....kernels.network_data import Costs, MoveArrays, Stock
 from ...errors import InputError
 from .instance import Instance
 from .plan import PAYBACK, Moves, Plan, batch_moves
@@ -39,7 +40,8 @@ class Baseline:
 
 
 class KernelData:
-    """An instance's arrays in the kernels' argument order, and its baseline."""
+    """An instance's records for the kernels (``stock`` and ``costs``,
+    :data:`invswarm.kernels.network_data.Stock` and ``Costs``), and its baseline."""
 
     def __init__(self, inst: Instance):
         self.inst = inst
@@ -48,16 +50,21 @@ class KernelData:
                                  for m in range(M)], np.int64)
         traj = np.zeros((N, M, T, 4))
         fm = np.zeros((N, M, knet.N_ACC))
-        knet.baseline(inst.lots, inst.receipts, inst.requirements, self.rbucket, inst.hold,
-                      inst.shortage, inst.value, inst.listed, fm, traj)
+        # The baseline reads no protection: zeros of the same types stand in.
+        knet.baseline(self._stock(inst, np.zeros((N, M, T)), np.zeros((N, M, T))),
+                      inst.listed, fm, traj)
         floor = np.minimum(inst.protected[:, :, None], traj[:, :, :, knet.TR_STOCK])
         self.base = Baseline(traj=traj, fm=fm, firm=fm.sum(axis=1), floor=floor)
         #: The baseline's backlog (N, M, T): the most a donor may backlog.
         self.base_back = np.ascontiguousarray(traj[:, :, :, knet.TR_BACKLOG])
-        self.args = (inst.lots, inst.receipts, inst.requirements, self.rbucket, inst.link_from,
-                     inst.link_to, inst.lead, inst.unit_cost, inst.fixed_cost, inst.value,
-                     inst.price, float(inst.loan_fee), inst.hold, inst.shortage, floor,
-                     self.base_back, fm, self.base.firm.copy(), FEAS_TOL)
+        self.stock = self._stock(inst, floor, self.base_back)
+        self.costs = Costs(inst.unit_cost, inst.fixed_cost, inst.price, float(inst.loan_fee), fm,
+                           self.base.firm.copy(), FEAS_TOL)
+
+    def _stock(self, inst: Instance, floor, base_back) -> Stock:
+        return Stock(inst.lots, inst.receipts, inst.requirements, self.rbucket, inst.link_from,
+                     inst.link_to, inst.lead, inst.hold, inst.shortage, inst.value, floor,
+                     base_back)
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,8 +88,9 @@ def batch_costs(data: KernelData, ptr, link, mat, dep, qty, kind, dur,
     N = data.inst.n_firms
     out = BatchCosts(np.zeros(P), np.zeros(P, np.int64), np.zeros((P, knet.N_BREAK)),
                      np.zeros((P, knet.N_KPI)), np.zeros((P, N, knet.N_FIRM)))
-    knet.network_costs(ptr, link, mat, dep, qty, kind, dur, *data.args, prepaid, out.cost,
-                       out.flags, out.breakdown, out.kpis, out.firm)
+    knet.network_costs(ptr, MoveArrays(link, mat, dep, qty, kind, dur), data.stock,
+                       data.costs, prepaid, out.cost, out.flags, out.breakdown, out.kpis,
+                       out.firm)
     return out
 
 
@@ -129,8 +137,9 @@ def detail(data: KernelData, plan: Plan) -> Detail:
     short = np.zeros(mv.link.size)
     out = BatchCosts(np.zeros(1), np.zeros(1, np.int64), np.zeros((1, knet.N_BREAK)),
                      np.zeros((1, knet.N_KPI)), np.zeros((1, inst.n_firms, knet.N_FIRM)))
-    flags = knet.plan_detail(mv.link, mv.material, mv.dep, mv.qty, mv.kind, mv.dur, *data.args,
-                             traj, short, out.breakdown, out.kpis, out.firm)
+    flags = knet.plan_detail(MoveArrays(mv.link, mv.material, mv.dep, mv.qty, mv.kind, mv.dur),
+                             data.stock, data.costs, traj, short, out.breakdown, out.kpis,
+                             out.firm)
     out.cost[0] = out.breakdown[0].sum()
     out.flags[0] = flags
     return Detail(moves=mv, traj=traj, move_short=short, flags=int(flags), costs=out)
@@ -147,10 +156,8 @@ def material_traj(data: KernelData, plan: Plan, m: int) -> np.ndarray:
     touched[inst.link_from[mv.link[sel]]] = True
     touched[inst.link_to[mv.link[sel]]] = True
     knet.material(m, mv.link[sel], mv.dep[sel], mv.qty[sel], mv.kind[sel], 0, int(sel.sum()),
-                  touched, inst.lots, inst.receipts, inst.requirements, data.rbucket,
-                  inst.link_from, inst.link_to, inst.lead, inst.hold, inst.shortage, inst.value,
-                  data.base.floor, data.base_back, False, 0.0,
-                  np.zeros((inst.n_firms, knet.N_ACC)), traj, 0, np.zeros(0))
+                  touched, data.stock, False, 0.0, np.zeros((inst.n_firms, knet.N_ACC)),
+                  traj, 0, np.zeros(0))
     return traj[:, 0]
 
 

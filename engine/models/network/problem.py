@@ -7,6 +7,7 @@ import numpy as np
 
 from ....kernels import network as knet
 from ....kernels import network_decode as kdec
+from ....kernels.network_data import Choices, Kept
 from ...encoding import Block, Encoding, choice_to_unit
 from .evaluate import FEAS_TOL, BatchCosts, KernelData, batch_costs, detail
 from .instance import Instance
@@ -98,7 +99,7 @@ class NetworkProblem:
         order = np.lexsort((keep.period, keep.material))
         kept_ptr = np.zeros(M + 1, np.int64)
         kept_ptr[1:] = np.cumsum(np.bincount(keep.material, minlength=M))
-        kept = (kept_ptr, *(np.ascontiguousarray(a[order], np.int64) for a in (
+        self._kept = Kept(kept_ptr, *(np.ascontiguousarray(a[order], np.int64) for a in (
             keep.link, keep.period)), np.ascontiguousarray(keep.qty[order]),
             np.ascontiguousarray(keep.kind[order], np.int64),
             np.ascontiguousarray(np.where(keep.kind == LOAN, keep.ret - keep.period, 0)[order],
@@ -119,14 +120,11 @@ class NetworkProblem:
         self.n_var = self.encoding.n_var
         # Each receiver and period yields a shipment or two, and a loan a payback.
         self.cap = max(16, 3 * (R + RA) * T) + 2 * keep.n_shipments
-        d = self.data
-        self._args = (self.m_list, self.mat_recv_ptr, self.recv_firm, self.recv_arc_ptr,
-                      self.arc_link, self.arc_donor, R, self.covers, self.mat_res_ptr,
-                      self.res_link, *kept, self.pins.forbidden_codes(inst), inst.lots,
-                      inst.receipts, inst.requirements, d.rbucket, inst.link_from,
-                      inst.link_to, inst.lead, inst.reverse, inst.durations, inst.hold,
-                      inst.shortage, inst.value, base.floor, self.data.base_back,
-                      np.ascontiguousarray(start), FEAS_TOL, self.n_bisect, self.cap)
+        self._choices = Choices(
+            self.m_list, self.mat_recv_ptr, self.recv_firm, self.recv_arc_ptr, self.arc_link,
+            self.arc_donor, R, self.covers, self.mat_res_ptr, self.res_link,
+            self.pins.forbidden_codes(inst), inst.reverse, inst.durations,
+            np.ascontiguousarray(start), self.n_bisect, self.cap)
         self.refused = 0
 
     def _check(self, X: np.ndarray) -> np.ndarray:
@@ -142,10 +140,12 @@ class NetworkProblem:
         mq = np.zeros(self.cap)
         ship = np.zeros((self.cap, 5), np.int64)
         sq = np.zeros(self.cap)
-        args = self._args
+        choices = self._choices
         if materials is not None:
-            args = (np.intersect1d(self.m_list, np.asarray(materials, np.int64)),) + args[1:]
-        _, ns = kdec.decode_one(x, *args, mv, mq, ship, sq)
+            choices = choices._replace(
+                materials=np.intersect1d(self.m_list, np.asarray(materials, np.int64)))
+        _, ns = kdec.decode_one(x, choices, self._kept, self.data.stock, FEAS_TOL, mv, mq,
+                                ship, sq)
         s = ship[:ns]
         return Plan.from_arrays(s[:, 0], s[:, 1], s[:, 2], sq[:ns], s[:, 3], s[:, 4])
 
@@ -156,7 +156,7 @@ class NetworkProblem:
         mv = np.zeros((P, self.cap, 5), np.int64)
         mq = np.zeros((P, self.cap))
         nmv = np.zeros(P, np.int64)
-        kdec.decode_swarm(X, *self._args, mv, mq, nmv)
+        kdec.decode_swarm(X, self._choices, self._kept, self.data.stock, FEAS_TOL, mv, mq, nmv)
         ptr = np.zeros(P + 1, np.int64)
         ptr[1:] = np.cumsum(nmv)
         keep = np.arange(self.cap)[None, :] < nmv[:, None]
