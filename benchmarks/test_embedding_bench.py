@@ -32,7 +32,7 @@ import pytest
 
 from invswarm.engine.models import network, sfi
 from invswarm.engine.models.network.problem import warmup as network_warmup
-from invswarm.engine.models.sfi.search import carried_states
+from invswarm.engine.models.sfi.scoring import carried_states
 from invswarm.engine.models.sfi.warmup import warmup as sfi_warmup
 from invswarm.engine.roll import roll
 from invswarm.engine.solve import SolveOptions, read_plan, solve

@@ -32,7 +32,7 @@ from .models.network import swarm as net_swarm
 from .models.sfi import milp as sfi_milp
 from .models.sfi import rounding as sfi_rounding
 from .models.sfi import swarm as sfi_swarm
-from .models.sfi.search import heuristic_plan
+from .models.sfi.start import heuristic_plan
 from .parallel import IslandOptions
 from .pso import PsoOptions
 from .solve import SolveOptions, load_instance

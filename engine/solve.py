@@ -26,7 +26,7 @@ from .models.sfi import milp as sfi_milp
 from .models.sfi import rounding as sfi_rounding
 from .models.sfi import swarm as sfi_swarm
 from .models.sfi.pins import Pins as SfiPins
-from .models.sfi.search import heuristic_plan
+from .models.sfi.start import heuristic_plan
 from .models.sfi.warmup import warmup
 from .parallel import IslandOptions, swarm_evaluations
 from .pso import PsoOptions

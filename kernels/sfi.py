@@ -6,9 +6,8 @@ of (plan, scenario) pairs played one by one for the breakdown. Each chunk owns i
 state, each (plan, scenario) pair writes its own slot, and the weighted mean over scenarios is
 a serial reduction in a fixed order, so the result does not depend on the number of threads.
 The local search's moves are scored by a play of the categories they touch
-(``kernels/sfi_local.py``). Particles of the unit cube are decoded to plans one at a time
-(:func:`decode_one`, for single plans) or a block at a time in lockstep and costed at once
-(:func:`swarm_costs` and the fused PSO loop, :func:`pso_iterations`).
+(``kernels/sfi_local.py``); particles of the unit cube are decoded to plans in
+``kernels/sfi_decode.py`` and costed with the swarm's step in ``kernels/sfi_swarm.py``.
 """
 
 from __future__ import annotations
@@ -16,9 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from . import pso
 from .sfi_data import play_state
-from .sfi_lanes import LANES, block_costs, decode_lanes, lane_costs
+from .sfi_lanes import LANES, lane_costs
 from .sfi_setup import SETUP_EPS
 
 #: Cost components of the per-period breakdown, in column order.
@@ -301,7 +299,7 @@ def sfi_costs(pdp, gen, codp, ded, model, detail, n_chunks, out_cost, out_breakd
         kpi_ps = np.zeros((1, N_KPIS))
         use_ps = np.zeros((1, 1, 1))
     _play_all(pdp, gen, codp, ded, model, detail, n_chunks, cost_ps, bd_ps, kpi_ps, use_ps)
-    _scenario_mean(cost_ps, model.weights, out_cost)
+    scenario_mean(cost_ps, model.weights, out_cost)
     if not detail:
         return
     for i in range(NP):
@@ -325,17 +323,17 @@ def sfi_costs(pdp, gen, codp, ded, model, detail, n_chunks, out_cost, out_breakd
 
 
 @njit(cache=True)
-def _scenario_mean(cost_ps, weights, out):
+def scenario_mean(cost_ps, weights, out):
     """``out[i]``: the weighted mean of ``cost_ps[i * NS + s]`` over the scenarios ``s``.
 
     Serial, in scenario order: the same sum whatever the number of threads that filled
     ``cost_ps``."""
-    _scenario_mean_range(0, out.shape[0], cost_ps, weights, out)
+    scenario_mean_range(0, out.shape[0], cost_ps, weights, out)
 
 
 @njit(cache=True)
-def _scenario_mean_range(lo, hi, cost_ps, weights, out):
-    """:func:`_scenario_mean` of plans ``lo:hi``."""
+def scenario_mean_range(lo, hi, cost_ps, weights, out):
+    """:func:`scenario_mean` of plans ``lo:hi``."""
     NS = weights.shape[0]
     for i in range(lo, hi):
         total = 0.0
@@ -389,227 +387,3 @@ def _play_range(lo, hi, pdp, gen, codp, ded, model, detail, cost_ps, bd_ps, kpi_
         cost_ps[idx] = _play(
             i, s, pdp, gen, codp, ded, model, state, detail, bd_ps[slot], kpi_ps[slot],
             use_ps[slot])
-
-
-@njit(cache=True)
-def decode_one(x, dec, pdp, gen, codp, ded):
-    """Decode one particle of the unit cube into a feasible plan (written into the outputs).
-
-    Layout of ``x`` (length ``2 (C + P) T``): PDP choices ``[c * T + t]``, then CODP choices
-    ``[C T + p * T + t]``, then generic quantities, then dedicated quantities, in the same order.
-    A choice in ``[0, 1)`` picks among the candidates in equal slices; the CODP picks among the
-    candidates at or after the PDP; the PDP choices are the usable candidates only
-    (``Instance.usable_pdp``), so no PDP needs repair. Quantities are
-    ``x * ub``, moved to the nearest snap point (an amount of orders the buffer may be meant to
-    serve exactly) when within that point's window, then rounded to whole units: the plateaus
-    let the swarm settle on plans whose buffers match their orders exactly, which leave nothing
-    behind (a few units left over cost a re-setup when the next period uses them). A period over
-    capacity is scaled down to it and rounded down.
-
-    Parameters
-    ----------
-    x : ndarray, shape (2 (C + P) T,)
-    dec : Decoding
-        The decoder's tables (:data:`invswarm.kernels.sfi_data.Decoding`): candidates, bounds
-        ``ub`` (``most_generic``, ``most_dedicated``), snap points and capacity.
-    pdp, gen, codp, ded : ndarray, shapes (C, T), (C, T), (P, T), (P, T)
-        The plan (written).
-    """
-    C = dec.usable_pdp.shape[0]
-    P = dec.codp_candidates.shape[0]
-    T = dec.capacity.shape[0]
-    og = (C + P) * T
-    od = og + C * T
-    for t in range(T):
-        used = 0.0
-        for c in range(C):
-            m = dec.n_usable_pdp[c]
-            j = min(int(x[c * T + t] * m), m - 1)
-            pdp[c, t] = dec.usable_pdp[c, j]
-            q = np.floor(_snap(x[og + c * T + t] * dec.most_generic[c, t], dec.snap_generic,
-                               dec.window_generic, c, t) + 0.5)
-            gen[c, t] = q
-            used += q
-        for p in range(P):
-            f = dec.first_codp[p, pdp[dec.category[p], t]]
-            m = dec.n_codp_candidates[p] - f
-            j = min(int(x[C * T + p * T + t] * m), m - 1)
-            codp[p, t] = dec.codp_candidates[p, f + j]
-            q = np.floor(_snap(x[od + p * T + t] * dec.most_dedicated[p, t], dec.snap_dedicated,
-                               dec.window_dedicated, p, t) + 0.5)
-            ded[p, t] = q
-            used += q
-        if used > dec.capacity[t]:
-            scale = dec.capacity[t] / used
-            for c in range(C):
-                gen[c, t] = np.floor(gen[c, t] * scale)
-            for p in range(P):
-                ded[p, t] = np.floor(ded[p, t] * scale)
-
-
-@njit(cache=True, inline="always")
-def _snap(q, points, win, r, t):
-    """``q`` moved to the nearest of ``points[r, t]`` within that point's half-width
-    ``win[r, t]``; ties go to the lower point. Selects, not branches: every point is looked at,
-    and whether ``q`` is near one is random."""
-    best = q
-    dist = np.inf
-    for j in range(points.shape[2]):
-        e = abs(q - points[r, t, j])
-        near = (e <= win[r, t, j]) & (e < dist)
-        best = points[r, t, j] if near else best
-        dist = e if near else dist
-    return best
-
-
-@njit(parallel=True, cache=True)
-def decode_swarm(X, dec, pdp, gen, codp, ded):
-    """:func:`decode_one` for every row of ``X`` (NP, n) into plan arrays (NP, ...)."""
-    for i in prange(X.shape[0]):
-        decode_one(X[i], dec, pdp[i], gen[i], codp[i], ded[i])
-
-
-@njit(parallel=True, cache=True)
-def pso_iterations(swarm, rule, seed, it0, n_iter, subspace, dec, model, n_chunks, cost,
-                   cost_ps, best_hist):
-    """``n_iter`` PSO iterations (update, decode, evaluate, personal bests) without leaving Numba.
-
-    Iterations are numbered from ``it0``; the inertia falls linearly from
-    ``rule.inertia_start`` to ``rule.inertia_end`` over ``rule.max_iter`` iterations.
-    ``best_hist[j]`` receives the swarm's best cost after iteration ``j``. The ``swarm``
-    (:data:`~invswarm.kernels.pso.Swarm`) is updated in place; ``rule``
-    (:data:`~invswarm.kernels.pso.StepRule`) holds the parameters of the step
-    (:func:`invswarm.kernels.pso.update`); ``dec`` and ``model`` are the records of
-    :func:`decode_one` and :func:`sfi_costs`; ``cost`` (NP,) receives the particles' costs
-    and ``cost_ps`` (NP * NS,) is scratch.
-
-    The swarm may move in a subspace (:data:`~invswarm.kernels.pso.Subspace`): particle ``i``
-    stands for the full particle ``subspace.base`` with ``base[index] = X[i]``. For the whole
-    space, ``subspace.full`` is True (``index`` and ``base`` are then not read).
-
-    Each iteration is one parallel region over ``n_chunks`` blocks of particles, which step,
-    decode, are played in lockstep and update their personal bests in the thread that holds
-    them. The neighbourhood bests are found, and their positions copied
-    (:func:`invswarm.kernels.pso.social`), before it: every step reads bests that no thread is
-    writing.
-    """
-    X, PB, PBf = swarm.position, swarm.best_position, swarm.best_cost
-    NP = X.shape[0]
-    n_chunks = max(1, min(NP, n_chunks))
-    G = np.empty_like(PB)
-    gnbr = np.empty(NP, np.int64)
-    for it in range(n_iter):
-        itg = it0 + it
-        pso.neighbour_best(PBf, rule.topology, rule.ring_k, swarm.neighbour)
-        pso.social(PB, swarm.neighbour, G, gnbr)
-        frac = itg / max(1, rule.max_iter - 1)
-        if frac > 1.0:
-            frac = 1.0
-        w = rule.inertia_start + (rule.inertia_end - rule.inertia_start) * frac
-        for chunk in prange(n_chunks):
-            lo = chunk * NP // n_chunks
-            hi = (chunk + 1) * NP // n_chunks
-            _step_chunk(lo, hi, swarm, G, gnbr, seed, itg, w, rule, subspace, dec, model,
-                        cost_ps)
-            _scenario_mean_range(lo, hi, cost_ps, model.weights, cost)
-            pso.tell_range(lo, hi, X, cost, PB, PBf)
-        best = PBf[0]
-        for i in range(1, NP):
-            if PBf[i] < best:
-                best = PBf[i]
-        best_hist[it] = best
-
-
-#: Particles per tile of :func:`_step_chunk`'s copy into the lane layout (a cache line of
-#: doubles).
-_TILE = 8
-
-
-@njit(cache=True)
-def _step_chunk(lo, hi, swarm, G, nbr, seed, iteration, w, rule, subspace, dec, model,
-                cost_ps):
-    """Particles ``lo:hi`` of :func:`pso_iterations`: step (towards the neighbourhood bests
-    ``G[nbr[i]]``, with inertia ``w``), then decode and play in lockstep (the block's
-    particles as the columns of one array)."""
-    X = swarm.position
-    base, idx, full = subspace.base, subspace.index, subspace.full
-    n = X.shape[1]
-    L = hi - lo
-    C = dec.usable_pdp.shape[0]
-    P = dec.codp_candidates.shape[0]
-    T = dec.capacity.shape[0]
-    r = np.empty((2, n))
-    xT = np.empty((2 * (C + P) * T, L))
-    if not full:
-        for d in range(xT.shape[0]):
-            for j in range(L):
-                xT[d, j] = base[d]
-    for i0 in range(lo, hi, _TILE):
-        i1 = min(i0 + _TILE, hi)
-        for i in range(i0, i1):
-            pso.step(X, swarm.velocity, swarm.best_position, G, nbr, i, seed, iteration, w,
-                     rule.cognitive, rule.social, rule.constriction, rule.max_velocity,
-                     rule.boundary, r)
-        # A tile of particles at a time, so that each store into xT's rows goes to a cache
-        # line that the last few stores loaded: xT is larger than the L1 cache.
-        for d in range(n):
-            row = d if full else idx[d]
-            for i in range(i0, i1):
-                xT[row, i - lo] = X[i, d]
-    _decode_play(lo, xT, dec, model, cost_ps)
-
-
-@njit(cache=True)
-def _decode_play(lo, xT, dec, model, cost_ps):
-    """Particles ``lo:lo + L``, the columns of ``xT`` (n_var, L), decoded and played in
-    lockstep: their costs per scenario into ``cost_ps``."""
-    L = xT.shape[1]
-    C = dec.usable_pdp.shape[0]
-    P = dec.codp_candidates.shape[0]
-    T = dec.capacity.shape[0]
-    pdp_l = np.empty((C, T, L), np.int64)
-    gen_l = np.empty((C, T, L))
-    codp_l = np.empty((P, T, L), np.int64)
-    ded_l = np.empty((P, T, L))
-    decode_lanes(xT, dec, pdp_l, gen_l, codp_l, ded_l)
-    block_costs(lo, pdp_l, gen_l, codp_l, ded_l, model, cost_ps)
-
-
-@njit(cache=True)
-def swarm_costs(X, dec, model, n_chunks, out_cost):
-    """Expected cost of the plan of every particle of ``X`` (NP, n_var), into ``out_cost``.
-
-    The decode of :func:`decode_one` and the cost of :func:`sfi_costs` (same figures to the
-    last bit; ``dec`` and ``model`` are their records), for ``n_chunks`` blocks of particles
-    in lockstep, as in :func:`pso_iterations`.
-    """
-    NP = X.shape[0]
-    NS = model.orders.shape[0]
-    cost_ps = np.empty(NP * NS)
-    n_chunks = max(1, min(NP, n_chunks))
-    if n_chunks == 1:
-        # A parallel region costs more than one small play: stay on this thread.
-        _decode_play(0, _columns(X, 0, NP), dec, model, cost_ps)
-    else:
-        _chunks(X, n_chunks, dec, model, cost_ps)
-    _scenario_mean(cost_ps, model.weights, out_cost)
-
-
-@njit(parallel=True, cache=True)
-def _chunks(X, n_chunks, dec, model, cost_ps):
-    """:func:`_decode_play` of ``n_chunks`` blocks of the rows of ``X``, in parallel."""
-    NP = X.shape[0]
-    for chunk in prange(n_chunks):
-        lo = chunk * NP // n_chunks
-        hi = (chunk + 1) * NP // n_chunks
-        _decode_play(lo, _columns(X, lo, hi), dec, model, cost_ps)
-
-
-@njit(cache=True)
-def _columns(X, lo, hi):
-    """Rows ``lo:hi`` of ``X`` as the columns of a new array (n_var, hi - lo)."""
-    xT = np.empty((X.shape[1], hi - lo))
-    for j in range(hi - lo):
-        for d in range(X.shape[1]):
-            xT[d, j] = X[lo + j, d]
-    return xT

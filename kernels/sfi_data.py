@@ -30,7 +30,7 @@ Model = namedtuple("Model", (
     "init_generic_stage", "init_generic_qty", "init_dedicated_stage", "init_dedicated_qty",
     "init_backlog"))
 
-#: The decoder's tables (:func:`invswarm.kernels.sfi.decode_one`): ``usable_pdp`` (C, maxKG)
+#: The decoder's tables (:func:`invswarm.kernels.sfi_decode.decode_one`): ``usable_pdp`` (C, maxKG)
 #: and ``n_usable_pdp`` (C,), the usable PDP candidates, ascending, padded;
 #: ``codp_candidates`` (P, maxKD) and ``n_codp_candidates`` (P,); ``first_codp`` (P, S + 1),
 #: the index of the first CODP candidate at or after each stage; ``category`` (P,);

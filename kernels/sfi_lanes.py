@@ -8,7 +8,7 @@ and the lanes' work is independent, so the compiler turns the draws and most oth
 vector instructions (see :data:`LANES` for what that takes). Each plan's arithmetic is the
 same sequence of operations as in ``_play``, so the costs are identical to the last bit
 (``tests/test_sfi_lanes.py``). The decoder (:func:`decode_lanes`) is
-:func:`invswarm.kernels.sfi.decode_one` over a block of particles in the same way, and writes
+:func:`invswarm.kernels.sfi_decode.decode_one` over a block of particles in the same way, and writes
 the layout :func:`block_costs` reads.
 """
 
@@ -320,7 +320,7 @@ def _dispose_new(SL, R, row, omega):
 
 @njit(cache=True)
 def decode_lanes(xT, dec, pdp_l, gen_l, codp_l, ded_l):
-    """:func:`invswarm.kernels.sfi.decode_one` of a block of particles in lockstep.
+    """:func:`invswarm.kernels.sfi_decode.decode_one` of a block of particles in lockstep.
 
     The same plans to the last bit, with the particle innermost: the snapping of a buffer's
     quantity runs over the block for each snap point, so the lanes' comparisons are
@@ -331,7 +331,7 @@ def decode_lanes(xT, dec, pdp_l, gen_l, codp_l, ded_l):
     xT : ndarray, shape (n_var, L)
         The particles as columns.
     dec : Decoding
-        As for :func:`invswarm.kernels.sfi.decode_one`.
+        As for :func:`invswarm.kernels.sfi_decode.decode_one`.
     pdp_l, gen_l, codp_l, ded_l : ndarray, shapes (C, T, L), (C, T, L), (P, T, L), (P, T, L)
         The plans (written), in the layout of :func:`block_costs`.
     """

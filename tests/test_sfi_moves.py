@@ -4,13 +4,9 @@ import numpy as np
 import pytest
 
 from invswarm.engine.models.sfi import batch_costs, plan_use, violations
-from invswarm.engine.models.sfi.search import (
-    _apply,
-    _MoveMaker,
-    _MoveScorer,
-    _pooling_moves,
-    _raise_codps,
-)
+from invswarm.engine.models.sfi.moves import _raise_codps, apply_move, pooling_moves
+from invswarm.engine.models.sfi.scoring import MoveScorer
+from invswarm.engine.models.sfi.search import _MoveMaker
 
 from .sfi_random import random_instance, random_plan
 
@@ -49,15 +45,15 @@ def test_move_costs_equal_whole_plays(seed):
     inst = random_instance(rng, max_periods=8)
     plan = random_plan(rng, inst)
     moves = _every_move(inst, plan)
-    moves += _pooling_moves(inst, plan, None, every_period=True)
+    moves += pooling_moves(inst, plan, None, every_period=True)
     picked = [moves[j] for j in rng.permutation(len(moves))[:150]]
     picked += _random_moves(rng, inst, plan, 60)
-    scorer = _MoveScorer(inst)
+    scorer = MoveScorer(inst)
     scorer.start(plan)
     costs = scorer.costs(picked)
     refused = 0
     for move, cost in zip(picked, costs):
-        trial = _apply(inst, plan, move)
+        trial = apply_move(inst, plan, move)
         if trial is None:
             assert cost == np.inf, move
             refused += 1
@@ -97,7 +93,7 @@ def test_apply_refuses_what_breaks_a_rule_of_the_model(seed):
                 raised = raised and 0 <= v < inst.n_stages and _raise_codps(
                     inst, arrays[2], r, t, v)
         breaks = not raised or bool(violations(inst, type(plan)(*arrays)))
-        got = _apply(inst, plan, move)
+        got = apply_move(inst, plan, move)
         assert (got is None) == breaks, move
         refused += got is None
         if got is not None:
@@ -110,7 +106,7 @@ def test_trajectory_costs_sum_to_the_plan_cost():
     rng = np.random.default_rng(3)
     inst = random_instance(rng, max_periods=8, max_scenarios=3)
     plan = random_plan(rng, inst)
-    scorer = _MoveScorer(inst)
+    scorer = MoveScorer(inst)
     start_cost = scorer.start(plan)
     tr_cost, tr_ccost = scorer.tr[5], scorer.tr[6]
     want, bd, _ = batch_costs(inst, plan.pdp[None], plan.generic[None], plan.codp[None],
@@ -134,21 +130,21 @@ def test_moves_shift_make_to_order_capacity_between_categories(seed):
     products of others after it in the service order get (and their backlog, hence their
     next periods): the play of the touched categories must still cost what a whole play does."""
     from invswarm.engine.models.sfi import Instance, generate
-    from invswarm.engine.models.sfi.search import heuristic_plan
+    from invswarm.engine.models.sfi.start import heuristic_plan
 
     inst = Instance.from_json(generate(periods=6, categories=4, products_per_category=3,
                                        scenarios=2, seed=seed))
     rng = np.random.default_rng(seed)
     plan = heuristic_plan(inst)
     plan.dedicated[:] = np.floor(plan.dedicated * rng.uniform(0.3, 1.0, plan.dedicated.shape))
-    scorer = _MoveScorer(inst)
+    scorer = MoveScorer(inst)
     scorer.start(plan)
     assert (scorer.tr[7][:, :, -1] <= 0).any()  # the capacity runs out somewhere
     moves = _every_move(inst, plan)
     picked = [moves[j] for j in rng.permutation(len(moves))[:300]]
     costs = scorer.costs(picked)
     for move, cost in zip(picked, costs):
-        trial = _apply(inst, plan, move)
+        trial = apply_move(inst, plan, move)
         if trial is None:
             assert cost == np.inf, move
             continue
@@ -167,20 +163,20 @@ def test_trajectory_played_again_from_the_first_changed_period(seed):
     inst = random_instance(rng, max_periods=8, max_scenarios=3)
     T = inst.n_periods
     plan = random_plan(rng, inst)
-    scorer = _MoveScorer(inst)
+    scorer = MoveScorer(inst)
     scorer.start(plan)
     played = 0
     for step in range(25):
         if step % 5 == 4:  # a plan that differs in many periods
             other = random_plan(rng, inst)
-            trial = _apply(inst, plan, [(1, c, t, float(other.generic[c, t]))
+            trial = apply_move(inst, plan, [(1, c, t, float(other.generic[c, t]))
                                         for c in range(inst.n_categories)
                                         for t in range(T) if rng.random() < 0.5])
         elif step % 7 == 6:
             trial = plan  # unchanged
         else:
             moves = _every_move(inst, plan)
-            trial = _apply(inst, plan, moves[int(rng.integers(len(moves)))])
+            trial = apply_move(inst, plan, moves[int(rng.integers(len(moves)))])
         if trial is None:
             continue
         plan = trial
@@ -190,7 +186,7 @@ def test_trajectory_played_again_from_the_first_changed_period(seed):
                 # Edited in place after the scorer played it: the scorer kept what it played.
                 plan.dedicated[edit] = max(0.0, plan.dedicated[edit] - 1.0)
             cost = scorer.start(plan)
-            fresh = _MoveScorer(inst)
+            fresh = MoveScorer(inst)
             assert cost == fresh.start(plan)
             for a, b in zip(scorer.tr, fresh.tr):
                 np.testing.assert_array_equal(a, b)

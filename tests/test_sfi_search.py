@@ -5,12 +5,8 @@ import pytest
 
 from invswarm.engine.errors import InputError
 from invswarm.engine.models.sfi import evaluate, load_steel, plan_use, violations
-from invswarm.engine.models.sfi.search import (
-    _capacity_cut,
-    _MoveMaker,
-    heuristic_plan,
-    local_search,
-)
+from invswarm.engine.models.sfi.search import _MoveMaker, local_search
+from invswarm.engine.models.sfi.start import _capacity_cut, heuristic_plan
 
 from .sfi_random import random_instance, random_plan
 
@@ -109,13 +105,13 @@ def test_a_window_from_a_plans_carried_state_costs_the_plans_periods(seed):
     from dataclasses import replace
 
     from invswarm.engine.models.sfi import Plan
-    from invswarm.engine.models.sfi.search import _MoveScorer, carried_states
+    from invswarm.engine.models.sfi.scoring import MoveScorer, carried_states
 
     rng = np.random.default_rng(seed)
     inst = random_instance(rng, max_periods=6, max_scenarios=1)
     inst = replace(inst, delay_penalty=np.zeros(inst.n_products))
     plan = random_plan(rng, inst)
-    scorer = _MoveScorer(inst)
+    scorer = MoveScorer(inst)
     scorer.start(plan)
     tr_cost = scorer.tr[5][0]
     states = carried_states(inst, plan, range(inst.n_periods))

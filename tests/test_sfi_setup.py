@@ -21,7 +21,8 @@ from invswarm.engine.milp import MilpOptions
 from invswarm.engine.models.sfi import COMPONENTS, Plan, batch_costs, violations
 from invswarm.engine.models.sfi.evaluate import kernel_data
 from invswarm.engine.models.sfi.milp import fixed_plan_objective, solve
-from invswarm.engine.models.sfi.search import _apply, _MoveScorer
+from invswarm.engine.models.sfi.moves import apply_move
+from invswarm.engine.models.sfi.scoring import MoveScorer
 from invswarm.kernels import sfi_lanes
 from invswarm.kernels.sfi_setup import SETUP_EPS
 
@@ -185,7 +186,7 @@ def test_local_search_plays_count_setups_as_the_kernel(seed):
     changed period) cost speck plans, and moves that make or leave tiny amounts, as a play of
     the whole plan does."""
     inst, plan = _speck_case(seed, 1e-7 if seed % 2 else 0.0)
-    scorer = _MoveScorer(inst)
+    scorer = MoveScorer(inst)
     assert scorer.start(plan) == pytest.approx(_kernel(inst, plan)[0], rel=1e-12)
     rng = np.random.default_rng(seed)
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
@@ -201,7 +202,7 @@ def test_local_search_plays_count_setups_as_the_kernel(seed):
     costs = scorer.costs(moves)
     played = 0
     for move, cost in zip(moves, costs):
-        trial = _apply(inst, plan, move)
+        trial = apply_move(inst, plan, move)
         if trial is None:  # over capacity
             assert cost == np.inf
             continue

@@ -59,7 +59,7 @@ def test_unknown_method_is_named():
 @pytest.mark.slow
 def test_an_exact_run_out_of_time_before_any_plan_returns_the_constructive_plan():
     from invswarm.engine.models.sfi.families import generate_family
-    from invswarm.engine.models.sfi.search import heuristic_plan
+    from invswarm.engine.models.sfi.start import heuristic_plan
 
     # six scenarios of 9 products over 24 periods: HiGHS reports no plan within a second
     inst = Instance.from_json(generate_family("uncertain", periods=24, categories=3,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ....kernels import contracts as kc
+from ....kernels import contracts_cournot as kc
 
 
 def equilibrium(w, k, z) -> tuple[np.ndarray, float]:

@@ -183,7 +183,7 @@ class Instance:
         """Periods ``start:stop`` of this instance as an instance of their own, starting from
         ``initial``: the carried generic stage and units (shape (C,)), dedicated stage and
         units (P,) and backlog (P,) at the start of period ``start`` (say, a plan's:
-        :func:`.search.carried_states`). As for any instance, the backlog carried in is late
+        :func:`.scoring.carried_states`). As for any instance, the backlog carried in is late
         by the first period's length, where in the whole instance it is late by the length
         of the period before."""
         if not 0 <= start < stop <= self.n_periods:

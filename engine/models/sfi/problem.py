@@ -5,7 +5,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ....kernels import sfi as ksfi
+from ....kernels import sfi_decode as kdecode
+from ....kernels import sfi_swarm as kswarm
 from ....kernels.pso import StepRule, Subspace, Swarm
 from ....kernels.sfi_data import Decoding
 from ....kernels.sfi_lanes import LANES
@@ -61,7 +62,7 @@ class SfiProblem:
         gen = np.empty((NP, C, T))
         codp = np.empty((NP, P, T), np.int64)
         ded = np.empty((NP, P, T))
-        ksfi.decode_swarm(X, self.decode_data, pdp, gen, codp, ded)
+        kdecode.decode_swarm(X, self.decode_data, pdp, gen, codp, ded)
         return pdp, gen, codp, ded
 
     def decode(self, x: np.ndarray) -> Plan:
@@ -73,7 +74,7 @@ class SfiProblem:
         """Expected cost of every particle of ``X`` (NP, n_var); returns shape (NP,)."""
         X = self._check(X)
         cost = np.empty(X.shape[0])
-        ksfi.swarm_costs(X, self.decode_data, self.data, _blocks(X.shape[0]), cost)
+        kswarm.swarm_costs(X, self.decode_data, self.data, _blocks(X.shape[0]), cost)
         return cost
 
     def encode(self, plan: Plan) -> np.ndarray:
@@ -124,7 +125,7 @@ class SfiProblem:
     def _iterate(self, state, it0, n_iter, max_iter, params, base, idx, full) -> np.ndarray:
         NP = state.X.shape[0]
         hist = np.empty(n_iter)
-        ksfi.pso_iterations(
+        kswarm.pso_iterations(
             Swarm(state.X, state.V, state.PB, state.PBf, state.nbr),
             StepRule(params.topology_code, params.ring_k, params.w0, params.w1, params.c1,
                      params.c2, params.chi, params.vmax, params.boundary_code, max_iter),

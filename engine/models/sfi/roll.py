@@ -13,7 +13,7 @@ from ...limits import MAX_PERIODS, MAX_QUANTITY
 from .instance import Instance
 from .pins import TABLES
 from .plan import Plan, violations
-from .search import heuristic_plan
+from .start import heuristic_plan
 
 
 def read(inst: Instance, plan_doc: Any, where: str) -> list:
@@ -52,7 +52,7 @@ def shifted(inst: Instance, tables: list, where: str, shift: int, release: int
     start, and the pins (``keep_periods``: the first ``release`` periods).
 
     A new period the previous plan does not reach, or in which its decisions break a rule
-    of ``inst``, takes the constructive plan's decisions (:func:`.search.heuristic_plan`);
+    of ``inst``, takes the constructive plan's decisions (:func:`.start.heuristic_plan`);
     a released period must come from the previous plan and obey ``inst``'s rules, else
     :class:`InputError` names it.
     """

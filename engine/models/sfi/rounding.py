@@ -27,7 +27,9 @@ from .evaluate import evaluate
 from .instance import Instance
 from .milp import build, relaxation, round_relaxed
 from .plan import Plan
-from .search import carried_states, heuristic_plan, local_search
+from .scoring import carried_states
+from .search import local_search
+from .start import heuristic_plan
 
 #: Fewest periods a window of :func:`relaxed_plan` has as its own.
 MIN_WINDOW = 13
@@ -51,7 +53,7 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
     With one window, the LP is the whole horizon's. With more, the periods are cut into
     ``windows`` shares, larger for the windows built first (:data:`BUILD_SHARE`); each
     share's LP spans it and :data:`OVERLAP` periods on each side, starts from what ``start``
-    (default: the constructive plan, :func:`.search.heuristic_plan`) carries into its first
+    (default: the constructive plan, :func:`.start.heuristic_plan`) carries into its first
     period, and is solved in a thread of its own (HiGHS with one thread; the
     next window is built while the earlier ones solve); each share of the plan comes from
     its window. Each period's decisions come from one window, so the plan is feasible. By

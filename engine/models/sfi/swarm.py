@@ -21,7 +21,8 @@ from .pins import Pins
 from .plan import Plan
 from .problem import SfiProblem
 from .rounding import relaxed_plan
-from .search import BlockTimes, heuristic_plan, local_search
+from .search import BlockTimes, local_search
+from .start import heuristic_plan
 
 
 def make_problem(inst: Instance) -> SfiProblem:

@@ -1,5 +1,6 @@
 """Compile (or load from the cache) the SFI kernels before a run: driver code, apart from the
-decoder (``problem.py``) and the local search (``search.py``) whose kernels it calls."""
+decoder (``problem.py``) and the local search (``scoring.py``, ``search.py``) whose kernels it
+calls."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from ...pso import PsoOptions, run
 from .cases import load_steel
 from .evaluate import batch_costs
 from .problem import SfiProblem
-from .search import heuristic_plan, move_costs
+from .scoring import move_costs
+from .start import heuristic_plan
 
 
 def warmup() -> None:
