@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from invswarm.engine.bench import timed_pso
+from invswarm.engine.bench_experiments import timed_pso
 from invswarm.engine.models import sfi
 from invswarm.engine.models.sfi.milp import round_relaxed, solve_relaxation
 
@@ -32,7 +32,7 @@ def _relaxation(inst: sfi.Instance):
 
 
 def _pso(inst: sfi.Instance, seconds: float, seed: int, **kwargs) -> float:
-    """The cost of the bench's PSO run (``engine/bench.py: timed_pso``)."""
+    """The cost of the bench's PSO run (``engine/bench_experiments.py: timed_pso``)."""
     return timed_pso(inst, seconds, seed, **kwargs)[0]
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from invswarm.engine import bench, bench_contracts
+from invswarm.engine import bench_contracts, bench_experiments, bench_report
 from invswarm.engine.bench import BenchOptions, headline, run_suite
 from invswarm.engine.bench import report as render_report
 from invswarm.engine.cli import main
@@ -158,17 +158,19 @@ def test_results_saved_without_the_processor_still_render():
 def test_large_instances_get_the_exact_bound_where_the_flow_bound_leaves_the_goal_open(
         monkeypatch):
     args = (2, 2, 4, 2, 0.5, 5.0, lambda s: None)
-    monkeypatch.setattr(bench, "LARGE_GOAL", 1.0)  # any plan is within the goal of the flow bound
-    row = bench._large_more(*args)
+    # any plan is within the goal of the flow bound
+    monkeypatch.setattr(bench_experiments, "LARGE_GOAL", 1.0)
+    row = bench_experiments._large_more(*args)
     assert row["exact"] is None and row["pso_gap_exact_bound"] is None
-    monkeypatch.setattr(bench, "LARGE_GOAL", -1.0)  # none is
-    row = bench._large_more(*args)
+    for module in (bench_experiments, bench_report):  # none is
+        monkeypatch.setattr(module, "LARGE_GOAL", -1.0)
+    row = bench_experiments._large_more(*args)
     ex = row["exact"]
     # the exact model's bound is never below the optimum of the flow relaxation's LP
     assert row["flow_bound"] <= ex["bound"] * (1 + 1e-7) <= row["pso_cost"] * (1 + 2e-7)
     assert row["pso_gap_exact_bound"] == (row["pso_cost"] - ex["bound"]) / row["pso_cost"]
-    text = "\n".join(bench._more_large({"shape": [2, 2, 4], "exact": {"bound": ex["bound"]},
-                                        "more": [row]}))
+    text = "\n".join(bench_report._more_large({"shape": [2, 2, 4],
+                                               "exact": {"bound": ex["bound"]}, "more": [row]}))
     assert f"| {ex['bound']:,.2f} ({ex['status'].lower()}, {ex['wall_s']:.0f} s) |" in text
     assert f"| {100 * row['pso_gap_exact_bound']:.3f} % |" in text
 
