@@ -1,4 +1,4 @@
-"""The SFI decode and cost of many plans in lockstep, one plan per lane.
+"""The SFI cost of many plans in lockstep, one plan per lane.
 
 :func:`invswarm.kernels.sfi._play` plays one plan at a time; its draws branch on the data, and
 the branches of different plans go different ways, so the processor mispredicts many of them.
@@ -7,9 +7,9 @@ without branches (a draw of ``min(D, a)`` units, clipped at 0, changes nothing w
 and the lanes' work is independent, so the compiler turns the draws and most other loops into
 vector instructions (see :data:`LANES` for what that takes). Each plan's arithmetic is the
 same sequence of operations as in ``_play``, so the costs are identical to the last bit
-(``tests/test_sfi_lanes.py``). The decoder (:func:`decode_lanes`) is
-:func:`invswarm.kernels.sfi_decode.decode_one` over a block of particles in the same way, and writes
-the layout :func:`block_costs` reads.
+(``tests/test_sfi_lanes.py``). The decoder's lockstep version
+(:func:`invswarm.kernels.sfi_decode.decode_lanes`) writes the layout :func:`block_costs`
+reads.
 """
 
 from __future__ import annotations
@@ -316,88 +316,3 @@ def _dispose_new(SL, R, row, omega):
     """Disposal of what is left of the new buffer (rows from ``row``) after the last period."""
     for j in range(LANES):
         SL[_DISPOSAL, j] += omega * R[row + _V_N, j] * R[row + _REM_N, j]
-
-
-@njit(cache=True)
-def decode_lanes(xT, dec, pdp_l, gen_l, codp_l, ded_l):
-    """:func:`invswarm.kernels.sfi_decode.decode_one` of a block of particles in lockstep.
-
-    The same plans to the last bit, with the particle innermost: the snapping of a buffer's
-    quantity runs over the block for each snap point, so the lanes' comparisons are
-    independent (one particle at a time, each point waits for the previous one's select).
-
-    Parameters
-    ----------
-    xT : ndarray, shape (n_var, L)
-        The particles as columns.
-    dec : Decoding
-        As for :func:`invswarm.kernels.sfi_decode.decode_one`.
-    pdp_l, gen_l, codp_l, ded_l : ndarray, shapes (C, T, L), (C, T, L), (P, T, L), (P, T, L)
-        The plans (written), in the layout of :func:`block_costs`.
-    """
-    C = dec.usable_pdp.shape[0]
-    P = dec.codp_candidates.shape[0]
-    T = dec.capacity.shape[0]
-    L = xT.shape[1]
-    og = (C + P) * T
-    od = og + C * T
-    used = np.empty(L)
-    best = np.empty(L)
-    dist = np.empty(L)
-    for t in range(T):
-        for j in range(L):
-            used[j] = 0.0
-        for c in range(C):
-            m = dec.n_usable_pdp[c]
-            xs = xT[c * T + t]
-            # Indices are unsigned where they are made per lane: no check for negative ones.
-            for j in range(L):
-                pdp_l[c, t, j] = dec.usable_pdp[c, np.uint64(min(int(xs[j] * m), m - 1))]
-            _snap_lanes(xT[og + c * T + t], dec.most_generic[c, t], dec.snap_generic[c, t],
-                        dec.window_generic[c, t], best, dist)
-            for j in range(L):
-                q = np.floor(best[j] + 0.5)
-                gen_l[c, t, j] = q
-                used[j] += q
-        for p in range(P):
-            xs = xT[C * T + p * T + t]
-            cat = dec.category[p]
-            for j in range(L):
-                f = dec.first_codp[p, np.uint64(pdp_l[cat, t, j])]
-                m = dec.n_codp_candidates[p] - f
-                j_codp = np.uint64(f + min(int(xs[j] * m), m - 1))
-                codp_l[p, t, j] = dec.codp_candidates[p, j_codp]
-            _snap_lanes(xT[od + p * T + t], dec.most_dedicated[p, t], dec.snap_dedicated[p, t],
-                        dec.window_dedicated[p, t], best, dist)
-            for j in range(L):
-                q = np.floor(best[j] + 0.5)
-                ded_l[p, t, j] = q
-                used[j] += q
-        # A lane within capacity keeps its whole units: floor(q * 1.0) is q.
-        for j in range(L):
-            best[j] = dec.capacity[t] / used[j] if used[j] > dec.capacity[t] else 1.0
-        for c in range(C):
-            for j in range(L):
-                gen_l[c, t, j] = np.floor(gen_l[c, t, j] * best[j])
-        for p in range(P):
-            for j in range(L):
-                ded_l[p, t, j] = np.floor(ded_l[p, t, j] * best[j])
-
-
-@njit(cache=True, inline="always")
-def _snap_lanes(xs, ub, points, win, best, dist):
-    """``best[j]``: ``xs[j] ub`` snapped as by :func:`invswarm.kernels.sfi._snap` to
-    ``points`` (padding, of negative half-width, skipped); ``dist`` is scratch."""
-    for j in range(xs.shape[0]):
-        best[j] = xs[j] * ub
-        dist[j] = np.inf
-    for k in range(points.shape[0]):
-        w = win[k]
-        if w < 0.0:
-            continue
-        pt = points[k]
-        for j in range(xs.shape[0]):
-            e = abs(xs[j] * ub - pt)
-            near = (e <= w) & (e < dist[j])
-            best[j] = pt if near else best[j]
-            dist[j] = e if near else dist[j]

@@ -10,7 +10,8 @@ from numba import njit, prange
 
 from . import pso
 from .sfi import scenario_mean, scenario_mean_range
-from .sfi_lanes import block_costs, decode_lanes
+from .sfi_decode import decode_lanes
+from .sfi_lanes import block_costs
 
 
 @njit(parallel=True, cache=True)

@@ -6,7 +6,7 @@ import pytest
 from invswarm.engine.models.sfi import batch_costs
 from invswarm.engine.models.sfi.evaluate import kernel_data
 from invswarm.engine.models.sfi.problem import SfiProblem
-from invswarm.kernels import sfi_lanes
+from invswarm.kernels import sfi_decode, sfi_lanes
 
 from .sfi_random import random_instance, random_plan
 
@@ -68,7 +68,7 @@ def test_lockstep_decode_equals_one_by_one(seed):
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     lanes = (np.empty((C, T, L), np.int64), np.empty((C, T, L)),
              np.empty((P, T, L), np.int64), np.empty((P, T, L)))
-    sfi_lanes.decode_lanes(np.ascontiguousarray(X.T), prob.decode_data, *lanes)
+    sfi_decode.decode_lanes(np.ascontiguousarray(X.T), prob.decode_data, *lanes)
     for one, lane in zip(alone, lanes):
         np.testing.assert_array_equal(np.moveaxis(lane, -1, 0), one)
     # The swarm's costs: decoded and played in blocks, as played one by one.
