@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from invswarm.engine import parallel
+from invswarm.engine import island_tasks
 from invswarm.engine.models.sfi import load_steel
 from invswarm.engine.models.sfi.swarm import make_problem
 from invswarm.engine.parallel import IslandOptions, island_seed, run_islands
@@ -47,7 +47,7 @@ def test_dask_backend_agrees_with_loky(inst, monkeypatch):
         raise AssertionError("joblib.Parallel used on the dask backend")
 
     loky = _run(inst, 1)
-    monkeypatch.setattr(parallel, "Parallel", no_parallel)
+    monkeypatch.setattr(island_tasks, "Parallel", no_parallel)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cluster, \
             distributed.Client(cluster):
@@ -141,7 +141,7 @@ def test_islands_with_a_worker_each_stay_in_their_workers(inst, monkeypatch):
     def no_epochs(*args):
         raise AssertionError("swarms sent epoch by epoch")
 
-    monkeypatch.setattr(parallel._Epochs, "epoch", no_epochs)
+    monkeypatch.setattr(island_tasks.EpochTasks, "epoch", no_epochs)
     two = _run(inst, 2)
     assert (two.cost, two.nit, two.nfev) == (one.cost, one.nit, one.nfev)
     assert (two.x == one.x).all()

@@ -1,0 +1,254 @@
+"""Where the islands of ``parallel.py`` run: an island's epoch as a task (:func:`_epoch`), run
+epoch by epoch through joblib, loky futures or a dask client (:class:`EpochTasks`), or kept in
+its worker for the whole run (:class:`ResidentIslands`).
+
+One level of parallelism at a time: each island task runs with one Numba thread when islands
+run in worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from contextlib import ExitStack
+from dataclasses import replace
+from multiprocessing import Pipe
+
+import numpy as np
+from joblib import Parallel, delayed
+from joblib.externals.loky import get_reusable_executor
+from joblib.parallel import get_active_backend
+
+from .pso import (
+    PsoOptions,
+    SwarmState,
+    initial_swarm,
+    run,
+)
+from .termination import StopToken
+
+# The problem of the latest run, kept by each process from one epoch to the next: building it
+# grows with the instance and would otherwise be paid at every epoch.
+_built: dict = {}
+
+
+def built_problem(make_problem, instance, run_id):
+    """``make_problem(instance)``, built once per run (``run_id``) in each process."""
+    if _built.get("run") != run_id:
+        _built.clear()
+        _built.update(run=run_id, problem=make_problem(instance))
+    return _built["problem"]
+
+
+def _epoch(make_problem, instance, run_id, seeds, state, opts, it0, n_iter, schedule_iter,
+           parent_pid, time_limit=None, stop=None):
+    """One island's iterations between two migrations; ``time_limit`` (seconds) ends it early
+    in a time-limited run, and so does ``stop`` (given only to epochs run in this process: a
+    token does not cross to workers). In a worker process (any other than ``parent_pid``,
+    whatever the backend and the number of workers) Numba gets one thread: one level of
+    parallelism; and Ctrl-C, which a terminal sends to the whole process group, is left to
+    the parent, which stops the run through its token and ends the islands after their
+    epoch."""
+    if os.getpid() != parent_pid:
+        import numba
+
+        numba.set_num_threads(1)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    problem = built_problem(make_problem, instance, run_id)
+    nfev = 0
+    if state is None:
+        state = initial_swarm(problem, opts, seeds)
+        nfev = opts.swarm_size
+    out, state = run(problem, replace(opts, max_iter=n_iter, time_limit=time_limit,
+                                      max_evals=None, stall_iter=None),
+                     state=state, it0=it0, schedule_iter=schedule_iter, stop=stop)
+    return state, nfev + out.nfev
+
+
+def _receive(state: SwarmState, migrant: tuple | None) -> None:
+    """A migrant ``(x, cost)`` replaces the worst personal best of ``state`` when cheaper."""
+    if migrant is None:
+        return
+    x, f = migrant
+    worst = int(np.argmax(state.PBf))
+    if f < state.PBf[worst]:
+        state.PB[worst] = x
+        state.PBf[worst] = f
+
+
+def _receive_all(states: list[SwarmState | None], migrants: list) -> None:
+    """:func:`_receive` for every island that has a swarm."""
+    for state, migrant in zip(states, migrants):
+        if state is not None:
+            _receive(state, migrant)
+
+
+def _best(state: SwarmState, nfev: int) -> tuple[np.ndarray, float, int]:
+    """What an island reports after an epoch: its best particle and cost, and its
+    evaluations."""
+    i = state.best
+    return state.PB[i].copy(), float(state.PBf[i]), nfev
+
+
+# Worker processes of the loky executor: one thread for each library that may start a pool,
+# the worker being the one level of parallelism (what joblib's loky backend sets when it runs
+# as many workers as cores).
+_WORKER_ENV = {name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS",
+                                      "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+# Seconds an idle worker is kept (joblib's value; loky's own 10 s is shorter than a
+# local-search phase between two swarm phases, and a worker takes about a second to start).
+_IDLE_TIMEOUT = 300
+
+
+def _executor(iopts):
+    """joblib's reusable loky executor, with ``iopts.n_jobs`` one-thread workers
+    (``iopts``: the run's :class:`~invswarm.engine.parallel.IslandOptions`)."""
+    return get_reusable_executor(max_workers=iopts.n_jobs, timeout=_IDLE_TIMEOUT,
+                                 env=_WORKER_ENV)
+
+
+class EpochTasks:
+    """Islands run epoch by epoch: one task per island and epoch, its swarm sent to the
+    worker and back.
+
+    With ``backend="loky"`` and several workers the tasks go to joblib's reusable loky
+    executor as futures: ``joblib.Parallel`` looks for finished tasks every 10 ms
+    (``Parallel._retrieve``), a wait at every epoch that futures do not have. On joblib's dask
+    backend they go to its dask client as futures too, without ``Parallel``'s batching and
+    collection at every epoch. Otherwise (one worker, or the caller's or another joblib
+    backend) through ``joblib.Parallel``.
+    """
+
+    def __init__(self, iopts, common: tuple, island_opts: list[PsoOptions],
+                 stop: StopToken | None = None):
+        self.iopts, self.common, self.opts = iopts, common, island_opts
+        self.states: list[SwarmState | None] = [None] * len(island_opts)
+        self.stack = ExitStack()
+        self.stop = stop
+        self.in_process = False
+
+    def __enter__(self):
+        if self.iopts.backend == "loky" and self.iopts.n_jobs > 1:
+            executor = _executor(self.iopts)
+            self.run = lambda tasks: [f.result() for f in [executor.submit(_epoch, *args)
+                                                           for args in tasks]]
+        elif (client := _dask_client(self.iopts.backend)) is not None:
+            # pure=False: an epoch is never served from the results of an identical task.
+            self.run = lambda tasks: client.gather([client.submit(_epoch, *args, pure=False)
+                                                    for args in tasks])
+        else:
+            kwargs = {"n_jobs": self.iopts.n_jobs}
+            if self.iopts.backend is not None:
+                kwargs["backend"] = self.iopts.backend
+            pool = self.stack.enter_context(Parallel(**kwargs))
+            self.run = lambda tasks: pool(delayed(_epoch)(*args) for args in tasks)
+            self.in_process = self.iopts.n_jobs == 1
+        return self
+
+    def __exit__(self, *exc):
+        return self.stack.__exit__(*exc)
+
+    def epoch(self, migrants: list, step: tuple) -> list[tuple]:
+        """Every island's migrant received, then one epoch of each (``step``: the arguments
+        of :func:`_epoch` after the options); returns each island's :func:`_best`."""
+        _receive_all(self.states, migrants)
+        last = (self.stop,) if self.in_process else ()
+        results = self.run([(*self.common, s, o, *step, *last)
+                            for s, o in zip(self.states, self.opts)])
+        self.states = [r[0] for r in results]
+        return [_best(*r) for r in results]
+
+    def finish(self, migrants: list) -> list[SwarmState]:
+        """The swarms, after the last migrants are received."""
+        _receive_all(self.states, migrants)
+        return self.states
+
+
+def _dask_client(backend: str | None):
+    """The dask client that joblib's dask backend would use, when that is the backend
+    (``backend``, or the caller's ``joblib.parallel_config`` for None); else None."""
+    if backend == "dask":
+        from distributed import get_client
+
+        return get_client()
+    if backend is None:
+        active, _ = get_active_backend()
+        # By name: joblib's dask module imports distributed, an optional dependency.
+        if type(active).__name__ == "DaskDistributedBackend":
+            return active.client
+    return None
+
+
+class ResidentIslands:
+    """Islands that stay in their workers for the whole run.
+
+    One task per island on the reusable loky executor (:func:`_island`) runs the island's
+    epochs in turn; between two, it sends its best to this process through a pipe and waits
+    for its migrant and the next epoch's length. Only best particles cross, not the swarms
+    that each epoch of :class:`EpochTasks` sends to the workers and back (what two workers
+    gain over one is measured in ``make bench``). The tasks must all run at once, so this
+    needs a worker per island (``islands <= n_jobs``). The migrations are those
+    of :class:`EpochTasks`, so the results are the same.
+    """
+
+    def __init__(self, iopts, common: tuple, island_opts: list[PsoOptions],
+                 stop: StopToken | None = None):
+        # ``stop`` is seen between epochs only: the islands run in other processes.
+        self.iopts, self.common, self.opts = iopts, common, island_opts
+        self.pipes = []
+        self.futures = []
+
+    def __enter__(self):
+        self.executor = _executor(self.iopts)
+        self.pipes = [Pipe() for _ in self.opts]
+        return self
+
+    def __exit__(self, *exc):
+        # After an error or an interrupt here, islands still running end after their epoch:
+        # their wait for a message on a pipe closed at this end fails.
+        for pipe in self.pipes:
+            for end in pipe:
+                end.close()
+
+    def epoch(self, migrants: list, step: tuple) -> list[tuple]:
+        """As :meth:`EpochTasks.epoch`."""
+        if not self.futures:
+            self.futures = [self.executor.submit(_island, *self.common, o, step, theirs)
+                            for o, (_, theirs) in zip(self.opts, self.pipes)]
+        else:
+            for (ours, _), migrant in zip(self.pipes, migrants):
+                ours.send((migrant, step))
+        return [self._message(ours) for ours, _ in self.pipes]
+
+    def finish(self, migrants: list) -> list[SwarmState]:
+        """As :meth:`EpochTasks.finish`; ends the islands' tasks."""
+        for (ours, _), migrant in zip(self.pipes, migrants):
+            ours.send((migrant, None))
+        states = [f.result() for f in self.futures]
+        self.futures = []
+        return states
+
+    def _message(self, conn):
+        """The next message on ``conn``, or the error of an island's task that ended."""
+        while not conn.poll(0.05):
+            for f in self.futures:
+                if f.done():
+                    f.result()
+                    raise RuntimeError("an island's task ended before the run")
+        return conn.recv()
+
+
+def _island(make_problem, instance, run_id, seeds, opts, step, conn):
+    """One island's run in a worker of :class:`ResidentIslands`: epochs of :func:`_epoch` (``step``:
+    its arguments after the options) until a message without a next step; returns the
+    swarm."""
+    state = None
+    while True:
+        state, nfev = _epoch(make_problem, instance, run_id, seeds, state, opts, *step)
+        conn.send(_best(state, nfev))
+        migrant, step = conn.recv()
+        _receive(state, migrant)
+        if step is None:
+            return state
