@@ -140,15 +140,15 @@ def test_bad_swarm_options_exit_2(tmp_path, capsys):
 
 
 def test_progress_bar_only_on_a_terminal(capsys):
-    from invswarm.engine.cli import _Bar
+    from invswarm.engine.progress import ProgressBar
 
     info = {"iteration": 5, "evaluations": 500, "best": 101.0, "elapsed": 1.0,
             "time_left": 3.0, "evaluations_left": None, "bound": None, "phase": "swarm"}
-    quiet = _Bar(100.0)
+    quiet = ProgressBar(100.0)
     quiet.on = False  # what a pipe or a file gives
     quiet(info)
     assert capsys.readouterr().err == ""
-    shown = _Bar(100.0)
+    shown = ProgressBar(100.0)
     shown.on = True
     shown(info)  # a quarter of the 4 s time limit spent, 3 s left
     shown.event("end")
@@ -157,7 +157,7 @@ def test_progress_bar_only_on_a_terminal(capsys):
     assert "gap 0.990 %" in err and "500 eval/s" in err and "best 101.00" in err
     assert err.endswith("\n")
     # an evaluation budget, and the exact solver's own bound
-    by_evals = _Bar()
+    by_evals = ProgressBar()
     by_evals.on = True
     by_evals({**info, "time_left": None, "evaluations_left": 1500, "bound": 99.0})
     by_evals.event("end")
@@ -166,9 +166,9 @@ def test_progress_bar_only_on_a_terminal(capsys):
 
 
 def test_the_first_run_after_an_install_says_it_compiles(tmp_path, monkeypatch, capsys):
-    from invswarm.engine import cli
+    from invswarm.engine import commands
 
-    monkeypatch.setattr(cli, "is_compiled", lambda model: False)
+    monkeypatch.setattr(commands, "is_compiled", lambda model: False)
     case = tmp_path / "c.json"
     main(["case", "steel", "--periods", "3", "--out", str(case)])
     assert main(["solve", str(case), "--method", "pso", "--max-iter", "2",
@@ -419,20 +419,20 @@ def test_generators_refuse_what_the_formats_refuse(tmp_path, capsys, args, messa
 
 
 def test_out_of_memory_is_one_line(tmp_path, capsys, monkeypatch):
-    import invswarm.engine.cli as cli
+    import invswarm.engine.commands as commands
 
     def too_big(*args, **kwargs):
         raise MemoryError
 
     case = tmp_path / "case.json"
     main(["case", "electronics", "--out", str(case)])
-    monkeypatch.setattr(cli, "solve", too_big)
+    monkeypatch.setattr(commands, "solve", too_big)
     assert main(["solve", str(case), "--method", "pso"]) == 1
     assert capsys.readouterr().err == "invswarm: out of memory\n"
 
 
 def test_the_demo_says_above_or_below_and_never_minus_zero():
-    from invswarm.engine.cli import relation
+    from invswarm.engine.commands import relation
 
     assert relation(100.0, 100.0 + 1e-9, 100.0) == "0.000 % above"
     assert relation(101.0, 100.0, 100.0) == "1.000 % above"
