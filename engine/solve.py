@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import threads
-from .checkpoint import Checkpoint, run_key
 from .errors import InputError, NoSolution
 from .fields import inside
-from .milp import MilpOptions
 from .models import contracts, network, sfi
 from .models.contracts import equilibrium as con_eq
 from .models.contracts import evaluate as con_eval
@@ -28,9 +23,23 @@ from .models.sfi import swarm as sfi_swarm
 from .models.sfi.pins import Pins as SfiPins
 from .models.sfi.start import heuristic_plan
 from .models.sfi.warmup import warmup
-from .parallel import IslandOptions, swarm_evaluations
 from .pso import PsoOptions
 from .result import Result, plan_in
+from .run_setup import (
+    SolveOptions,
+    checked_options,
+    checkpoint_of,
+    exact_figures,
+    exact_reporter,
+    finite,
+    milp_options,
+    reporter,
+    run_budget,
+    swarm_budget,
+    swarm_figures,
+    swarm_options,
+    warming,
+)
 from .termination import Budget, StopToken
 
 #: Methods of each model.
@@ -41,68 +50,6 @@ METHODS = ("exact", "pso", "per-period", "pyswarms", "relax-round", "greedy", "n
            "equilibrium", "system")
 #: The method a model is solved with when none is named.
 DEFAULT_METHOD = {"sfi": "exact", "network": "exact", "contracts": "equilibrium"}
-
-
-@dataclass(frozen=True)
-class SolveOptions:
-    """Options of :func:`solve` (each method reads the ones it uses).
-
-    Attributes
-    ----------
-    time_limit : float or None
-        Seconds (exact: default 60; swarms: with no ``max_iter`` or ``max_evals`` either,
-        10).
-    gap : float
-        Relative gap at which the exact solver stops.
-    threads : int or None
-        The run's thread budget: its Numba threads, its island workers (``jobs`` is cut to
-        it) and the exact solver's threads. None or 0: the CPUs this process may use
-        (affinity and cgroup quota); runs side by side in one process share them
-        (:mod:`.threads`).
-    max_iter : int or None
-        Iterations of each swarm (with ``per-period``: of each period's swarm). With ``pso``
-        it bounds the whole run: the polish gets as many evaluations as the swarms had
-        (:data:`POLISH_EVALS`, docs/embedding.md).
-    max_evals : int or None
-        ``pso``: evaluations of the whole run, swarms and polish (a move of the local search
-        counts as a fraction: see docs/embedding.md); the swarms get a
-        ``1 / (1 + POLISH_EVALS)`` share. Other swarm methods: evaluations of each swarm.
-    stall_iter : int or None
-        Swarm methods: a swarm ends when its best cost has not fallen by a relative 1e-6 in
-        this many iterations; ``pso``: so does each phase of the polish, in as many
-        iterations' worth of evaluations.
-    target : float or None
-        ``pso``: the run ends once its best cost is at most this.
-    swarm_size : int
-    seed : int
-    jobs : int
-        joblib workers for the islands.
-    islands : int
-        Number of swarms. It is not tied to ``jobs``, so that a seed gives the same result
-        whatever the number of workers.
-    backend : {"loky", "dask"}
-    verbose : bool
-        Print the exact solver's log.
-    checkpoint : str or None
-        ``pso``: a file where the swarms' state is saved at each migration and when they end,
-        and resumed from when it is there (docs/embedding.md); removed when the run ends by
-        its own rule, kept when it is stopped.
-    """
-
-    time_limit: float | None = None
-    gap: float = 1e-4
-    threads: int | None = None
-    max_iter: int | None = None
-    max_evals: int | None = None
-    stall_iter: int | None = None
-    target: float | None = None
-    swarm_size: int = 32
-    seed: int = 0
-    jobs: int = 1
-    islands: int = 2
-    backend: str = "loky"
-    verbose: bool = False
-    checkpoint: str | None = None
 
 
 def load_instance(doc: Any) -> sfi.Instance | network.Instance:
@@ -148,153 +95,6 @@ def evaluate(inst, plan_doc: Any) -> dict:
         out["authorization"] = network.authorize(inst, plan, data=data).to_json()
         return out
     return sfi.evaluate(inst, plan).to_json()
-
-
-@contextmanager
-def _warming(warm):
-    """Run ``warm`` (kernels loaded from the cache, or compiled) in a thread while the block
-    runs: the exact solver runs in a child process, and the plan it returns is scored by the
-    kernels afterwards, inside the time limit."""
-    thread = threading.Thread(target=warm, name="invswarm-warmup", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        thread.join()
-
-
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
-
-
-def _options(make, **kw):
-    """Build an options dataclass, turning its ValueError into an InputError on the field."""
-    try:
-        return make(**kw)
-    except ValueError as exc:
-        field, _, problem = str(exc).partition(": ")
-        raise InputError(field, problem) from None
-
-
-def _milp_options(opts: SolveOptions, budget: Budget) -> MilpOptions:
-    """The exact solver's options: its time limit counts from the call (``deadline``)."""
-    time_limit = opts.time_limit or 60.0
-    deadline = time.time() + time_limit - (time.perf_counter() - budget.start)
-    return _options(MilpOptions, time_limit=time_limit, gap=opts.gap,
-                    threads=budget.threads.count, verbose=opts.verbose, deadline=deadline)
-
-
-def _exact_figures(plan, out, mo: MilpOptions) -> tuple[str, float, float, dict]:
-    """Status, objective, bound and result extras of an exact solve; no plan raises."""
-    if plan is None:
-        raise NoSolution(f"the exact solver found no plan ({out.status}) within "
-                         f"{mo.time_limit:g} s")
-    extra = {"solver": {"name": "HiGHS", "status": out.status, "nodes": out.nodes,
-                        "solve_s": out.wall_s, "time_limit": mo.time_limit,
-                        "gap_limit": mo.gap},
-             "history": {"exact": [[t, _finite(inc), _finite(b)] for t, inc, b in out.trace]}}
-    return out.status, out.objective, out.bound, extra
-
-
-#: The polish's evaluations per evaluation of the swarms in a ``pso`` run bounded by
-#: iterations or evaluations (docs/embedding.md, the budget's Decision).
-POLISH_EVALS = 1.0
-
-
-def _swarm_budget(opts: SolveOptions, po: PsoOptions, io: IslandOptions, budget: Budget
-                  ) -> Budget:
-    """The run's budget for ``pso``: the swarm's time limit (10 s when the caller gave no time,
-    iteration or evaluation budget), still counted from the call, and the evaluations of the
-    whole run: ``max_evals``, or with ``max_iter`` the swarms' evaluations times
-    ``1 + POLISH_EVALS``, whichever is less."""
-    max_evals = opts.max_evals
-    if opts.max_iter is not None:
-        by_iter = swarm_evaluations(po, io) * (1 + POLISH_EVALS)
-        max_evals = by_iter if max_evals is None else min(max_evals, by_iter)
-    stall = None if opts.stall_iter is None else opts.stall_iter * po.swarm_size * io.islands
-    return _run_budget(opts, budget, po.time_limit, max_evals, stall)
-
-
-def _run_budget(opts: SolveOptions, budget: Budget, time_limit: float | None,
-                max_evals: float | None, stall_evals: float | None = None) -> Budget:
-    """The whole run's budget: ``time_limit`` counted from the call (``budget.start``), the
-    evaluation and stall budgets given, and the caller's target, stop, ``on_best`` and threads
-    (those of ``budget``)."""
-    return _options(Budget, time_limit=time_limit, stop=budget.token, start=budget.start,
-                    max_evals=max_evals, stall_evals=stall_evals, target=opts.target,
-                    on_best=budget.on_best, threads=budget.threads)
-
-
-def _swarm_options(opts: SolveOptions, budget: Budget, whole_run: bool = False
-                   ) -> tuple[PsoOptions, IslandOptions]:
-    """The swarm and island options (10 s when no time, iteration or evaluation budget;
-    no more workers than the run's threads). ``whole_run``: ``max_evals`` is the run's,
-    swarms and polish (``pso``)."""
-    time_limit = opts.time_limit
-    if time_limit is None and opts.max_iter is None and opts.max_evals is None:
-        time_limit = 10.0
-    max_evals = opts.max_evals
-    if whole_run and max_evals is not None:
-        max_evals = max(1, int(max_evals / (1 + POLISH_EVALS)))
-    po = _options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter,
-                  max_evals=max_evals, time_limit=time_limit, stall_iter=opts.stall_iter,
-                  seed=opts.seed, history=True)
-    jobs = opts.jobs if opts.jobs < 1 else min(opts.jobs, budget.threads.count)
-    io = _options(IslandOptions, islands=opts.islands, n_jobs=jobs, backend=opts.backend)
-    return po, io
-
-
-def _checkpoint(inst, opts: SolveOptions, pins_doc: Any = None) -> Checkpoint | None:
-    """The run's checkpoint, named by the instance, the pins and the options that shape the
-    search (not the workers, the time limit or the threads: a run may resume with others)."""
-    if opts.checkpoint is None:
-        return None
-    shaping = {k: getattr(opts, k) for k in ("max_iter", "max_evals", "stall_iter", "target",
-                                             "swarm_size", "seed", "islands")}
-    return Checkpoint(opts.checkpoint, run_key(inst.to_json(), pins_doc, "pso", shaping))
-
-
-def _reporter(callback, budget: Budget):
-    """``callback`` (or None) fed with the run's figures: evaluations of the whole run, seconds
-    from the call and the phase running (the swarms report their own)."""
-    if callback is None:
-        return None
-
-    def report(info: dict):
-        return callback({**{k: v for k, v in info.items() if k != "x"},
-                         "evaluations": budget.evaluations, "bound": None,
-                         "elapsed": time.perf_counter() - budget.start, "phase": budget.phase,
-                         "time_left": _finite(budget.left()),
-                         "evaluations_left": _finite(budget.evals_left())})
-
-    return report
-
-
-def _exact_reporter(callback, budget: Budget, mo: MilpOptions):
-    """``callback`` (or None) fed with the exact solver's trace points: its incumbent's cost
-    (None before the first) and its bound."""
-    if callback is None:
-        return None
-
-    def report(point: tuple) -> None:
-        _, incumbent, bound = point
-        callback({"evaluations": None, "best": _finite(incumbent), "bound": _finite(bound),
-                  "elapsed": time.perf_counter() - budget.start, "phase": "exact",
-                  "time_left": max(0.0, mo.deadline - time.time()),
-                  "evaluations_left": None})
-
-    return report
-
-
-def _swarm_figures(info: dict, opts: SolveOptions) -> tuple[str, dict]:
-    """The status and result extras of a swarm run (the evaluation budget that ``max_iter``
-    implies ends the run as ``max_iter``)."""
-    status = info.get("message") or "done"
-    if status == "max_evals" and opts.max_evals is None:
-        status = "max_iter"
-    extra = {"swarm": {k: v for k, v in info.items() if k != "history"},
-             "history": {"pso": [list(h) for h in info.get("history", [])]}}
-    return status, extra
 
 
 def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None = None, *,
@@ -346,7 +146,7 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
     # The time limit counts from here, compilation included.
     budget = Budget(stop=stop, on_best=on_best)
     opts = opts or SolveOptions()
-    budget.threads = _options(threads.claim, threads=opts.threads)
+    budget.threads = checked_options(threads.claim, threads=opts.threads)
     try:
         budget.threads.apply()
         res = _solve(inst, method, opts, warm_start, pins, callback, budget)
@@ -382,23 +182,23 @@ def _solve(inst, method: str, opts: SolveOptions, warm_start, pins, callback, bu
     t0 = budget.start
     objective, bound, extra = math.nan, -math.inf, {}
     if method == "exact":
-        mo = _milp_options(opts, budget)
-        with _warming(warmup):
+        mo = milp_options(opts, budget)
+        with warming(warmup):
             plan, out = sfi_milp.solve(inst, mo, start, stop=budget.token, pins=kept,
-                                       progress=_exact_reporter(callback, budget, mo))
+                                       progress=exact_reporter(callback, budget, mo))
         if plan is None and (budget.stopped or start is not None
                              or "time limit" in out.status.lower()):
             # stopped, or out of time, before the solver reported a plan: the start it had,
             # else the constructive plan (every SFI plan it makes is feasible), with the
             # solver's bound and status
             plan = start if start is not None else heuristic_plan(inst)
-        status, objective, bound, extra = _exact_figures(plan, out, mo)
+        status, objective, bound, extra = exact_figures(plan, out, mo)
     elif method == "relax-round":
         time_limit = opts.time_limit or 60.0
         if not time_limit > 0:
             raise InputError("time_limit", f"must be > 0, got {time_limit!r}")
         # The time limit counts from the call: the warm-up is past.
-        run = _run_budget(opts, budget, time_limit, opts.max_evals)
+        run = run_budget(opts, budget, time_limit, opts.max_evals)
         plan, info = sfi_rounding.solve_relax_round(
             inst, max(1e-3, time_limit - (time.perf_counter() - budget.start)), budget.token,
             budget=run)
@@ -407,23 +207,23 @@ def _solve(inst, method: str, opts: SolveOptions, warm_start, pins, callback, bu
             info["message"], status = status, why
         if math.isfinite(info["bound"]):
             bound = info["bound"]
-        extra = {"relaxation": {k: _finite(v) if isinstance(v, float) else v
+        extra = {"relaxation": {k: finite(v) if isinstance(v, float) else v
                                 for k, v in info.items()}}
     else:
-        po, io = _swarm_options(opts, budget, whole_run=method == "pso")
+        po, io = swarm_options(opts, budget, whole_run=method == "pso")
         if method == "pso":
-            budget = _swarm_budget(opts, po, io, budget)
+            budget = swarm_budget(opts, po, io, budget)
             plan, info = sfi_swarm.solve_pso(inst, po, io, warm_start=start,
-                                             callback=_reporter(callback, budget), budget=budget,
-                                             pins=kept, checkpoint=_checkpoint(inst, opts, pins))
+                                             callback=reporter(callback, budget), budget=budget,
+                                             pins=kept, checkpoint=checkpoint_of(inst, opts, pins))
         elif method == "per-period":
             plan, info = sfi_swarm.solve_per_period(
-                inst, po, _run_budget(opts, budget, po.time_limit, opts.max_evals))
+                inst, po, run_budget(opts, budget, po.time_limit, opts.max_evals))
         else:
             stall = None if opts.stall_iter is None else opts.stall_iter * po.swarm_size
             plan, info = sfi_swarm.solve_pyswarms(
-                inst, po, _run_budget(opts, budget, po.time_limit, opts.max_evals, stall))
-        status, extra = _swarm_figures(info, opts)
+                inst, po, run_budget(opts, budget, po.time_limit, opts.max_evals, stall))
+        status, extra = swarm_figures(info, opts)
     wall = time.perf_counter() - t0
     if budget.stopped:
         status = budget.token.reason
@@ -448,23 +248,23 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
     t0 = budget.start
     objective, bound, extra, status = math.nan, -math.inf, {}, "done"
     if method == "exact":
-        mo = _milp_options(opts, budget)
+        mo = milp_options(opts, budget)
         # the greedy plan is a first incumbent for free
         start = pins.start(data, start) if start is not None else \
             net_swarm.solve_greedy(inst, pins)[0]
-        with _warming(net_warmup):
+        with warming(net_warmup):
             plan, out = net_milp.solve(inst, mo, start, stop=budget.token, pins=pins,
-                                       progress=_exact_reporter(callback, budget, mo))
+                                       progress=exact_reporter(callback, budget, mo))
         if plan is None:  # stopped, or out of time, before HiGHS reported its start
             plan = start
-        status, objective, bound, extra = _exact_figures(plan, out, mo)
+        status, objective, bound, extra = exact_figures(plan, out, mo)
     elif method == "pso":
-        po, io = _swarm_options(opts, budget, whole_run=True)
-        budget = _swarm_budget(opts, po, io, budget)
+        po, io = swarm_options(opts, budget, whole_run=True)
+        budget = swarm_budget(opts, po, io, budget)
         plan, info = net_swarm.solve_pso(inst, po, io, warm_start=start,
-                                         callback=_reporter(callback, budget), budget=budget,
-                                         pins=pins, checkpoint=_checkpoint(inst, opts, pins_doc))
-        status, extra = _swarm_figures(info, opts)
+                                         callback=reporter(callback, budget), budget=budget,
+                                         pins=pins, checkpoint=checkpoint_of(inst, opts, pins_doc))
+        status, extra = swarm_figures(info, opts)
     elif method == "greedy":
         plan, _ = net_swarm.solve_greedy(inst, pins)
     else:
@@ -493,12 +293,12 @@ def _solve_contracts(inst: contracts.Instance, method: str, opts: SolveOptions,
     Each swarm has ``swarm_size`` particles and ``max_iter`` iterations (default 30);
     ``time_limit`` bounds the equilibrium search."""
     start = read_plan(inst, warm_start) if warm_start is not None else None
-    pso = _options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter or 30,
+    pso = checked_options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter or 30,
                    seed=opts.seed)
     data = con_eval.KernelData(inst)
     t0 = time.perf_counter()
     if method == "equilibrium":
-        eo = _options(con_eq.EquilibriumOptions, pso=pso, time_limit=opts.time_limit)
+        eo = checked_options(con_eq.EquilibriumOptions, pso=pso, time_limit=opts.time_limit)
         eq = con_eq.equilibrium(inst, eo, start=start, data=data)
         plan = eq.plan
         status = "converged" if eq.converged else "not converged"
