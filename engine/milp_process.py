@@ -45,8 +45,9 @@ POLL_S = 0.1
 
 def grace(time_limit: float) -> float:
     """Seconds past ``time_limit`` before the solver is ended: HiGHS checks its limit between
-    steps of its own, so it stops some seconds past it by itself (603 to 617 s of 600 in the
-    bench runs of docs/models/sfi.md), and is left those seconds to return its own outcome."""
+    steps of its own, so it stops some seconds past it by itself (the exact runs of
+    docs/models/sfi.md's tables show by how much), and is left those seconds to return its own
+    outcome."""
     return 5.0 + 0.05 * time_limit
 
 

@@ -61,9 +61,8 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
     (:func:`invswarm.engine.threads.available_cpus`: not the run's share, so that the plan
     does not depend on the runs beside it), at most one per :data:`MIN_WINDOW` periods; as
     many solve at once as the caller's Numba threads (one level of parallelism at a time:
-    nothing else runs meanwhile). On the bench's
-    30 x 10 x 52 instance two windows give the same plan to a few units (570,320,509 against
-    570,320,482 from the whole LP) in 27 s instead of 41 s (by hand). ``stop``, when set,
+    nothing else runs meanwhile). Windows trade a little of the relaxation's precision for
+    time: each LP is a fraction of the whole. ``stop``, when set,
     interrupts the LPs (no plan then); ``max_simplex`` bounds each LP's simplex iterations (no
     plan when one needs more): a bound on the work that holds no clock.
     """
