@@ -218,6 +218,11 @@ def _solve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=1, help="pso: joblib workers (1)")
     p.add_argument("--islands", type=int, default=2,
                    help="pso: swarms (2; not tied to --jobs, so results do not depend on it)")
+    p.add_argument("--migrate-every", type=int, default=250,
+                   help="pso: iterations between two migrations of the islands' bests (250)")
+    p.add_argument("--topology", choices=("gbest", "ring"), default="gbest",
+                   help="pso, per-period: particles follow the swarm's best or their ring "
+                        "neighbours' (gbest)")
     p.add_argument("--backend", choices=("loky", "dask"), default="loky",
                    help="pso: joblib backend (loky)")
     p.add_argument("--scheduler", help="pso with --backend dask: scheduler address (default: "

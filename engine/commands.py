@@ -30,7 +30,9 @@ def _solve_options(args) -> SolveOptions:
                         max_iter=args.max_iter, max_evals=args.max_evals,
                         stall_iter=args.stall_iter, target=args.target,
                         swarm_size=args.swarm_size, seed=args.seed,
-                        jobs=args.jobs, islands=args.islands, backend=args.backend,
+                        jobs=args.jobs, islands=args.islands,
+                        migrate_every=args.migrate_every, topology=args.topology,
+                        backend=args.backend,
                         verbose=args.verbose, checkpoint=args.checkpoint)
 
 

@@ -8,6 +8,18 @@ from typing import Any
 
 from .errors import InputError
 
+#: A result's status, one vocabulary for every method: ``optimal`` (exact, proved within the
+#: gap), ``not_optimal`` (exact, ended otherwise with a plan), ``converged`` and
+#: ``not_converged`` (the contracts' equilibrium), ``done`` (a method that ends by itself:
+#: greedy, none, system, relax-round), the budget that ended a run (``time_limit``,
+#: ``max_iter``, ``max_evals``, ``stall``, ``target``), and a run ended from outside
+#: (``stopped``, ``interrupted`` on SIGINT or SIGTERM, ``cancelled`` by a progress callback,
+#: or the reason given to :meth:`StopToken.stop`). A solver's own text stays in ``extra``.
+STATUSES = ("optimal", "not_optimal", "converged", "not_converged", "done", "time_limit",
+            "max_iter", "max_evals", "stall", "target", "stopped", "interrupted", "cancelled")
+#: The statuses of a run that did not end as asked (see :attr:`Result.success`).
+_UNSUCCESSFUL = ("not_optimal", "not_converged", "stopped", "interrupted", "cancelled")
+
 
 @dataclass(frozen=True, eq=False)
 class Result:
@@ -22,7 +34,7 @@ class Result:
     plan : dict
         The plan in the model's interchange format.
     status : str
-        Solver status (``Optimal``, ``Time limit reached``, ...).
+        How the run ended (:data:`STATUSES`).
     objective : float
         The solver's own objective of its incumbent (may exceed ``cost`` when an incumbent
         carries setups it does not use; never report it as the cost).
@@ -49,6 +61,16 @@ class Result:
     extra: dict
 
     @property
+    def success(self) -> bool:
+        """Whether the run ended as asked: proved optimal (``exact``), converged
+        (``equilibrium``), finished (the methods that end by themselves) or ran its budget
+        (the swarms, whose budget is their end); not when stopped from outside, not
+        converged, or an exact solve that ended without its proof."""
+        if self.method == "exact":
+            return self.status == "optimal"
+        return self.status not in _UNSUCCESSFUL
+
+    @property
     def gap(self) -> float:
         """Relative gap of ``cost`` to ``bound``: ``(cost - bound) / |cost|``."""
         if not math.isfinite(self.bound):
@@ -66,6 +88,7 @@ class Result:
             "cost": self.cost,
             "plan": self.plan,
             "status": self.status,
+            "success": self.success,
             "objective": num(self.objective),
             "bound": num(self.bound),
             "gap": num(self.gap),

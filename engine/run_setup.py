@@ -58,6 +58,11 @@ class SolveOptions:
     islands : int
         Number of swarms. It is not tied to ``jobs``, so that a seed gives the same result
         whatever the number of workers.
+    migrate_every : int
+        ``pso``: iterations between two migrations of the islands' bests.
+    topology : {"gbest", "ring"}
+        ``pso`` and ``per-period``: each particle follows the swarm's best, or its ring
+        neighbourhood's.
     backend : {"loky", "dask"}
     verbose : bool
         Print the exact solver's log.
@@ -78,6 +83,8 @@ class SolveOptions:
     seed: int = 0
     jobs: int = 1
     islands: int = 2
+    migrate_every: int = 250
+    topology: str = "gbest"
     backend: str = "loky"
     verbose: bool = False
     checkpoint: str | None = None
@@ -126,7 +133,20 @@ def exact_figures(plan, out, mo: MilpOptions) -> tuple[str, float, float, dict]:
                         "solve_s": out.wall_s, "time_limit": mo.time_limit,
                         "gap_limit": mo.gap},
              "history": {"exact": [[t, finite(inc), finite(b)] for t, inc, b in out.trace]}}
-    return out.status, out.objective, out.bound, extra
+    return exact_status(out), out.objective, out.bound, extra
+
+
+def exact_status(out) -> str:
+    """The result's status (:data:`~invswarm.engine.result.STATUSES`) of the exact solver's
+    outcome ``out``; HiGHS's own text stays in the result's ``extra["solver"]["status"]``."""
+    if out.optimal:
+        return "optimal"
+    text = out.status.lower()
+    if "time limit" in text:
+        return "time_limit"
+    if "interrupt" in text or "stopped" in text:
+        return "stopped"
+    return "not_optimal"
 
 
 #: The polish's evaluations per evaluation of the swarms in a ``pso`` run bounded by
@@ -170,10 +190,12 @@ def swarm_options(opts: SolveOptions, budget: Budget, whole_run: bool = False
     if whole_run and max_evals is not None:
         max_evals = max(1, int(max_evals / (1 + POLISH_EVALS)))
     po = checked_options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter,
-                  max_evals=max_evals, time_limit=time_limit, stall_iter=opts.stall_iter,
-                  seed=opts.seed, history=True)
+                         max_evals=max_evals, time_limit=time_limit,
+                         stall_iter=opts.stall_iter, seed=opts.seed, topology=opts.topology,
+                         history=True)
     jobs = opts.jobs if opts.jobs < 1 else min(opts.jobs, budget.threads.count)
-    io = checked_options(IslandOptions, islands=opts.islands, n_jobs=jobs, backend=opts.backend)
+    io = checked_options(IslandOptions, islands=opts.islands, n_jobs=jobs, backend=opts.backend,
+                         migrate_every=opts.migrate_every)
     return po, io
 
 
@@ -183,7 +205,8 @@ def checkpoint_of(inst, opts: SolveOptions, pins_doc: Any = None) -> Checkpoint 
     if opts.checkpoint is None:
         return None
     shaping = {k: getattr(opts, k) for k in ("max_iter", "max_evals", "stall_iter", "target",
-                                             "swarm_size", "seed", "islands")}
+                                             "swarm_size", "seed", "islands",
+                                             "migrate_every", "topology")}
     return Checkpoint(opts.checkpoint, run_key(inst.to_json(), pins_doc, "pso", shaping))
 
 

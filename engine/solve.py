@@ -68,9 +68,13 @@ def load_instance(doc: Any) -> sfi.Instance | network.Instance:
 
 
 def model_of(inst) -> str:
-    if isinstance(inst, contracts.Instance):
-        return "contracts"
-    return "network" if isinstance(inst, network.Instance) else "sfi"
+    """The model of an instance (``sfi``, ``network``, ``contracts``); anything else is an
+    :class:`InputError`."""
+    for name, module in (("sfi", sfi), ("network", network), ("contracts", contracts)):
+        if isinstance(inst, module.Instance):
+            return name
+    raise InputError("instance", f"expected an instance of a model (load_instance reads one "
+                                 f"from its JSON document), got {type(inst).__name__}")
 
 
 def read_plan(inst, doc: Any) -> sfi.Plan | network.Plan | contracts.Plan:
@@ -97,22 +101,25 @@ def evaluate(inst, plan_doc: Any) -> dict:
     return sfi.evaluate(inst, plan).to_json()
 
 
-def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None = None, *,
-          warm_start: Any = None, pins: Any = None, callback=None,
-          stop: StopToken | None = None, on_best=None) -> Result:
+def solve(inst: sfi.Instance | network.Instance | contracts.Instance, method: str | None = None,
+          opts: SolveOptions | None = None, *, warm_start: Any = None, pins: Any = None,
+          callback=None, stop: StopToken | None = None, on_best=None) -> Result:
     """Solve an instance with one method.
 
     Parameters
     ----------
-    inst : sfi.Instance or network.Instance
-    method : str
-        Both models: ``exact``: the MILP, solved by HiGHS; ``pso``: our swarm (islands through
-        joblib, then a local-search polish). SFI: ``per-period``: the seed paper's
-        one-PSO-per-period baseline; ``pyswarms``: pyswarms' GlobalBestPSO on the same problem
-        and decoder; ``relax-round``: the linear relaxation of the exact model without its
-        dispatch rules (whose optimum is the result's bound), rounded, then the local search,
-        all within ``time_limit`` (default 60 s). Network: ``greedy``: the greedy hold-back
-        rule; ``none``: no sharing.
+    inst : sfi.Instance, network.Instance or contracts.Instance
+        An instance (:func:`load_instance` reads one from its JSON document).
+    method : str, optional
+        Default: the model's (:data:`DEFAULT_METHOD`). SFI and network: ``exact``: the MILP,
+        solved by HiGHS; ``pso``: our swarm (islands through joblib, then a local-search
+        polish). SFI: ``per-period``: the seed paper's one-PSO-per-period baseline;
+        ``pyswarms``: pyswarms' GlobalBestPSO on the same problem and decoder;
+        ``relax-round``: the linear relaxation of the exact model without its dispatch rules
+        (whose optimum is the result's bound), rounded, then the local search, all within
+        ``time_limit`` (default 60 s). Network: ``greedy``: the greedy hold-back rule;
+        ``none``: no sharing. Contracts: ``equilibrium``, ``system``
+        (:func:`_solve_contracts`).
     opts : SolveOptions
     warm_start : dict, optional
         A plan document, or a result document, to start from (exact and pso).
@@ -146,6 +153,8 @@ def solve(inst: sfi.Instance, method: str = "exact", opts: SolveOptions | None =
     # The time limit counts from here, compilation included.
     budget = Budget(stop=stop, on_best=on_best)
     opts = opts or SolveOptions()
+    if method is None:
+        method = DEFAULT_METHOD[model_of(inst)]
     budget.threads = checked_options(threads.claim, threads=opts.threads)
     try:
         budget.threads.apply()
@@ -202,9 +211,9 @@ def _solve(inst, method: str, opts: SolveOptions, warm_start, pins, callback, bu
         plan, info = sfi_rounding.solve_relax_round(
             inst, max(1e-3, time_limit - (time.perf_counter() - budget.start)), budget.token,
             budget=run)
-        status = info.pop("message")
+        status = "done"
         if (why := run.reason()) in ("max_evals", "target"):
-            info["message"], status = status, why
+            status = why
         if math.isfinite(info["bound"]):
             bound = info["bound"]
         extra = {"relaxation": {k: finite(v) if isinstance(v, float) else v
@@ -293,15 +302,15 @@ def _solve_contracts(inst: contracts.Instance, method: str, opts: SolveOptions,
     Each swarm has ``swarm_size`` particles and ``max_iter`` iterations (default 30);
     ``time_limit`` bounds the equilibrium search."""
     start = read_plan(inst, warm_start) if warm_start is not None else None
-    pso = checked_options(PsoOptions, swarm_size=opts.swarm_size, max_iter=opts.max_iter or 30,
-                   seed=opts.seed)
+    pso = checked_options(PsoOptions, swarm_size=opts.swarm_size,
+                          max_iter=opts.max_iter or 30, seed=opts.seed)
     data = con_eval.KernelData(inst)
     t0 = time.perf_counter()
     if method == "equilibrium":
         eo = checked_options(con_eq.EquilibriumOptions, pso=pso, time_limit=opts.time_limit)
         eq = con_eq.equilibrium(inst, eo, start=start, data=data)
         plan = eq.plan
-        status = "converged" if eq.converged else "not converged"
+        status = "converged" if eq.converged else "not_converged"
         extra = {"equilibrium": eq.to_json()}
     else:
         plan, _, evals = con_eq.system_optimum(inst, pso, data=data,

@@ -29,7 +29,7 @@ def test_case_solve_evaluate_round_trip(tmp_path):
                  "--out", str(res)]) == 0
     out = json.loads(res.read_text())
     assert out["model"] == "contracts" and out["method"] == "equilibrium"
-    assert out["status"] in ("converged", "not converged")
+    assert out["status"] in ("converged", "not_converged")
     assert len(out["equilibrium"]["gains_left"]) == 2
     inst = Instance.from_json(doc)
     ev = evaluate(inst, Plan.from_json(out["plan"], inst))

@@ -152,7 +152,7 @@ def test_merge_subtracts_kept_units_and_drops_forbidden():
 def test_exact_keeps_the_pins_and_agrees_with_the_kernel():
     for inst, doc in _cases(14, 6):
         res = solve(inst, "exact", SolveOptions(time_limit=60, gap=0.0), pins=doc)
-        assert res.status == "Optimal"
+        assert res.status == "optimal"
         _check_honoured(doc, res.plan)
         assert res.cost == pytest.approx(res.objective, rel=1e-6, abs=1e-6)
         free = solve(inst, "exact", SolveOptions(time_limit=60, gap=0.0))

@@ -6,7 +6,9 @@ import pytest
 from invswarm.engine.errors import InputError
 from invswarm.engine.models import network
 from invswarm.engine.models.sfi import Instance, Plan, evaluate, violations
+from invswarm.engine.result import STATUSES
 from invswarm.engine.solve import MODEL_METHODS, SolveOptions, solve
+from invswarm.engine.termination import StopToken
 
 from . import network_random
 from .sfi_random import random_instance
@@ -30,6 +32,8 @@ def test_each_method_returns_a_feasible_plan_at_its_kernel_cost(method, seed):
     assert res.cost == pytest.approx(evaluate(inst, plan).cost, rel=1e-12, abs=1e-9)
     if method in ("exact", "relax-round"):
         assert res.bound <= res.cost * (1 + 1e-6) + 1e-6
+    assert res.status in STATUSES
+    assert res.success == (res.status == "optimal" if method == "exact" else True)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -47,6 +51,17 @@ def test_each_network_method_returns_an_authorized_plan_at_its_kernel_cost(metho
         assert res.cost <= none + 1e-9 * max(1.0, none)
     if method == "exact":
         assert res.bound <= res.cost * (1 + 1e-6) + 1e-6
+    assert res.status in STATUSES
+    assert res.to_json()["success"] == res.success
+
+
+def test_a_stopped_run_is_not_a_success_and_says_why():
+    stop = StopToken()
+    stop.stop()
+    res = solve(random_instance(np.random.default_rng(3)), "pso",
+                SolveOptions(max_iter=50, swarm_size=6), stop=stop)
+    assert res.status == "stopped" and not res.success
+    assert res.to_json()["success"] is False
 
 
 def test_unknown_method_is_named():
@@ -65,8 +80,22 @@ def test_an_exact_run_out_of_time_before_any_plan_returns_the_constructive_plan(
     inst = Instance.from_json(generate_family("uncertain", periods=24, categories=3,
                                               products_per_category=3, seed=101))
     res = solve(inst, "exact", SolveOptions(time_limit=1.0))
-    assert "time limit" in res.status.lower()
+    assert res.status == "time_limit" and not res.success
+    assert "time limit" in res.extra["solver"]["status"].lower()  # HiGHS's own text
     plan = Plan.from_json(res.plan, inst)
     assert violations(inst, plan) == []
     assert res.cost == evaluate(inst, heuristic_plan(inst)).cost
     assert not res.bound > res.cost
+
+
+def test_the_swarms_topology_and_migrations_reach_the_run():
+    inst = random_instance(np.random.default_rng(4))
+    opts = SolveOptions(max_iter=8, swarm_size=8, seed=2)
+    base = solve(inst, "pso", opts)
+    assert solve(inst, "pso", opts).plan == base.plan
+    ring = solve(inst, "pso", SolveOptions(max_iter=8, swarm_size=8, seed=2, topology="ring"))
+    assert ring.extra["history"]["pso"] != base.extra["history"]["pso"]
+    with pytest.raises(InputError, match="topology: must be 'gbest' or 'ring'"):
+        solve(inst, "pso", SolveOptions(max_iter=8, topology="star"))
+    with pytest.raises(InputError, match="migrate_every"):
+        solve(inst, "pso", SolveOptions(max_iter=8, migrate_every=0))

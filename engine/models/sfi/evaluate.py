@@ -19,8 +19,8 @@ _PREP = np.array([name in ksfi.PREP_COMPONENTS for name in COMPONENTS])
 
 def kernel_data(inst: Instance) -> Model:
     """The instance's record for the kernels (:data:`invswarm.kernels.sfi_data.Model`)."""
-    return Model(**{name: getattr(inst, name) for name in Model._fields
-                    if name != "disposal_rate"}, disposal_rate=float(inst.disposal_rate))
+    return Model._make(float(inst.disposal_rate) if name == "disposal_rate" else
+                       getattr(inst, name) for name in Model._fields)
 
 
 def batch_costs(
