@@ -62,12 +62,12 @@ def test_a_firm_approves_on_its_page(browser, tmp_path):
         browser.get(f"{base}/ui")
         browser.find_element(By.ID, "token").send_keys(token)
         browser.find_element(By.ID, "login").click()
-        assert browser.find_element(By.TAG_NAME, "h1").text == "Aurora"
-        row = browser.find_element(By.ID, f"transfer-{tr['id']}")
-        assert f"{tr['qty']:,.2f}" in row.text and "proposed" in row.text
+        # Each click loads a new page: read the new one, not the old one while it goes away.
+        assert _shown(browser, By.TAG_NAME, "h1", "Aurora") == "Aurora"
+        row = _shown(browser, By.ID, f"transfer-{tr['id']}", "proposed")
+        assert f"{tr['qty']:,.2f}" in row and "proposed" in row
         browser.find_element(By.ID, f"approve-{tr['id']}").click()
-        row = browser.find_element(By.ID, f"transfer-{tr['id']}")
-        assert "approved" in row.text
+        assert "approved" in _shown(browser, By.ID, f"transfer-{tr['id']}", "approved")
         assert not browser.find_elements(By.ID, f"approve-{tr['id']}")
         # INVSWARM_SCREENSHOT=docs/service-page.png: the README's picture of the page
         browser.save_screenshot(os.environ.get("INVSWARM_SCREENSHOT",
@@ -76,3 +76,21 @@ def test_a_firm_approves_on_its_page(browser, tmp_path):
     log = ok(api.get("/audit?limit=1000", headers=OP))["items"]
     approve = [e for e in log if e["action"] == "transfer.approve"]
     assert len(approve) == 1 and approve[0]["actor"] == f"firm:{aurora}"
+
+
+def _shown(browser, by, value: str, want: str, seconds: float = 10.0) -> str:
+    """The text of the element ``(by, value)`` once it contains ``want`` (what it shows after
+    ``seconds`` otherwise, for the caller's assertion to report), read again while a page
+    load replaces the element."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def text(driver):
+        return driver.find_element(by, value).text
+
+    try:
+        WebDriverWait(browser, seconds, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: want in text(d))
+    except WebDriverException:  # the wait's timeout too
+        pass
+    return text(browser)
