@@ -32,3 +32,16 @@ def test_a_document_in_place_of_an_instance_is_named():
 def test_every_name_of_the_face_is_there():
     for name in invswarm.__all__:
         assert getattr(invswarm, name) is not None
+
+
+def test_the_face_imports_the_engine_only_when_used():
+    # the exact solver's child process runs ``python -m invswarm.engine.milp_process``, which
+    # imports the package ``invswarm`` first
+    import subprocess
+    import sys
+
+    code = ("import sys, invswarm; print('invswarm.engine.solve' in sys.modules); "
+            "invswarm.solve; print('invswarm.engine.solve' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]

@@ -21,37 +21,41 @@ The models are the instance's ``model``: ``sfi``, ``network`` and ``contracts``;
 :data:`MODEL_METHODS` lists each one's methods and :data:`STATUSES` how a run may end.
 """
 
-from invswarm.engine.errors import InputError, NoSolution
-from invswarm.engine.jobs import Job, submit
-from invswarm.engine.result import STATUSES, Result
-from invswarm.engine.roll import roll
-from invswarm.engine.run_setup import SolveOptions
-from invswarm.engine.solve import (
-    DEFAULT_METHOD,
-    MODEL_METHODS,
-    evaluate,
-    load_instance,
-    model_of,
-    read_plan,
-    solve,
-)
-from invswarm.engine.termination import StopToken
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_METHOD",
-    "MODEL_METHODS",
-    "STATUSES",
-    "InputError",
-    "Job",
-    "NoSolution",
-    "Result",
-    "SolveOptions",
-    "StopToken",
-    "evaluate",
-    "load_instance",
-    "model_of",
-    "read_plan",
-    "roll",
-    "solve",
-    "submit",
-]
+import importlib
+
+#: Each name of the face and the module it comes from. They are imported on first use: the
+#: engine's child processes (``python -m invswarm.engine.milp_process``) import the package
+#: ``invswarm`` first, and must not pull in the whole engine with it.
+_FROM = {
+    "InputError": "invswarm.engine.errors",
+    "NoSolution": "invswarm.engine.errors",
+    "Job": "invswarm.engine.jobs",
+    "submit": "invswarm.engine.jobs",
+    "STATUSES": "invswarm.engine.result",
+    "Result": "invswarm.engine.result",
+    "roll": "invswarm.engine.roll",
+    "SolveOptions": "invswarm.engine.run_setup",
+    "DEFAULT_METHOD": "invswarm.engine.solve",
+    "MODEL_METHODS": "invswarm.engine.solve",
+    "evaluate": "invswarm.engine.solve",
+    "load_instance": "invswarm.engine.solve",
+    "model_of": "invswarm.engine.solve",
+    "read_plan": "invswarm.engine.solve",
+    "solve": "invswarm.engine.solve",
+    "StopToken": "invswarm.engine.termination",
+}
+__all__ = sorted(_FROM)
+
+
+def __getattr__(name: str):
+    if name not in _FROM:
+        raise AttributeError(f"module 'invswarm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_FROM[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FROM})
