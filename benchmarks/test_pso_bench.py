@@ -120,10 +120,10 @@ def test_two_workers_against_one(benchmark):
     inst = load_steel(24)
     opts = PsoOptions(swarm_size=64, max_iter=1000, seed=0)
 
-    def islands(n_jobs, migrate_every):
+    def islands(jobs, migrate_every):
         t0 = time.perf_counter()
         out = run_islands(make_problem, inst, opts,
-                          IslandOptions(islands=2, n_jobs=n_jobs, migrate_every=migrate_every))
+                          IslandOptions(islands=2, jobs=jobs, migrate_every=migrate_every))
         return out, time.perf_counter() - t0
 
     def one_worker(migrate_every):
@@ -186,7 +186,7 @@ def test_two_dask_workers_against_one(benchmark):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                           host="127.0.0.1", dashboard_address=None) as cluster, \
                 Client(cluster), parallel_config(backend="dask"):
-            iopts = IslandOptions(islands=2, n_jobs=2, backend=None)
+            iopts = IslandOptions(islands=2, jobs=2, backend=None)
             # workers load the kernels from the cache before the timed run
             run_islands(make_problem, inst, PsoOptions(swarm_size=64, max_iter=2), iopts)
             t0 = time.perf_counter()

@@ -319,7 +319,7 @@ def network_cases(o: BenchOptions, log: Callable) -> dict:
     t0 = time.perf_counter()
     plan, info = net_swarm.solve_pso(big, PsoOptions(swarm_size=32, max_iter=None,
                                                      time_limit=o.network_large_time, seed=0),
-                                     IslandOptions(islands=2, n_jobs=2))
+                                     IslandOptions(islands=2, jobs=2))
     wall = time.perf_counter() - t0
     cost = network.evaluate(big, plan).cost
     bound, n_opt, bound_s = net_milp.decomposed_bound(big, o.network_bound_time)

@@ -30,7 +30,7 @@ from .errors import InputError
 from .jsonio import write_atomic
 from .pso import SwarmState
 
-_FIELDS = ("X", "V", "PB", "PBf", "cost", "nbr")
+_FIELDS = ("position", "velocity", "best_position", "best_cost", "cost", "neighbour")
 
 
 def run_key(*parts) -> str:

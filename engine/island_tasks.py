@@ -72,10 +72,10 @@ def _receive(state: SwarmState, migrant: tuple | None) -> None:
     if migrant is None:
         return
     x, f = migrant
-    worst = int(np.argmax(state.PBf))
-    if f < state.PBf[worst]:
-        state.PB[worst] = x
-        state.PBf[worst] = f
+    worst = int(np.argmax(state.best_cost))
+    if f < state.best_cost[worst]:
+        state.best_position[worst] = x
+        state.best_cost[worst] = f
 
 
 def _receive_all(states: list[SwarmState | None], migrants: list) -> None:
@@ -89,7 +89,7 @@ def _best(state: SwarmState, nfev: int) -> tuple[np.ndarray, float, int]:
     """What an island reports after an epoch: its best particle and cost, and its
     evaluations."""
     i = state.best
-    return state.PB[i].copy(), float(state.PBf[i]), nfev
+    return state.best_position[i].copy(), float(state.best_cost[i]), nfev
 
 
 # Worker processes of the loky executor: one thread for each library that may start a pool,
@@ -103,9 +103,9 @@ _IDLE_TIMEOUT = 300
 
 
 def _executor(iopts):
-    """joblib's reusable loky executor, with ``iopts.n_jobs`` one-thread workers
+    """joblib's reusable loky executor, with ``iopts.jobs`` one-thread workers
     (``iopts``: the run's :class:`~invswarm.engine.parallel.IslandOptions`)."""
-    return get_reusable_executor(max_workers=iopts.n_jobs, timeout=_IDLE_TIMEOUT,
+    return get_reusable_executor(max_workers=iopts.jobs, timeout=_IDLE_TIMEOUT,
                                  env=_WORKER_ENV)
 
 
@@ -130,7 +130,7 @@ class EpochTasks:
         self.in_process = False
 
     def __enter__(self):
-        if self.iopts.backend == "loky" and self.iopts.n_jobs > 1:
+        if self.iopts.backend == "loky" and self.iopts.jobs > 1:
             executor = _executor(self.iopts)
             self.run = lambda tasks: [f.result() for f in [executor.submit(_epoch, *args)
                                                            for args in tasks]]
@@ -139,12 +139,12 @@ class EpochTasks:
             self.run = lambda tasks: client.gather([client.submit(_epoch, *args, pure=False)
                                                     for args in tasks])
         else:
-            kwargs = {"n_jobs": self.iopts.n_jobs}
+            kwargs = {"n_jobs": self.iopts.jobs}
             if self.iopts.backend is not None:
                 kwargs["backend"] = self.iopts.backend
             pool = self.stack.enter_context(Parallel(**kwargs))
             self.run = lambda tasks: pool(delayed(_epoch)(*args) for args in tasks)
-            self.in_process = self.iopts.n_jobs == 1
+            self.in_process = self.iopts.jobs == 1
         return self
 
     def __exit__(self, *exc):
@@ -189,7 +189,7 @@ class ResidentIslands:
     for its migrant and the next epoch's length. Only best particles cross, not the swarms
     that each epoch of :class:`EpochTasks` sends to the workers and back (what two workers
     gain over one is measured in ``make bench``). The tasks must all run at once, so this
-    needs a worker per island (``islands <= n_jobs``). The migrations are those
+    needs a worker per island (``islands <= jobs``). The migrations are those
     of :class:`EpochTasks`, so the results are the same.
     """
 

@@ -39,8 +39,8 @@ class IslandOptions:
     Attributes
     ----------
     islands : int
-        Number of swarms (at least ``n_jobs`` is useful).
-    n_jobs : int
+        Number of swarms (at least ``jobs`` is useful).
+    jobs : int
         joblib workers (1: in this process, in turn).
     backend : str or None
         joblib backend: ``"loky"`` (default, one machine) or ``"dask"`` (a dask.distributed
@@ -56,15 +56,15 @@ class IslandOptions:
     """
 
     islands: int = 2
-    n_jobs: int = 1
+    jobs: int = 1
     backend: str | None = "loky"
     migrate_every: int = 250
 
     def __post_init__(self):
         if self.islands < 1:
             raise ValueError(f"islands: must be >= 1, got {self.islands}")
-        if self.n_jobs < 1:
-            raise ValueError(f"n_jobs: must be >= 1, got {self.n_jobs}")
+        if self.jobs < 1:
+            raise ValueError(f"jobs: must be >= 1, got {self.jobs}")
         if self.migrate_every < 1:
             raise ValueError(f"migrate_every: must be >= 1, got {self.migrate_every}")
         if self.backend not in (None, "loky", "dask", "threading", "multiprocessing"):
@@ -102,7 +102,7 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
         ``max_iter``, the iteration budget of each island; ``max_evals``, of all islands
         together (an epoch is shortened to fit); ``time_limit``, which also ends an epoch
         early (iteration counts then hold the epochs' nominal lengths; islands beyond
-        ``n_jobs``, which run in turn, share the time left); ``stall_iter``, checked at the
+        ``jobs``, which run in turn, share the time left); ``stall_iter``, checked at the
         end of each epoch: no gain of relative size ``ftol`` in the best of all islands for
         that many iterations. The first epoch always runs.
     seeds : list of ndarray
@@ -131,14 +131,14 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
     run(probe, PsoOptions(swarm_size=2, max_iter=1))
     island_opts = [replace(opts, seed=island_seed(opts.seed, i)) for i in range(iopts.islands)]
     total = opts.max_iter
-    waves = -(-iopts.islands // min(iopts.n_jobs, iopts.islands))
+    waves = -(-iopts.islands // min(iopts.jobs, iopts.islands))
     it, nfev, message = 0, 0, "max_iter"
     best_hist = []
     per_iter = opts.swarm_size * iopts.islands  # evaluations per iteration of all islands
     ref, last_gain = None, 0  # the stall termination's last gain, as in `run`
     migrants = [None] * iopts.islands
     common = (make_problem, instance, run_id, seeds)
-    resident = (iopts.backend == "loky" and 1 < iopts.n_jobs and iopts.islands <= iopts.n_jobs
+    resident = (iopts.backend == "loky" and 1 < iopts.jobs and iopts.islands <= iopts.jobs
                 and checkpoint is None)
     kept: tuple | None = None  # the best (x, cost) the epochs reported
     saved = checkpoint.load(iopts.islands) if checkpoint is not None else None
@@ -238,10 +238,11 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
         x, cost = _best_known(probe, seeds, kept, opts)
         return PsoOutcome(x=x, cost=cost, nit=it, nfev=nfev, wall_s=time.perf_counter() - t0,
                           message=stop.reason, history=best_hist)
-    k = int(np.argmin([s.PBf.min() for s in states]))
+    k = int(np.argmin([s.best_cost.min() for s in states]))
     i = states[k].best
-    return PsoOutcome(x=states[k].PB[i].copy(), cost=float(states[k].PBf[i]), nit=it, nfev=nfev,
-                      wall_s=time.perf_counter() - t0, message=message, history=best_hist)
+    return PsoOutcome(x=states[k].best_position[i].copy(), cost=float(states[k].best_cost[i]),
+                      nit=it, nfev=nfev, wall_s=time.perf_counter() - t0, message=message,
+                      history=best_hist)
 
 
 def _best_known(problem, seeds: list[np.ndarray], kept: tuple | None, opts: PsoOptions

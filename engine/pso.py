@@ -126,18 +126,19 @@ class PsoOptions:
 
 @dataclass
 class SwarmState:
-    """Positions, velocities, personal bests (in the unit cube) and the last costs."""
+    """A swarm: positions, velocities, personal best positions (NP, n; in the unit cube),
+    personal best costs, the last costs (NP,) and each particle's neighbourhood best (NP,)."""
 
-    X: np.ndarray
-    V: np.ndarray
-    PB: np.ndarray
-    PBf: np.ndarray
+    position: np.ndarray
+    velocity: np.ndarray
+    best_position: np.ndarray
+    best_cost: np.ndarray
     cost: np.ndarray
-    nbr: np.ndarray
+    neighbour: np.ndarray
 
     @property
     def best(self) -> int:
-        return int(np.argmin(self.PBf))
+        return int(np.argmin(self.best_cost))
 
 
 @dataclass
@@ -193,8 +194,8 @@ def initial_swarm(problem, opts: PsoOptions, seeds: list[np.ndarray] = ()) -> Sw
         X[i] = x
         V[i] = 0.0
     cost = problem.evaluate(X)
-    return SwarmState(X=X, V=V, PB=X.copy(), PBf=cost.copy(), cost=cost,
-                      nbr=np.zeros(opts.swarm_size, dtype=np.int64))
+    return SwarmState(position=X, velocity=V, best_position=X.copy(), best_cost=cost.copy(),
+                      cost=cost, neighbour=np.zeros(opts.swarm_size, dtype=np.int64))
 
 
 class Swarm:
@@ -212,9 +213,10 @@ class Swarm:
             raise ValueError(f"X0: expected shape ({opts.swarm_size}, {n_var}), got {X0.shape}")
         cost0 = np.asarray(cost0, dtype=np.float64)
         rng = np.random.default_rng(opts.seed)
-        self.state = SwarmState(X=X0.copy(), V=rng.uniform(-opts.vmax, opts.vmax, X0.shape),
-                                PB=X0.copy(), PBf=cost0.copy(), cost=cost0.copy(),
-                                nbr=np.zeros(opts.swarm_size, dtype=np.int64))
+        self.state = SwarmState(
+            position=X0.copy(), velocity=rng.uniform(-opts.vmax, opts.vmax, X0.shape),
+            best_position=X0.copy(), best_cost=cost0.copy(), cost=cost0.copy(),
+            neighbour=np.zeros(opts.swarm_size, dtype=np.int64))
         self.iteration = 0
         self._asked = False
 
@@ -224,7 +226,7 @@ class Swarm:
         schedule = self.opts.max_iter if self.opts.max_iter is not None else SCHEDULE_ITER
         _move(self.state, self._p, self.iteration, schedule)
         self._asked = True
-        return self.state.X.copy()
+        return self.state.position.copy()
 
     def tell(self, costs: np.ndarray) -> None:
         if not self._asked:
@@ -234,14 +236,15 @@ class Swarm:
             raise ValueError(f"costs: expected shape ({self.opts.swarm_size},), "
                              f"got {costs.shape}")
         self.state.cost[:] = costs
-        kpso.tell(self.state.X, self.state.cost, self.state.PB, self.state.PBf)
+        s = self.state
+        kpso.tell(s.position, s.cost, s.best_position, s.best_cost)
         self.iteration += 1
         self._asked = False
 
     @property
     def best(self) -> tuple[np.ndarray, float]:
         i = self.state.best
-        return self.state.PB[i].copy(), float(self.state.PBf[i])
+        return self.state.best_position[i].copy(), float(self.state.best_cost[i])
 
 
 def gain_below(ref: float, ftol: float) -> float:
@@ -273,11 +276,11 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
         nfev = opts.swarm_size
         if budget is not None:
             budget.spend(nfev)
-            budget.record(float(state.PBf.min()))
+            budget.record(float(state.best_cost.min()))
     else:
         nfev = 0
     history: list[tuple[int, float]] = []
-    best = float(state.PBf.min())
+    best = float(state.best_cost.min())
     ref = best  # the best the stall termination last counted as a gain
     last_gain_it, it, message = it0, it0, ""
     if schedule_iter is None:
@@ -324,8 +327,8 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
         if budget is not None:
             budget.spend(n * opts.swarm_size)
             budget.record(best)
-        if callback is not None and callback({"iteration": it, "evaluations": nfev,
-                                              "best": best, "x": state.PB[state.best].copy(),
+        if callback is not None and callback({"iteration": it, "evaluations": nfev, "best": best,
+                                              "x": state.best_position[state.best].copy(),
                                               "elapsed": time.perf_counter() - t0}):
             message = "cancelled"
             break
@@ -333,18 +336,19 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
             message = "stall"
             break
     i = state.best
-    out = PsoOutcome(x=state.PB[i].copy(), cost=float(state.PBf[i]), nit=it - it0, nfev=nfev,
-                     wall_s=time.perf_counter() - t0, message=message, history=history)
+    out = PsoOutcome(x=state.best_position[i].copy(), cost=float(state.best_cost[i]),
+                     nit=it - it0, nfev=nfev, wall_s=time.perf_counter() - t0, message=message,
+                     history=history)
     return out, state
 
 
 def _move(state: SwarmState, p: _Params, iteration: int, schedule_iter: int) -> None:
     """One swarm step outside the fused loop (neighbourhood bests, then the update), with the
     inertia the fused loop uses at that iteration."""
-    kpso.neighbour_best(state.PBf, p.topology_code, p.ring_k, state.nbr)
+    kpso.neighbour_best(state.best_cost, p.topology_code, p.ring_k, state.neighbour)
     w = p.w0 + (p.w1 - p.w0) * min(1.0, iteration / max(1, schedule_iter - 1))
-    kpso.update(state.X, state.V, state.PB, state.nbr, p.seed, iteration, w, p.c1, p.c2, p.chi,
-                p.vmax, p.boundary_code)
+    kpso.update(state.position, state.velocity, state.best_position, state.neighbour, p.seed,
+                iteration, w, p.c1, p.c2, p.chi, p.vmax, p.boundary_code)
 
 
 def _iterate_generic(problem, state: SwarmState, it0: int, n_iter: int, max_iter: int,
@@ -353,7 +357,7 @@ def _iterate_generic(problem, state: SwarmState, it0: int, n_iter: int, max_iter
     hist = np.empty(n_iter)
     for j in range(n_iter):
         _move(state, p, it0 + j, max_iter)
-        state.cost[:] = problem.evaluate(state.X)
-        kpso.tell(state.X, state.cost, state.PB, state.PBf)
-        hist[j] = state.PBf.min()
+        state.cost[:] = problem.evaluate(state.position)
+        kpso.tell(state.position, state.cost, state.best_position, state.best_cost)
+        hist[j] = state.best_cost.min()
     return hist

@@ -194,7 +194,7 @@ def swarm_options(opts: SolveOptions, budget: Budget, whole_run: bool = False
                          stall_iter=opts.stall_iter, seed=opts.seed, topology=opts.topology,
                          history=True)
     jobs = opts.jobs if opts.jobs < 1 else min(opts.jobs, budget.threads.count)
-    io = checked_options(IslandOptions, islands=opts.islands, n_jobs=jobs, backend=opts.backend,
+    io = checked_options(IslandOptions, islands=opts.islands, jobs=jobs, backend=opts.backend,
                          migrate_every=opts.migrate_every)
     return po, io
 

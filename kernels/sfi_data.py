@@ -1,9 +1,10 @@
 """The records the SFI kernels take: named tuples of arrays, built once per instance.
 
-Numba passes a named tuple as one argument and reads a field at compile time, so a kernel
-that takes a record costs what it cost with the arrays one by one, and a field's name says
-what it holds. The engine builds them (``engine/models/sfi/evaluate.py: kernel_data``,
-``problem.py``, ``search.py``); the kernels allocate their scratch with :func:`play_state`.
+Numba passes a named tuple as one argument and reads a field at compile time, and a field's
+name says what it holds. A helper called in a hot loop takes the few arrays it reads instead
+(docs/architecture.md, "Records"). The engine builds them
+(``engine/models/sfi/evaluate.py: kernel_data``, ``problem.py``, ``scoring.py``); the kernels
+allocate their scratch with :func:`play_state`.
 """
 
 from __future__ import annotations

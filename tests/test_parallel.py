@@ -22,9 +22,9 @@ def inst():
     return load_steel(6)
 
 
-def _run(inst, n_jobs, backend="loky"):
+def _run(inst, jobs, backend="loky"):
     return run_islands(make_problem, inst, OPTS,
-                       IslandOptions(islands=2, n_jobs=n_jobs, backend=backend,
+                       IslandOptions(islands=2, jobs=jobs, backend=backend,
                                      migrate_every=10))
 
 
@@ -68,7 +68,7 @@ def test_migration_spreads_the_best(inst):
 def test_a_time_limit_shorter_than_the_warm_up_still_gives_the_initial_swarms(inst):
     out = run_islands(make_problem, inst, PsoOptions(swarm_size=12, max_iter=None,
                                                      time_limit=1e-9, seed=5),
-                      IslandOptions(islands=2, n_jobs=1))
+                      IslandOptions(islands=2, jobs=1))
     assert out.message == "time_limit"
     assert out.nfev >= 2 * 12
     assert out.cost == make_problem(inst).evaluate(out.x[None])[0]
@@ -103,7 +103,7 @@ class _FailsElsewhere:
 
 def test_an_error_in_a_worker_reaches_the_caller(inst):
     with pytest.raises(RuntimeError, match="in a worker"):
-        run_islands(_FailsElsewhere(), inst, OPTS, IslandOptions(islands=2, n_jobs=2))
+        run_islands(_FailsElsewhere(), inst, OPTS, IslandOptions(islands=2, jobs=2))
 
 
 def test_bad_seed_particles_are_named():
@@ -128,7 +128,7 @@ def test_islands_run_in_turn_share_the_time_limit(inst):
     t0 = time.perf_counter()
     out = run_islands(make_problem, inst, PsoOptions(swarm_size=12, max_iter=None,
                                                      time_limit=2.0, seed=5),
-                      IslandOptions(islands=4, n_jobs=1, migrate_every=10**7))
+                      IslandOptions(islands=4, jobs=1, migrate_every=10**7))
     assert out.message == "time_limit" and out.nit == 10**7
     assert time.perf_counter() - t0 < 4.0
 
@@ -148,8 +148,8 @@ def test_islands_with_a_worker_each_stay_in_their_workers(inst, monkeypatch):
     assert two.history == one.history
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_a_cancelled_run_stops_its_islands_after_the_same_epoch(inst, n_jobs):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_cancelled_run_stops_its_islands_after_the_same_epoch(inst, jobs):
     seen = []
 
     def cancel_second(info):
@@ -157,12 +157,12 @@ def test_a_cancelled_run_stops_its_islands_after_the_same_epoch(inst, n_jobs):
         return len(seen) == 2
 
     out = run_islands(make_problem, inst, OPTS,
-                      IslandOptions(islands=2, n_jobs=n_jobs, migrate_every=10),
+                      IslandOptions(islands=2, jobs=jobs, migrate_every=10),
                       callback=cancel_second)
     assert out.message == "cancelled" and seen == [10, 20] and out.nit == 20
     # With an iteration budget ending there instead, the islands and migrations are the same.
     budget = run_islands(make_problem, inst, replace(OPTS, max_iter=20),
-                         IslandOptions(islands=2, n_jobs=1, migrate_every=10))
+                         IslandOptions(islands=2, jobs=1, migrate_every=10))
     assert out.cost == budget.cost and (out.x == budget.x).all()
 
 
@@ -172,7 +172,7 @@ def test_an_error_in_the_callback_stops_the_islands_in_the_workers(inst):
 
     with pytest.raises(KeyError, match="made to fail"):
         run_islands(make_problem, inst, replace(OPTS, max_iter=10**6),
-                    IslandOptions(islands=2, n_jobs=2, migrate_every=10), callback=fails)
+                    IslandOptions(islands=2, jobs=2, migrate_every=10), callback=fails)
     # Islands left running would hold both workers: the next run would never start.
     with ThreadPoolExecutor(1) as pool:
         again = pool.submit(_run, inst, 2).result(timeout=60)
@@ -180,29 +180,29 @@ def test_an_error_in_the_callback_stops_the_islands_in_the_workers(inst):
 
 
 def test_one_island_on_two_workers_has_no_migrant(inst):
-    alone = run_islands(make_problem, inst, OPTS, IslandOptions(islands=1, n_jobs=2,
+    alone = run_islands(make_problem, inst, OPTS, IslandOptions(islands=1, jobs=2,
                                                                 migrate_every=10))
-    here = run_islands(make_problem, inst, OPTS, IslandOptions(islands=1, n_jobs=1,
+    here = run_islands(make_problem, inst, OPTS, IslandOptions(islands=1, jobs=1,
                                                                migrate_every=10))
     assert alone.cost == here.cost and (alone.x == here.x).all()
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_an_evaluation_budget_counts_every_island(inst, n_jobs):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_evaluation_budget_counts_every_island(inst, jobs):
     # Initial swarms 2 x 12, then 10 + 10 + 4 iterations of both islands: 24 + 24 x 24 = 600;
     # one more iteration would make 624.
     opts = PsoOptions(swarm_size=12, max_iter=None, max_evals=610, seed=5)
     out = run_islands(make_problem, inst, opts,
-                      IslandOptions(islands=2, n_jobs=n_jobs, migrate_every=10))
+                      IslandOptions(islands=2, jobs=jobs, migrate_every=10))
     assert (out.message, out.nit, out.nfev) == ("max_evals", 24, 600)
     assert [it for it, _ in out.history] == [10, 20, 24]
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_islands_stop_when_the_best_stalls(inst, n_jobs):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_islands_stop_when_the_best_stalls(inst, jobs):
     opts = PsoOptions(swarm_size=12, max_iter=None, stall_iter=20, ftol=0.5, seed=5)
     out = run_islands(make_problem, inst, opts,
-                      IslandOptions(islands=2, n_jobs=n_jobs, migrate_every=10))
+                      IslandOptions(islands=2, jobs=jobs, migrate_every=10))
     # No epoch halves the best (ftol) after the first: two more epochs, then the stall.
     assert (out.message, out.nit) == ("stall", 30)
     first = out.history[0][1]
@@ -226,7 +226,7 @@ def test_a_stopped_run_keeps_the_best_it_knows_when_a_worker_dies(inst):
 
     problem = make_problem(inst)
     seed = np.full(problem.n_var, 0.5)
-    iopts = IslandOptions(islands=2, n_jobs=2, migrate_every=10)
+    iopts = IslandOptions(islands=2, jobs=2, migrate_every=10)
     arg = (inst, os.getpid())
     with pytest.raises(TerminatedWorkerError):
         run_islands(dies_in_workers, arg, OPTS, iopts, seeds=[seed])

@@ -30,8 +30,8 @@ def test_same_seed_same_result_and_fused_equals_generic(problem):
     b, sb = run(problem, opts)
     c, sc = run(_EvaluateOnly(problem), opts)
     assert a.cost == b.cost == c.cost
-    np.testing.assert_array_equal(sa.PB, sb.PB)
-    np.testing.assert_array_equal(sa.PB, sc.PB)
+    np.testing.assert_array_equal(sa.best_position, sb.best_position)
+    np.testing.assert_array_equal(sa.best_position, sc.best_position)
     d, _ = run(problem, PsoOptions(swarm_size=16, max_iter=25, seed=4, topology="ring",
                                    ring_k=1))
     assert d.cost != a.cost
@@ -86,8 +86,8 @@ def test_ask_tell_follows_the_fused_run(problem):
     opts = PsoOptions(swarm_size=12, max_iter=15, seed=11)
     out, state = run(problem, opts)
     init = initial_swarm(problem, opts)
-    sw = Swarm(problem.n_var, opts, init.X, init.cost)
-    sw.state.V[:] = init.V
+    sw = Swarm(problem.n_var, opts, init.position, init.cost)
+    sw.state.velocity[:] = init.velocity
     for _ in range(15):
         sw.tell(problem.evaluate(sw.ask()))
     x, cost = sw.best
@@ -172,7 +172,7 @@ def test_restricted_problem_fused_equals_generic(problem, subspace):
     a, sa = run(sub, opts)
     b, sb = run(Generic(), opts)
     assert a.cost == b.cost
-    np.testing.assert_array_equal(sa.PB, sb.PB)
+    np.testing.assert_array_equal(sa.best_position, sb.best_position)
     full = sub.expand(a.x[None])[0]
     assert problem.evaluate(full[None])[0] == a.cost
 

@@ -90,7 +90,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             return callback is not None and callback(figures)
 
         budget.enter("swarm")
-        if iopts.islands == 1 and iopts.n_jobs == 1 and checkpoint is None:
+        if iopts.islands == 1 and iopts.jobs == 1 and checkpoint is None:
             out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=progress, budget=budget)
         else:
             out = run_islands(partial(make_problem, pins=pins), inst, swarm_opts, iopts,

@@ -123,10 +123,11 @@ class SfiProblem:
                              np.zeros(self.n_var), np.arange(self.n_var, dtype=np.int64), True)
 
     def _iterate(self, state, it0, n_iter, max_iter, params, base, idx, full) -> np.ndarray:
-        NP = state.X.shape[0]
+        NP = state.position.shape[0]
         hist = np.empty(n_iter)
         kswarm.pso_iterations(
-            Swarm(state.X, state.V, state.PB, state.PBf, state.nbr),
+            Swarm(state.position, state.velocity, state.best_position, state.best_cost,
+                  state.neighbour),
             StepRule(params.topology_code, params.ring_k, params.w0, params.w1, params.c1,
                      params.c2, params.chi, params.vmax, params.boundary_code, max_iter),
             params.seed, it0, n_iter, Subspace(base, idx, full), self.decode_data, self.data,

@@ -120,7 +120,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         return callback is not None and callback(figures)
 
     budget.enter("swarm")
-    if iopts.islands == 1 and iopts.n_jobs == 1 and checkpoint is None:
+    if iopts.islands == 1 and iopts.jobs == 1 and checkpoint is None:
         out, _ = run_pso(swarm, swarm_opts, seeds=seeds, callback=progress, budget=budget)
     else:
         out = run_islands(factory, inst, swarm_opts, iopts, seeds=seeds, callback=progress,
