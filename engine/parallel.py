@@ -85,6 +85,21 @@ def island_seed(seed: int, island: int) -> int:
     return int(np.random.SeedSequence([seed, island]).generate_state(1, np.uint64)[0] >> 1)
 
 
+def swarm_phase(problem, make_problem, instance, opts: PsoOptions, iopts: IslandOptions, *,
+                seeds: list[np.ndarray] = (), callback=None, stop: StopToken | None = None,
+                budget: Budget | None = None, checkpoint=None) -> PsoOutcome:
+    """The swarm phase of a run, whether islands run or not: one swarm on ``problem`` in this
+    process when ``iopts`` asks for one island on one worker and there is no checkpoint
+    (nothing to migrate or save), else :func:`run_islands` of ``make_problem(instance)``.
+    The arguments after ``iopts`` are :func:`run_islands`'s; the run's ``budget`` and its stop
+    token bind either way."""
+    if iopts.islands == 1 and iopts.jobs == 1 and checkpoint is None:
+        out, _ = run(problem, opts, seeds=seeds, callback=callback, budget=budget)
+        return out
+    return run_islands(make_problem, instance, opts, iopts, seeds=seeds, callback=callback,
+                       stop=stop, budget=budget, checkpoint=checkpoint)
+
+
 def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
                 *, seeds: list[np.ndarray] = (), callback=None,
                 stop: StopToken | None = None, budget: Budget | None = None,

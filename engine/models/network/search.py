@@ -144,7 +144,7 @@ def _cost(out) -> float:
 
 
 def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
-                 deadline: float = float("inf"), max_passes: int = 20,
+                 time_budget: float = float("inf"), max_passes: int = 20,
                  materials: list[int] | None = None, chunk: int = 4096,
                  stop: StopToken | None = None, pins: Pins | None = None,
                  budget: Budget | None = None
@@ -154,14 +154,17 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
     Moves: scale, drop, re-kind (permanent, loans of each duration, permanent-and-loan
     split), shift by one or two periods, merge two shipments of a link, and add a shipment
     (a receiver's backlog on arrival, or a donor's waste before it expires). Passes over the
-    materials repeat until one finds nothing, ``max_passes`` or ``deadline``
-    (``time.perf_counter()`` seconds); ``materials`` restricts the search to some. ``stop``,
-    when set, ends the search like the deadline, and so does a termination of ``budget``, the
+    materials repeat until one finds nothing, ``max_passes`` or ``time_budget`` (seconds from
+    the call, as the SFI local search's); ``materials`` restricts the search to some.
+    ``stop``, when set, ends the search like the time budget, and so does a termination of
+    ``budget`` (its time limit included), the
     run's, which is charged the neighbours scored (:data:`MOVES_PER_EVALUATION` to an
     evaluation; a chunk is cut to the evaluations it has left) and told the cost after each
     pass. With ``pins``, the search starts from ``pins.merge(plan)``, never changes a kept
     shipment and never makes a forbidden one. Returns the plan and its kernel cost.
     """
+
+    deadline = time.perf_counter() + time_budget
 
     def ended() -> bool:
         return time.perf_counter() >= deadline or (stop is not None and stop.stopped) or (

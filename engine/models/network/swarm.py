@@ -10,9 +10,8 @@ from functools import partial
 import numpy as np
 
 from ...improvement import improves
-from ...parallel import IslandOptions, run_islands
+from ...parallel import IslandOptions, swarm_phase
 from ...pso import PsoOptions
-from ...pso import run as run_pso
 from ...termination import Budget
 from .evaluate import plan_costs
 from .instance import Instance
@@ -71,7 +70,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     """
     iopts = iopts or IslandOptions(islands=1)
     budget = budget or Budget(opts.time_limit)
-    t0, deadline, stop = budget.start, budget.deadline, budget.token
+    t0, stop = budget.start, budget.token
     pins = pins or Pins.none()
     problem = make_problem(inst, pins)
     info: dict = {"nit": 0, "nfev": 0, "history": []}
@@ -90,12 +89,9 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             return callback is not None and callback(figures)
 
         budget.enter("swarm")
-        if iopts.islands == 1 and iopts.jobs == 1 and checkpoint is None:
-            out, _ = run_pso(problem, swarm_opts, seeds=seeds, callback=progress, budget=budget)
-        else:
-            out = run_islands(partial(make_problem, pins=pins), inst, swarm_opts, iopts,
-                              seeds=seeds, callback=progress, stop=stop, budget=budget,
-                              checkpoint=checkpoint)
+        out = swarm_phase(problem, partial(make_problem, pins=pins), inst, swarm_opts, iopts,
+                          seeds=seeds, callback=progress, stop=stop, budget=budget,
+                          checkpoint=checkpoint)
         starts.insert(0, problem.decode(out.x))
         info.update(nit=out.nit, nfev=out.nfev, pso_cost=out.cost, history=list(out.history))
         message = out.message
@@ -117,8 +113,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         ok.append(bool(one.flags[0] == 0))
     # cheapest first: a search that meets the deadline leaves the others unpolished
     order = [k for k in np.argsort(costs, kind="stable") if ok[k]]
-    polished = [local_search(inst, starts[k], data=problem.data, deadline=deadline, pins=pins,
-                             budget=budget)
+    polished = [local_search(inst, starts[k], data=problem.data, pins=pins, budget=budget)
                 for k in order]
     plan, cost = min(polished, key=lambda pc: pc[1])
     budget.record(cost, plan)
@@ -142,7 +137,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
             if done % 2 and problem.n_var else None
         budget.spend(1)  # the kick (a decoding, or a plan's shipments dropped)
         cand, c = local_search(inst, perturb(plan, m, rng, other=other), data=problem.data,
-                               deadline=deadline, materials=[m], pins=pins, budget=budget)
+                               materials=[m], pins=pins, budget=budget)
         done += 1
         if improves(c, cost):
             plan, cost = cand, c

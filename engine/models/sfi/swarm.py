@@ -11,7 +11,7 @@ from functools import partial
 import numpy as np
 
 from ...improvement import improves
-from ...parallel import IslandOptions, run_islands, swarm_evaluations
+from ...parallel import IslandOptions, swarm_evaluations, swarm_phase
 from ...pso import PsoOptions
 from ...pso import run as run_pso
 from ...termination import Budget
@@ -73,10 +73,11 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     message is then the termination's reason); its ``on_best`` gets each new best plan (with
     ``pins``, from the polish on). ``checkpoint``
     (:class:`invswarm.engine.checkpoint.Checkpoint`) saves and resumes the swarms (through
-    :func:`run_islands`, even with one island). Returns the plan and figures of the run
-    (``nit``, ``nfev``: iterations and evaluations of the swarms; ``evaluations``: of the
-    whole run, the polish's moves included; ``kicks``; ``history``: best cost after each
-    swarm iteration and each pass, by step, the swarm's iterations then the kicks).
+    :func:`~invswarm.engine.parallel.run_islands`, even with one island). Returns the plan
+    and figures of the run (``nit``, ``nfev``: iterations and evaluations of the swarms;
+    ``evaluations``: of the whole run, the polish's moves included; ``kicks``; ``history``:
+    best cost after each swarm iteration and each pass, by step, the swarm's iterations then
+    the kicks).
 
     With ``pins`` (kept decisions of ``warm_start``), the swarms move the free variables
     only, every plan taken from them or from a seed is :meth:`Pins.apply`'d, and the local
@@ -120,11 +121,8 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         return callback is not None and callback(figures)
 
     budget.enter("swarm")
-    if iopts.islands == 1 and iopts.jobs == 1 and checkpoint is None:
-        out, _ = run_pso(swarm, swarm_opts, seeds=seeds, callback=progress, budget=budget)
-    else:
-        out = run_islands(factory, inst, swarm_opts, iopts, seeds=seeds, callback=progress,
-                          stop=stop, budget=budget, checkpoint=checkpoint)
+    out = swarm_phase(swarm, factory, inst, swarm_opts, iopts, seeds=seeds, callback=progress,
+                      stop=stop, budget=budget, checkpoint=checkpoint)
     best_x = out.x if pins is None else swarm.expand(out.x[None])[0]
     t1 = time.perf_counter()
     history = list(out.history)
