@@ -13,7 +13,6 @@ from .bench_experiments import LARGE_GOAL
 from .jsonio import write_atomic
 
 
-# ---------------------------------------------------------------------------- the report
 def _lp_note(res: dict) -> str:
     """What the scaling runs say about the exact solver's bound before its cuts."""
     gaps = [r["lp_gap_best"] for a in ("periods", "products")

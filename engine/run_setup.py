@@ -121,7 +121,8 @@ def milp_options(opts: SolveOptions, budget: Budget) -> MilpOptions:
     time_limit = opts.time_limit or 60.0
     deadline = time.time() + time_limit - (time.perf_counter() - budget.start)
     return checked_options(MilpOptions, time_limit=time_limit, gap=opts.gap,
-                    threads=budget.threads.count, verbose=opts.verbose, deadline=deadline)
+                           threads=budget.threads.count, verbose=opts.verbose,
+                           deadline=deadline)
 
 
 def exact_figures(plan, out, mo: MilpOptions) -> tuple[str, float, float, dict]:
@@ -155,7 +156,7 @@ POLISH_EVALS = 1.0
 
 
 def swarm_budget(opts: SolveOptions, po: PsoOptions, io: IslandOptions, budget: Budget
-                  ) -> Budget:
+                 ) -> Budget:
     """The run's budget for ``pso``: the swarm's time limit (10 s when the caller gave no time,
     iteration or evaluation budget), still counted from the call, and the evaluations of the
     whole run: ``max_evals``, or with ``max_iter`` the swarms' evaluations times
@@ -169,17 +170,17 @@ def swarm_budget(opts: SolveOptions, po: PsoOptions, io: IslandOptions, budget: 
 
 
 def run_budget(opts: SolveOptions, budget: Budget, time_limit: float | None,
-                max_evals: float | None, stall_evals: float | None = None) -> Budget:
+               max_evals: float | None, stall_evals: float | None = None) -> Budget:
     """The whole run's budget: ``time_limit`` counted from the call (``budget.start``), the
     evaluation and stall budgets given, and the caller's target, stop, ``on_best`` and threads
     (those of ``budget``)."""
-    return checked_options(Budget, time_limit=time_limit, stop=budget.token, start=budget.start,
-                    max_evals=max_evals, stall_evals=stall_evals, target=opts.target,
-                    on_best=budget.on_best, threads=budget.threads)
+    return checked_options(Budget, time_limit=time_limit, stop=budget.token,
+                           start=budget.start, max_evals=max_evals, stall_evals=stall_evals,
+                           target=opts.target, on_best=budget.on_best, threads=budget.threads)
 
 
 def swarm_options(opts: SolveOptions, budget: Budget, whole_run: bool = False
-                   ) -> tuple[PsoOptions, IslandOptions]:
+                  ) -> tuple[PsoOptions, IslandOptions]:
     """The swarm and island options (10 s when no time, iteration or evaluation budget;
     no more workers than the run's threads). ``whole_run``: ``max_evals`` is the run's,
     swarms and polish (``pso``)."""

@@ -25,8 +25,9 @@ UNPOOL_RUNS = (2, 3, 4)
 STEPS = (-1.0, -0.5, -0.25, -0.1, -0.02, 0.02, 0.1, 0.25, 0.5, 1.0)
 
 
-def candidate_moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray, use: np.ndarray,
-           near: np.ndarray, rng: np.random.Generator, groups: dict | None = None) -> list:
+def candidate_moves(inst: Instance, plan: Plan, d: np.ndarray, dc: np.ndarray,
+                    use: np.ndarray, near: np.ndarray, rng: np.random.Generator,
+                    groups: dict | None = None) -> list:
     """Single and compound changes of ``plan`` in the categories and periods where ``near``
     (bool, shape (C, T)) is True, as lists of ``(array, row, period, new value)`` with array
     0..3 = pdp, generic, codp, dedicated (see :func:`apply_move`).
@@ -207,7 +208,7 @@ def _subsets(members: np.ndarray) -> list[np.ndarray]:
 
 
 def pooling_moves(inst: Instance, plan: Plan, near: np.ndarray | None, every_period: bool,
-                   groups: dict | None = None) -> list:
+                  groups: dict | None = None) -> list:
     """Serve a group of a category's products from its generic buffer at each PDP candidate:
     their dedicated stock moves into the generic buffer (same capacity), in one period (those
     where ``near``, shape (C, T), is True; None: none) or, with ``every_period``, in all
