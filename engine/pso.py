@@ -32,7 +32,8 @@ class PsoOptions:
     Attributes
     ----------
     swarm_size : int
-        Particles.
+        Particles (32, as :class:`~invswarm.engine.run_setup.SolveOptions` and the command
+        line).
     max_iter, max_evals, time_limit : int, int, float or None
         Terminations: iterations, evaluations, wall seconds; the first reached ends the run.
     stall_iter, ftol : int or None, float
@@ -53,7 +54,7 @@ class PsoOptions:
         Keep the best cost of every iteration.
     """
 
-    swarm_size: int = 64
+    swarm_size: int = 32
     max_iter: int | None = 200
     max_evals: int | None = None
     time_limit: float | None = None
