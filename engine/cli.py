@@ -13,7 +13,7 @@ from . import commands
 from .errors import InputError, NoSolution
 from .models import contracts
 from .models.sfi.families import FAMILIES
-from .solve import METHODS
+from .solve import METHODS, SolveOptions
 from .termination import StopToken
 
 
@@ -198,7 +198,8 @@ def _solve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=float, default=None,
                    help="seconds (exact, relax-round: default 60; swarms without --max-iter: "
                         "default 10)")
-    p.add_argument("--gap", type=float, default=1e-4, help="exact: relative MIP gap (1e-4)")
+    d = SolveOptions  # the defaults of a solve, stated there
+    p.add_argument("--gap", type=float, default=d.gap, help=f"exact: relative MIP gap ({d.gap:g})")
     p.add_argument("--threads", type=int, default=None,
                    help="the run's threads: Numba threads, workers (--jobs is cut to it) and "
                         "the exact solver's (default: the CPUs this process may use)")
@@ -213,18 +214,21 @@ def _solve_arguments(p: argparse.ArgumentParser) -> None:
                         "evaluations) without a gain")
     p.add_argument("--target", type=float, default=None,
                    help="pso: end the run once its best cost is at most this")
-    p.add_argument("--swarm-size", type=int, default=32, help="swarms: particles (32)")
-    p.add_argument("--seed", type=int, default=0, help="swarms: seed (0)")
-    p.add_argument("--jobs", type=int, default=1, help="pso: joblib workers (1)")
-    p.add_argument("--islands", type=int, default=2,
-                   help="pso: swarms (2; not tied to --jobs, so results do not depend on it)")
-    p.add_argument("--migrate-every", type=int, default=250,
-                   help="pso: iterations between two migrations of the islands' bests (250)")
-    p.add_argument("--topology", choices=("gbest", "ring"), default="gbest",
+    p.add_argument("--swarm-size", type=int, default=d.swarm_size,
+                   help=f"swarms: particles ({d.swarm_size})")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"swarms: seed ({d.seed})")
+    p.add_argument("--jobs", type=int, default=d.jobs, help=f"pso: joblib workers ({d.jobs})")
+    p.add_argument("--islands", type=int, default=d.islands,
+                   help=f"pso: swarms ({d.islands}; not tied to --jobs, so results do not "
+                        "depend on it)")
+    p.add_argument("--migrate-every", type=int, default=d.migrate_every,
+                   help="pso: iterations between two migrations of the islands' bests "
+                        f"({d.migrate_every})")
+    p.add_argument("--topology", choices=("gbest", "ring"), default=d.topology,
                    help="pso, per-period: particles follow the swarm's best or their ring "
-                        "neighbours' (gbest)")
-    p.add_argument("--backend", choices=("loky", "dask"), default="loky",
-                   help="pso: joblib backend (loky)")
+                        f"neighbours' ({d.topology})")
+    p.add_argument("--backend", choices=("loky", "dask"), default=d.backend,
+                   help=f"pso: joblib backend ({d.backend})")
     p.add_argument("--scheduler", help="pso with --backend dask: scheduler address (default: "
                                        "a local cluster of --jobs workers on loopback)")
     p.add_argument("--bound", type=float, default=None,

@@ -79,12 +79,13 @@ class SolveOptions:
     max_evals: int | None = None
     stall_iter: int | None = None
     target: float | None = None
-    swarm_size: int = 32
+    # A swarm's and the islands' defaults are those of their own options (stated once).
+    swarm_size: int = PsoOptions.swarm_size
     seed: int = 0
     jobs: int = 1
     islands: int = 2
-    migrate_every: int = 250
-    topology: str = "gbest"
+    migrate_every: int = IslandOptions.migrate_every
+    topology: str = PsoOptions.topology
     backend: str = "loky"
     verbose: bool = False
     checkpoint: str | None = None
