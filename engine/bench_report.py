@@ -8,8 +8,7 @@ import math
 import statistics
 from pathlib import Path
 
-from . import bench_contracts, bench_families
-from .bench_experiments import LARGE_GOAL
+from . import bench_contracts, bench_experiments, bench_families
 from .jsonio import write_atomic
 
 
@@ -45,6 +44,7 @@ def _more_large(r: dict) -> list[str]:
     if not rows:
         return []
     C, K, T = r["shape"]
+    goal = 100 * bench_experiments.LARGE_GOAL  # percent
     exact, flow = _num(r["exact"]["bound"]), _num(r.get("relax_round", {}).get("lp_bound"))
     apart = (f" (on seed 1 the exact solver's bound is {_pct((exact - flow) / exact)} above "
              "it)" if math.isfinite(exact) and math.isfinite(flow) else "")
@@ -52,7 +52,7 @@ def _more_large(r: dict) -> list[str]:
          "above is seed 1), our PSO with the same budget, against the optimum of the flow "
          "relaxation's LP. That LP relaxes the exact model's, so the exact solver's bound is "
          f"never below it and the gap to it is at least the gap to that bound{apart}. Where our "
-         f"plan is more than {100 * LARGE_GOAL:g} % above the flow bound, that bound cannot "
+         f"plan is more than {goal:g} % above the flow bound, that bound cannot "
          "tell whether the goal is met, so the exact solver runs as on seed 1 and its bound "
          "after the time limit is the yardstick.", "",
          "| generator seed | PSO cost | PSO s | flow bound | above the flow bound "
@@ -65,15 +65,17 @@ def _more_large(r: dict) -> list[str]:
         L.append(f"| {x['seed']} | {x['pso_cost']:,.2f} | {x['pso_s']:.1f} | "
                  f"{_num(x['flow_bound']):,.2f} | {_pct(x['pso_gap_flow_bound'])} | "
                  f"{exact_bound} | {_pct(x.get('pso_gap_exact_bound'))} |")
-    return L + ["", f"{_within_goal(rows)} of {len(rows)} within {100 * LARGE_GOAL:g} % of the "
+    return L + ["", f"{_within_goal(rows)} of {len(rows)} within {goal:g} % of the "
                 "exact solver's bound (of the flow bound where it was not run).", ""]
 
 
 def _within_goal(rows: list) -> int:
-    """How many of the other large instances end within the goal (:data:`LARGE_GOAL`) of the
-    flow bound or, where the exact solver was run, of its bound."""
-    return sum(_num(x["pso_gap_flow_bound"]) <= LARGE_GOAL
-               or _num(x.get("pso_gap_exact_bound")) <= LARGE_GOAL for x in rows)
+    """How many of the other large instances end within the goal
+    (:data:`~invswarm.engine.bench_experiments.LARGE_GOAL`) of the flow bound or, where the
+    exact solver was run, of its bound."""
+    goal = bench_experiments.LARGE_GOAL
+    return sum(_num(x["pso_gap_flow_bound"]) <= goal
+               or _num(x.get("pso_gap_exact_bound")) <= goal for x in rows)
 
 
 def _pct(x) -> str:
