@@ -382,7 +382,7 @@ def baseline(stock, listed, base_fm, traj):
 
     Writes ``base_fm`` (N, M, N_ACC) and ``traj`` (N, M, T, 4).
     """
-    N, M, T = stock.requirements.shape
+    N, M = stock.requirements.shape[:2]
     z = np.zeros(0, np.int64)
     zf = np.zeros(0)
     for m in range(M):
