@@ -27,6 +27,7 @@ from .pso import (
     run,
 )
 from .termination import StopToken
+from .worker_memory import keep_large_blocks
 
 # The problem of the latest run, kept by each process from one epoch to the next: building it
 # grows with the instance and would otherwise be paid at every epoch.
@@ -47,13 +48,15 @@ def _epoch(make_problem, instance, run_id, seeds, state, opts, it0, n_iter, sche
     in a time-limited run, and so does ``stop`` (given only to epochs run in this process: a
     token does not cross to workers). In a worker process (any other than ``parent_pid``,
     whatever the backend and the number of workers) Numba gets one thread: one level of
-    parallelism; and Ctrl-C, which a terminal sends to the whole process group, is left to
+    parallelism; Ctrl-C, which a terminal sends to the whole process group, is left to
     the parent, which stops the run through its token and ends the islands after their
-    epoch."""
+    epoch; and the kernels' scratch arrays stay on the heap where a dask nanny froze
+    glibc's mmap threshold (:mod:`.worker_memory`)."""
     if os.getpid() != parent_pid:
         import numba
 
         numba.set_num_threads(1)
+        keep_large_blocks()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)
     problem = built_problem(make_problem, instance, run_id)
