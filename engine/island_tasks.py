@@ -1,5 +1,6 @@
 """Where the islands of ``parallel.py`` run: an island's epoch as a task (:func:`_epoch`), run
-epoch by epoch through joblib, loky futures or a dask client (:class:`EpochTasks`), or kept in
+epoch by epoch through joblib, loky futures or a dask client (:class:`EpochTasks`), epoch by
+epoch on a dask cluster with the swarms kept on its workers (:class:`DaskIslands`), or kept in
 its worker for the whole run (:class:`ResidentIslands`).
 
 One level of parallelism at a time: each island task runs with one Numba thread when islands
@@ -8,6 +9,7 @@ run in worker processes.
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import threading
@@ -119,9 +121,9 @@ class EpochTasks:
     With ``backend="loky"`` and several workers the tasks go to joblib's reusable loky
     executor as futures: ``joblib.Parallel`` looks for finished tasks every 10 ms
     (``Parallel._retrieve``), a wait at every epoch that futures do not have. On joblib's dask
-    backend they go to its dask client as futures too, without ``Parallel``'s batching and
-    collection at every epoch. Otherwise (one worker, or the caller's or another joblib
-    backend) through ``joblib.Parallel``.
+    backend (a run that saves checkpoints: the others use :class:`DaskIslands`) they go to
+    its dask client as futures too, each island to its worker (:func:`_placed`). Otherwise
+    (one worker, or the caller's or another joblib backend) through ``joblib.Parallel``.
     """
 
     def __init__(self, iopts, common: tuple, island_opts: list[PsoOptions],
@@ -137,10 +139,11 @@ class EpochTasks:
             executor = _executor(self.iopts)
             self.run = lambda tasks: [f.result() for f in [executor.submit(_epoch, *args)
                                                            for args in tasks]]
-        elif (client := _dask_client(self.iopts.backend)) is not None:
-            # pure=False: an epoch is never served from the results of an identical task.
-            self.run = lambda tasks: client.gather([client.submit(_epoch, *args, pure=False)
-                                                    for args in tasks])
+        elif (client := active_dask_client(self.iopts.backend)) is not None:
+            workers = _workers(client)
+            self.run = lambda tasks: client.gather([
+                client.submit(_epoch, *args, **_placed(workers, k))
+                for k, args in enumerate(tasks)])
         else:
             kwargs = {"n_jobs": self.iopts.jobs}
             if self.iopts.backend is not None:
@@ -169,7 +172,7 @@ class EpochTasks:
         return self.states
 
 
-def _dask_client(backend: str | None):
+def active_dask_client(backend: str | None):
     """The dask client that joblib's dask backend would use, when that is the backend
     (``backend``, or the caller's ``joblib.parallel_config`` for None); else None."""
     if backend == "dask":
@@ -182,6 +185,89 @@ def _dask_client(backend: str | None):
         if type(active).__name__ == "DaskDistributedBackend":
             return active.client
     return None
+
+
+def _workers(client) -> list[str]:
+    """The addresses of the workers of ``client``'s cluster, in a fixed order."""
+    return sorted(client.scheduler_info()["workers"])
+
+
+def _placed(workers: list[str], k: int) -> dict:
+    """``client.submit``'s placement of island ``k``'s task: on worker ``k`` (modulo their
+    number), at every epoch. The scheduler would otherwise place both of a one-thread
+    worker's first two tasks on it (its queue takes a little more than one task per thread);
+    an island that stays keeps its built problem and, in :class:`DaskIslands`, its swarm. A
+    preference only: another worker runs the task if that one is gone. ``pure=False``: an
+    epoch is never served from an identical task's result."""
+    return {"workers": [workers[k % len(workers)]], "allow_other_workers": True,
+            "pure": False}
+
+
+def _next_epoch(make_problem, instance, run_id, seeds, previous, migrant, opts, *step):
+    """:func:`_epoch` of an island of :class:`DaskIslands`: ``previous`` is its last epoch's
+    ``(state, evaluations)`` (None before the first), which receives ``migrant`` first. The
+    state is copied, not changed: it is the result of the last epoch's task, which dask may
+    hand to another task or compute again."""
+    state = None
+    if previous is not None:
+        state = copy.deepcopy(previous[0])
+        _receive(state, migrant)
+    return _epoch(make_problem, instance, run_id, seeds, state, opts, *step)
+
+
+def _reported(result) -> tuple:
+    """:func:`_best` of an epoch's ``(state, evaluations)``."""
+    return _best(*result)
+
+
+def _received(result, migrant) -> SwarmState:
+    """An island's last state with its last migrant received."""
+    state = copy.deepcopy(result[0])
+    _receive(state, migrant)
+    return state
+
+
+class DaskIslands:
+    """Islands whose swarms stay on the workers of a dask cluster between epochs.
+
+    Each epoch is one task per island, given the future of the island's last epoch: dask
+    runs it where that result is (:func:`_placed`), so the swarm does not travel; only each
+    island's best comes back (a small task on the result, :func:`_reported`), and the
+    instance is sent to the workers once per run. The swarms come to this process at the end
+    (:meth:`finish`). The migrations are those of :class:`EpochTasks`, so the results are
+    the same. A stop is seen between epochs, as for every island in another process.
+    """
+
+    def __init__(self, client, iopts, common: tuple, island_opts: list[PsoOptions],
+                 stop: StopToken | None = None):
+        self.client, self.opts = client, island_opts
+        self.common = common
+        self.results: list = [None] * len(island_opts)
+
+    def __enter__(self):
+        make_problem, instance, run_id, seeds = self.common
+        self.workers = _workers(self.client)
+        self.common = (make_problem, self.client.scatter(instance, broadcast=True, hash=False),
+                       run_id, seeds)
+        return self
+
+    def __exit__(self, *exc):
+        self.results = [None] * len(self.opts)
+        return False
+
+    def epoch(self, migrants: list, step: tuple) -> list[tuple]:
+        """As :meth:`EpochTasks.epoch`."""
+        client = self.client
+        self.results = [client.submit(_next_epoch, *self.common, r, m, o, *step,
+                                      **_placed(self.workers, k))
+                        for k, (r, m, o) in enumerate(zip(self.results, migrants, self.opts))]
+        return client.gather([client.submit(_reported, r, **_placed(self.workers, k))
+                              for k, r in enumerate(self.results)])
+
+    def finish(self, migrants: list) -> list[SwarmState]:
+        """As :meth:`EpochTasks.finish`."""
+        return self.client.gather([self.client.submit(_received, r, m, **_placed(self.workers, k))
+                                   for k, (r, m) in enumerate(zip(self.results, migrants))])
 
 
 class ResidentIslands:

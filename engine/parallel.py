@@ -1,8 +1,10 @@
 """Islands: independent swarms run through joblib, with the best migrating between epochs.
 
 With loky and a worker per island, each island runs in one task for the whole run and only
-the best particles cross between epochs (:class:`ResidentIslands`); otherwise every epoch is one
-task per island, its swarm sent to the worker and back (:class:`EpochTasks`, dask included).
+the best particles cross between epochs (:class:`ResidentIslands`); on dask every epoch is one
+task per island, its swarm kept on its worker (:class:`DaskIslands`); otherwise, and in a run
+that saves checkpoints, every epoch is one task per island, its swarm sent to the worker and
+back (:class:`EpochTasks`).
 
 One level of parallelism at a time: each island task runs with one Numba thread when islands
 run in worker processes, and the kernels are compiled (and their cache filled) in the parent
@@ -17,10 +19,17 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
-from .island_tasks import EpochTasks, ResidentIslands, built_problem
+from .island_tasks import (
+    DaskIslands,
+    EpochTasks,
+    ResidentIslands,
+    active_dask_client,
+    built_problem,
+)
 from .pso import (
     SCHEDULE_ITER,
     PsoOptions,
@@ -181,7 +190,9 @@ def run_islands(make_problem, instance, opts: PsoOptions, iopts: IslandOptions,
         return PsoOutcome(x=x, cost=cost, nit=0, nfev=0, wall_s=time.perf_counter() - t0,
                           message=budget.reason() or "time_limit", history=[])
     try:
-        runner = ResidentIslands if resident else EpochTasks
+        client = active_dask_client(iopts.backend) if checkpoint is None else None
+        runner = (ResidentIslands if resident else
+                  partial(DaskIslands, client) if client is not None else EpochTasks)
         with runner(iopts, common, island_opts, stop) as islands:
             if saved is not None:
                 islands.states = restored

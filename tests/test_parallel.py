@@ -58,6 +58,35 @@ def test_dask_backend_agrees_with_loky(inst, monkeypatch):
     assert (on_dask.x == loky.x).all() and on_dask.nfev == loky.nfev
 
 
+@pytest.mark.slow
+def test_dask_islands_keep_their_swarms_on_the_workers(inst, monkeypatch, tmp_path):
+    """On dask the swarms stay on the workers between epochs (``EpochTasks``, which sends
+    them, is patched to fail); a run that saves checkpoints sends them back at every epoch
+    (``DaskIslands`` patched to fail). Both give the plan of one loky worker."""
+    distributed = pytest.importorskip("distributed")
+    from invswarm.engine.checkpoint import Checkpoint
+
+    loky = _run(inst, 1)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("this runner was not to be used")
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        with monkeypatch.context() as m:
+            m.setattr(island_tasks.EpochTasks, "epoch", refused)
+            resident = _run(inst, 2, backend="dask")
+        with monkeypatch.context() as m:
+            m.setattr(island_tasks.DaskIslands, "epoch", refused)
+            saved = run_islands(make_problem, inst, OPTS,
+                                IslandOptions(islands=2, jobs=2, backend="dask",
+                                              migrate_every=10),
+                                checkpoint=Checkpoint(str(tmp_path / "run.npz"), "dask"))
+    for out in (resident, saved):
+        assert out.cost == loky.cost and (out.x == loky.x).all() and out.nfev == loky.nfev
+
+
 def test_migration_spreads_the_best(inst):
     out = _run(inst, 1)
     best = [b for _, b in out.history]
