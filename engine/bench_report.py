@@ -313,19 +313,22 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
                     + ", ".join(f"{tp[f'ratio_T{T}']:.1f}" for T in (6, 8, 12))
                     + " times (the work of both per evaluation grows with the horizon)."
                     if "ratio_T6" in tp else ""))
-    tw = micro.get("test_two_workers_against_one")
-    if tw:
-        dask = micro.get("test_two_dask_workers_against_one")
-        ratios = tw.get("speedups") or []
+    scaling = [(name, micro[f"test_two_workers_against_one[{name}]"])
+               for name in ("loky", "dask") if f"test_two_workers_against_one[{name}]" in micro]
+    if scaling:
+        first = scaling[0][1]
         L.append("")
-        L.append(f"Two workers against one (loky; 2 islands of 64 particles, 1,000 iterations "
-                 f"each, the same budget either way): {tw['speedup']:.2f} times the evaluations "
-                 "per second (goal: 1.8)"
-                 + (f"; the ratios of the {len(ratios)} pairs of runs ranged from "
-                    f"{min(ratios):.2f} to {max(ratios):.2f}" if ratios else "")
-                 + f". One process with two Numba threads: "
-                 f"{tw['one_process_two_threads'] / tw['one_worker']:.2f} times one worker"
-                 + (f"; two dask workers: {dask['speedup']:.2f} times one." if dask else "."))
+        L.append(f"Two workers against one (2 islands of {first['particles']} particles on the "
+                 f"steel case, {first['iterations']:,} iterations each, the same budget either "
+                 "way; goal: 1.8 times the evaluations per second): "
+                 + "; ".join(f"{name} {tw['speedup']:.2f} times (the {len(tw['speedups'])} "
+                             f"pairs of runs {min(tw['speedups']):.2f} to "
+                             f"{max(tw['speedups']):.2f}; with {tw['light_particles']} "
+                             f"particles, {tw['speedup_light']:.2f})"
+                             for name, tw in scaling) + "."
+                 + (f" One process with two Numba threads: "
+                    f"{first['one_process_two_threads'] / first['one_worker']:.2f} times one "
+                    "worker." if "one_process_two_threads" in first else ""))
     k = micro.get("test_kernel_throughput_against_reference[steel-24]")
     if k:
         L.append("")

@@ -129,20 +129,22 @@ def test_headline_prints_the_throughput_by_horizon():
          "micro": [{"name": "test_throughput_against_pyswarms", "extra_info": tp}]})
 
 
-def test_headline_prints_the_two_workers_speedup():
-    tw = {"one_worker": 86517.0, "two_workers": 165408.0, "one_process_two_threads": 163320.0,
-          "speedup": 1.86, "speedups": [1.58, 1.9, 2.3]}
-    dask = {"speedup": 1.23}
-    micro = [{"name": "test_two_workers_against_one", "extra_info": tw},
-             {"name": "test_two_dask_workers_against_one", "extra_info": dask}]
-    text = headline({"date": "2026-11-27", "machine": {"cpus": 2}, "micro": micro})
-    assert "1.86 times the evaluations per second (goal: 1.8)" in text
-    assert "the ratios of the 3 pairs of runs ranged from 1.58 to 2.30" in text
-    assert "two Numba threads: 1.89 times one worker; two dask workers: 1.23 times one." in text
-    # without the dask run and the pairs (runs saved before they were recorded)
-    del tw["speedups"]
-    text = headline({"date": "2026-11-27", "machine": {"cpus": 2}, "micro": micro[:1]})
-    assert "pairs" not in text and "1.89 times one worker." in text
+def test_headline_prints_the_two_workers_speedup_on_each_backend():
+    common = {"particles": 256, "iterations": 1000, "light_particles": 64}
+    loky = {"one_worker": 86517.0, "two_workers": 165408.0, "one_process_two_threads": 163320.0,
+            "speedup": 1.86, "speedups": [1.58, 1.9, 2.3], "speedup_light": 1.71, **common}
+    dask = {"one_worker": 80000.0, "two_workers": 130000.0, "speedup": 1.62,
+            "speedups": [1.5, 1.62, 1.7], "speedup_light": 1.41, **common}
+    micro = [{"name": "test_two_workers_against_one[loky]", "extra_info": loky},
+             {"name": "test_two_workers_against_one[dask]", "extra_info": dask}]
+    text = headline({"date": "2026-12-07", "machine": {"cpus": 2}, "micro": micro})
+    assert "2 islands of 256 particles on the steel case, 1,000 iterations each" in text
+    assert ("loky 1.86 times (the 3 pairs of runs 1.58 to 2.30; with 64 particles, 1.71); "
+            "dask 1.62 times (the 3 pairs of runs 1.50 to 1.70; with 64 particles, 1.41).") in text
+    assert "two Numba threads: 1.89 times one worker." in text
+    # a run of the dask benchmark alone
+    text = headline({"date": "2026-12-07", "machine": {"cpus": 2}, "micro": micro[1:]})
+    assert "dask 1.62 times" in text and "loky" not in text and "Numba threads" not in text
 
 
 def test_results_saved_without_the_processor_still_render():
