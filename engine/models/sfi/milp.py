@@ -398,7 +398,7 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     (:mod:`invswarm.engine.milp_process`). ``progress`` gets the solver's trace points as it
     reports them (:func:`invswarm.engine.milp_process.solve`)."""
     model = build(inst, cuts=cuts, pins=pins)
-    start = _start_of(model, warm_start) if warm_start is not None else None
+    start = start_of(model, warm_start) if warm_start is not None else None
     out = milp_process.solve(model.builder, opts or MilpOptions(), start, stop,
                               progress)
     plan = read_plan(model, inst, out.x).cleaned() if out.x is not None else None
@@ -567,7 +567,7 @@ def read_plan(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
     return Plan(pdp, gen, codp, ded)
 
 
-def _start_of(model: SfiMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+def start_of(model: SfiMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """The plan's decision columns, as a partial solution for HiGHS to complete."""
     pairs = list(_decision_values(plan, model.y_g, model.g, model.z_g, model.y_d, model.q,
                                   model.z_d, model.setup_free))
@@ -575,4 +575,4 @@ def _start_of(model: SfiMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
 
 
 __all__ = ["INF", "MilpOptions", "build", "fixed_plan_objective", "read_plan",
-           "relaxation", "relaxation_bound", "round_relaxed", "solve"]
+           "relaxation", "relaxation_bound", "round_relaxed", "solve", "start_of"]

@@ -23,6 +23,7 @@ from .problem import SfiProblem
 from .rounding import relaxed_plan
 from .search import BlockTimes, local_search
 from .start import heuristic_plan
+from .windows import window_search
 
 
 def make_problem(inst: Instance) -> SfiProblem:
@@ -148,6 +149,14 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     if callback is not None and callback({"iteration": it, "evaluations": nfev, "best": cost,
                                           "elapsed": time.perf_counter() - t0}):
         message, sweeps = "cancelled", 0
+    if opts.time_limit is not None and message != "cancelled" and not budget.done():
+        # the exact model over windows of the plan, for a share of the time left
+        budget.enter("windows")
+        before = cost
+        plan, cost = window_search(inst, plan, cost, budget, pins=pins, until=time.perf_counter()
+                                   + WINDOWS_SHARE * max(0.0, deadline - time.perf_counter()))
+        if improves(cost, before):
+            history.append((it, cost))
     T = inst.n_periods
     rng = np.random.default_rng([opts.seed, 1])  # the kicks' own stream
     done = idle = kicks = 0
@@ -220,6 +229,10 @@ SWARM_SHARE = 0.1
 
 #: Standard deviation of a kick's steps in the unit cube.
 KICK_STEP = 0.1
+
+#: Share of the time left after the polish that the window re-optimization may take (the
+#: kicks get the rest, and all of it when the windows stop improving first).
+WINDOWS_SHARE = 0.9
 
 
 def _with_periods(plan: Plan, other: Plan, periods: np.ndarray) -> Plan:

@@ -1,0 +1,147 @@
+"""Window re-optimization of SFI plans: a few periods of a few categories re-planned exactly.
+
+The local search changes a plan a move or two at a time. Where setups and holding trade off at
+moderate capacity, the better plans differ from a local optimum in many quantities and stages
+at once over several periods (pooled supply in one period, dedicated in the next, the
+quantities around them re-balanced), which no short sequence of improving moves reaches. A
+window frees every decision of a block of categories in ``width`` consecutive periods and
+solves the exact model (``milp.py``) over those periods and the ``lookahead`` after them, whose
+decisions stay as the plan has them, from the stock the plan carries into the window; the
+result replaces the window's decisions when the kernel finds the whole plan cheaper. Only the
+window's periods are modelled, so each solve is small whatever the horizon; what the window
+changes beyond the lookahead the model does not see, which is why the kernel decides.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ...improvement import improves
+from ...milp import MilpOptions, interrupt_on, run
+from ...termination import Budget
+from . import milp as smilp
+from .evaluate import evaluate
+from .instance import Instance
+from .pins import Pins
+from .plan import Plan, violations
+from .scoring import carried_states
+
+#: Periods freed by one window, and periods after it modelled with the plan's decisions.
+WIDTH = 2
+LOOKAHEAD = 2
+#: Periods between the starts of two windows of a sweep (windows overlap by the rest).
+STEP = 1
+#: Seconds HiGHS may spend on one window.
+WINDOW_LIMIT = 0.3
+#: Free buffer-periods a window may hold: categories are grouped so that a group's buffers
+#: (its generic one and its products' dedicated ones) over ``WIDTH`` periods stay under it.
+MAX_FREE_CELLS = 36
+
+
+def category_groups(inst: Instance, width: int = WIDTH,
+                    max_cells: int = MAX_FREE_CELLS) -> list[np.ndarray]:
+    """The categories, in order, cut into groups whose buffers over ``width`` periods number
+    at most ``max_cells`` (a category larger than that is a group of its own)."""
+    sizes = 1 + np.bincount(inst.category, minlength=inst.n_categories)
+    groups, current, cells = [], [], 0
+    for c in range(inst.n_categories):
+        if current and cells + width * sizes[c] > max_cells:
+            groups.append(np.array(current))
+            current, cells = [], 0
+        current.append(c)
+        cells += width * sizes[c]
+    groups.append(np.array(current))
+    return groups
+
+
+def _cut(plan: Plan, a: int, b: int) -> Plan:
+    """Periods ``a:b`` of ``plan``."""
+    return Plan(*(x[:, a:b].copy() for x in (plan.pdp, plan.generic, plan.codp,
+                                             plan.dedicated)))
+
+
+def _spliced(plan: Plan, part: Plan, a: int) -> Plan:
+    """``plan`` with its periods from ``a`` on replaced by ``part``'s."""
+    arrays = [x.copy() for x in (plan.pdp, plan.generic, plan.codp, plan.dedicated)]
+    for x, y in zip(arrays, (part.pdp, part.generic, part.codp, part.dedicated)):
+        x[:, a:a + y.shape[1]] = y
+    return Plan(*arrays)
+
+
+def _window_pins(inst: Instance, ref: Plan, group: np.ndarray, a: int, b: int, width: int,
+                 pins: Pins | None) -> Pins:
+    """The kept decisions of the window ``a:b`` (``ref``: the plan's, over those periods):
+    every decision but those of ``group``'s categories (and their products) in its first
+    ``width`` periods, and what the run's ``pins`` keep."""
+    free_c = np.zeros(inst.n_categories, bool)
+    free_c[group] = True
+    free_p = free_c[inst.category]
+    free_t = np.zeros(b - a, bool)
+    free_t[:width] = True
+    masks = [~(free_c[:, None] & free_t), ~(free_c[:, None] & free_t),
+             ~(free_p[:, None] & free_t), ~(free_p[:, None] & free_t)]
+    if pins is not None and not pins.empty:
+        masks = [m | k[:, a:b] for m, k in zip(masks, pins.masks)]
+    return Pins(ref, tuple(masks))
+
+
+def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
+                  pins: Pins | None = None, width: int = WIDTH, lookahead: int = LOOKAHEAD,
+                  step: int = STEP, limit: float = WINDOW_LIMIT, max_sweeps: int = 2**31,
+                  until: float = np.inf) -> tuple[Plan, float]:
+    """Improve ``plan`` (of kernel cost ``cost``) window by window.
+
+    A sweep goes over the periods, ``step`` apart, and at each over the category groups
+    (:func:`category_groups`); each window's exact model gets ``limit`` seconds, or what is
+    left of the run's time or of the phase's (``until``, a ``time.perf_counter()`` instant).
+    Sweeps repeat until one improves nothing, ``max_sweeps``, ``until`` or the run's
+    ``budget`` ends (its stop interrupts HiGHS); each window charges it one evaluation (the
+    kernel's look at the new plan) and each improvement is recorded. A window's plan is
+    taken only when it breaks no rule of the model and costs less. With ``pins``, no window
+    changes a kept decision. Returns the plan and its kernel cost.
+    """
+    T = inst.n_periods
+    width = min(width, T)
+    groups = category_groups(inst, width)
+    starts = list(range(0, T - width + 1, step))
+    if starts[-1] != T - width:
+        starts.append(T - width)  # the last periods too
+    for _ in range(max_sweeps):
+        start_cost = cost
+        for a in starts:
+            b = min(T, a + width + lookahead)
+            state = carried_states(inst, plan, [a])[0] if a else (
+                inst.init_generic_stage, inst.init_generic_qty, inst.init_dedicated_stage,
+                inst.init_dedicated_qty, inst.init_backlog)
+            sub = inst.window(a, b, state)
+            ref = _cut(plan, a, b)
+            for group in groups:
+                left = min(budget.deadline, until) - time.perf_counter()
+                if budget.done() or left <= 0:
+                    return plan, cost
+                kept = _window_pins(inst, ref, group, a, b, width, pins)
+                if all(m[:, :width].all() for m in kept.masks):
+                    continue  # the run's pins keep every decision of this window
+                model = smilp.build(sub, pins=kept)
+                h = model.builder.to_highs()
+                interrupt_on(h, budget.token)
+                out = run(h, MilpOptions(time_limit=max(1e-3, min(limit, left)),
+                                         deadline=time.time() + left if left < np.inf
+                                         else None),
+                          smilp.start_of(model, ref))
+                budget.spend(1)
+                if out.x is None:
+                    continue
+                part = smilp.read_plan(model, sub, out.x).cleaned()
+                cand = _spliced(plan, part, a)
+                if violations(inst, cand):
+                    continue
+                c = evaluate(inst, cand).cost
+                if improves(c, cost):
+                    plan, cost, ref = cand, c, _cut(cand, a, b)
+                    budget.record(cost, plan)
+        if not improves(cost, start_cost):
+            break
+    return plan, cost

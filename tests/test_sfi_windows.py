@@ -1,0 +1,77 @@
+"""Window re-optimization: feasible, never worse, exact over a window that spans the plan,
+and it keeps pinned decisions."""
+
+import numpy as np
+import pytest
+
+from invswarm.engine.milp import MilpOptions
+from invswarm.engine.models.sfi import evaluate, load_steel, milp, violations
+from invswarm.engine.models.sfi.pins import Pins
+from invswarm.engine.models.sfi.start import heuristic_plan
+from invswarm.engine.models.sfi.windows import category_groups, window_search
+from invswarm.engine.termination import Budget, StopToken
+
+from .sfi_random import random_instance, random_plan
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_windows_keep_plans_feasible_and_never_worse(seed):
+    rng = np.random.default_rng(seed)
+    inst = random_instance(rng, max_periods=6)
+    plan = random_plan(rng, inst)
+    before = evaluate(inst, plan).cost
+    budget = Budget(30.0)
+    better, cost = window_search(inst, plan, before, budget, width=2, lookahead=1, step=1)
+    assert violations(inst, better) == []
+    assert cost == pytest.approx(evaluate(inst, better).cost, rel=1e-12)
+    assert cost <= before
+    assert budget.evaluations >= 1
+
+
+@pytest.mark.slow
+def test_a_window_over_the_whole_horizon_is_the_exact_model():
+    """One window of every period and category from the constructive plan ends at the
+    exact solver's optimum."""
+    inst = load_steel(4)
+    exact, out = milp.solve(inst, MilpOptions(time_limit=60))
+    assert out.optimal
+    start = heuristic_plan(inst)
+    plan, cost = window_search(inst, start, evaluate(inst, start).cost, Budget(60.0),
+                               width=inst.n_periods, lookahead=0, limit=60.0, max_sweeps=1)
+    assert cost == pytest.approx(evaluate(inst, exact).cost, rel=2e-4)
+
+
+def test_windows_change_no_kept_decision():
+    inst = load_steel(6)
+    start = heuristic_plan(inst)
+    C, P, T = inst.n_categories, inst.n_products, inst.n_periods
+    kept_t = np.zeros(T, bool)
+    kept_t[[1, 4]] = True
+    masks = tuple(np.repeat(kept_t[None], n, axis=0) for n in (C, C, P, P))
+    masks[3][0, :] = True  # and every dedicated quantity of product 0
+    pins = Pins(start, masks)
+    plan, cost = window_search(inst, start, evaluate(inst, start).cost, Budget(20.0),
+                               pins=pins, max_sweeps=1)
+    assert cost < evaluate(inst, start).cost  # the free periods did change
+    assert not pins.breaks((plan.pdp, plan.generic, plan.codp, plan.dedicated))
+
+
+def test_a_stopped_run_gets_its_plan_back_at_once():
+    inst = load_steel(6)
+    start = heuristic_plan(inst)
+    token = StopToken()
+    token.stop()
+    budget = Budget(60.0, stop=token)
+    plan, cost = window_search(inst, start, evaluate(inst, start).cost, budget)
+    assert plan is start and budget.evaluations == 0
+
+
+def test_category_groups_cut_the_categories_in_order():
+    rng = np.random.default_rng(3)
+    inst = random_instance(rng, max_periods=3)
+    for width, cells in ((1, 4), (2, 10), (3, 36), (3, 1)):
+        groups = category_groups(inst, width, cells)
+        assert np.concatenate(groups).tolist() == list(range(inst.n_categories))
+        sizes = 1 + np.bincount(inst.category, minlength=inst.n_categories)
+        for g in groups:
+            assert len(g) == 1 or width * sizes[g].sum() <= cells
