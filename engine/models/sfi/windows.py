@@ -108,14 +108,14 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
     starts = list(range(0, T - width + 1, step))
     if starts[-1] != T - width:
         starts.append(T - width)  # the last periods too
+    states = None  # what the plan carries into each start, from one play of it
     for _ in range(max_sweeps):
         start_cost = cost
         for a in starts:
             b = min(T, a + width + lookahead)
-            state = carried_states(inst, plan, [a])[0] if a else (
-                inst.init_generic_stage, inst.init_generic_qty, inst.init_dedicated_stage,
-                inst.init_dedicated_qty, inst.init_backlog)
-            sub = inst.window(a, b, state)
+            if states is None:
+                states = dict(zip(starts, carried_states(inst, plan, starts)))
+            sub = inst.window(a, b, states[a])
             ref = _cut(plan, a, b)
             for group in groups:
                 left = min(budget.deadline, until) - time.perf_counter()
@@ -141,6 +141,7 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
                 c = evaluate(inst, cand).cost
                 if improves(c, cost):
                     plan, cost, ref = cand, c, _cut(cand, a, b)
+                    states = None
                     budget.record(cost, plan)
         if not improves(cost, start_cost):
             break
