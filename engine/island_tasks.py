@@ -207,11 +207,8 @@ def _next_epoch(make_problem, instance, run_id, seeds, previous, migrant, opts, 
     """:func:`_epoch` of an island of :class:`DaskIslands`: ``previous`` is its last epoch's
     ``(state, evaluations)`` (None before the first), which receives ``migrant`` first. The
     state is copied, not changed: it is the result of the last epoch's task, which dask may
-    hand to another task or compute again."""
-    state = None
-    if previous is not None:
-        state = copy.deepcopy(previous[0])
-        _receive(state, migrant)
+    hand to another task or compute again (:func:`_received`)."""
+    state = None if previous is None else _received(previous, migrant)
     return _epoch(make_problem, instance, run_id, seeds, state, opts, *step)
 
 
@@ -221,7 +218,8 @@ def _reported(result) -> tuple:
 
 
 def _received(result, migrant) -> SwarmState:
-    """An island's last state with its last migrant received."""
+    """A copy of an epoch's state (``result``: its ``(state, evaluations)``) with
+    ``migrant`` received."""
     state = copy.deepcopy(result[0])
     _receive(state, migrant)
     return state
