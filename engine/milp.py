@@ -253,7 +253,11 @@ def run(h: highspy.Highs, opts: MilpOptions, start: tuple[np.ndarray, np.ndarray
     h.cbMipImprovingSolution.subscribe(lambda event: record(event, True))
     h.cbMipInterrupt.subscribe(lambda event: record(event, False))
     t0 = time.perf_counter()
-    h.run()
+    if h.run() == highspy.HighsStatus.kError:
+        # HiGHS solved nothing; say so rather than return an empty outcome
+        raise RuntimeError(f"HiGHS refused to solve ({h.modelStatusToString(h.getModelStatus())}"
+                           f"); with a 'threads' option other than the first solve's in this "
+                           f"thread, that is HiGHS's scheduler")
     wall = time.perf_counter() - t0
     status = h.getModelStatus()
     info = h.getInfo()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from invswarm.engine.milp import MilpOptions
+from invswarm.engine.milp import MilpOptions, run
 from invswarm.engine.models.network import KernelData, electronics_case, plan_costs
 from invswarm.engine.models.network import milp as nmilp
 from invswarm.engine.models.network.swarm import solve_greedy
@@ -77,3 +77,17 @@ def test_decomposed_bound_is_below_the_optimum():
     bound, n_opt, _ = nmilp.decomposed_bound(inst, 60)
     greedy, _ = solve_greedy(inst)
     assert n_opt == 3 and 0 < bound <= plan_costs(KernelData(inst), [greedy]).cost[0]
+
+
+def test_completed_start_is_the_first_incumbent():
+    rng = np.random.default_rng(8)
+    for _ in range(10):
+        inst = random_instance(rng)
+        data = KernelData(inst)
+        greedy, _ = solve_greedy(inst)
+        start = nmilp.completed_start(inst, greedy, MilpOptions(time_limit=30), data=data)
+        model = nmilp.build(inst, data=data)
+        assert start is not None and start[1].size == model.builder.n_cols
+        out = run(model.builder.to_highs(), MilpOptions(time_limit=30, gap=0.0), start)
+        first = out.trace[0][1]  # the incumbent HiGHS reported first
+        assert first <= plan_costs(data, [greedy]).cost[0] + 1e-6 * max(1.0, first)

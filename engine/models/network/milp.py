@@ -22,7 +22,7 @@ import numpy as np
 
 from ....kernels.network import PAYBACK, departure_rank
 from ... import milp_process
-from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, run
+from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, interrupt_on, run
 from ...termination import StopToken
 from .evaluate import KernelData
 from .instance import Instance
@@ -31,6 +31,8 @@ from .plan import LOAN, PERMANENT, Plan
 
 #: Quantities below this (units) are read back as no shipment.
 READ_TOL = 1e-7
+#: Share of the exact solve's time limit that completing its warm start may take.
+COMPLETION_SHARE = 0.1
 
 
 @dataclass
@@ -299,13 +301,17 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     incumbent and the outcome. HiGHS runs in a child process, ended shortly after the time
     limit where HiGHS overruns it, or when ``stop`` is set
     (:mod:`invswarm.engine.milp_process`). ``progress`` gets the solver's trace points as it
-    reports them (:func:`invswarm.engine.milp_process.solve`)."""
+    reports them (:func:`invswarm.engine.milp_process.solve`). The warm start is completed
+    first (:func:`completed_start`, at most :data:`COMPLETION_SHARE` of the time limit)."""
+    opts = opts or MilpOptions()
     model = build(inst, pins=pins)
     start = None
     if warm_start is not None:
-        start = _start_of(model, warm_start)
-    out = milp_process.solve(model.builder, opts or MilpOptions(), start, stop,
-                              progress)
+        start = completed_start(inst, warm_start, MilpOptions(
+            time_limit=COMPLETION_SHARE * opts.time_limit), stop=stop, pins=pins)
+        if start is None:
+            start = start_of(model, warm_start)
+    out = milp_process.solve(model.builder, opts, start, stop, progress)
     plan = read_plan(model, out.x) if out.x is not None else None
     return plan, out
 
@@ -360,7 +366,28 @@ def _slot_totals(plan: Plan) -> dict:
     return q
 
 
-def _start_of(model: NetworkMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+def completed_start(inst: Instance, plan: Plan, opts: MilpOptions, *,
+                    stop: StopToken | None = None, **build_kw
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every column of :func:`build`'s model of ``inst`` (built with ``build_kw``) where the
+    shipments are ``plan``'s, or None when HiGHS finds no such solution within ``opts`` (or
+    before ``stop``; it runs in this thread).
+
+    HiGHS takes a complete solution as its first incumbent at once; a partial one
+    (:func:`start_of`) sends it into a search of its own to complete it first, which on
+    larger models takes up its whole time limit and yields nothing. Fixing the shipments
+    leaves only the dispatch of each stock, which solves in a fraction of the time.
+    """
+    fixed = build(inst, plan, **build_kw)
+    h = fixed.builder.to_highs()
+    interrupt_on(h, stop)
+    out = run(h, opts)
+    if out.x is None:
+        return None
+    return np.arange(out.x.size), out.x
+
+
+def start_of(model: NetworkMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """The plan's shipment columns (every slot: its quantity or 0), for HiGHS to complete."""
     q = _slot_totals(plan)
     cols = np.array([s.col for s in model.slots], np.int64)
