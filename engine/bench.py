@@ -24,12 +24,12 @@ from . import bench_contracts, bench_families
 from .bench_experiments import (
     BenchOptions,
     large_sfi,
-    network_cases,
     scaling,
     scenarios,
     seed_table,
     user_instances,
 )
+from .bench_network import network_cases, network_cluster
 from .bench_report import headline, plots, report
 from .compare import into
 from .errors import InputError
@@ -54,6 +54,7 @@ def run_suite(o: BenchOptions, *, experiments: tuple[str, ...], instances: list[
     net_warmup()
     runners = {"seed_table": seed_table, "scaling": scaling, "large_sfi": large_sfi,
                "scenarios": scenarios, "network": network_cases,
+               "network_cluster": network_cluster,
                "contracts": lambda o, log: bench_contracts.run(log, o.contracts),
                "families": lambda o, log: bench_families.run(o.families, log)}
     res: dict = {"date": time.strftime("%Y-%m-%d"), "command": command, "options": asdict(o),
@@ -101,8 +102,8 @@ def write_outputs(res: dict, out_dir: str, report_path: str | None, readme: str 
         into(readme, head, begin="<!-- bench:begin -->", end="<!-- bench:end -->")
 
 
-EXPERIMENTS = ("seed_table", "scaling", "large_sfi", "scenarios", "network", "contracts",
-               "families")
+EXPERIMENTS = ("seed_table", "scaling", "large_sfi", "scenarios", "network",
+               "network_cluster", "contracts", "families")
 #: What ``all`` runs. ``families`` gives the exact solver 600 s on each of its 100 instances
 #: (about 17 hours before its cache fills), so it runs on its own: ``make bench-families``.
 DEFAULT_EXPERIMENTS = EXPERIMENTS[:-1]

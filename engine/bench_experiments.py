@@ -18,14 +18,11 @@ from . import bench_contracts, bench_families
 from .compare import compare, markdown
 from .jsonio import read_json
 from .milp import MilpOptions
-from .models import network, sfi
-from .models.network import milp as net_milp
-from .models.network import swarm as net_swarm
+from .models import sfi
 from .models.sfi import milp as sfi_milp
 from .models.sfi import rounding as sfi_rounding
 from .models.sfi import swarm as sfi_swarm
 from .models.sfi.start import heuristic_plan
-from .parallel import IslandOptions
 from .pso import PsoOptions
 from .solve import SolveOptions, load_instance
 
@@ -70,8 +67,14 @@ class BenchOptions:
         (``large_exact_time``) only where the flow bound leaves the goal open.
     network_large : (int, int, int)
         Firms, materials and periods of the large generated network.
-    network_large_time, network_bound_time : float
-        Our optimizer's budget on it, and the decomposed bound's.
+    network_large_time : float
+        The budget of our swarm optimizer and of the decomposition by material on it.
+    network_cluster : (int, int, int)
+        Firms, materials and periods of the network solved on a local dask cluster.
+    network_cluster_time : float
+        The decomposition's budget on it.
+    network_workers : int
+        Workers of the large-network runs (loky for the first, dask for the cluster).
     contracts : bench_contracts.ContractsBenchOptions
         The contracts experiment's demand paths, overtime allowances and scan.
     families : bench_families.FamiliesOptions
@@ -93,8 +96,10 @@ class BenchOptions:
     large_relax_time: float = 180.0
     large_more_seeds: tuple = (2, 3, 4, 5, 6, 7)
     network_large: tuple = (50, 200, 26)
-    network_large_time: float = 105.0
-    network_bound_time: float = 120.0
+    network_large_time: float = 120.0
+    network_cluster: tuple = (100, 1000, 52)
+    network_cluster_time: float = 900.0
+    network_workers: int = 2
     contracts: bench_contracts.ContractsBenchOptions = field(
         default_factory=bench_contracts.ContractsBenchOptions)
     families: bench_families.FamiliesOptions = field(
@@ -106,7 +111,7 @@ class BenchOptions:
                 raise ValueError(f"{name}: must be >= 1, got {getattr(self, name)}")
         for name in ("swarm_time", "exact_time", "scaling_time", "large_time",
                      "large_exact_time", "large_relax_time", "network_large_time",
-                     "network_bound_time"):
+                     "network_cluster_time", "network_workers"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}: must be > 0, got {getattr(self, name)}")
 
@@ -303,33 +308,6 @@ def scenarios(o: BenchOptions, log: Callable) -> dict:
         log(f"scenarios, error {err:.0%}: the scenario-aware plan saves {100 * saving:.2f} % "
             f"on held-out scenarios")
     return {"timing": timing, "savings": savings}
-
-
-def network_cases(o: BenchOptions, log: Callable) -> dict:
-    """The shipped electronics case (every method) and a 50 x 200 x 26 generated network."""
-    inst = network.electronics_case()
-    rows = compare(inst, ["exact", "pso", "greedy", "none"],
-                   SolveOptions(time_limit=o.exact_time, gap=0.0), list(range(o.seeds)),
-                   o.swarm_time)
-    pso = [r["gap_exact"] for r in rows if r["method"] == "pso"]
-    log(f"network electronics: PSO median gap {100 * statistics.median(pso):.3f} %")
-    F, M, T = o.network_large
-    big = network.generate(firms=F, materials=M, periods=T, density=0.1, seed=1)
-    greedy = network.evaluate(big, net_swarm.solve_greedy(big)[0]).cost
-    t0 = time.perf_counter()
-    plan, info = net_swarm.solve_pso(big, PsoOptions(swarm_size=32, max_iter=None,
-                                                     time_limit=o.network_large_time, seed=0),
-                                     IslandOptions(islands=2, jobs=2))
-    wall = time.perf_counter() - t0
-    cost = network.evaluate(big, plan).cost
-    bound, n_opt, bound_s = net_milp.decomposed_bound(big, o.network_bound_time)
-    large = {"shape": [F, M, T], "greedy": greedy, "pso": cost, "wall_s": wall,
-             "swarm_phase": info.get("pso_cost"), "bound": bound,
-             "bound_materials_optimal": n_opt, "bound_s": bound_s}
-    log(f"network {F}x{M}x{T}: {wall:.1f} s, {100 * (greedy - cost) / greedy:.2f} % below "
-        f"greedy, {100 * (cost - bound) / cost:.2f} % above the decomposed bound")
-    return {"electronics": [{k: v for k, v in r.items() if k != "firms"} for r in rows],
-            "electronics_table": markdown(inst, rows, "invswarm bench"), "large": large}
 
 
 def user_instances(paths: list[str], methods: list[str], o: BenchOptions,

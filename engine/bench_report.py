@@ -5,10 +5,10 @@ headline section and the plots, rendered from a run's ``results.json``.
 from __future__ import annotations
 
 import math
-import statistics
 from pathlib import Path
 
-from . import bench_contracts, bench_experiments, bench_families
+from . import bench_contracts, bench_experiments, bench_families, bench_network
+from .bench_format import med, pct
 from .jsonio import write_atomic
 
 
@@ -18,8 +18,8 @@ def _lp_note(res: dict) -> str:
             for r in res.get("scaling", {}).get(a, []) if "lp_gap_best" in r]
     if not gaps:
         return ""
-    return (f" On the scaling instances the MILP's linear relaxation lies {_pct(min(gaps))} to "
-            f"{_pct(max(gaps))} below the best plan known.")
+    return (f" On the scaling instances the MILP's linear relaxation lies {pct(min(gaps))} to "
+            f"{pct(max(gaps))} below the best plan known.")
 
 
 def _relax_note(r: dict) -> str:
@@ -33,7 +33,7 @@ def _relax_note(r: dict) -> str:
                "and took it ")
     return (f" Relax-and-round (`--method relax-round`, {x['time_limit']:g} s): the relaxation "
             f"({_num(x['lp_bound']):,.2f}, solved in {x['lp_s']:.0f} s) {rounded}to "
-            f"{x['cost']:,.2f} in {x['wall_s']:.0f} s in all, {_pct(x['gap_bound'])} above the "
+            f"{x['cost']:,.2f} in {x['wall_s']:.0f} s in all, {pct(x['gap_bound'])} above the "
             "exact solver's bound.")
 
 
@@ -46,7 +46,7 @@ def _more_large(r: dict) -> list[str]:
     C, K, T = r["shape"]
     goal = 100 * bench_experiments.LARGE_GOAL  # percent
     exact, flow = _num(r["exact"]["bound"]), _num(r.get("relax_round", {}).get("lp_bound"))
-    apart = (f" (on seed 1 the exact solver's bound is {_pct((exact - flow) / exact)} above "
+    apart = (f" (on seed 1 the exact solver's bound is {pct((exact - flow) / exact)} above "
              "it)" if math.isfinite(exact) and math.isfinite(flow) else "")
     L = [f"Other generated instances of {C} x {K} x {T} (generator seeds below; the instance "
          "above is seed 1), our PSO with the same budget, against the optimum of the flow "
@@ -63,8 +63,8 @@ def _more_large(r: dict) -> list[str]:
         exact_bound = (f"{_num(ex['bound']):,.2f} ({ex['status'].lower()}, "
                        f"{ex['wall_s']:.0f} s)" if ex else "not run")
         L.append(f"| {x['seed']} | {x['pso_cost']:,.2f} | {x['pso_s']:.1f} | "
-                 f"{_num(x['flow_bound']):,.2f} | {_pct(x['pso_gap_flow_bound'])} | "
-                 f"{exact_bound} | {_pct(x.get('pso_gap_exact_bound'))} |")
+                 f"{_num(x['flow_bound']):,.2f} | {pct(x['pso_gap_flow_bound'])} | "
+                 f"{exact_bound} | {pct(x.get('pso_gap_exact_bound'))} |")
     return L + ["", f"{_within_goal(rows)} of {len(rows)} within {goal:g} % of the "
                 "exact solver's bound (of the flow bound where it was not run).", ""]
 
@@ -78,16 +78,8 @@ def _within_goal(rows: list) -> int:
                or _num(x.get("pso_gap_exact_bound")) <= goal for x in rows)
 
 
-def _pct(x) -> str:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.3f} %"
-
-
 def _num(x) -> float:
     return math.nan if x is None else float(x)
-
-
-def _med(xs) -> float:
-    return statistics.median(xs) if xs else math.nan
 
 
 def report(res: dict, command: str) -> str:
@@ -120,24 +112,24 @@ def report(res: dict, command: str) -> str:
             seed_pso = (f"{100 * r['seed_pso_gap']:.1f} %, {r['seed_pso_min']:g} min"
                         if r["seed_pso_gap"] else "")
             L.append(f"| {r['periods']} | {ex['wall_s']:.1f} s | {ex['status']} | {seed_ex} | "
-                     f"{_pct(_med(r['pso_gaps']))} | {_pct(_med(r['pso_gaps_to_bound']))} | "
-                     f"{_pct(_med(r['per_period_gaps']))} | {_pct(r['pyswarms_gap'])} | "
+                     f"{pct(med(r['pso_gaps']))} | {pct(med(r['pso_gaps_to_bound']))} | "
+                     f"{pct(med(r['per_period_gaps']))} | {pct(r['pyswarms_gap'])} | "
                      f"{seed_pso} |")
         L += ["", "Where a method loses:", ""]
         for r in res["seed_table"]:
             ex = r["exact"]
             if ex["status"] == "Optimal" and ex["wall_s"] < max(r["pso_s"]) \
-                    and _med(r["pso_gaps"]) > 0:
+                    and med(r["pso_gaps"]) > 0:
                 L.append(f"- {r['periods']} periods: the exact solver proves the optimum in "
                          f"{ex['wall_s']:.1f} s, less than our PSO's {max(r['pso_s']):.1f} s, "
-                         f"and PSO ends {_pct(_med(r['pso_gaps']))} above it: on this case "
+                         f"and PSO ends {pct(med(r['pso_gaps']))} above it: on this case "
                          "PSO loses on both counts.")
         L.append(f"- pyswarms on the same problem and decoder ends "
-                 f"{_pct(min(r['pyswarms_gap'] for r in res['seed_table']))} to "
-                 f"{_pct(max(r['pyswarms_gap'] for r in res['seed_table']))} above the best; "
+                 f"{pct(min(r['pyswarms_gap'] for r in res['seed_table']))} to "
+                 f"{pct(max(r['pyswarms_gap'] for r in res['seed_table']))} above the best; "
                  "the per-period baseline "
-                 f"{_pct(min(_med(r['per_period_gaps']) for r in res['seed_table']))} to "
-                 f"{_pct(max(_med(r['per_period_gaps']) for r in res['seed_table']))}.")
+                 f"{pct(min(med(r['per_period_gaps']) for r in res['seed_table']))} to "
+                 f"{pct(max(med(r['per_period_gaps']) for r in res['seed_table']))}.")
         L += [""]
     if "scaling" in res:
         L += ["## Scaling", "",
@@ -156,8 +148,8 @@ def report(res: dict, command: str) -> str:
             for r in res["scaling"][axis]:
                 ex = r["exact"]
                 L.append(f"| {r[axis]} | {ex['status']} | {ex['wall_s']:.1f} s | "
-                         f"{_pct(ex['gap'])} | {r['pso_s']:.1f} s | {_pct(r['pso_gap_best'])} "
-                         f"| {_pct(r['pso_gap_bound'])} | {_pct(r.get('lp_gap_best'))} |")
+                         f"{pct(ex['gap'])} | {r['pso_s']:.1f} s | {pct(r['pso_gap_best'])} "
+                         f"| {pct(r['pso_gap_bound'])} | {pct(r.get('lp_gap_best'))} |")
             L.append("")
         lose = [(a, r) for a in ("periods", "products") for r in res["scaling"][a]
                 if r["pso_gap_best"] > 1e-9]
@@ -183,7 +175,7 @@ def report(res: dict, command: str) -> str:
               f"{res['options']['large_exact_time']:g} s, stopped after "
               f"{ex['wall_s']:.0f} s ({ex['status']}), bounds the optimum at "
               f"{_num(ex['bound']):,.2f} and {found}: our plan is "
-              f"{_pct(r['pso_gap_bound'])} above that bound (goal: 1 %)." + _lp_note(res)
+              f"{pct(r['pso_gap_bound'])} above that bound (goal: 1 %)." + _lp_note(res)
               + _relax_note(r), ""]
         L += _more_large(r)
     if "scenarios" in res:
@@ -205,25 +197,8 @@ def report(res: dict, command: str) -> str:
             L.append(f"| {100 * r['forecast_error']:.0f} % | {r['scenario_aware']:,.0f} | "
                      f"{r['mean_forecast']:,.0f} | {100 * r['saving']:.2f} % |")
         L.append("")
-    if "network" in res:
-        n = res["network"]
-        big = n["large"]
-        F, M, T = big["shape"]
-        L += ["## Network model", "", "Shipped electronics case, every method "
-              "(exact with gap 0):", "", n["electronics_table"],
-              f"Generated network, {F} firms x {M} materials x {T} periods (density 0.1, seed "
-              f"1): our optimizer (2 islands on 2 workers, then local search) in "
-              f"{big['wall_s']:.1f} s (swarm phase: {big['swarm_phase']:,.2f}), cost "
-              f"{big['pso']:,.2f}, {100 * (big['greedy'] - big['pso']) / big['greedy']:.2f} % "
-              f"below the greedy plan ({big['greedy']:,.2f}). One MILP per material without "
-              f"the fixed link costs bounds the optimum at {big['bound']:,.2f} "
-              f"({big['bound_materials_optimal']} materials solved to optimality in "
-              f"{big['bound_s']:.0f} s; the others give their bound at their time limit, so "
-              "this bound moves from run to run): "
-              f"{100 * (big['pso'] - big['bound']) / big['pso']:.2f} % below our plan. Where we "
-              "lose: the whole MILP is not attempted at this size, "
-              "and the swarm phase alone barely improves on the greedy particle; the local "
-              "search does most of the work.", ""]
+    if "network" in res or "network_cluster" in res:
+        L += bench_network.report_section(res)
     if "contracts" in res:
         L += bench_contracts.report_section(res["contracts"])
     if "families" in res:
@@ -256,20 +231,20 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
             seed_pso = (f"{100 * r['seed_pso_gap']:.1f} % in {r['seed_pso_min']:g} min"
                         if r["seed_pso_gap"] else "")
             L.append(f"| {r['periods']} | {ex['wall_s']:.1f} s, {ex['status'].lower()} | "
-                     f"{seed_ex} | {_pct(_med(r['pso_gaps']))} | "
-                     f"{_pct(_med(r['per_period_gaps']))} | {seed_pso} |")
+                     f"{seed_ex} | {pct(med(r['pso_gaps']))} | "
+                     f"{pct(med(r['per_period_gaps']))} | {seed_pso} |")
         L.append("")
     if "large_sfi" in res:
         r = res["large_sfi"]
         C, K, T = r["shape"]
-        more = "; ".join(f"seed {x['seed']}: {_pct(x['pso_gap_flow_bound'])}"
-                         + (f" ({_pct(x['pso_gap_exact_bound'])} above the exact solver's "
+        more = "; ".join(f"seed {x['seed']}: {pct(x['pso_gap_flow_bound'])}"
+                         + (f" ({pct(x['pso_gap_exact_bound'])} above the exact solver's "
                             "bound)" if x.get("pso_gap_exact_bound") is not None else "")
                          for x in r.get("more", []))
         L.append("")
         L.append(f"Generated SFI instance of {C} categories x {K} products x {T} periods "
                  f"(generator seed 1): our PSO in {r['pso_s']:.0f} s ends "
-                 f"{_pct(r['pso_gap_bound'])} above the exact solver's bound after "
+                 f"{pct(r['pso_gap_bound'])} above the exact solver's bound after "
                  f"{res['options']['large_exact_time']:g} s (goal: 1 %)."
                  + (f" Other seeds, against the flow relaxation's bound (never above the exact "
                     "solver's; the exact solver runs where it leaves the goal open): "
@@ -282,22 +257,7 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
                  f"{100 * sv[-1]['saving']:.1f} % against one made for their mean forecast, "
                  f"on held-out scenarios (forecast error {100 * sv[0]['forecast_error']:.0f} to "
                  f"{100 * sv[-1]['forecast_error']:.0f} %).")
-    if "network" in res:
-        rows = res["network"]["electronics"]
-        pso = [r["gap_exact"] for r in rows if r["method"] == "pso"]
-        greedy = next(r for r in rows if r["method"] == "greedy")
-        ex = next(r for r in rows if r["method"] == "exact")
-        big = res["network"]["large"]
-        F, M, T = big["shape"]
-        L.append("")
-        L.append(f"Network model, shipped electronics case: exact optimum in "
-                 f"{ex['wall_s']:.1f} s; our PSO ({res['options']['swarm_time']:g} s) within "
-                 f"{_pct(_med(pso))} (median of {len(pso)} seeds), the greedy hold-back rule "
-                 f"{_pct(greedy['gap_exact'])} above. Generated network of {F} firms x {M} "
-                 f"materials x {T} periods: our optimizer in {big['wall_s']:.0f} s, "
-                 f"{100 * (big['greedy'] - big['pso']) / big['greedy']:.2f} % below the greedy "
-                 f"plan, {100 * (big['pso'] - big['bound']) / big['pso']:.2f} % above a "
-                 "decomposed MILP bound.")
+    L += bench_network.headline_lines(res)
     micro = {b["name"]: b["extra_info"] for b in res.get("micro", [])}
     tp = micro.get("test_throughput_against_pyswarms")
     if tp:

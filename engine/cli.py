@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "report")
     p.add_argument("--experiments", default="all",
                    help="all (every experiment but families), or some of: seed_table, "
-                        "scaling, large_sfi, scenarios, network, contracts, families")
+                        "scaling, large_sfi, scenarios, network, network_cluster, contracts, "
+                        "families")
     p.add_argument("--instances", nargs="*", help="your instance files: each gets a table of "
                                                   "--methods")
     p.add_argument("--methods", default="exact,pso", help="for --instances (exact,pso)")
@@ -193,11 +194,11 @@ def _solve_arguments(p: argparse.ArgumentParser) -> None:
     """The options of a solve, shared by ``solve`` and ``roll``."""
     p.add_argument("--method", choices=METHODS, default=None,
                    help="sfi: exact, pso, per-period, pyswarms, relax-round; network: exact, "
-                        "pso, greedy, none (exact); contracts: equilibrium, system "
+                        "pso, decompose, greedy, none (exact); contracts: equilibrium, system "
                         "(equilibrium)")
     p.add_argument("--time-limit", type=float, default=None,
-                   help="seconds (exact, relax-round: default 60; swarms without --max-iter: "
-                        "default 10)")
+                   help="seconds (exact, relax-round, decompose: default 60; swarms without "
+                        "--max-iter: default 10)")
     d = SolveOptions  # the defaults of a solve, stated there
     p.add_argument("--gap", type=float, default=d.gap, help=f"exact: relative MIP gap ({d.gap:g})")
     p.add_argument("--threads", type=int, default=None,
@@ -217,7 +218,7 @@ def _solve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--swarm-size", type=int, default=d.swarm_size,
                    help=f"swarms: particles ({d.swarm_size})")
     p.add_argument("--seed", type=int, default=d.seed, help=f"swarms: seed ({d.seed})")
-    p.add_argument("--jobs", type=int, default=d.jobs, help=f"pso: joblib workers ({d.jobs})")
+    p.add_argument("--jobs", type=int, default=d.jobs, help=f"pso, decompose: workers ({d.jobs})")
     p.add_argument("--islands", type=int, default=d.islands,
                    help=f"pso: swarms ({d.islands}; not tied to --jobs, so results do not "
                         "depend on it)")
@@ -228,8 +229,8 @@ def _solve_arguments(p: argparse.ArgumentParser) -> None:
                    help="pso, per-period: particles follow the swarm's best or their ring "
                         f"neighbours' ({d.topology})")
     p.add_argument("--backend", choices=("loky", "dask"), default=d.backend,
-                   help=f"pso: joblib backend ({d.backend})")
-    p.add_argument("--scheduler", help="pso with --backend dask: scheduler address (default: "
+                   help=f"pso, decompose: where workers run ({d.backend})")
+    p.add_argument("--scheduler", help="--backend dask: scheduler address (default: "
                                        "a local cluster of --jobs workers on loopback)")
     p.add_argument("--bound", type=float, default=None,
                    help="a known lower bound (say, from an exact run): the progress bar then "

@@ -44,6 +44,20 @@ def built_problem(make_problem, instance, run_id):
     return _built["problem"]
 
 
+def enter_worker(parent_pid: int) -> None:
+    """Set up a task's process when it is a worker (any process but ``parent_pid``): one
+    Numba thread, Ctrl-C left to the parent, large blocks kept on the heap
+    (:func:`_epoch` says why)."""
+    if os.getpid() == parent_pid:
+        return
+    import numba
+
+    numba.set_num_threads(1)
+    keep_large_blocks()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _epoch(make_problem, instance, run_id, seeds, state, opts, it0, n_iter, schedule_iter,
            parent_pid, time_limit=None, stop=None):
     """One island's iterations between two migrations; ``time_limit`` (seconds) ends it early
@@ -54,13 +68,7 @@ def _epoch(make_problem, instance, run_id, seeds, state, opts, it0, n_iter, sche
     the parent, which stops the run through its token and ends the islands after their
     epoch; and the kernels' scratch arrays stay on the heap where a dask nanny froze
     glibc's mmap threshold (:mod:`.worker_memory`)."""
-    if os.getpid() != parent_pid:
-        import numba
-
-        numba.set_num_threads(1)
-        keep_large_blocks()
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    enter_worker(parent_pid)
     problem = built_problem(make_problem, instance, run_id)
     nfev = 0
     if state is None:
@@ -107,11 +115,10 @@ _WORKER_ENV = {name: "1" for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS",
 _IDLE_TIMEOUT = 300
 
 
-def _executor(iopts):
-    """joblib's reusable loky executor, with ``iopts.jobs`` one-thread workers
-    (``iopts``: the run's :class:`~invswarm.engine.parallel.IslandOptions`)."""
-    return get_reusable_executor(max_workers=iopts.jobs, timeout=_IDLE_TIMEOUT,
-                                 env=_WORKER_ENV)
+def loky_executor(jobs: int):
+    """joblib's reusable loky executor with ``jobs`` one-thread workers (every caller asks
+    for the same settings, so that runs side by side keep one executor)."""
+    return get_reusable_executor(max_workers=jobs, timeout=_IDLE_TIMEOUT, env=_WORKER_ENV)
 
 
 class EpochTasks:
@@ -136,7 +143,7 @@ class EpochTasks:
 
     def __enter__(self):
         if self.iopts.backend == "loky" and self.iopts.jobs > 1:
-            executor = _executor(self.iopts)
+            executor = loky_executor(self.iopts.jobs)
             self.run = lambda tasks: [f.result() for f in [executor.submit(_epoch, *args)
                                                            for args in tasks]]
         elif (client := active_dask_client(self.iopts.backend)) is not None:
@@ -288,7 +295,7 @@ class ResidentIslands:
         self.futures = []
 
     def __enter__(self):
-        self.executor = _executor(self.iopts)
+        self.executor = loky_executor(self.iopts.jobs)
         self.pipes = [Pipe() for _ in self.opts]
         return self
 

@@ -54,7 +54,7 @@ class SolveOptions:
     swarm_size : int
     seed : int
     jobs : int
-        joblib workers for the islands.
+        Workers for the islands of ``pso`` and the parts of ``decompose``.
     islands : int
         Number of swarms. It is not tied to ``jobs``, so that a seed gives the same result
         whatever the number of workers.
@@ -64,6 +64,8 @@ class SolveOptions:
         ``pso`` and ``per-period``: each particle follows the swarm's best, or its ring
         neighbourhood's.
     backend : {"loky", "dask"}
+        Where those workers run: loky processes on this machine, or the workers of the
+        running dask client (``engine/cluster.py``).
     verbose : bool
         Print the exact solver's log.
     checkpoint : str or None
@@ -220,7 +222,7 @@ def reporter(callback, budget: Budget):
 
     def report(info: dict):
         return callback({**{k: v for k, v in info.items() if k != "x"},
-                         "evaluations": budget.evaluations, "bound": None,
+                         "evaluations": budget.evaluations, "bound": info.get("bound"),
                          "elapsed": time.perf_counter() - budget.start, "phase": budget.phase,
                          "time_left": finite(budget.left()),
                          "evaluations_left": finite(budget.evals_left())})

@@ -15,6 +15,7 @@ from .models.contracts import equilibrium as con_eq
 from .models.contracts import evaluate as con_eval
 from .models.network import milp as net_milp
 from .models.network import swarm as net_swarm
+from .models.network.decompose import DecomposeOptions, solve_decomposed
 from .models.network.pins import Pins as NetworkPins
 from .models.network.problem import warmup as net_warmup
 from .models.sfi import milp as sfi_milp
@@ -44,9 +45,9 @@ from .termination import Budget, StopToken
 
 #: Methods of each model.
 MODEL_METHODS = {"sfi": ("exact", "pso", "per-period", "pyswarms", "relax-round"),
-                 "network": ("exact", "pso", "greedy", "none"),
+                 "network": ("exact", "pso", "decompose", "greedy", "none"),
                  "contracts": ("equilibrium", "system")}
-METHODS = ("exact", "pso", "per-period", "pyswarms", "relax-round", "greedy", "none",
+METHODS = ("exact", "pso", "per-period", "pyswarms", "relax-round", "decompose", "greedy", "none",
            "equilibrium", "system")
 #: The method a model is solved with when none is named.
 DEFAULT_METHOD = {"sfi": "exact", "network": "exact", "contracts": "equilibrium"}
@@ -117,12 +118,16 @@ def solve(inst: sfi.Instance | network.Instance | contracts.Instance, method: st
         ``pyswarms``: pyswarms' GlobalBestPSO on the same problem and decoder;
         ``relax-round``: the linear relaxation of the exact model without its dispatch rules
         (whose optimum is the result's bound), rounded, then the local search, all within
-        ``time_limit`` (default 60 s). Network: ``greedy``: the greedy hold-back rule;
-        ``none``: no sharing. Contracts: ``equilibrium``, ``system``
+        ``time_limit`` (default 60 s). Network: ``decompose``: one exact model per
+        material with the fixed link costs priced, the parts on ``jobs`` workers (loky, or
+        the dask client's with ``backend="dask"``), then the local search, within
+        ``time_limit`` (default 60 s); its bound is the parts' priced bound
+        (docs/models/network.md); ``greedy``: the greedy hold-back rule; ``none``: no
+        sharing. Contracts: ``equilibrium``, ``system``
         (:func:`_solve_contracts`).
     opts : SolveOptions
     warm_start : dict, optional
-        A plan document, or a result document, to start from (exact and pso).
+        A plan document, or a result document, to start from (exact, pso, decompose).
     pins : dict, optional
         Decisions every returned plan keeps or avoids (``docs/embedding.md``, "Pins").
         Network: ``{"keep": [shipments], "forbid": [{"from", "to", "material",
@@ -130,14 +135,15 @@ def solve(inst: sfi.Instance | network.Instance | contracts.Instance, method: st
         "row", "period"}]}``, the warm start's decisions (``exact``, ``pso``). A bad
         document raises :class:`InputError` naming the field under ``pins``.
     callback : callable, optional
-        Progress of ``pso`` and ``exact``: ``callback(info)`` with ``evaluations`` (of the
-        whole run; None for ``exact``), ``best`` cost (None before the first incumbent),
-        ``bound`` (``exact``: the solver's; else None), ``elapsed`` seconds from the call,
-        ``phase`` (``swarm``, ``polish``, ``kicks``, ``exact``), what is left of the budget,
+        Progress of ``pso``, ``exact`` and ``decompose``: ``callback(info)`` with
+        ``evaluations`` (of the whole run; None for ``exact``), ``best`` cost (None before
+        the first incumbent), ``bound`` (``exact``: the solver's; ``decompose``: the parts'
+        so far; else None), ``elapsed`` seconds from the call, ``phase`` (``swarm``,
+        ``polish``, ``kicks``, ``exact``, ``parts``), what is left of the budget,
         ``time_left`` (seconds) and ``evaluations_left`` (None: no such limit) and, from the
         swarms, ``iteration``; a swarm's callback returning True cancels the run.
     on_best : callable, optional
-        ``on_best(plan, cost)`` with each new best plan of a ``pso`` run (an
+        ``on_best(plan, cost)`` with each new best plan of a ``pso`` or ``decompose`` run (an
         :class:`sfi.Plan` or :class:`network.Plan`, and its kernel cost), from the run's
         thread; :meth:`.jobs.Job.best` is built on it.
     stop : StopToken, optional
@@ -146,7 +152,9 @@ def solve(inst: sfi.Instance | network.Instance | contracts.Instance, method: st
         a block of work (a chunk of iterations, an island epoch, a block of local-search
         moves, a tenth of a second of the exact solver), ``relax-round`` in its LP solve or
         a block of its local search, ``per-period`` within a chunk of the period's swarm,
-        ``pyswarms`` at its next iteration. A stopped run
+        ``pyswarms`` at its next iteration, ``decompose`` within 20 ms while its parts
+        run (in this process: at HiGHS's next look) or a block of its local search. A
+        stopped run
         returns its best plan so far (``exact``: the solver's incumbent; with none yet, the
         warm start, else the constructive SFI plan or the greedy network plan).
     """
@@ -252,7 +260,7 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
     start = read_plan(inst, warm_start) if warm_start is not None else None
     data = network.KernelData(inst)
     pins = NetworkPins.from_json(pins_doc, inst, data)
-    if method == "pso":
+    if method in ("pso", "decompose"):
         net_warmup()
     t0 = budget.start
     objective, bound, extra, status = math.nan, -math.inf, {}, "done"
@@ -274,6 +282,19 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
                                          callback=reporter(callback, budget), budget=budget,
                                          pins=pins, checkpoint=checkpoint_of(inst, opts, pins_doc))
         status, extra = swarm_figures(info, opts)
+    elif method == "decompose":
+        whole = run_budget(opts, budget, opts.time_limit or 60.0, None)
+        do = checked_options(DecomposeOptions, jobs=min(opts.jobs, budget.threads.count),
+                             backend=opts.backend)
+        begin = net_swarm.solve_greedy(inst, pins)[0]
+        if start is not None:
+            warm = pins.start(data, start)
+            scored = network.plan_costs(data, [begin, warm])
+            if scored.flags[1] == 0 and scored.cost[1] < scored.cost[0]:
+                begin = warm
+        plan, info = solve_decomposed(inst, begin, do, whole, data=data, pins=pins,
+                                      callback=reporter(callback, whole))
+        status, bound, extra = info["message"], info["bound"], {"decompose": info}
     elif method == "greedy":
         plan, _ = net_swarm.solve_greedy(inst, pins)
     else:

@@ -19,13 +19,14 @@ TINY = BenchOptions(seeds=2, baseline_seeds=1, swarm_time=0.5, pyswarms_iter=3, 
                     seed_periods=(6,), periods=(4,), products=(9,),
                     large_sfi=(2, 2, 4), large_time=0.5, large_exact_time=5.0,
                     large_relax_time=2.0, large_more_seeds=(2,),
-                    network_large=(6, 4, 6), network_large_time=1.0, network_bound_time=2.0)
+                    network_large=(6, 4, 6), network_large_time=2.0,
+                    network_cluster=(5, 3, 5), network_cluster_time=3.0)
 
 
 def test_tiny_suite_writes_results_plots_and_report(tmp_path):
     report = tmp_path / "report.md"
     res = run_suite(TINY, experiments=("seed_table", "scaling", "large_sfi", "scenarios",
-                                       "network"),
+                                       "network", "network_cluster"),
                     out_dir=str(tmp_path / "bench"), report_path=str(report),
                     log=lambda s: None)
     saved = json.loads((tmp_path / "bench" / "results.json").read_text())
@@ -55,6 +56,12 @@ def test_tiny_suite_writes_results_plots_and_report(tmp_path):
     assert f"{within} of 1 within 1 % of the exact solver's bound" in text
     big = res["network"]["large"]
     assert big["bound"] <= big["pso"] * (1 + 1e-9) and big["pso"] <= big["greedy"] * (1 + 1e-9)
+    assert big["bound"] <= big["decompose"] * (1 + 1e-9) <= big["greedy"] * (1 + 2e-9)
+    assert f"| {big['decompose']:,.2f} | {100 * big['gap']:.3f} % |" in text
+    cluster = res["network_cluster"]
+    assert cluster["bound"] <= cluster["decompose"] * (1 + 1e-9)
+    assert cluster["parts"] == cluster["parts_optimal"] and cluster["worker_peak_mib"] > 10
+    assert f"{cluster['decompose']:,.2f} in" in text
 
 
 def test_contracts_experiment_merges_into_an_earlier_report(tmp_path):

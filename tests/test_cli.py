@@ -201,7 +201,8 @@ def test_network_case_solve_evaluate_plot(tmp_path):
     inst = network.Instance.from_json(json.loads(case.read_text()))
     costs = {}
     for method, extra in (("none", []), ("greedy", []),
-                          ("pso", ["--max-iter", "5", "--islands", "1"])):
+                          ("pso", ["--max-iter", "5", "--islands", "1"]),
+                          ("decompose", ["--time-limit", "30", "--jobs", "2"])):
         res = tmp_path / f"{method}.json"
         assert main(["solve", str(case), "--method", method, "--out", str(res), *extra]) == 0
         out = json.loads(res.read_text())
@@ -211,6 +212,9 @@ def test_network_case_solve_evaluate_plot(tmp_path):
         assert {f["firm"] for f in out["firms"]} == set(inst.firm_names)
         costs[method] = out["cost"]
     assert costs["pso"] <= costs["greedy"] < costs["none"]
+    assert costs["decompose"] <= costs["greedy"]
+    out = json.loads((tmp_path / "decompose.json").read_text())
+    assert out["bound"] <= out["cost"] and out["decompose"]["parts_optimal"] == 3
     png = tmp_path / "pso.png"
     assert main(["plot", str(tmp_path / "pso.json"), "--out", str(png)]) == 0
     assert png.stat().st_size > 1000

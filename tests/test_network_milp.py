@@ -67,18 +67,6 @@ def test_shipped_case_warm_start_is_accepted():
     assert abs(out.objective - plan_costs(KernelData(inst), [greedy]).cost[0]) <= 1e-6 * 1e4
 
 
-def test_decomposed_bound_is_below_the_optimum():
-    for seed in range(6):
-        inst = random_instance(np.random.default_rng(200 + seed))
-        _, out = nmilp.solve(inst, MilpOptions(time_limit=60, gap=0.0))
-        bound, _, _ = nmilp.decomposed_bound(inst, 30)
-        assert bound <= out.objective + 1e-6 * max(1.0, out.objective)
-    inst = electronics_case()
-    bound, n_opt, _ = nmilp.decomposed_bound(inst, 60)
-    greedy, _ = solve_greedy(inst)
-    assert n_opt == 3 and 0 < bound <= plan_costs(KernelData(inst), [greedy]).cost[0]
-
-
 def test_completed_start_is_the_first_incumbent():
     rng = np.random.default_rng(8)
     for _ in range(10):

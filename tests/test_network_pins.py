@@ -69,7 +69,7 @@ def _cases(seed: int, n: int):
     return out
 
 
-@pytest.mark.parametrize("method", ["none", "greedy", "pso"])
+@pytest.mark.parametrize("method", ["none", "greedy", "pso", "decompose"])
 def test_every_method_keeps_the_pins(method):
     for inst, doc in _cases(11, 8):
         res = solve(inst, method, SolveOptions(max_iter=3, swarm_size=8, islands=1, seed=3),

@@ -15,7 +15,7 @@ whatever order its shipments are listed in.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,17 +85,19 @@ def _slots(inst: Instance, materials: set) -> list[_Slot]:
 
 
 def build(inst: Instance, plan: Plan | None = None, *, materials: list[int] | None = None,
-          fixed_costs: bool = True, data: KernelData | None = None,
-          pins: Pins | None = None) -> NetworkMilp:
+          prices: Mapping[tuple[int, int], float] | None = None,
+          data: KernelData | None = None, pins: Pins | None = None) -> NetworkMilp:
     """Build the MILP of ``inst``; with ``plan``, every shipment is fixed to it.
 
     With ``pins``, a slot's column is at least the kept units it holds, and the slots of a
     forbidden link, material and period are fixed to 0.
 
     ``materials`` restricts the model to some materials (the others keep their baseline,
-    which the objective then leaves out); ``fixed_costs=False`` drops the fixed link costs,
-    the only terms that couple materials. Raises ``ValueError`` when ``plan`` has a shipment
-    that maps to no slot (it cannot, once :meth:`Plan.from_json` has accepted it).
+    which the objective then leaves out). ``prices`` replace the fixed link costs, the only
+    terms that couple materials: the cost of sending anything on a link in a period is
+    ``prices[(link, period)]``, 0 where the key is missing (``{}`` drops them). Raises
+    ``ValueError`` when ``plan`` has a shipment that maps to no slot (it cannot, once
+    :meth:`Plan.from_json` has accepted it).
     """
     b = ModelBuilder()
     N, M, T = inst.requirements.shape
@@ -252,19 +254,37 @@ def build(inst: Instance, plan: Plan | None = None, *, materials: list[int] | No
                             b.row(held, [1.0] * len(held), lo=fl)
                         b.row([back], [1.0], hi=bb)
     # fixed cost per link and period with anything leaving on it
+    for (lk, t), cols in _on_link(inst, slots).items():
+        fixed = float(inst.fixed_cost[lk]) if prices is None else prices.get((lk, t), 0.0)
+        if fixed <= 0:
+            continue
+        U = float(total.max())
+        o = b.binary(cost=fixed)
+        b.row(cols + [o], [1.0] * len(cols) + [-U], hi=0.0)
+    return NetworkMilp(builder=b, slots=slots)
+
+
+def _on_link(inst: Instance, slots: list[_Slot]) -> dict:
+    """Columns of the slots whose shipment or payback leaves on each (link, period)."""
     on_link: dict = {}
     for s in slots:
         on_link.setdefault((s.link, s.dep), []).append(s.col)
         if s.kind == LOAN:
             rv = int(inst.reverse[s.link])
             on_link.setdefault((rv, s.dep + s.dur - int(inst.lead[rv])), []).append(s.col)
-    for (lk, _), cols in on_link.items():
-        if inst.fixed_cost[lk] <= 0 or not fixed_costs:
-            continue
-        U = float(total.max())
-        o = b.binary(cost=float(inst.fixed_cost[lk]))
-        b.row(cols + [o], [1.0] * len(cols) + [-U], hi=0.0)
-    return NetworkMilp(builder=b, slots=slots)
+    return on_link
+
+
+def link_periods(inst: Instance, materials: list[int]) -> dict[int, set[tuple[int, int]]]:
+    """The (link, period) pairs on which a shipment or payback of each material may leave:
+    the fixed costs its plans may incur (none: it cannot move)."""
+    out: dict = {m: set() for m in materials}
+    for s in _slots(inst, set(materials)):
+        out[s.material].add((s.link, s.dep))
+        if s.kind == LOAN:
+            rv = int(inst.reverse[s.link])
+            out[s.material].add((rv, s.dep + s.dur - int(inst.lead[rv])))
+    return out
 
 
 def _fefo(b: ModelBuilder, cols: dict, const: dict, terms: dict, U: float) -> None:
@@ -321,39 +341,6 @@ def fixed_plan_objective(inst: Instance, plan: Plan, opts: MilpOptions | None = 
     """Optimal objective of the MILP with every shipment fixed to ``plan``."""
     model = build(inst, plan)
     return run(model.builder.to_highs(), opts or MilpOptions())
-
-
-def decomposed_bound(inst: Instance, time_limit: float, *, threads: int = 0
-                     ) -> tuple[float, int, float]:
-    """A lower bound on the optimum from one MILP per material without fixed link costs.
-
-    Dropping the fixed costs (non-negative) leaves a problem that splits by material, so the
-    sum of the materials' best bounds is a valid bound on the full problem. The materials
-    share ``time_limit`` (wall seconds); a material whose MILP is not solved to optimality
-    contributes its solver bound. Returns the bound, the number of materials solved to
-    optimality, and the seconds spent.
-    """
-    t0 = time.perf_counter()
-    data = KernelData(inst)
-    deadline = t0 + time_limit
-    mats = [m for m in range(inst.n_materials) if inst.listed[:, m].sum() > 1]
-    fm = data.base.fm
-    own = fm[:, :, 0] + fm[:, :, 1] + fm[:, :, 2]  # holding, shortage, waste per pair
-    total = float(own.sum() - own[:, mats].sum())  # materials nobody can share: baseline
-    optimal = 0
-    for k, m in enumerate(mats):
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            # out of time: nothing below zero is known for the rest
-            continue
-        model = build(inst, materials=[m], fixed_costs=False, data=data)
-        out = run(model.builder.to_highs(),
-                  MilpOptions(time_limit=max(0.05, left / (len(mats) - k)), gap=0.0,
-                              threads=threads))
-        if out.bound > float("-inf"):
-            total += max(0.0, out.bound)
-        optimal += int(out.optimal)
-    return total, optimal, time.perf_counter() - t0
 
 
 def _slot_totals(plan: Plan) -> dict:

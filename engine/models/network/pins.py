@@ -136,6 +136,16 @@ class Pins:
         banned = self.forbidden_set() if banned is None else banned
         return (lk, m, t) not in banned and (lk, m, ALL_PERIODS) not in banned
 
+    def of_material(self, m: int) -> Pins:
+        """The pins of material ``m``, renumbered as material 0 (of a one-material instance
+        made from this one: its links and periods unchanged)."""
+        keep = _rows_of(self.keep, self.keep.material == m)
+        keep = Plan.from_arrays(keep.link, np.zeros_like(keep.material), keep.period, keep.qty,
+                                keep.kind, keep.ret)
+        hit = self.forbid_material == m
+        return Pins(keep, self.forbid_link[hit], np.zeros(int(hit.sum()), np.int64),
+                    self.forbid_period[hit])
+
     def free(self, plan: Plan) -> Plan:
         """``plan`` less the kept shipments and the forbidden ones.
 
