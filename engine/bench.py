@@ -80,6 +80,8 @@ def run_suite(o: BenchOptions, *, experiments: tuple[str, ...], instances: list[
             res[name] = new[name]
         if micro:
             fresh = {b["name"] for b in new["micro"]}
+            for b in new["micro"]:
+                b["generated"] = {"command": command, "date": new["date"]}
             res["micro"] = [b for b in res.get("micro", []) if b["name"] not in fresh] \
                 + new["micro"]
     write_outputs(res, out_dir, report_path, readme, command)

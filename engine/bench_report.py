@@ -217,10 +217,25 @@ def report(res: dict, command: str) -> str:
     return "\n".join(L) + "\n"
 
 
+def _rerun_text(res: dict) -> str:
+    """", with ... re-run on <date>": the experiments and micro-benchmarks a ``--merge`` run
+    replaced since the run the headline's date is of (none: "")."""
+    dates: dict = {}
+    for name, r in res.items():
+        if isinstance(r, dict) and "generated" in r:
+            dates.setdefault(r["generated"]["date"], []).append(f"`{name}`")
+    for b in res.get("micro", []):
+        if "generated" in b:
+            dates.setdefault(b["generated"]["date"], []).append(f"`{b['name']}`")
+    return "".join(f", with {', '.join(names)} re-run on {date}"
+                   for date, names in sorted(dates.items()))
+
+
 def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
     """The README's headline figures, from a bench run's results."""
-    L = [f"From `make bench` on {res['date']} ({_cpus_text(res['machine'])}, shared machine); "
-         f"the full report, with where each method loses: [{report_link}]({report_link}).", ""]
+    L = [f"From `make bench` on {res['date']} ({_cpus_text(res['machine'])}, shared machine)"
+         f"{_rerun_text(res)}; the full report, with where each method loses: "
+         f"[{report_link}]({report_link}).", ""]
     if "seed_table" in res:
         L += ["| steel case, periods | exact (HiGHS) | seed paper's exact | our PSO, "
               f"{res['options']['swarm_time']:g} s (median gap) | per-period PSO (seed's A1) | "
