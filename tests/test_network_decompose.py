@@ -26,12 +26,6 @@ from tests.network_random import random_feasible_plan, random_instance
 pytestmark = pytest.mark.slow  # exact solves (HiGHS)
 
 
-def _of_material(plan: Plan, m: int, to: int) -> Plan:
-    hit = plan.material == m
-    return Plan.from_arrays(plan.link[hit], np.full(int(hit.sum()), to), plan.period[hit],
-                            plan.qty[hit], plan.kind[hit], plan.ret[hit])
-
-
 def test_one_material_costs_what_the_network_charges_that_material():
     rng = np.random.default_rng(31)
     checked = 0
@@ -40,9 +34,9 @@ def test_one_material_costs_what_the_network_charges_that_material():
         data = KernelData(inst)
         plan = random_feasible_plan(rng, inst, data, tries=40)
         for m in np.unique(plan.material).tolist():
-            alone = _of_material(plan, m, m)
+            alone = plan.of_material(m)
             sub = one_material(inst, m)
-            sub_cost = plan_costs(KernelData(sub), [_of_material(plan, m, 0)])
+            sub_cost = plan_costs(KernelData(sub), [plan.of_material(m, 0)])
             full = plan_costs(data, [alone, Plan.empty()])
             # the other materials keep their no-sharing cost in both plans of the network
             empty_sub = plan_costs(KernelData(sub), [Plan.empty()]).cost[0]

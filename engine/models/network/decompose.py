@@ -182,21 +182,6 @@ def _executor(opts: DecomposeOptions, stop: StopToken):
     return loky_executor(opts.jobs)
 
 
-def _material(plan: Plan, m: int, to: int) -> Plan:
-    """The shipments of material ``m`` of ``plan``, numbered as material ``to``."""
-    hit = plan.material == m
-    return Plan.from_arrays(plan.link[hit], np.full(int(hit.sum()), to), plan.period[hit],
-                            plan.qty[hit], plan.kind[hit], plan.ret[hit])
-
-
-def _joined(parts: dict[int, Plan]) -> Plan:
-    plans = [p for p in parts.values() if p.n_shipments]
-    if not plans:
-        return Plan.empty()
-    return Plan.from_arrays(*(np.concatenate([getattr(p, k) for p in plans])
-                              for k in ("link", "material", "period", "qty", "kind", "ret")))
-
-
 def solve_decomposed(inst: Instance, start: Plan, opts: DecomposeOptions, budget: Budget, *,
                      data: KernelData | None = None, pins: Pins | None = None,
                      callback=None) -> tuple[Plan, dict]:
@@ -243,7 +228,7 @@ def solve_decomposed(inst: Instance, start: Plan, opts: DecomposeOptions, budget
     own = (fm[:, :, 0] + fm[:, :, 1] + fm[:, :, 2]).sum(axis=0)  # per material, no sharing
     # A material that cannot move costs its own baseline in every plan.
     immovable = float(own.sum() - own[order].sum())
-    plans = {m: _material(start, m, m) for m in order}
+    plans = {m: start.of_material(m) for m in order}
     bounds: dict[int, float] = {}
     info = {"parts": len(order), "parts_failed": 0, "worker_peak_mib": 0.0}
     proven: set[int] = set()
@@ -260,7 +245,7 @@ def solve_decomposed(inst: Instance, start: Plan, opts: DecomposeOptions, budget
         return immovable + sum(max(0.0, b) for b in bounds.values())
 
     def assembled() -> tuple[Plan, float]:
-        plan = _joined(plans)
+        plan = Plan.joined(list(plans.values()))
         return plan, float(plan_costs(data, [plan]).cost[0])
 
     while (nxt < len(order) or running) and not budget.done() and not cancelled:
@@ -275,7 +260,7 @@ def solve_decomposed(inst: Instance, start: Plan, opts: DecomposeOptions, budget
             prices = {key: float(inst.fixed_cost[key[0]]) / sharers[key] for key in reach[m]
                       if inst.fixed_cost[key[0]] > 0}
             fut = pool.submit(solve_part, one_material(inst, m), m, prices,
-                              _material(plans[m], m, 0), pins.of_material(m), limit, parent)
+                              plans[m].of_material(m, 0), pins.of_material(m), limit, parent)
             running[fut] = m
         if not running:
             break  # no time left for another part
@@ -287,7 +272,7 @@ def solve_decomposed(inst: Instance, start: Plan, opts: DecomposeOptions, budget
                 info["parts_failed"] += 1
                 info.setdefault("first_failure", f"material {m}: {type(e).__name__}: {e}")
                 continue
-            plans[m] = _material(part.plan, 0, m)
+            plans[m] = part.plan.of_material(0, m)
             bounds[m] = part.bound
             if part.optimal:
                 proven.add(m)

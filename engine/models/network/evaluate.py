@@ -204,8 +204,7 @@ def authorize(inst: Instance, plan: Plan, proposed: Plan | None = None,
     """
     data = data or KernelData(inst)
     if proposed is not None:
-        plan = Plan.from_arrays(*(np.concatenate([getattr(plan, n), getattr(proposed, n)])
-                                  for n in ("link", "material", "period", "qty", "kind", "ret")))
+        plan = Plan.joined([plan, proposed])
     try:
         # plans built as arrays must obey the rules a plan document is read by
         Plan.from_json(plan.to_json(inst), inst)

@@ -139,12 +139,9 @@ class Pins:
     def of_material(self, m: int) -> Pins:
         """The pins of material ``m``, renumbered as material 0 (of a one-material instance
         made from this one: its links and periods unchanged)."""
-        keep = _rows_of(self.keep, self.keep.material == m)
-        keep = Plan.from_arrays(keep.link, np.zeros_like(keep.material), keep.period, keep.qty,
-                                keep.kind, keep.ret)
         hit = self.forbid_material == m
-        return Pins(keep, self.forbid_link[hit], np.zeros(int(hit.sum()), np.int64),
-                    self.forbid_period[hit])
+        return Pins(self.keep.of_material(m, 0), self.forbid_link[hit],
+                    np.zeros(int(hit.sum()), np.int64), self.forbid_period[hit])
 
     def free(self, plan: Plan) -> Plan:
         """``plan`` less the kept shipments and the forbidden ones.
@@ -183,10 +180,7 @@ class Pins:
         the pins (it may not be feasible: that is the kernel's verdict)."""
         if self.empty:
             return plan
-        free = self.free(plan)
-        return Plan.from_arrays(*(np.concatenate([getattr(self.keep, n), getattr(free, n)])
-                                  for n in ("link", "material", "period", "qty", "kind",
-                                            "ret")))
+        return Plan.joined([self.keep, self.free(plan)])
 
     def start(self, data: KernelData, plan: Plan) -> Plan:
         """A warm start made to honour the pins and to obey the rules: :meth:`merge`, then
@@ -194,7 +188,7 @@ class Pins:
         rules bind material by material, and the kept shipments obey them on their own)."""
         plan = self.merge(plan)
         mats = np.unique(plan.material)
-        parts = [_rows_of(plan, plan.material == m) for m in mats]
+        parts = [plan.of_material(m) for m in mats]
         bad = set(mats[plan_costs(data, parts).flags != 0].tolist())
         if not bad:
             return plan

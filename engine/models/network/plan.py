@@ -124,6 +124,24 @@ class Plan:
             kind[k], ret[k] = (LOAN if kd == "loan" else PERMANENT), r
         return cls(link, mat, per, qty, kind, ret)
 
+    @classmethod
+    def joined(cls, plans: list[Plan]) -> Plan:
+        """The shipments of ``plans``, one plan after the other."""
+        if not plans:
+            return cls.empty()
+        return cls.from_arrays(*(np.concatenate([getattr(p, name) for p in plans])
+                                 for name in ("link", "material", "period", "qty", "kind",
+                                              "ret")))
+
+    def of_material(self, m: int, as_material: int | None = None) -> Plan:
+        """The shipments of material ``m``, in order; numbered ``as_material`` when given
+        (material 0 of a one-material instance made from this plan's, say)."""
+        hit = self.material == m
+        material = self.material[hit] if as_material is None else \
+            np.full(int(hit.sum()), as_material)
+        return Plan.from_arrays(self.link[hit], material, self.period[hit], self.qty[hit],
+                                self.kind[hit], self.ret[hit])
+
     def cleaned(self) -> Plan:
         """Solver round-off removed: quantities within 1e-7 of a multiple of 1e-6 snapped to
         it, shipments of less than 1e-9 units dropped."""
