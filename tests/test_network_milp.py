@@ -73,8 +73,8 @@ def test_completed_start_is_the_first_incumbent():
         inst = random_instance(rng)
         data = KernelData(inst)
         greedy, _ = solve_greedy(inst)
-        start = nmilp.completed_start(inst, greedy, MilpOptions(time_limit=30), data=data)
         model = nmilp.build(inst, data=data)
+        start = nmilp.completed_start(model, greedy, MilpOptions(time_limit=30))
         assert start is not None and start[1].size == model.builder.n_cols
         out = run(model.builder.to_highs(), MilpOptions(time_limit=30, gap=0.0), start)
         first = out.trace[0][1]  # the incumbent HiGHS reported first

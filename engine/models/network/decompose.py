@@ -132,7 +132,7 @@ def solve_part(sub: Instance, m: int, prices: dict, start: Plan, pins: Pins,
     # process, whatever the parent's thread uses in the parent
     opts = MilpOptions(time_limit=time_limit, gap=PART_GAP,
                        threads=1 if os.getpid() != parent_pid else 0)
-    first = completed_start(sub, start, opts, stop=stop, prices=prices, data=data, pins=pins)
+    first = completed_start(model, start, opts, stop=stop)
     h = model.builder.to_highs()
     interrupt_on(h, stop)
     out = run(h, replace(opts, time_limit=max(MIN_PART_TIME, time_limit - (

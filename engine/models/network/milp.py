@@ -114,14 +114,8 @@ def build(inst: Instance, plan: Plan | None = None, *, materials: list[int] | No
         if s.kind == LOAN:
             b.cost[s.col] += float(inst.unit_cost[inst.reverse[s.link], s.material])
     if plan is not None:
-        fixed = _slot_totals(plan)
-        by_rank = {s.rank: s for s in slots}
-        for key in fixed:
-            if key not in by_rank:
-                raise ValueError(f"plan: shipment {key} maps to no slot")
-        for s in slots:
-            v = fixed.get(s.rank, 0.0)
-            b.fix(s.col, v)
+        for s, v in zip(slots, _slot_values(slots, plan)):
+            b.fix(s.col, float(v))
     # Buckets that can ever hold material m anywhere.
     supply = inst.lots.sum(axis=0)  # (M, B)
     buckets = []
@@ -327,8 +321,8 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     model = build(inst, pins=pins)
     start = None
     if warm_start is not None:
-        start = completed_start(inst, warm_start, MilpOptions(
-            time_limit=COMPLETION_SHARE * opts.time_limit), stop=stop, pins=pins)
+        start = completed_start(model, warm_start, MilpOptions(
+            time_limit=COMPLETION_SHARE * opts.time_limit), stop=stop)
         if start is None:
             start = start_of(model, warm_start)
     out = milp_process.solve(model.builder, opts, start, stop, progress)
@@ -353,20 +347,21 @@ def _slot_totals(plan: Plan) -> dict:
     return q
 
 
-def completed_start(inst: Instance, plan: Plan, opts: MilpOptions, *,
-                    stop: StopToken | None = None, **build_kw
-                    ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Every column of :func:`build`'s model of ``inst`` (built with ``build_kw``) where the
-    shipments are ``plan``'s, or None when HiGHS finds no such solution within ``opts`` (or
-    before ``stop``; it runs in this thread).
+def completed_start(model: NetworkMilp, plan: Plan, opts: MilpOptions, *,
+                    stop: StopToken | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every column of ``model`` where the shipments are ``plan``'s, or None when HiGHS
+    finds no such solution within ``opts`` (or before ``stop``; it runs in this thread).
+    Raises ``ValueError`` when a shipment of ``plan`` maps to no slot.
 
     HiGHS takes a complete solution as its first incumbent at once; a partial one
     (:func:`start_of`) sends it into a search of its own to complete it first, which on
     larger models takes up its whole time limit and yields nothing. Fixing the shipments
-    leaves only the dispatch of each stock, which solves in a fraction of the time.
+    (in a copy of the model) leaves only the dispatch of each stock, which solves in a
+    fraction of the time.
     """
-    fixed = build(inst, plan, **build_kw)
-    h = fixed.builder.to_highs()
+    cols, vals = start_of(model, plan)
+    h = model.builder.to_highs()
+    h.changeColsBounds(int(cols.size), cols.astype(np.int32), vals, vals)
     interrupt_on(h, stop)
     out = run(h, opts)
     if out.x is None:
@@ -374,9 +369,17 @@ def completed_start(inst: Instance, plan: Plan, opts: MilpOptions, *,
     return np.arange(out.x.size), out.x
 
 
+def _slot_values(slots: list[_Slot], plan: Plan) -> np.ndarray:
+    """Units of ``plan`` in each slot, in the order of ``slots``; raises ``ValueError`` when
+    a shipment maps to no slot."""
+    q = _slot_totals(plan)
+    ranks = {s.rank for s in slots}
+    for key in q:
+        if key not in ranks:
+            raise ValueError(f"plan: shipment {key} maps to no slot")
+    return np.array([q.get(s.rank, 0.0) for s in slots], np.float64)
+
+
 def start_of(model: NetworkMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """The plan's shipment columns (every slot: its quantity or 0), for HiGHS to complete."""
-    q = _slot_totals(plan)
-    cols = np.array([s.col for s in model.slots], np.int64)
-    vals = np.array([q.get(s.rank, 0.0) for s in model.slots])
-    return cols, vals
+    return np.array([s.col for s in model.slots], np.int64), _slot_values(model.slots, plan)
