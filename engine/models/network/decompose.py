@@ -238,11 +238,15 @@ def solve_decomposed(inst: Instance, start: Plan, opts: DecomposeOptions, budget
     running: dict = {}
     nxt = 0
     last_record = -np.inf
+    came_back = False  # a part's plan is in since the assembled plan was last scored
     cancelled = False
 
     def bound() -> float:
         # a material not solved yet: its cost is at least 0
         return immovable + sum(max(0.0, b) for b in bounds.values())
+
+    def done() -> int:
+        return len(bounds) + info["parts_failed"]
 
     def assembled() -> tuple[Plan, float]:
         plan = Plan.joined(list(plans.values()))
@@ -273,23 +277,23 @@ def solve_decomposed(inst: Instance, start: Plan, opts: DecomposeOptions, budget
                 info.setdefault("first_failure", f"material {m}: {type(e).__name__}: {e}")
                 continue
             plans[m] = part.plan.of_material(0, m)
+            came_back = True
             bounds[m] = part.bound
             if part.optimal:
                 proven.add(m)
             info["worker_peak_mib"] = max(info["worker_peak_mib"], part.peak_mib)
         now = time.perf_counter()
-        if now - last_record >= RECORD_EVERY_S or (nxt == len(order) and not running):
-            last_record = now
+        if came_back and now - last_record >= RECORD_EVERY_S:
+            last_record, came_back = now, False
             plan, cost = assembled()
             budget.record(cost, plan)
             cancelled = callback is not None and bool(callback(
-                {"best": cost, "bound": bound(), "parts_done": len(bounds) +
-                 info["parts_failed"], "parts": len(order)}))
+                {"best": cost, "bound": bound(), "parts_done": done(), "parts": len(order)}))
         if running:
             budget.token.wait(POLL_S)
     for fut in running:
         fut.cancel()  # a part already running ends at its own time limit
-    info["parts_unsolved"] = len(order) - len(bounds) - info["parts_failed"] - len(running)
+    info["parts_unsolved"] = len(order) - done() - len(running)
     t1 = time.perf_counter()
     plan, cost = assembled()
     budget.record(cost, plan)
@@ -301,7 +305,7 @@ def solve_decomposed(inst: Instance, start: Plan, opts: DecomposeOptions, budget
                                   materials=first)
         budget.record(cost, plan)
         if callback is not None and callback({"best": cost, "bound": bound(),
-                                              "parts_done": len(bounds), "parts": len(order)}):
+                                              "parts_done": done(), "parts": len(order)}):
             cancelled = True
     info.update(bound=bound(), parts_optimal=len(proven), parts_s=t1 - t0,
                 polish_s=time.perf_counter() - t1, cost=cost,
