@@ -268,7 +268,7 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
         mo = milp_options(opts, budget)
         # the greedy plan is a first incumbent for free
         start = pins.start(data, start) if start is not None else \
-            net_swarm.solve_greedy(inst, pins)[0]
+            net_swarm.solve_greedy(inst, pins, data)[0]
         with warming(net_warmup):
             plan, out = net_milp.solve(inst, mo, start, stop=budget.token, pins=pins,
                                        progress=exact_reporter(callback, budget, mo))
@@ -286,7 +286,7 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
         whole = run_budget(opts, budget, opts.time_limit or 60.0, None)
         do = checked_options(DecomposeOptions, jobs=min(opts.jobs, budget.threads.count),
                              backend=opts.backend)
-        begin = net_swarm.solve_greedy(inst, pins)[0]
+        begin = net_swarm.solve_greedy(inst, pins, data)[0]
         if start is not None:
             warm = pins.start(data, start)
             scored = network.plan_costs(data, [begin, warm])
@@ -296,7 +296,7 @@ def _solve_network(inst: network.Instance, method: str, opts: SolveOptions, warm
                                       callback=reporter(callback, whole))
         status, bound, extra = info["message"], info["bound"], {"decompose": info}
     elif method == "greedy":
-        plan, _ = net_swarm.solve_greedy(inst, pins)
+        plan, _ = net_swarm.solve_greedy(inst, pins, data)
     else:
         plan, _ = net_swarm.solve_none(inst, pins)
     wall = time.perf_counter() - t0

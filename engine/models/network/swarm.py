@@ -13,7 +13,7 @@ from ...improvement import improves
 from ...parallel import IslandOptions, swarm_phase
 from ...pso import PsoOptions
 from ...termination import Budget
-from .evaluate import plan_costs
+from .evaluate import KernelData, plan_costs
 from .instance import Instance
 from .pins import Pins
 from .plan import Plan
@@ -34,10 +34,12 @@ def solve_none(inst: Instance, pins: Pins | None = None) -> tuple[Plan, dict]:
     return (pins or Pins.none()).keep, {"message": "no sharing"}
 
 
-def solve_greedy(inst: Instance, pins: Pins | None = None) -> tuple[Plan, dict]:
+def solve_greedy(inst: Instance, pins: Pins | None = None, data: KernelData | None = None
+                 ) -> tuple[Plan, dict]:
     """Each shortage, earliest first, filled from the cheapest donor that may give, as much as
-    its protection allows, permanently (around the pins, when given)."""
-    problem = make_problem(inst, pins)
+    its protection allows, permanently (around the pins, when given; ``data``: the
+    instance's, when the caller has it)."""
+    problem = NetworkProblem(inst, data=data, pins=pins)
     return problem.decode(problem.greedy_particle()), {"message": "greedy"}
 
 
