@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import bench_contracts, bench_families
+from . import bench_contracts, bench_families, bench_peers
 from .bench_experiments import (
     BenchOptions,
     large_sfi,
@@ -56,6 +56,7 @@ def run_suite(o: BenchOptions, *, experiments: tuple[str, ...], instances: list[
                "scenarios": scenarios, "network": network_cases,
                "network_cluster": network_cluster,
                "contracts": lambda o, log: bench_contracts.run(log, o.contracts),
+               "peers": lambda o, log: bench_peers.run(o.peers, log),
                "families": lambda o, log: bench_families.run(o.families, log)}
     res: dict = {"date": time.strftime("%Y-%m-%d"), "command": command, "options": asdict(o),
                  "machine": {"cpus": _cpus(), "cpu": _cpu_model(), "machine": platform.machine(),
@@ -105,7 +106,7 @@ def write_outputs(res: dict, out_dir: str, report_path: str | None, readme: str 
 
 
 EXPERIMENTS = ("seed_table", "scaling", "large_sfi", "scenarios", "network",
-               "network_cluster", "contracts", "families")
+               "network_cluster", "contracts", "peers", "families")
 #: What ``all`` runs. ``families`` gives the exact solver 600 s on each of its 100 instances
 #: (about 17 hours before its cache fills), so it runs on its own: ``make bench-families``.
 DEFAULT_EXPERIMENTS = EXPERIMENTS[:-1]

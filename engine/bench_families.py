@@ -70,7 +70,7 @@ def _digest(doc: dict) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
-def _gap(cost: float | None, ref: float | None) -> float | None:
+def gap(cost: float | None, ref: float | None) -> float | None:
     """Relative distance of ``cost`` above ``ref`` (None when either is missing)."""
     if cost is None or ref is None or not math.isfinite(cost) or not math.isfinite(ref):
         return None
@@ -87,8 +87,13 @@ def _at(trace: list, t: float) -> tuple[float | None, float | None]:
     return inc, bound
 
 
-def _exact(inst, doc: dict, o: FamiliesOptions, cache: dict, log: Callable) -> dict:
-    key = f"{_digest(doc)}:{o.exact_time:g}"
+def exact_run(inst, doc: dict, time_limit: float, cache: dict, cache_path: str | None,
+              log: Callable) -> dict:
+    """The exact solver on ``inst`` (made from ``doc``) for ``time_limit`` seconds, or its
+    run in ``cache`` (its plan scored again), which a new run joins (and ``cache_path``, when
+    given): ``cost`` and ``plan`` (None: no plan of the solver's), ``bound``, ``status``,
+    ``wall_s``, ``trace`` (time, incumbent, bound), ``cached``."""
+    key = f"{_digest(doc)}:{time_limit:g}"
     hit = cache.get(key)
     if hit is not None:
         if hit["plan"] is None:
@@ -99,7 +104,7 @@ def _exact(inst, doc: dict, o: FamiliesOptions, cache: dict, log: Callable) -> d
         log(f"  cached exact plan of {doc['name']} now costs {cost:,.2f}, not "
             f"{hit['cost']:,.2f}: solving again")
     try:
-        r = solve(inst, "exact", SolveOptions(time_limit=o.exact_time, gap=1e-6))
+        r = solve(inst, "exact", SolveOptions(time_limit=time_limit, gap=1e-6))
         trace = r.extra["history"]["exact"]
         # out of time before HiGHS reported a plan, solve returns the constructive plan:
         # not a plan of the exact solver's
@@ -109,11 +114,11 @@ def _exact(inst, doc: dict, o: FamiliesOptions, cache: dict, log: Callable) -> d
                "status": r.status if found else f"{r.status}, no plan",
                "wall_s": r.wall_s, "plan": r.plan if found else None, "trace": trace}
     except NoSolution as exc:
-        run = {"cost": None, "bound": None, "status": str(exc), "wall_s": o.exact_time,
+        run = {"cost": None, "bound": None, "status": str(exc), "wall_s": time_limit,
                "plan": None, "trace": []}
     cache[key] = run
-    if o.cache:
-        write_json_atomic(o.cache, cache)
+    if cache_path:
+        write_json_atomic(cache_path, cache)
     return {**run, "cached": False}
 
 
@@ -128,15 +133,15 @@ def run(o: FamiliesOptions, log: Callable = print) -> dict:
                 doc = generate_family(fam, periods=o.periods, categories=C,
                                       products_per_category=K, seed=seed)
                 inst = load_instance(doc)
-                ex = _exact(inst, doc, o, cache, log)
+                ex = exact_run(inst, doc, o.exact_time, cache, o.cache, log)
                 pso = solve(inst, "pso", SolveOptions(time_limit=o.pso_time, seed=0))
                 best = min(c for c in (ex["cost"], pso.cost) if c is not None)
                 inc, bound = _at(ex["trace"], o.early_time)
                 row = {"family": fam, "size": f"{C} x {K} x {o.periods}", "seed": seed,
                        "pso": pso.cost, "exact": ex["cost"], "best": best,
-                       "pso_gap": _gap(pso.cost, best),
-                       "exact_gap": _gap(ex["cost"], ex["bound"]),
-                       "exact_early_gap": _gap(inc, bound),
+                       "pso_gap": gap(pso.cost, best),
+                       "exact_gap": gap(ex["cost"], ex["bound"]),
+                       "exact_early_gap": gap(inc, bound),
                        "exact_status": ex["status"], "cached": ex["cached"]}
                 rows.append(row)
                 log(f"families {fam} {row['size']} seed {seed}: pso {100 * row['pso_gap']:.3f} "

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from . import bench_contracts, bench_experiments, bench_families, bench_network
-from .bench_format import med, pct
+from . import bench_contracts, bench_experiments, bench_families, bench_network, bench_peers
+from .bench_format import generated_note, med, pct
 from .jsonio import write_atomic
 
 
@@ -91,20 +91,21 @@ def report(res: dict, command: str) -> str:
          "figure below is from this run (`results.json` beside the plots holds them all). "
          "The machine is shared: repeated timings vary by about 20 %.", ""]
     if "seed_table" in res:
-        L += ["## The seed paper's table, side by side", "",
+        L += ["## The seed paper's table, side by side", "", *generated_note(res["seed_table"]),
               "Steel case (3 categories x 3 products). Gaps are to the best plan known in this "
               "run (the exact solver's, proven within 1e-4). Our PSO and the baselines get "
               f"{res['options']['swarm_time']:g} s per run; PSO: median over seeds "
               f"0-{res['options']['seeds'] - 1}; per-period (the seed's Algorithm A1): median "
-              f"over seeds 0-{res['options']['baseline_seeds'] - 1}; pyswarms: "
-              f"{res['options']['pyswarms_iter']} iterations of 32 particles, seed 0, its time "
-              "in `results.json`. The seed paper's figures "
+              f"over seeds 0-{res['options']['baseline_seeds'] - 1}; pyswarms: 32 particles, "
+              "seed 0, started from the constructive plan our swarm is seeded with (docs/pso.md, "
+              "\"Baselines\"; the other peers: \"Peers at equal budgets\" below). The seed "
+              "paper's figures "
               "are its own published ones (its PSO against its exact algorithm).", "",
               "| periods | exact: time | exact: status | seed's exact | exact speed-up | our "
               "PSO: gap | our PSO: gap to bound | per-period PSO: gap | pyswarms: gap | seed's "
               "PSO: gap, time |",
               "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
-        for r in res["seed_table"]:
+        for r in res["seed_table"]["rows"]:
             ex = r["exact"]
             seed_ex = (f"{r['seed_exact_min']} min | "
                        f"x{60 * r['seed_exact_min'] / ex['wall_s']:,.0f}"
@@ -116,7 +117,7 @@ def report(res: dict, command: str) -> str:
                      f"{pct(med(r['per_period_gaps']))} | {pct(r['pyswarms_gap'])} | "
                      f"{seed_pso} |")
         L += ["", "Where a method loses:", ""]
-        for r in res["seed_table"]:
+        for r in res["seed_table"]["rows"]:
             ex = r["exact"]
             if ex["status"] == "Optimal" and ex["wall_s"] < max(r["pso_s"]) \
                     and med(r["pso_gaps"]) > 0:
@@ -124,12 +125,13 @@ def report(res: dict, command: str) -> str:
                          f"{ex['wall_s']:.1f} s, less than our PSO's {max(r['pso_s']):.1f} s, "
                          f"and PSO ends {pct(med(r['pso_gaps']))} above it: on this case "
                          "PSO loses on both counts.")
+        rows = res["seed_table"]["rows"]
         L.append(f"- pyswarms on the same problem and decoder ends "
-                 f"{pct(min(r['pyswarms_gap'] for r in res['seed_table']))} to "
-                 f"{pct(max(r['pyswarms_gap'] for r in res['seed_table']))} above the best; "
+                 f"{pct(min(r['pyswarms_gap'] for r in rows))} to "
+                 f"{pct(max(r['pyswarms_gap'] for r in rows))} above the best; "
                  "the per-period baseline "
-                 f"{pct(min(med(r['per_period_gaps']) for r in res['seed_table']))} to "
-                 f"{pct(max(med(r['per_period_gaps']) for r in res['seed_table']))}.")
+                 f"{pct(min(med(r['per_period_gaps']) for r in rows))} to "
+                 f"{pct(max(med(r['per_period_gaps']) for r in rows))}.")
         L += [""]
     if "scaling" in res:
         L += ["## Scaling", "",
@@ -201,6 +203,8 @@ def report(res: dict, command: str) -> str:
         L += bench_network.report_section(res)
     if "contracts" in res:
         L += bench_contracts.report_section(res["contracts"])
+    if "peers" in res:
+        L += bench_peers.report_section(res["peers"])
     if "families" in res:
         L += bench_families.report_section(res["families"])
     for u in res.get("user", []):
@@ -240,7 +244,7 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
         L += ["| steel case, periods | exact (HiGHS) | seed paper's exact | our PSO, "
               f"{res['options']['swarm_time']:g} s (median gap) | per-period PSO (seed's A1) | "
               "seed paper's PSO |", "|---|---|---|---|---|---|"]
-        for r in res["seed_table"]:
+        for r in res["seed_table"]["rows"]:
             ex = r["exact"]
             seed_ex = f"{r['seed_exact_min']} min" if r["seed_exact_min"] else ""
             seed_pso = (f"{100 * r['seed_pso_gap']:.1f} % in {r['seed_pso_min']:g} min"
@@ -273,6 +277,7 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
                  f"on held-out scenarios (forecast error {100 * sv[0]['forecast_error']:.0f} to "
                  f"{100 * sv[-1]['forecast_error']:.0f} %).")
     L += bench_network.headline_lines(res)
+    L += bench_peers.headline_lines(res)
     micro = {b["name"]: b["extra_info"] for b in res.get("micro", [])}
     tp = micro.get("test_throughput_against_pyswarms")
     if tp:

@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiments", default="all",
                    help="all (every experiment but families), or some of: seed_table, "
                         "scaling, large_sfi, scenarios, network, network_cluster, contracts, "
-                        "families")
+                        "peers, families")
     p.add_argument("--instances", nargs="*", help="your instance files: each gets a table of "
                                                   "--methods")
     p.add_argument("--methods", default="exact,pso", help="for --instances (exact,pso)")
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=600.0,
                    help="exact: seconds (600)")
     p.add_argument("--swarm-time", type=float, default=10.0,
-                   help="pso, per-period, pyswarms: seconds per run (10)")
+                   help="pso, per-period and the peers: seconds per run (10)")
     p.add_argument("--gap", type=float, default=0.0, help="exact: relative MIP gap (0)")
     p.add_argument("--islands", type=int, default=2, help="pso: swarms (2)")
     p.add_argument("--into", help="Markdown file whose compare section is replaced")
@@ -193,9 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _solve_arguments(p: argparse.ArgumentParser) -> None:
     """The options of a solve, shared by ``solve`` and ``roll``."""
     p.add_argument("--method", choices=METHODS, default=None,
-                   help="sfi: exact, pso, per-period, pyswarms, relax-round; network: exact, "
-                        "pso, decompose, greedy, none (exact); contracts: equilibrium, system "
-                        "(equilibrium)")
+                   help="sfi: exact, pso, per-period, relax-round, and other libraries on "
+                        "our encoding: pyswarms, nevergrad, pymoo-ga, pymoo-pso; network: "
+                        "exact, pso, decompose, greedy, none (exact); contracts: "
+                        "equilibrium, system (equilibrium)")
     p.add_argument("--time-limit", type=float, default=None,
                    help="seconds (exact, relax-round, decompose: default 60; swarms without "
                         "--max-iter: default 10)")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .jsonio import write_atomic
+from .models.sfi.peers import PEERS
 from .solve import SolveOptions, model_of, solve
 
 BEGIN, END = "<!-- compare:begin -->", "<!-- compare:end -->"
@@ -23,7 +24,7 @@ def compare(inst, methods: list[str], opts: SolveOptions, seeds: list[int],
     for method in methods:
         for seed in (seeds if method == "pso" else [opts.seed]):
             o = replace(opts, seed=seed)
-            if method in ("pso", "per-period", "pyswarms"):
+            if method in ("pso", "per-period", *PEERS):
                 o = replace(o, time_limit=swarm_time)
             res = solve(inst, method, o)
             rows.append({"method": method, "seed": seed if method == "pso" else None,

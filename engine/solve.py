@@ -21,6 +21,7 @@ from .models.network.problem import warmup as net_warmup
 from .models.sfi import milp as sfi_milp
 from .models.sfi import rounding as sfi_rounding
 from .models.sfi import swarm as sfi_swarm
+from .models.sfi.peers import PEERS, solve_peer
 from .models.sfi.pins import Pins as SfiPins
 from .models.sfi.start import heuristic_plan
 from .models.sfi.warmup import warmup
@@ -44,10 +45,10 @@ from .run_setup import (
 from .termination import Budget, StopToken
 
 #: Methods of each model.
-MODEL_METHODS = {"sfi": ("exact", "pso", "per-period", "pyswarms", "relax-round"),
+MODEL_METHODS = {"sfi": ("exact", "pso", "per-period", "relax-round", *PEERS),
                  "network": ("exact", "pso", "decompose", "greedy", "none"),
                  "contracts": ("equilibrium", "system")}
-METHODS = ("exact", "pso", "per-period", "pyswarms", "relax-round", "decompose", "greedy", "none",
+METHODS = ("exact", "pso", "per-period", "relax-round", *PEERS, "decompose", "greedy", "none",
            "equilibrium", "system")
 #: The method a model is solved with when none is named.
 DEFAULT_METHOD = {"sfi": "exact", "network": "exact", "contracts": "equilibrium"}
@@ -115,7 +116,10 @@ def solve(inst: sfi.Instance | network.Instance | contracts.Instance, method: st
         Default: the model's (:data:`DEFAULT_METHOD`). SFI and network: ``exact``: the MILP,
         solved by HiGHS; ``pso``: our swarm (islands through joblib, then a local-search
         polish). SFI: ``per-period``: the seed paper's one-PSO-per-period baseline;
-        ``pyswarms``: pyswarms' GlobalBestPSO on the same problem and decoder;
+        ``pyswarms``, ``nevergrad``, ``pymoo-ga``, ``pymoo-pso``: other libraries'
+        optimizers (pyswarms' GlobalBestPSO, NGOpt, GA, PSO) on the same problem and decoder
+        with the same budgets, started from the warm start or else the constructive plan
+        (``engine/models/sfi/peers.py``);
         ``relax-round``: the linear relaxation of the exact model without its dispatch rules
         (whose optimum is the result's bound), rounded, then the local search, all within
         ``time_limit`` (default 60 s). Network: ``decompose``: one exact model per
@@ -127,7 +131,8 @@ def solve(inst: sfi.Instance | network.Instance | contracts.Instance, method: st
         (:func:`_solve_contracts`).
     opts : SolveOptions
     warm_start : dict, optional
-        A plan document, or a result document, to start from (exact, pso, decompose).
+        A plan document, or a result document, to start from (exact, pso, decompose, the
+        peers).
     pins : dict, optional
         Decisions every returned plan keeps or avoids (``docs/embedding.md``, "Pins").
         Network: ``{"keep": [shipments], "forbid": [{"from", "to", "material",
@@ -152,11 +157,11 @@ def solve(inst: sfi.Instance | network.Instance | contracts.Instance, method: st
         a block of work (a chunk of iterations, an island epoch, a block of local-search
         moves, a tenth of a second of the exact solver), ``relax-round`` in its LP solve or
         a block of its local search, ``per-period`` within a chunk of the period's swarm,
-        ``pyswarms`` at its next iteration, ``decompose`` within 20 ms while its parts
-        run (in this process: at HiGHS's next look) or a block of its local search. A
-        stopped run
-        returns its best plan so far (``exact``: the solver's incumbent; with none yet, the
-        warm start, else the constructive SFI plan or the greedy network plan).
+        the peers at their next evaluation (pyswarms and pymoo: their next iteration),
+        ``decompose`` within 20 ms while its parts run (in this process: at HiGHS's next
+        look) or a block of its local search. A stopped run returns its best plan so far
+        (``exact``: the solver's incumbent; with none yet, the warm start, else the
+        constructive SFI plan or the greedy network plan).
     """
     # The time limit counts from here, compilation included.
     budget = Budget(stop=stop, on_best=on_best)
@@ -238,8 +243,10 @@ def _solve(inst, method: str, opts: SolveOptions, warm_start, pins, callback, bu
                 inst, po, run_budget(opts, budget, po.time_limit, opts.max_evals))
         else:
             stall = None if opts.stall_iter is None else opts.stall_iter * po.swarm_size
-            plan, info = sfi_swarm.solve_pyswarms(
-                inst, po, run_budget(opts, budget, po.time_limit, opts.max_evals, stall))
+            # the plan our swarm is seeded with, unless the caller gives one
+            plan, info = solve_peer(
+                method, inst, po, run_budget(opts, budget, po.time_limit, opts.max_evals, stall),
+                start=start if start is not None else heuristic_plan(inst))
         status, extra = swarm_figures(info, opts)
     wall = time.perf_counter() - t0
     if budget.stopped:

@@ -14,7 +14,7 @@ from invswarm.engine.cli import main
 
 pytestmark = pytest.mark.slow  # the suite writes reports and plots from real runs
 
-TINY = BenchOptions(seeds=2, baseline_seeds=1, swarm_time=0.5, pyswarms_iter=3, exact_time=30,
+TINY = BenchOptions(seeds=2, baseline_seeds=1, swarm_time=0.5, exact_time=30,
                     scaling_time=2,
                     seed_periods=(6,), periods=(4,), products=(9,),
                     large_sfi=(2, 2, 4), large_time=0.5, large_exact_time=5.0,
@@ -36,7 +36,7 @@ def test_tiny_suite_writes_results_plots_and_report(tmp_path):
     text = report.read_text()
     # the timings depend on the processor: the report names the one they came from
     assert saved["machine"]["cpu"] and f"CPUs of {saved['machine']['cpu']} (" in text
-    row = res["seed_table"][0]
+    row = res["seed_table"]["rows"][0]
     # the report prints the run's figures
     assert f"{row['exact']['wall_s']:.1f} s" in text
     assert "Where a method loses" in text
@@ -202,7 +202,7 @@ def test_headline_counts_the_large_instances_within_the_goal():
 
 
 @pytest.mark.parametrize("doc", ['[1, 2]', '{"date": "2026-12-06"}',
-                                 '{"machine": {"cpus": 2}, "seed_table": [{"T": 6}]}',
+                                 '{"machine": {"cpus": 2}, "seed_table": {"rows": [{"T": 6}]}}',
                                  '{"machine": {"cpus": 2}, "scaling": 3}'])
 def test_results_that_are_not_a_bench_run_exit_2_and_write_nothing(tmp_path, capsys, doc):
     saved = tmp_path / "results.json"
