@@ -92,11 +92,32 @@ def test_stop_latency(benchmark, model, method, latest, kw):
 #: the cold run's time and must reach the cold run's cost (median of 5 seeds, issue 27).
 ROLL_SEEDS = 5
 ROLL_SHARE = 5
+#: The issue's network, re-planned by the method for large networks on two workers.
+LARGE_NETWORK = "network-50x200x26"
+
+
+def _method(model: str) -> tuple[str, dict]:
+    """The method each re-plan of ``model`` is solved with, and its options."""
+    return ("decompose", {"jobs": 2}) if model == LARGE_NETWORK else ("pso", {})
+
+
+_PREVIOUS: dict = {}
+
+
+def _previous(model: str, old, cold_s: float, seed: int) -> dict:
+    """The previous horizon's result (one solve per model, budget and seed)."""
+    key = (model, cold_s, seed)
+    if key not in _PREVIOUS:
+        method, kw = _method(model)
+        _PREVIOUS[key] = solve(old, method,
+                               SolveOptions(time_limit=cold_s, seed=seed, **kw)).to_json()
+    return _PREVIOUS[key]
 
 
 def _rolled(model: str, seed: int, cold_s: float):
-    """The previous horizon solved (pso, ``cold_s``), and the next horizon's instance built
-    from what that plan did in its first period."""
+    """The previous horizon solved (``cold_s``; by pso with a seed of its own, by the
+    decomposition, which draws nothing at random, once), and the next horizon's instance
+    built from what that plan did in its first period."""
     if model.startswith("sfi"):
         T = 24 if model == "sfi" else 52
         long = sfi.Instance.from_json(
@@ -105,24 +126,27 @@ def _rolled(model: str, seed: int, cold_s: float):
         old = long.window(0, T, (long.init_generic_stage, long.init_generic_qty,
                                  long.init_dedicated_stage, long.init_dedicated_qty,
                                  long.init_backlog))
-        prev = solve(old, "pso", SolveOptions(time_limit=cold_s, seed=100 + seed)).to_json()
+        prev = _previous(model, old, cold_s, 100 + seed)
         state = carried_states(old, read_plan(old, prev), [1])[0]
         return long.window(1, T + 1, state), prev
-    long = network.generate(firms=10, materials=20, periods=14, density=0.3, seed=1).to_json()
-    old = network_window(long, 0, 13)
-    prev = solve(old, "pso", SolveOptions(time_limit=cold_s, seed=100 + seed)).to_json()
-    return network_window(long, 1, 13, plan=prev["plan"]), prev
+    F, M, T, density = (50, 200, 26, 0.1) if model == LARGE_NETWORK else (10, 20, 13, 0.3)
+    long = network.generate(firms=F, materials=M, periods=T + 1, density=density,
+                            seed=1).to_json()
+    old = network_window(long, 0, T)
+    prev = _previous(model, old, cold_s, 0 if model == LARGE_NETWORK else 100 + seed)
+    return network_window(long, 1, T, plan=prev["plan"]), prev
 
 
 def _roll_runs(model: str, cold_s: float) -> list[tuple[float, float, float]]:
     out = []
     for seed in range(ROLL_SEEDS):
         new, prev = _rolled(model, seed, cold_s)
-        cold = solve(new, "pso", SolveOptions(time_limit=cold_s, seed=seed))
+        method, kw = _method(model)
+        cold = solve(new, method, SolveOptions(time_limit=cold_s, seed=seed, **kw))
         warm_doc, _ = roll(new, prev, 1)
-        warm = solve(new, "pso", SolveOptions(time_limit=cold_s / ROLL_SHARE, seed=seed),
-                     warm_start=warm_doc)
-        short = solve(new, "pso", SolveOptions(time_limit=cold_s / ROLL_SHARE, seed=seed))
+        fifth = SolveOptions(time_limit=cold_s / ROLL_SHARE, seed=seed, **kw)
+        warm = solve(new, method, fifth, warm_start=warm_doc)
+        short = solve(new, method, fifth)
         out.append((cold.cost, warm.cost, short.cost))
     return out
 
@@ -135,12 +159,16 @@ def _roll_runs(model: str, cold_s: float) -> list[tuple[float, float, float]]:
                "shipments leave in its first period, and the new period's requirements "
                "need new ones (see docs/embedding.md, Rolling re-plan)",
         strict=False)),
+    pytest.param(LARGE_NETWORK, 120.0, marks=pytest.mark.xfail(
+        reason="in a fifth of the time the decomposition's parts get tenths of a second "
+               "each, too little to move their start (docs/embedding.md, Rolling re-plan)",
+        strict=False)),
 ])
 def test_warm_start_after_a_roll(benchmark, model, cold_s):
     """Steel T = 24, the generated SFI instance of 30 categories x 10 products x 52 periods
-    (generator seed 1) and a generated network of 10 firms x 20 materials x 13 periods (the
-    issue's 50 x 200 x 26 network is too heavy for the shared 2-core machine); a cold run of
-    the same fifth of the time is measured beside them."""
+    (generator seed 1), a generated network of 10 firms x 20 materials x 13 periods by pso,
+    and the issue's 50 firms x 200 materials x 26 periods by the decomposition on two
+    workers; a cold run of the same fifth of the time is measured beside them."""
     sfi_warmup()
     network_warmup()
     runs = benchmark.pedantic(_roll_runs, args=(model, cold_s), rounds=1, iterations=1)
