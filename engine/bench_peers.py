@@ -11,7 +11,6 @@ experiment).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,11 +19,8 @@ from .bench_families import exact_run, gap
 from .bench_format import generated_note, med, pct
 from .jsonio import read_json
 from .models.sfi.families import FAMILIES, generate_family
-from .models.sfi.peers import PEERS
+from .models.sfi.peers import PEERS, load_libraries
 from .solve import SolveOptions, load_instance, solve
-
-_PEER_MODULES = ("pyswarms", "nevergrad", "pymoo.optimize", "pymoo.algorithms.soo.nonconvex.ga",
-                 "pymoo.algorithms.soo.nonconvex.pso")
 
 
 @dataclass(frozen=True)
@@ -83,9 +79,8 @@ def run(o: PeersOptions, log: Callable = print) -> dict:
     """Every family and seed: our PSO, each peer at our budget, our PSO at each peer's
     evaluations, and each one's gap to the best plan known."""
     cache = read_json(o.cache) if o.cache and Path(o.cache).exists() else {}
-    # imported before the first run's clock starts, as our kernels are compiled before it
-    for module in _PEER_MODULES:
-        importlib.import_module(module)
+    # before the first run's clock starts, as our kernels are compiled before it
+    load_libraries()
     C, K = o.size
     rows = []
     for fam in o.families:

@@ -11,6 +11,7 @@ them the same budgets as our PSO. nevergrad and pymoo come with the ``peers`` ex
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
 import time
@@ -34,6 +35,18 @@ PEERS = ("pyswarms", "nevergrad", "pymoo-ga", "pymoo-pso")
 _ENDLESS = 2**31 - 1
 #: Points whose evaluation time gives NGOpt's budget in a run with only a time limit.
 RATE_SAMPLE = 64
+
+
+# What each peer imports when it runs.
+_MODULES = ("pyswarms", "nevergrad", "pymoo.optimize", "pymoo.core.problem",
+            "pymoo.algorithms.soo.nonconvex.ga", "pymoo.algorithms.soo.nonconvex.pso")
+
+
+def load_libraries() -> None:
+    """Import every peer's library now: a run's time limit counts from its call, so the
+    first run in a process would otherwise pay the import (nevergrad's takes seconds)."""
+    for module in _MODULES:
+        importlib.import_module(module)
 
 
 class _Ended(Exception):
