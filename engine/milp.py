@@ -102,6 +102,18 @@ class ModelBuilder:
                 np.fromiter(chain.from_iterable(self._val), np.float64, self._nnz),
                 integrality)
 
+    def violation(self, x: np.ndarray) -> float:
+        """The largest amount by which the point ``x`` (shape (n_cols,)) breaks a column's
+        bounds or a row's (in the rows' and columns' own units; integrality not checked)."""
+        lb, ub = np.asarray(self._lb), np.asarray(self._ub)
+        worst = max(0.0, float(np.max(lb - x, initial=0.0)), float(np.max(x - ub, initial=0.0)))
+        idx = np.fromiter(chain.from_iterable(self._idx), np.int64, self._nnz)
+        val = np.fromiter(chain.from_iterable(self._val), np.float64, self._nnz)
+        rows = np.repeat(np.arange(self.n_rows), np.diff(self._starts))
+        act = np.bincount(rows, weights=val * x[idx], minlength=self.n_rows)
+        return max(worst, float(np.max(np.asarray(self._rlo) - act, initial=0.0)),
+                   float(np.max(act - np.asarray(self._rhi), initial=0.0)))
+
     def to_highs(self, relax: bool = False) -> highspy.Highs:
         """The model in a new, silent HiGHS instance (:meth:`arrays`)."""
         return highs_of(self.arrays(relax))

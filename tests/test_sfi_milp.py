@@ -13,6 +13,7 @@ from invswarm.engine.models.sfi.milp import (
     relaxation,
     relaxation_bound,
     solve,
+    start_of,
 )
 from invswarm.engine.models.sfi.plan import violations
 
@@ -34,6 +35,30 @@ def test_milp_with_a_random_plan_fixed_equals_the_kernel(case):
     out = fixed_plan_objective(inst, plan, EXACT)
     assert out.optimal, out.status
     assert _rel(out.objective, evaluate(inst, plan).cost) <= 1e-6
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=instances_with_plans(1))
+def test_a_played_start_is_a_complete_point_of_the_model_at_the_plans_cost(case):
+    inst, (plan,) = case
+    model = build(inst, cuts=False, start=plan)
+    m = model.builder
+    assert model.start is not None and model.start.shape == (m.n_cols,)
+    assert m.violation(model.start) <= 1e-9
+    binary = np.asarray(m.arrays()[-1], bool)
+    assert np.isin(model.start[binary], (0.0, 1.0)).all()
+    objective = float(np.dot(m.cost, model.start)) + m.offset
+    assert _rel(objective, evaluate(inst, plan).cost) <= 1e-6
+
+
+def test_a_start_the_optimality_cuts_cut_off_is_offered_as_its_decisions():
+    inst = load_steel(6)
+    plan = random_plan(np.random.default_rng(0), inst)  # more stock than the cuts allow
+    model = build(inst, start=plan)
+    assert model.start is None
+    idx, val = start_of(model, plan)
+    assert 0 < idx.size < model.builder.n_cols  # for HiGHS to complete
+    assert build(inst, cuts=False, start=plan).start is not None
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

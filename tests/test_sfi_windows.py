@@ -1,6 +1,8 @@
 """Window re-optimization: feasible, never worse, exact over a window that spans the plan,
 and it keeps pinned decisions."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -8,10 +10,21 @@ from invswarm.engine.milp import MilpOptions
 from invswarm.engine.models.sfi import evaluate, load_steel, milp, violations
 from invswarm.engine.models.sfi.pins import Pins
 from invswarm.engine.models.sfi.start import heuristic_plan
-from invswarm.engine.models.sfi.windows import category_groups, window_search
+from invswarm.engine.models.sfi.windows import category_groups, spread, window_search
 from invswarm.engine.termination import Budget, StopToken
 
 from .sfi_random import random_instance, random_plan
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 23, 51])
+def test_a_sweep_cut_short_has_visited_the_whole_horizon(n):
+    order = spread(list(range(n)))
+    assert sorted(order) == list(range(n)) and order[0] == 0
+    for k in range(2, n + 1):
+        # every start lies near one of the first k: farthest-first keeps within twice the
+        # distance of the most even k starts
+        near = max(min(abs(j - s) for s in order[:k]) for j in range(n))
+        assert near <= math.ceil((n - 1) / (k - 1))
 
 
 @pytest.mark.parametrize("seed", range(8))

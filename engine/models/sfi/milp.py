@@ -48,6 +48,11 @@ class _Buffer:
     def empty(self) -> bool:
         return self.ub <= 0.0 or not self.stages()
 
+    def left(self, k: int, vals: dict) -> float:
+        """Stock at stage ``k`` not yet drawn, in the play of ``vals`` (column -> value)."""
+        stock = vals[self.cols[k]] if k in self.cols else self.const.get(k, 0.0)
+        return max(0.0, stock - sum(vals[a] for a in self.draws.get(k, [])))
+
 
 @dataclass
 class SfiMilp:
@@ -65,10 +70,13 @@ class SfiMilp:
     generic_draws: dict = field(default_factory=dict)
     # Units an amount may be made or drawn from carried stock without its setup (see build).
     setup_free: float = 0.0
+    # Every column's value in the play of ``build``'s ``start`` plan (None: no start given,
+    # or the play broke a row of the model, see build).
+    start: np.ndarray | None = None
 
 
 def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
-          rules: bool = True, pins: Pins | None = None) -> SfiMilp:
+          rules: bool = True, pins: Pins | None = None, start: Plan | None = None) -> SfiMilp:
     """Build the MILP of ``inst``; with ``plan``, its decisions are fixed.
 
     Parameters
@@ -90,6 +98,13 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
     pins : Pins, optional
         Fix the kept decisions to the warm start's values (the optimality cuts leave their
         buffers alone: a kept empty buffer may sit at any stage).
+    start : Plan, optional
+        A plan to play along the model as it is built (with ``rules``): the value of every
+        column, draws and exhaustion binaries included, in ``SfiMilp.start``, a complete
+        start for HiGHS. Given only decisions, HiGHS must solve a MIP over the dispatch
+        binaries to complete them, which may take longer than a short time limit. When the
+        play breaks a row by more than ``START_TOLERANCE`` (the optimality cuts may cut off
+        the plan), ``SfiMilp.start`` is None.
     """
     m = ModelBuilder()
     C, P, T, NS = inst.n_categories, inst.n_products, inst.n_periods, inst.n_scenarios
@@ -150,10 +165,24 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
     elif pins is not None:
         _fix_kept(m, pins, y_g, g, z_g, y_d, q, z_d)
 
+    vals = None
+    if start is not None and rules:
+        vals = dict(_decision_values(start, y_g, g, z_g, y_d, q, z_d, free))
     generic_draws: dict = {}
     for s in range(NS):
-        _dispatch(m, inst, s, g, z_g, q, z_d, ub_g, ub_q, rules, free, generic_draws)
-    return SfiMilp(m, y_g, g, z_g, y_d, q, z_d, generic_draws, free)
+        _dispatch(m, inst, s, g, z_g, q, z_d, ub_g, ub_q, rules, free, generic_draws, vals)
+    x = None
+    if vals is not None:
+        x = np.zeros(m.n_cols)
+        x[list(vals)] = list(vals.values())
+        if m.violation(x) > START_TOLERANCE:
+            x = None
+    return SfiMilp(m, y_g, g, z_g, y_d, q, z_d, generic_draws, free, x)
+
+
+#: Largest breach of a row or bound (in its own units) that a played start may have; HiGHS
+#: checks it against its own feasibility tolerance.
+START_TOLERANCE = 1e-9
 
 
 def _stage_choice(m: ModelBuilder, stages: np.ndarray, setup: np.ndarray, ub: float,
@@ -210,11 +239,13 @@ def _fix_kept(m: ModelBuilder, pins: Pins, y_g, g, z_g, y_d, q, z_d) -> None:
 
 
 def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_q,
-              rules: bool, free: float, generic_draws: dict) -> None:
+              rules: bool, free: float, generic_draws: dict, vals: dict | None = None) -> None:
     """Rows and columns of the order dispatch of scenario ``s`` over all periods (without
     ``rules``, the draws are free: see :func:`build`; ``free``: the units drawn from a
     buffer without its setup or re-setup); the draws from new generic buffers are added to
-    ``generic_draws`` (see :class:`SfiMilp`)."""
+    ``generic_draws`` (see :class:`SfiMilp`). With ``vals`` (column -> value, holding the
+    decision columns), the rules are played as the columns are made and each new column's
+    value joins ``vals``."""
     C, P, T = inst.n_categories, inst.n_products, inst.n_periods
     w = float(inst.weights[s])
     r = inst.remaining
@@ -260,6 +291,9 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
                 served_idx: list[int] = []
                 ontime_idx: list[int] = []
                 prev_e = None
+                if vals is not None:
+                    # demand of the class not yet served, in the play
+                    want = dconst + (vals[dcol] if dcol is not None else 0.0)
                 if dub > 0:
                     for buf in sources:
                         if buf.empty():
@@ -268,6 +302,9 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
                         for k in buf.stages():
                             late = max(0.0, r[k] - L) + extra
                             a = m.col(0.0, min(buf.ub, dub), w * beta * late)
+                            if vals is not None:
+                                vals[a] = min(want, buf.left(k, vals))
+                                want -= vals[a]
                             drawn.append(a)
                             buf.draws.setdefault(k, []).append(a)
                             buf.caps[a] = dub
@@ -283,6 +320,8 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
                         if not rules:
                             continue
                         e = m.binary()
+                        if vals is not None:
+                            vals[e] = float(want <= 0.0)
                         # Demand exhausted after this draw when e = 1:
                         #   served so far >= D - MD (1 - e).
                         dem_idx = served_idx + [e] + ([dcol] if dcol is not None else [])
@@ -290,7 +329,7 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
                                                                        else [])
                         m.row(dem_idx, dem_val, lo=dconst - dub)
                         # Source exhausted when e = 0: drawn >= stock left - MS e.
-                        total = _drawn_so_far(m, buf, drawn)
+                        total = _drawn_so_far(m, buf, drawn, vals)
                         stock_cols = [buf.cols[k] for k in buf.cols]
                         const = sum(buf.const.values())
                         m.row(total + stock_cols + [e],
@@ -303,6 +342,8 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
                 # next period's backlog.
                 lost = not is_new or last
                 u = m.col(0.0, dub, w * inst.lost_penalty[p] if lost else 0.0)
+                if vals is not None:
+                    vals[u] = want
                 idx = served_idx + [u] + ([dcol] if dcol is not None else [])
                 val = [1.0] * (len(served_idx) + 1) + ([-1.0] if dcol is not None else [])
                 m.row(idx, val, dconst, dconst)
@@ -311,6 +352,8 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
                     target = inst.service_level[p] * d[p, t]
                     if target > 0:
                         sf = m.col(0.0, target, w * inst.service_penalty[p])
+                        if vals is not None:
+                            vals[sf] = max(0.0, target - sum(vals[a] for a in ontime_idx))
                         m.row([sf] + ontime_idx, np.ones(1 + len(ontime_idx)), lo=target)
 
         # Make-to-order capacity shared by every class.
@@ -320,10 +363,10 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
 
         # Carried buffers: prep and fulfilment holding, re-setup when used, disposal.
         for buf in carried_g + carried_d:
-            _close_carried(m, inst, buf, w, A, B, omega, free)
+            _close_carried(m, inst, buf, w, A, B, omega, free, vals)
         # New buffers: leftover carries over (or is disposed at the horizon).
-        carried_g = [_close_new(m, inst, b, w, B, omega, last) for b in new_g]
-        carried_d = [_close_new(m, inst, b, w, B, omega, last) for b in new_d]
+        carried_g = [_close_new(m, inst, b, w, B, omega, last, vals) for b in new_g]
+        carried_d = [_close_new(m, inst, b, w, B, omega, last, vals) for b in new_d]
         next_backlog.sort()
         backlog = [(u, 0.0, dub) if dub > 0 else (None, 0.0, 0.0) for _, u, dub in next_backlog]
 
@@ -333,27 +376,29 @@ def _dispatch(m: ModelBuilder, inst: Instance, s: int, g, z_g, q, z_d, ub_g, ub_
 _SUM_AFTER = 4
 
 
-def _drawn_so_far(m: ModelBuilder, buf: _Buffer, drawn: list) -> list:
+def _drawn_so_far(m: ModelBuilder, buf: _Buffer, drawn: list, vals: dict | None) -> list:
     """Columns whose sum is all ``buf`` has given up to and including ``drawn``.
 
     A buffer shared by many demand classes (the make-to-order capacity, a generic buffer)
     would otherwise repeat every earlier draw in each later class's exhaustion row, which
     makes the model's size quadratic in the classes. Once the list grows past
     :data:`_SUM_AFTER`, a running-sum column (defined by an equality row) replaces it; the
-    relaxation is the same.
+    relaxation is the same. With ``vals``, the running sum's value joins it.
     """
     total = buf.total + drawn
     if len(total) > _SUM_AFTER:
         s = m.col(0.0, buf.ub)
+        if vals is not None:
+            vals[s] = sum(vals[a] for a in total)
         m.row([s] + total, [1.0] + [-1.0] * len(total), 0.0, 0.0)
         total = [s]
     buf.total = total
     return total
 
 
-def _close_carried(m, inst, buf: _Buffer, w, A, B, omega, free):
+def _close_carried(m, inst, buf: _Buffer, w, A, B, omega, free, vals: dict | None):
     """Costs of a carried buffer over one period (a re-setup when more than ``free`` units are
-    drawn); its leftover is disposed."""
+    drawn); its leftover is disposed. With ``vals``, the new columns' values join it."""
     for k in buf.stages():
         draws = buf.draws.get(k, [])
         hk = inst.hold[k]
@@ -362,6 +407,8 @@ def _close_carried(m, inst, buf: _Buffer, w, A, B, omega, free):
         # Holding: A * stock + B/2 * (stock + leftover); disposal of the leftover.
         stock_coef = w * hk * (A + B / 2)
         left = m.col(0.0, buf.ub, w * (hk * B / 2 + omega * inst.value[k]))
+        if vals is not None:
+            vals[left] = buf.left(k, vals)
         if col is not None:
             m.cost[col] += stock_coef
             m.row([left, col] + draws, [1.0, -1.0] + [1.0] * len(draws), 0.0, 0.0)
@@ -370,19 +417,24 @@ def _close_carried(m, inst, buf: _Buffer, w, A, B, omega, free):
             m.row([left] + draws, np.ones(1 + len(draws)), const, const)
         if draws and inst.setup_reuse[k] > 0:
             zr = m.binary(cost=w * inst.setup_reuse[k])
+            if vals is not None:
+                vals[zr] = float(sum(vals[a] for a in draws) > free)
             m.row(draws + [zr], [1.0] * len(draws) + [-buf.ub], hi=free)
             for a in draws:
                 m.row([a, zr], [1.0, -buf.caps[a]], hi=free)
 
 
-def _close_new(m, inst, buf: _Buffer, w, B, omega, last) -> _Buffer:
-    """Costs of a new buffer over its period; returns it as next period's carried buffer."""
+def _close_new(m, inst, buf: _Buffer, w, B, omega, last, vals: dict | None) -> _Buffer:
+    """Costs of a new buffer over its period; returns it as next period's carried buffer.
+    With ``vals``, the new columns' values join it."""
     nxt = _Buffer(ub=buf.ub)
     for k, col in buf.cols.items():
         draws = buf.draws.get(k, [])
         hk = inst.hold[k]
         left_cost = w * hk * B / 2 + (w * omega * inst.value[k] if last else 0.0)
         left = m.col(0.0, buf.ub, left_cost)
+        if vals is not None:
+            vals[left] = buf.left(k, vals)
         m.cost[col] += w * hk * B / 2
         m.row([left, col] + draws, [1.0, -1.0] + [1.0] * len(draws), 0.0, 0.0)
         nxt.cols[k] = left
@@ -397,7 +449,7 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     shortly after the time limit where HiGHS overruns it, or when ``stop`` is set
     (:mod:`invswarm.engine.milp_process`). ``progress`` gets the solver's trace points as it
     reports them (:func:`invswarm.engine.milp_process.solve`)."""
-    model = build(inst, cuts=cuts, pins=pins)
+    model = build(inst, cuts=cuts, pins=pins, start=warm_start)
     start = start_of(model, warm_start) if warm_start is not None else None
     out = milp_process.solve(model.builder, opts or MilpOptions(), start, stop,
                               progress)
@@ -568,7 +620,11 @@ def read_plan(model: SfiMilp, inst: Instance, x: np.ndarray) -> Plan:
 
 
 def start_of(model: SfiMilp, plan: Plan) -> tuple[np.ndarray, np.ndarray]:
-    """The plan's decision columns, as a partial solution for HiGHS to complete."""
+    """A start for HiGHS: every column of the model's played start when it has one (``plan``
+    given to :func:`build` as ``start``), else ``plan``'s decision columns, a partial
+    solution for HiGHS to complete."""
+    if model.start is not None:
+        return np.arange(model.start.size), model.start
     pairs = list(_decision_values(plan, model.y_g, model.g, model.z_g, model.y_d, model.q,
                                   model.z_d, model.setup_free))
     return np.array([j for j, _ in pairs]), np.array([v for _, v in pairs])

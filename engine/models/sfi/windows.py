@@ -87,6 +87,18 @@ def _window_pins(inst: Instance, ref: Plan, group: np.ndarray, a: int, b: int, w
     return Pins(ref, tuple(masks))
 
 
+def spread(starts: list[int]) -> list[int]:
+    """``starts`` in the order that puts each next one farthest from those before it (ties:
+    the earliest), beginning with the first: a sweep cut short by the time limit has then
+    re-planned windows all over the horizon, not only its first periods."""
+    order, left = [starts[0]], list(starts[1:])
+    while left:
+        far = max(left, key=lambda s: (min(abs(s - o) for o in order), -s))
+        order.append(far)
+        left.remove(far)
+    return order
+
+
 def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
                   pins: Pins | None = None, width: int = WIDTH, lookahead: int = LOOKAHEAD,
                   step: int = STEP, limit: float = WINDOW_LIMIT, max_sweeps: int = 2**31,
@@ -108,6 +120,7 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
     starts = list(range(0, T - width + 1, step))
     if starts[-1] != T - width:
         starts.append(T - width)  # the last periods too
+    starts = spread(starts)
     states = None  # what the plan carries into each start, from one play of it
     for _ in range(max_sweeps):
         start_cost = cost
@@ -124,7 +137,7 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
                 kept = _window_pins(inst, ref, group, a, b, width, pins)
                 if all(m[:, :width].all() for m in kept.masks):
                     continue  # the run's pins keep every decision of this window
-                model = smilp.build(sub, pins=kept)
+                model = smilp.build(sub, pins=kept, start=ref)
                 h = model.builder.to_highs()
                 interrupt_on(h, budget.token)
                 out = run(h, MilpOptions(time_limit=max(1e-3, min(limit, left)),
