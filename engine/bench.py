@@ -15,7 +15,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +154,17 @@ def _jsonable(x):
     return x
 
 
+def options_of(args) -> BenchOptions:
+    """The experiments' options from ``invswarm bench``'s arguments: ``--exact-time`` is the
+    exact solver's time limit on the seed table and on the SFI families (whose earlier
+    moment stays at 60 s, or at the limit when it is shorter)."""
+    families = bench_families.FamiliesOptions()
+    return BenchOptions(seeds=args.seeds, swarm_time=args.swarm_time,
+                        exact_time=args.exact_time,
+                        families=replace(families, exact_time=args.exact_time,
+                                         early_time=min(families.early_time, args.exact_time)))
+
+
 def main_args(args) -> int:
     """The ``invswarm bench`` command (``--from``: rewrite the outputs of an earlier run)."""
     command = args.command_line or "invswarm bench " + " ".join(sys.argv[2:])
@@ -167,8 +178,7 @@ def main_args(args) -> int:
             raise InputError("from", f"is not a complete results.json of an invswarm bench "
                                      f"run ({type(exc).__name__}: {exc})") from None
         return 0
-    o = BenchOptions(seeds=args.seeds, swarm_time=args.swarm_time,
-                     exact_time=args.exact_time)
+    o = options_of(args)
     experiments = DEFAULT_EXPERIMENTS if args.experiments == "all" else tuple(
         e.strip() for e in args.experiments.split(",") if e.strip())
     for e in experiments:

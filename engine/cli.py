@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--swarm-time", type=float, default=9.5,
                    help="seconds per swarm run (9.5)")
     p.add_argument("--exact-time", type=float, default=600.0,
-                   help="exact solver's time limit on the seed table and your instances (600)")
+                   help="exact solver's time limit on the seed table, the SFI families and "
+                        "your instances (600)")
     p.add_argument("--micro", help="pytest-benchmark JSON of benchmarks/ to summarise")
     p.add_argument("--out-dir", default="docs/bench",
                    help="results.json and the plots (docs/bench)")

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from invswarm.engine import bench_families
+from invswarm.engine.bench import options_of
 from invswarm.engine.bench_families import FamiliesOptions, report_section, run
+from invswarm.engine.cli import build_parser
 from invswarm.engine.models import sfi
 from invswarm.engine.models.sfi.families import generate_family
 from invswarm.engine.solve import load_instance, read_plan
@@ -55,6 +57,23 @@ def test_a_cached_run_whose_plan_no_longer_costs_what_it_recorded_is_solved_agai
     again = run(o, log=seen.append)
     assert not again["rows"][0]["cached"] and any("solving again" in s for s in seen)
     assert again["rows"][0]["exact"] == pytest.approx(first["rows"][0]["exact"], rel=1e-6)
+
+
+def test_with_no_earlier_moment_the_report_has_one_exact_column(tmp_path):
+    res = run(_options(tmp_path, families=("tight",), early_time=20.0), log=lambda s: None)
+    lines = report_section(res)
+    header = next(line for line in lines if line.startswith("| family"))
+    assert header.count("exact gap at") == 1 and "exact gap at 20 s" in header
+    rows = [line for line in lines if line.startswith("| tight | 2 x 2 x 4 |")]
+    assert rows and all(r.count("|") == header.count("|") for r in rows)
+
+
+def test_the_bench_commands_exact_time_is_the_families_exact_time():
+    parse = build_parser().parse_args
+    short = options_of(parse(["bench", "--experiments", "families", "--exact-time", "30"]))
+    assert (short.families.exact_time, short.families.early_time) == (30.0, 30.0)
+    default = options_of(parse(["bench"]))
+    assert (default.families.exact_time, default.families.early_time) == (600.0, 60.0)
 
 
 def test_options_name_the_bad_field():

@@ -99,6 +99,13 @@ def spread(starts: list[int]) -> list[int]:
     return order
 
 
+def _seen(ref: Plan, state: tuple) -> bytes:
+    """What a window's model is made of: the plan's decisions over its periods (``ref``) and
+    the state carried into them."""
+    return b"".join(np.ascontiguousarray(x).tobytes()
+                    for x in (ref.pdp, ref.generic, ref.codp, ref.dedicated, *state))
+
+
 def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
                   pins: Pins | None = None, width: int = WIDTH, lookahead: int = LOOKAHEAD,
                   step: int = STEP, limit: float = WINDOW_LIMIT, max_sweeps: int = 2**31,
@@ -108,7 +115,9 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
     A sweep goes over the periods, ``step`` apart, and at each over the category groups
     (:func:`category_groups`); each window's exact model gets ``limit`` seconds, or what is
     left of the run's time or of the phase's (``until``, a ``time.perf_counter()`` instant).
-    Sweeps repeat until one improves nothing, ``max_sweeps``, ``until`` or the run's
+    A window whose solve found nothing cheaper in its whole ``limit`` is skipped in later
+    sweeps until the plan's decisions over its periods or the state carried into them
+    change. Sweeps repeat until one improves nothing, ``max_sweeps``, ``until`` or the run's
     ``budget`` ends (its stop interrupts HiGHS); each window charges it one evaluation (the
     kernel's look at the new plan) and each improvement is recorded. A window's plan is
     taken only when it breaks no rule of the model and costs less. With ``pins``, no window
@@ -122,21 +131,28 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
         starts.append(T - width)  # the last periods too
     starts = spread(starts)
     states = None  # what the plan carries into each start, from one play of it
+    # (start, group) -> what the window saw when its solve, given its whole time, found
+    # nothing cheaper: it is not solved again until something it sees has changed
+    fruitless: dict = {}
     for _ in range(max_sweeps):
         start_cost = cost
         for a in starts:
             b = min(T, a + width + lookahead)
             if states is None:
                 states = dict(zip(starts, carried_states(inst, plan, starts)))
-            sub = inst.window(a, b, states[a])
+            state = states[a]  # the window's changes leave it as it is
+            sub = inst.window(a, b, state)
             ref = _cut(plan, a, b)
-            for group in groups:
+            for gi, group in enumerate(groups):
                 left = min(budget.deadline, until) - time.perf_counter()
                 if budget.done() or left <= 0:
                     return plan, cost
                 kept = _window_pins(inst, ref, group, a, b, width, pins)
                 if all(m[:, :width].all() for m in kept.masks):
                     continue  # the run's pins keep every decision of this window
+                seen = _seen(ref, state)
+                if fruitless.get((a, gi)) == seen:
+                    continue
                 model = smilp.build(sub, pins=kept, start=ref)
                 h = model.builder.to_highs()
                 interrupt_on(h, budget.token)
@@ -145,17 +161,18 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
                                          else None),
                           smilp.start_of(model, ref))
                 budget.spend(1)
-                if out.x is None:
-                    continue
-                part = smilp.read_plan(model, sub, out.x).cleaned()
-                cand = _spliced(plan, part, a)
-                if violations(inst, cand):
-                    continue
-                c = evaluate(inst, cand).cost
+                c = np.inf
+                if out.x is not None:
+                    part = smilp.read_plan(model, sub, out.x).cleaned()
+                    cand = _spliced(plan, part, a)
+                    if not violations(inst, cand):
+                        c = evaluate(inst, cand).cost
                 if improves(c, cost):
                     plan, cost, ref = cand, c, _cut(cand, a, b)
                     states = None
                     budget.record(cost, plan)
+                elif limit <= left:
+                    fruitless[a, gi] = seen
         if not improves(cost, start_cost):
             break
     return plan, cost
