@@ -51,6 +51,8 @@ bench: $(STAMP)
 # The SFI instance families (docs/models/sfi.md, "Instance families"): our PSO against the
 # exact solver on each, merged into the report. The exact runs (600 s each) are kept in
 # docs/bench/families_exact.json and reused while their plans still cost what they recorded.
+# `invswarm bench --experiments families --exact-time 60 --merge` makes the same table against
+# 60 s exact runs (a weaker yardstick, in under two hours).
 bench-families: $(STAMP)
 	$(BIN)/invswarm bench --experiments families --merge --out-dir docs/bench \
 		--report docs/benchmarks.md --command-line "make bench-families"

@@ -34,7 +34,7 @@ LOOKAHEAD = 2
 #: Periods between the starts of two windows of a sweep (windows overlap by the rest).
 STEP = 1
 #: Seconds HiGHS may spend on one window.
-WINDOW_LIMIT = 0.3
+WINDOW_LIMIT = 0.6
 #: Free buffer-periods a window may hold: categories are grouped so that a group's buffers
 #: (its generic one and its products' dedicated ones) over ``WIDTH`` periods stay under it.
 MAX_FREE_CELLS = 36
