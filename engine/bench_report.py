@@ -278,6 +278,7 @@ def headline(res: dict, report_link: str = "docs/benchmarks.md") -> str:
                  f"{100 * sv[-1]['forecast_error']:.0f} %).")
     L += bench_network.headline_lines(res)
     L += bench_peers.headline_lines(res)
+    L += bench_families.headline_lines(res)
     micro = {b["name"]: b["extra_info"] for b in res.get("micro", [])}
     tp = micro.get("test_throughput_against_pyswarms")
     if tp:

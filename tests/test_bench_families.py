@@ -8,7 +8,7 @@ import pytest
 
 from invswarm.engine import bench_families
 from invswarm.engine.bench import options_of
-from invswarm.engine.bench_families import FamiliesOptions, report_section, run
+from invswarm.engine.bench_families import FamiliesOptions, headline_lines, report_section, run
 from invswarm.engine.cli import build_parser
 from invswarm.engine.models import sfi
 from invswarm.engine.models.sfi.families import generate_family
@@ -43,6 +43,12 @@ def test_gaps_are_against_the_best_plan_known_and_exact_runs_are_cached(tmp_path
     text = "\n".join(report_section(again))
     assert "| tight | 2 x 2 x 4 |" in text and "### slack" in text
     assert "Cached exact runs: 4 of 4" in text
+    met = sum(s["pso_median"] <= 0.005 and s["pso_worst"] <= 0.01 for s in again["summary"])
+    assert f"met on {met} of 2 families and sizes" in text
+    (line,) = headline_lines({"families": again})[1:]
+    assert line.startswith("SFI instance families (2 families, 2 x 2 x 4, seeds 1, 2)")
+    assert f"is met on {met} of 2." in line
+    assert headline_lines({}) == []
 
 
 def test_a_cached_run_whose_plan_no_longer_costs_what_it_recorded_is_solved_again(tmp_path):
