@@ -35,6 +35,8 @@ LOOKAHEAD = 2
 STEP = 1
 #: Seconds HiGHS may spend on one window.
 WINDOW_LIMIT = 0.6
+#: Share of a window's limit below which no window is started.
+MIN_SHARE = 0.1
 #: Free buffer-periods a window may hold: categories are grouped so that a group's buffers
 #: (its generic one and its products' dedicated ones) over ``WIDTH`` periods stay under it.
 MAX_FREE_CELLS = 36
@@ -117,10 +119,11 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
     left of the run's time or of the phase's (``until``, a ``time.perf_counter()`` instant).
     A window whose solve found nothing cheaper in its whole ``limit`` is skipped in later
     sweeps until the plan's decisions over its periods or the state carried into them
-    change. Sweeps repeat until one improves nothing, ``max_sweeps``, ``until`` or the run's
-    ``budget`` ends (its stop interrupts HiGHS); each window charges it one evaluation (the
-    kernel's look at the new plan) and each improvement is recorded. A window's plan is
-    taken only when it breaks no rule of the model and costs less. With ``pins``, no window
+    change. Sweeps repeat until one improves nothing, ``max_sweeps``, ``until`` (less than
+    :data:`MIN_SHARE` of ``limit`` before it) or the run's ``budget`` ends (its stop
+    interrupts HiGHS); each window charges it one evaluation (the kernel's look at the new
+    plan) and each improvement is recorded. A window's plan is taken only when it breaks no
+    rule of the model and costs less. With ``pins``, no window
     changes a kept decision. Returns the plan and its kernel cost.
     """
     T = inst.n_periods
@@ -145,7 +148,8 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
             ref = _cut(plan, a, b)
             for gi, group in enumerate(groups):
                 left = min(budget.deadline, until) - time.perf_counter()
-                if budget.done() or left <= 0:
+                if budget.done() or left < MIN_SHARE * limit:
+                    # too short a solve for HiGHS to find anything: the time goes on
                     return plan, cost
                 kept = _window_pins(inst, ref, group, a, b, width, pins)
                 if all(m[:, :width].all() for m in kept.masks):
