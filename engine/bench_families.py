@@ -187,9 +187,9 @@ def headline_lines(res: dict) -> list[str]:
     o, summ = r["options"], r["summary"]
     medians = [s["pso_median"] for s in summ]
     worst = max(s["pso_worst"] for s in summ)
-    sizes = ", ".join(f"{C} x {K}" for C, K in o["sizes"])
-    return ["", f"SFI instance families ({len(o['families'])} families, {sizes} x "
-            f"{o['periods']}, seeds {', '.join(map(str, o['seeds']))}): our PSO at "
+    sizes = " and ".join(f"{C} x {K} x {o['periods']}" for C, K in o["sizes"])
+    return ["", f"SFI instance families ({len(o['families'])} families of {sizes}, seeds "
+            f"{', '.join(map(str, o['seeds']))}): our PSO at "
             f"{o['pso_time']:g} s ends a median {_pct(min(medians))} to {_pct(max(medians))} "
             f"above the best plan known (its own or the exact solver's after "
             f"{o['exact_time']:g} s) per family and size, {_pct(worst)} "

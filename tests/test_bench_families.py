@@ -46,7 +46,7 @@ def test_gaps_are_against_the_best_plan_known_and_exact_runs_are_cached(tmp_path
     met = sum(s["pso_median"] <= 0.005 and s["pso_worst"] <= 0.01 for s in again["summary"])
     assert f"met on {met} of 2 families and sizes" in text
     (line,) = headline_lines({"families": again})[1:]
-    assert line.startswith("SFI instance families (2 families, 2 x 2 x 4, seeds 1, 2)")
+    assert line.startswith("SFI instance families (2 families of 2 x 2 x 4, seeds 1, 2)")
     assert f"is met on {met} of 2." in line
     assert headline_lines({}) == []
 
