@@ -123,8 +123,8 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
     :data:`MIN_SHARE` of ``limit`` before it) or the run's ``budget`` ends (its stop
     interrupts HiGHS); each window charges it one evaluation (the kernel's look at the new
     plan) and each improvement is recorded. A window's plan is taken only when it breaks no
-    rule of the model and costs less. With ``pins``, no window
-    changes a kept decision. Returns the plan and its kernel cost.
+    rule of the model and costs less. With ``pins``, no window changes a kept decision.
+    Returns the plan and its kernel cost.
     """
     T = inst.n_periods
     width = min(width, T)
