@@ -58,12 +58,18 @@ class FamiliesOptions:
     cache: str | None = "docs/bench/families_exact.json"
 
     def __post_init__(self):
-        for f in self.families:
-            if f not in FAMILIES:
-                raise ValueError(f"families: unknown family {f!r}")
-        for name in ("pso_time", "exact_time", "early_time"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name}: must be > 0, got {getattr(self, name)}")
+        check_options(self, ("pso_time", "exact_time", "early_time"))
+
+
+def check_options(o, positive: tuple) -> None:
+    """Raise ValueError naming the field when ``o.families`` names an unknown family or one
+    of the fields ``positive`` is not above zero (the families' and the peers' options)."""
+    for f in o.families:
+        if f not in FAMILIES:
+            raise ValueError(f"families: unknown family {f!r}")
+    for name in positive:
+        if not getattr(o, name) > 0:
+            raise ValueError(f"{name}: must be > 0, got {getattr(o, name)}")
 
 
 def _digest(doc: dict) -> str:

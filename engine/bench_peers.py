@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .bench_families import exact_run, gap
+from .bench_families import check_options, exact_run, gap
 from .bench_format import generated_note, med, pct
 from .jsonio import read_json
 from .models.sfi.families import FAMILIES, generate_family
@@ -57,15 +57,10 @@ class PeersOptions:
     cache: str | None = "docs/bench/families_exact.json"
 
     def __post_init__(self):
-        for f in self.families:
-            if f not in FAMILIES:
-                raise ValueError(f"families: unknown family {f!r}")
+        check_options(self, ("time", "exact_time"))
         for p in self.peers:
             if p not in PEERS:
                 raise ValueError(f"peers: unknown peer {p!r}")
-        for name in ("time", "exact_time"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name}: must be > 0, got {getattr(self, name)}")
 
 
 def _run(inst, method: str, o: PeersOptions, max_evals: float | None = None) -> dict:
