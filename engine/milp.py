@@ -19,15 +19,27 @@ from .termination import StopToken
 INF = highspy.kHighsInf
 
 
+class BuildStopped(Exception):
+    """A model's build was ended from outside (:class:`ModelBuilder` ``ended``)."""
+
+
 class ModelBuilder:
     """Columns (bounds, cost, integrality) and rows (sparse, two-sided) of a MILP.
 
     Rows are given as index and coefficient sequences; they are kept as given and gathered
     into one CSR matrix when the model is passed to HiGHS (an array per row would cost more
     than the row: a model of a million rows spends seconds converting them).
+
+    With ``ended`` (a function of no arguments), columns are added only while it returns
+    False (it is asked every :data:`LOOK_EVERY` columns), else :class:`BuildStopped` is
+    raised: a caller with a deadline or a stop does not wait for a large model's build.
     """
 
-    def __init__(self):
+    #: Columns added between two looks at ``ended``.
+    LOOK_EVERY = 256
+
+    def __init__(self, ended: Callable[[], bool] | None = None):
+        self.ended = ended
         self._lb: list[float] = []
         self._ub: list[float] = []
         self._int: list[bool] = []
@@ -55,6 +67,8 @@ class ModelBuilder:
     def col(self, lb: float = 0.0, ub: float = INF, cost: float = 0.0,
             integer: bool = False) -> int:
         """Add one column; returns its index."""
+        if self.ended is not None and len(self._lb) % self.LOOK_EVERY == 0 and self.ended():
+            raise BuildStopped(f"the build was ended at {self.n_cols} columns")
         self._lb.append(lb)
         self._ub.append(ub)
         self.cost.append(cost)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from invswarm.engine.milp import MilpOptions, ModelBuilder, run
+from invswarm.engine.milp import BuildStopped, MilpOptions, ModelBuilder, run
 
 
 def _model(coefficient: float) -> ModelBuilder:
@@ -24,3 +24,17 @@ def test_a_model_highs_refuses_is_an_error_not_an_empty_model():
     # would be a wrong answer
     with pytest.raises(RuntimeError, match="HiGHS refused the model"):
         _model(1e16).to_highs()
+
+
+def test_a_build_ends_at_the_first_look_after_it_is_asked_to():
+    asks = []
+
+    def ended() -> bool:
+        asks.append(None)
+        return len(asks) > 2  # the third look
+
+    b = ModelBuilder(ended)
+    with pytest.raises(BuildStopped, match="at 512 columns"):
+        for _ in range(10_000):
+            b.col()
+    assert b.n_cols == 2 * ModelBuilder.LOOK_EVERY

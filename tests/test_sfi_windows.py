@@ -109,3 +109,28 @@ def test_category_groups_cut_the_categories_in_order():
         sizes = 1 + np.bincount(inst.category, minlength=inst.n_categories)
         for g in groups:
             assert len(g) == 1 or width * sizes[g].sum() <= cells
+
+
+class _StopsAtAsk(StopToken):
+    """A stop token that is set when it is asked for the ``n``-th time."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.asks, self.n = 0, n
+
+    @property
+    def stopped(self) -> bool:
+        self.asks += 1
+        if self.asks >= self.n:
+            self.stop()
+        return super().stopped
+
+
+def test_a_stop_during_a_windows_build_ends_the_search_before_highs_runs():
+    inst = load_steel(6)
+    start = heuristic_plan(inst)
+    # asked once by the search before the first window, then by the window's build
+    token = _StopsAtAsk(2)
+    budget = Budget(60.0, stop=token)
+    plan, cost = window_search(inst, start, evaluate(inst, start).cost, budget)
+    assert token.asks == 2 and plan is start and budget.evaluations == 0

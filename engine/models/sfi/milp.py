@@ -9,6 +9,7 @@ candidate stage, forced to zero off the chosen stage, so every cost is linear.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import highspy
@@ -76,7 +77,8 @@ class SfiMilp:
 
 
 def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
-          rules: bool = True, pins: Pins | None = None, start: Plan | None = None) -> SfiMilp:
+          rules: bool = True, pins: Pins | None = None, start: Plan | None = None,
+          ended: Callable[[], bool] | None = None) -> SfiMilp:
     """Build the MILP of ``inst``; with ``plan``, its decisions are fixed.
 
     Parameters
@@ -105,8 +107,12 @@ def build(inst: Instance, plan: Plan | None = None, *, cuts: bool = True,
         binaries to complete them, which may take longer than a short time limit. When the
         play breaks a row by more than ``START_TOLERANCE`` (the optimality cuts may cut off
         the plan), ``SfiMilp.start`` is None.
+    ended : callable, optional
+        Asked as the model grows; when it returns True the build ends by raising
+        :class:`invswarm.engine.milp.BuildStopped` (a window of a large instance may take
+        longer to build than the time its run has left).
     """
-    m = ModelBuilder()
+    m = ModelBuilder(ended)
     C, P, T, NS = inst.n_categories, inst.n_products, inst.n_periods, inst.n_scenarios
     use_cuts = cuts and plan is None
     free = SETUP_EPS if plan is not None else 0.0

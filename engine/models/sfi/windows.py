@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from ...improvement import improves
-from ...milp import MilpOptions, interrupt_on, run
+from ...milp import BuildStopped, MilpOptions, interrupt_on, run
 from ...termination import Budget
 from . import milp as smilp
 from .evaluate import evaluate
@@ -121,7 +121,8 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
     sweeps until the plan's decisions over its periods or the state carried into them
     change. Sweeps repeat until one improves nothing, ``max_sweeps``, ``until`` (less than
     :data:`MIN_SHARE` of ``limit`` before it) or the run's ``budget`` ends (its stop
-    interrupts HiGHS); each window charges it one evaluation (the kernel's look at the new
+    interrupts HiGHS); a window's model is built within that time, and HiGHS gets what its
+    build left of it; each window charges it one evaluation (the kernel's look at the new
     plan) and each improvement is recorded. A window's plan is taken only when it breaks no
     rule of the model and costs less. With ``pins``, no window changes a kept decision.
     Returns the plan and its kernel cost.
@@ -137,6 +138,7 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
     # (start, group) -> what the window saw when its solve, given its whole time, found
     # nothing cheaper: it is not solved again until something it sees has changed
     fruitless: dict = {}
+    end = min(budget.deadline, until)
     for _ in range(max_sweeps):
         start_cost = cost
         for a in starts:
@@ -147,7 +149,7 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
             sub = inst.window(a, b, state)
             ref = _cut(plan, a, b)
             for gi, group in enumerate(groups):
-                left = min(budget.deadline, until) - time.perf_counter()
+                left = end - time.perf_counter()
                 if budget.done() or left < MIN_SHARE * limit:
                     # too short a solve for HiGHS to find anything: the time goes on
                     return plan, cost
@@ -157,9 +159,16 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
                 seen = _seen(ref, state)
                 if fruitless.get((a, gi)) == seen:
                     continue
-                model = smilp.build(sub, pins=kept, start=ref)
+                try:
+                    model = smilp.build(sub, pins=kept, start=ref, ended=lambda: budget.stopped
+                                        or time.perf_counter() >= end)
+                except BuildStopped:
+                    return plan, cost
                 h = model.builder.to_highs()
                 interrupt_on(h, budget.token)
+                left = end - time.perf_counter()
+                if left < MIN_SHARE * limit:
+                    return plan, cost  # the build took the time
                 out = run(h, MilpOptions(time_limit=max(1e-3, min(limit, left)),
                                          deadline=time.time() + left if left < np.inf
                                          else None),
