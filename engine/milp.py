@@ -23,6 +23,35 @@ class BuildStopped(Exception):
     """A model's build was ended from outside (:class:`ModelBuilder` ``ended``)."""
 
 
+#: Share of a build's time that freeing its partial model takes, at most (Python lists of a
+#: million columns and rows): a build that must end by a deadline ends that much before it.
+FREE_SHARE = 0.1
+
+
+def ended_at(until: float | None, stop: StopToken | None = None) -> Callable[[], bool]:
+    """An ``ended`` for a :class:`ModelBuilder` made now: True once ``stop`` is set, or once
+    ``time.perf_counter()`` is so near ``until`` (None: never) that freeing what was built
+    (:data:`FREE_SHARE` of the time since) would take the rest."""
+    until = math.inf if until is None else until
+    began = time.perf_counter()
+
+    def ended() -> bool:
+        now = time.perf_counter()
+        return (stop is not None and stop.stopped) or now + FREE_SHARE * (now - began) >= until
+
+    return ended
+
+
+def solve_until(opts: MilpOptions) -> float:
+    """The ``time.perf_counter()`` instant by which a solve with ``opts`` must end: its
+    ``deadline`` (a ``time.time()`` instant) or its time limit from now, whichever is first
+    (the model's build counts against both)."""
+    left = opts.time_limit
+    if opts.deadline is not None:
+        left = min(left, opts.deadline - time.time())
+    return time.perf_counter() + left
+
+
 class ModelBuilder:
     """Columns (bounds, cost, integrality) and rows (sparse, two-sided) of a MILP.
 

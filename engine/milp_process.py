@@ -37,6 +37,8 @@ from .termination import StopToken
 ENDED = "Time limit reached (HiGHS did not stop; ended by invswarm)"
 #: Status of an outcome whose solver was ended because its caller asked to stop.
 STOPPED = "Stopped by the caller (HiGHS ended by invswarm)"
+#: Status of an outcome whose time ran out while its model was built (HiGHS never started).
+BUILD_ENDED = "Time limit reached while the model was built (HiGHS not started)"
 
 
 #: Seconds between two looks at the child (for its exit, the time, a stop).
@@ -92,6 +94,14 @@ def solve(builder: ModelBuilder, opts: MilpOptions,
                                f"{child.returncode}): "
                                + (error.read_text() if error.exists() else "no error reported"))
         return pickle.loads((d / "outcome.pkl").read_bytes())
+
+
+def not_started(stop: StopToken | None) -> MilpOutcome:
+    """The outcome of a solve ended before HiGHS started: its model's build took its time
+    (:class:`~invswarm.engine.milp.BuildStopped`), or ``stop`` was set meanwhile."""
+    return MilpOutcome(x=None, objective=math.nan, bound=-math.inf, gap=math.inf,
+                       status=STOPPED if stop is not None and stop.stopped else BUILD_ENDED,
+                       optimal=False, wall_s=0.0, nodes=-1)
 
 
 def _wait(child: subprocess.Popen, d: Path, allowed: float, stop: StopToken | None,

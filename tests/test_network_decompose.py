@@ -4,6 +4,7 @@ exact optimum where every part is solved, whatever the number of workers."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 
 import numpy as np
@@ -16,7 +17,9 @@ from invswarm.engine.models.network.decompose import (
     DecomposeOptions,
     one_material,
     solve_decomposed,
+    solve_part,
 )
+from invswarm.engine.models.network.pins import Pins
 from invswarm.engine.models.network.swarm import solve_greedy
 from invswarm.engine.run_setup import SolveOptions
 from invswarm.engine.solve import solve
@@ -107,3 +110,17 @@ def test_a_stop_keeps_the_plan_assembled_so_far():
     assert plan_costs(data, [plan]).flags[0] == 0
     assert info["message"] == "stopped" and info["parts_optimal"] < info["parts"]
     assert len(seen) == 1 and info["polish_s"] < 0.5
+
+
+def test_a_part_whose_model_takes_its_time_to_build_keeps_its_start():
+    from invswarm.engine.models.network import generate
+
+    inst = generate(firms=12, materials=30, periods=12, density=0.3, seed=3)
+    greedy, _ = solve_greedy(inst)
+    m = max(range(inst.n_materials), key=lambda k: greedy.of_material(k).n_shipments)
+    start = greedy.of_material(m, 0)
+    part = solve_part(one_material(inst, m), m, {}, start, Pins.none(), 1e-6, os.getpid())
+    assert part.plan is start and part.bound == -np.inf and not part.optimal
+    # given the time, the same part is solved
+    solved = solve_part(one_material(inst, m), m, {}, start, Pins.none(), 30.0, os.getpid())
+    assert solved.bound > -np.inf

@@ -88,6 +88,30 @@ def test_an_exact_run_out_of_time_before_any_plan_returns_the_constructive_plan(
     assert not res.bound > res.cost
 
 
+@pytest.mark.parametrize("model", ["sfi", "network"])
+def test_an_exact_run_whose_model_takes_its_time_to_build_ends_on_time(model):
+    """The model's build counts against the time limit, and a stop reaches it: the run
+    ends with the start it had (the constructive plan; the greedy one) before HiGHS
+    starts."""
+    from invswarm.engine.milp_process import BUILD_ENDED, STOPPED
+    from invswarm.engine.models.sfi.start import heuristic_plan
+
+    if model == "sfi":
+        inst = random_instance(np.random.default_rng(5))
+        fallback = evaluate(inst, heuristic_plan(inst)).cost
+    else:
+        inst = network_random.random_instance(np.random.default_rng(5))
+        fallback = solve(inst, "greedy").cost
+    res = solve(inst, "exact", SolveOptions(time_limit=1e-3))
+    assert res.status == "time_limit" and res.extra["solver"]["status"] == BUILD_ENDED
+    stop = StopToken()
+    stop.stop()
+    stopped = solve(inst, "exact", SolveOptions(time_limit=60.0), stop=stop)
+    assert stopped.status == "stopped" and stopped.extra["solver"]["status"] == STOPPED
+    for r in (res, stopped):
+        assert r.cost == pytest.approx(fallback, rel=1e-12) and not r.success
+
+
 def test_the_swarms_topology_and_migrations_reach_the_run():
     inst = random_instance(np.random.default_rng(4))
     opts = SolveOptions(max_iter=8, swarm_size=8, seed=2)

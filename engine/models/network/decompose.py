@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ...island_tasks import active_dask_client, enter_worker, loky_executor
-from ...milp import MilpOptions, interrupt_on, run
+from ...milp import BuildStopped, MilpOptions, ended_at, interrupt_on, run
 from ...termination import Budget, StopToken
 from .evaluate import KernelData, plan_costs
 from .instance import Instance
@@ -123,11 +123,17 @@ def solve_part(sub: Instance, m: int, prices: dict, start: Plan, pins: Pins,
     """Solve the one-material instance ``sub`` (material ``m`` of the network) exactly with
     the fixed link costs replaced by ``prices`` ((link, period) -> money), from ``start`` and
     held to ``pins`` (both numbered as ``sub``), within ``time_limit`` seconds (on one thread
-    in a worker process). ``stop`` (in the parent's process only) interrupts the solver."""
+    in a worker process; the model's build included: a part whose build takes it all keeps
+    ``start``, with no bound). ``stop`` (in the parent's process only) interrupts the build
+    and the solver."""
     t0 = time.perf_counter()
     enter_worker(parent_pid)
     data = KernelData(sub)
-    model = build(sub, prices=prices, data=data, pins=pins)
+    try:
+        model = build(sub, prices=prices, data=data, pins=pins,
+                      ended=ended_at(t0 + time_limit, stop))
+    except BuildStopped:  # the build took the part's time: the material keeps its start
+        return Part(m, start, -np.inf, False, time.perf_counter() - t0, _peak_mib())
     # HiGHS fixes a thread's solver threads at its first solve: one thread in a worker
     # process, whatever the parent's thread uses in the parent
     opts = MilpOptions(time_limit=time_limit, gap=PART_GAP,
@@ -143,8 +149,12 @@ def solve_part(sub: Instance, m: int, prices: dict, start: Plan, pins: Pins,
         # the kernel has the last word on the solver's tolerances
         if plan_costs(data, [found]).flags[0] == 0:
             plan = found
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Part(m, plan, out.bound, out.optimal, time.perf_counter() - t0, peak)
+    return Part(m, plan, out.bound, out.optimal, time.perf_counter() - t0, _peak_mib())
+
+
+def _peak_mib() -> float:
+    """Peak resident memory of this process (MiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class _InProcess:

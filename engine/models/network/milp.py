@@ -15,14 +15,24 @@ whatever order its shipments are listed in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ....kernels.network import PAYBACK, departure_rank
 from ... import milp_process
-from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, interrupt_on, run
+from ...milp import (
+    INF,
+    BuildStopped,
+    MilpOptions,
+    MilpOutcome,
+    ModelBuilder,
+    ended_at,
+    interrupt_on,
+    run,
+    solve_until,
+)
 from ...termination import StopToken
 from .evaluate import KernelData
 from .instance import Instance
@@ -86,7 +96,8 @@ def _slots(inst: Instance, materials: set) -> list[_Slot]:
 
 def build(inst: Instance, plan: Plan | None = None, *, materials: list[int] | None = None,
           prices: Mapping[tuple[int, int], float] | None = None,
-          data: KernelData | None = None, pins: Pins | None = None) -> NetworkMilp:
+          data: KernelData | None = None, pins: Pins | None = None,
+          ended: Callable[[], bool] | None = None) -> NetworkMilp:
     """Build the MILP of ``inst``; with ``plan``, every shipment is fixed to it.
 
     With ``pins``, a slot's column is at least the kept units it holds, and the slots of a
@@ -97,9 +108,10 @@ def build(inst: Instance, plan: Plan | None = None, *, materials: list[int] | No
     terms that couple materials: the cost of sending anything on a link in a period is
     ``prices[(link, period)]``, 0 where the key is missing (``{}`` drops them). Raises
     ``ValueError`` when ``plan`` has a shipment that maps to no slot (it cannot, once
-    :meth:`Plan.from_json` has accepted it).
+    :meth:`Plan.from_json` has accepted it). ``ended``, asked as the model grows, ends the
+    build by raising :class:`invswarm.engine.milp.BuildStopped` once it returns True.
     """
-    b = ModelBuilder()
+    b = ModelBuilder(ended)
     N, M, T = inst.requirements.shape
     data = data or KernelData(inst)
     mats = list(range(M)) if materials is None else [int(m) for m in materials]
@@ -316,9 +328,14 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     limit where HiGHS overruns it, or when ``stop`` is set
     (:mod:`invswarm.engine.milp_process`). ``progress`` gets the solver's trace points as it
     reports them (:func:`invswarm.engine.milp_process.solve`). The warm start is completed
-    first (:func:`completed_start`, at most :data:`COMPLETION_SHARE` of the time limit)."""
+    first (:func:`completed_start`, at most :data:`COMPLETION_SHARE` of the time limit). The
+    model's build counts against the time limit: when it takes it all, or ``stop`` is set
+    meanwhile, there is no plan (:func:`invswarm.engine.milp_process.not_started`)."""
     opts = opts or MilpOptions()
-    model = build(inst, pins=pins)
+    try:
+        model = build(inst, pins=pins, ended=ended_at(solve_until(opts), stop))
+    except BuildStopped:
+        return None, milp_process.not_started(stop)
     start = None
     if warm_start is not None:
         start = completed_start(model, warm_start, MilpOptions(

@@ -17,7 +17,18 @@ import numpy as np
 
 from ....kernels.sfi_setup import SETUP_EPS
 from ... import milp_process
-from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, highs_of, interrupt_on, run
+from ...milp import (
+    INF,
+    BuildStopped,
+    MilpOptions,
+    MilpOutcome,
+    ModelBuilder,
+    ended_at,
+    highs_of,
+    interrupt_on,
+    run,
+    solve_until,
+)
 from ...termination import StopToken
 from .instance import Instance, worth_making
 from .pins import Pins
@@ -454,11 +465,17 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     from the incumbent (cleaned) and the outcome. HiGHS runs in a child process, ended
     shortly after the time limit where HiGHS overruns it, or when ``stop`` is set
     (:mod:`invswarm.engine.milp_process`). ``progress`` gets the solver's trace points as it
-    reports them (:func:`invswarm.engine.milp_process.solve`)."""
-    model = build(inst, cuts=cuts, pins=pins, start=warm_start)
+    reports them (:func:`invswarm.engine.milp_process.solve`). The model's build counts
+    against the time limit: when it takes it all, or ``stop`` is set meanwhile, there is no
+    plan (:func:`invswarm.engine.milp_process.not_started`)."""
+    opts = opts or MilpOptions()
+    try:
+        model = build(inst, cuts=cuts, pins=pins, start=warm_start,
+                      ended=ended_at(solve_until(opts), stop))
+    except BuildStopped:
+        return None, milp_process.not_started(stop)
     start = start_of(model, warm_start) if warm_start is not None else None
-    out = milp_process.solve(model.builder, opts or MilpOptions(), start, stop,
-                              progress)
+    out = milp_process.solve(model.builder, opts, start, stop, progress)
     plan = read_plan(model, inst, out.x).cleaned() if out.x is not None else None
     return plan, out
 
@@ -512,7 +529,11 @@ def solve_relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: 
     column values, or None when not built and solved within ``time_limit`` seconds (and
     ``max_simplex`` simplex iterations)."""
     t0 = time.perf_counter()
-    model = build(inst, rules=rules)
+    try:
+        model = build(inst, rules=rules, ended=ended_at(
+            None if time_limit is None else t0 + time_limit, stop))
+    except BuildStopped:
+        return None
     h = model.builder.to_highs(relax=True)
     if time_limit is not None:
         left = time_limit - (time.perf_counter() - t0)

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from ...improvement import improves
-from ...milp import BuildStopped, MilpOptions, interrupt_on, run
+from ...milp import BuildStopped, MilpOptions, ended_at, interrupt_on, run
 from ...termination import Budget
 from . import milp as smilp
 from .evaluate import evaluate
@@ -160,8 +160,8 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
                 if fruitless.get((a, gi)) == seen:
                     continue
                 try:
-                    model = smilp.build(sub, pins=kept, start=ref, ended=lambda: budget.stopped
-                                        or time.perf_counter() >= end)
+                    model = smilp.build(sub, pins=kept, start=ref,
+                                        ended=ended_at(end, budget.token))
                 except BuildStopped:
                     return plan, cost
                 h = model.builder.to_highs()
