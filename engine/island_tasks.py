@@ -13,6 +13,7 @@ import copy
 import os
 import signal
 import threading
+import time
 from contextlib import ExitStack
 from dataclasses import replace
 from multiprocessing import Pipe
@@ -72,8 +73,10 @@ def _epoch(make_problem, instance, run_id, seeds, state, opts, it0, n_iter, sche
     problem = built_problem(make_problem, instance, run_id)
     nfev = 0
     if state is None:
-        state = initial_swarm(problem, opts, seeds)
-        nfev = opts.swarm_size
+        t0 = time.perf_counter()
+        state, nfev = initial_swarm(problem, opts, seeds, ended=lambda: (
+            (stop is not None and stop.stopped)
+            or (time_limit is not None and time.perf_counter() - t0 >= time_limit)))
     out, state = run(problem, replace(opts, max_iter=n_iter, time_limit=time_limit,
                                       max_evals=None, stall_iter=None),
                      state=state, it0=it0, schedule_iter=schedule_iter, stop=stop)

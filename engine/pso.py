@@ -185,8 +185,31 @@ def check_seeds(seeds, n_var: int) -> list[np.ndarray]:
     return out
 
 
-def initial_swarm(problem, opts: PsoOptions, seeds: list[np.ndarray] = ()) -> SwarmState:
-    """A random swarm from ``default_rng(seed)``, with the given particles placed first."""
+def evaluate_until(problem, X: np.ndarray, ended: Callable[[], bool] | None = None
+                   ) -> tuple[np.ndarray, int]:
+    """The costs of the particles ``X`` (shape (P, n_var)) and how many were evaluated.
+
+    A problem slow to evaluate says so by its attribute ``slice`` (particles per call): it is
+    evaluated that many particles at a time, the first slice always, the next ones while
+    ``ended()`` is False, so that a run ends within a slice of its deadline or stop rather
+    than a whole swarm. Particles not reached cost inf: they keep their personal bests.
+    """
+    k = getattr(problem, "slice", None)
+    if k is None or ended is None:
+        return problem.evaluate(X), len(X)
+    cost = np.full(len(X), np.inf)
+    for a in range(0, len(X), k):
+        if a and ended():
+            return cost, a
+        cost[a:a + k] = problem.evaluate(X[a:a + k])
+    return cost, len(X)
+
+
+def initial_swarm(problem, opts: PsoOptions, seeds: list[np.ndarray] = (),
+                  ended: Callable[[], bool] | None = None) -> tuple[SwarmState, int]:
+    """A random swarm from ``default_rng(seed)``, with the given particles placed first, and
+    the number of its particles evaluated (all, unless ``ended`` cut a slow problem's
+    evaluation short: :func:`evaluate_until`)."""
     rng = np.random.default_rng(opts.seed)
     n = problem.n_var
     X = rng.random((opts.swarm_size, n))
@@ -194,9 +217,9 @@ def initial_swarm(problem, opts: PsoOptions, seeds: list[np.ndarray] = ()) -> Sw
     for i, x in enumerate(check_seeds(seeds, n)[:opts.swarm_size]):
         X[i] = x
         V[i] = 0.0
-    cost = problem.evaluate(X)
+    cost, evaluated = evaluate_until(problem, X, ended)
     return SwarmState(position=X, velocity=V, best_position=X.copy(), best_cost=cost.copy(),
-                      cost=cost, neighbour=np.zeros(opts.swarm_size, dtype=np.int64))
+                      cost=cost, neighbour=np.zeros(opts.swarm_size, dtype=np.int64)), evaluated
 
 
 class Swarm:
@@ -272,9 +295,15 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
     """
     t0 = time.perf_counter()
     params = _Params(opts)
+
+    def ended() -> bool:
+        return ((stop is not None and stop.stopped)
+                or (budget is not None and budget.reason() is not None)
+                or (opts.time_limit is not None
+                    and time.perf_counter() - t0 >= opts.time_limit))
+
     if state is None:
-        state = initial_swarm(problem, opts, seeds)
-        nfev = opts.swarm_size
+        state, nfev = initial_swarm(problem, opts, seeds, ended)
         if budget is not None:
             budget.spend(nfev)
             budget.record(float(state.best_cost.min()))
@@ -314,10 +343,13 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
                 break
         if hasattr(problem, "iterate"):
             hist = problem.iterate(state, it, n, schedule_iter, params)
+            evaluated = n * opts.swarm_size
         else:
-            hist = _iterate_generic(problem, state, it, n, schedule_iter, params)
+            hist, evaluated = _iterate_generic(problem, state, it, n, schedule_iter, params,
+                                               ended)
+            n = hist.size  # an iteration cut short is the last
         it += n
-        nfev += n * opts.swarm_size
+        nfev += evaluated
         if opts.history:
             history.extend((it - n + j + 1, float(h)) for j, h in enumerate(hist))
         best = float(hist[-1])
@@ -326,7 +358,7 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
             last_gain_it = it - n + 1 + int(np.argmax(hist < gain))
             ref = best
         if budget is not None:
-            budget.spend(n * opts.swarm_size)
+            budget.spend(evaluated)
             budget.record(best)
         if callback is not None and callback({"iteration": it, "evaluations": nfev, "best": best,
                                               "x": state.best_position[state.best].copy(),
@@ -353,12 +385,20 @@ def _move(state: SwarmState, p: _Params, iteration: int, schedule_iter: int) -> 
 
 
 def _iterate_generic(problem, state: SwarmState, it0: int, n_iter: int, max_iter: int,
-                     p: _Params) -> np.ndarray:
-    """The fused loop's steps for a problem that only offers ``evaluate``."""
+                     p: _Params, ended: Callable[[], bool] | None = None
+                     ) -> tuple[np.ndarray, int]:
+    """The fused loop's steps for a problem that only offers ``evaluate``: the best cost
+    after each iteration made and the particles evaluated. An iteration whose evaluation
+    ``ended`` cut short (:func:`evaluate_until`) is the last."""
     hist = np.empty(n_iter)
+    evaluated = 0
     for j in range(n_iter):
         _move(state, p, it0 + j, max_iter)
-        state.cost[:] = problem.evaluate(state.position)
+        cost, reached = evaluate_until(problem, state.position, ended)
+        state.cost[:] = cost
+        evaluated += reached
         kpso.tell(state.position, state.cost, state.best_position, state.best_cost)
         hist[j] = state.best_cost.min()
-    return hist
+        if reached < len(cost):
+            return hist[:j + 1], evaluated
+    return hist, evaluated

@@ -5,7 +5,8 @@ import pytest
 
 from invswarm.engine.models.sfi import load_steel, violations
 from invswarm.engine.models.sfi.problem import SfiProblem
-from invswarm.engine.pso import PsoOptions, Swarm, initial_swarm, run
+from invswarm.engine.pso import PsoOptions, Swarm, evaluate_until, initial_swarm, run
+from invswarm.engine.termination import StopToken
 from invswarm.kernels import pso as kpso
 
 from .sfi_random import random_instance
@@ -85,7 +86,8 @@ def test_social_copies_each_neighbourhood_best_once(topology, k):
 def test_ask_tell_follows_the_fused_run(problem):
     opts = PsoOptions(swarm_size=12, max_iter=15, seed=11)
     out, state = run(problem, opts)
-    init = initial_swarm(problem, opts)
+    init, evaluated = initial_swarm(problem, opts)
+    assert evaluated == opts.swarm_size
     sw = Swarm(problem.n_var, opts, init.position, init.cost)
     sw.state.velocity[:] = init.velocity
     for _ in range(15):
@@ -247,3 +249,49 @@ def test_warmup_compiles_every_kernel_a_swarm_solve_uses():
     out = subprocess.run([sys.executable, "-c", _COMPILES_AFTER_WARMUP], capture_output=True,
                          text=True, check=True, timeout=600)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+class _Slow(_EvaluateOnly):
+    """A problem evaluated a few particles at a time (``slice``) that asks its run to stop
+    when it has evaluated ``stop_after`` particles, as a stop from another thread would
+    while a slow swarm is evaluated."""
+
+    slice = 3
+
+    def __init__(self, problem, token: StopToken, stop_after: int):
+        super().__init__(problem)
+        self.calls, self.seen = [], 0
+        inner = self.evaluate
+
+        def evaluate(X):
+            self.calls.append(len(X))
+            self.seen += len(X)
+            if self.seen >= stop_after:
+                token.stop()
+            return inner(X)
+
+        self.evaluate = evaluate
+
+
+def test_a_slow_problem_is_evaluated_a_slice_at_a_time_until_the_run_ends(problem):
+    X = np.random.default_rng(0).random((8, problem.n_var))
+    full = problem.evaluate(X)
+    slow = _Slow(problem, StopToken(), stop_after=10**9)
+    cost, reached = evaluate_until(slow, X, ended=lambda: slow.seen >= 6)
+    assert reached == 6 and slow.calls == [3, 3]
+    np.testing.assert_array_equal(cost[:6], full[:6])
+    assert np.isinf(cost[6:]).all()
+    # without an end to look at, the whole swarm in one call
+    assert evaluate_until(slow, X)[1] == 8 and slow.calls[-1] == 8
+
+
+@pytest.mark.parametrize("stop_after", [3, 20, 40])
+def test_a_stop_ends_a_slow_swarm_within_a_slice(problem, stop_after):
+    token = StopToken()
+    slow = _Slow(problem, token, stop_after)
+    opts = PsoOptions(swarm_size=16, max_iter=50, seed=3)
+    out, state = run(slow, opts, stop=token)
+    # the slice that saw the stop was the last evaluated; the count is what was evaluated
+    assert stop_after <= slow.seen < stop_after + _Slow.slice
+    assert out.nfev == slow.seen and out.message == token.reason
+    assert np.isfinite(out.cost) and out.cost == state.best_cost.min()

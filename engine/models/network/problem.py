@@ -46,6 +46,11 @@ class NetworkProblem:
         :meth:`Pins.from_json` checks it).
     """
 
+    #: Particles decoded between two looks at the run's end (:func:`invswarm.engine.pso.
+    #: evaluate_until`): on large networks a particle's decode takes a tenth of a second, a
+    #: swarm's seconds.
+    slice = 4
+
     def __init__(self, inst: Instance, n_bisect: int = 12, data: KernelData | None = None,
                  pins: Pins | None = None):
         self.inst = inst
