@@ -26,18 +26,23 @@ class BuildStopped(Exception):
 #: Share of a build's time that freeing its partial model takes, at most (Python lists of a
 #: million columns and rows): a build that must end by a deadline ends that much before it.
 FREE_SHARE = 0.1
+#: Share of a build's time that handing the model to HiGHS in a child process takes
+#: (gathering its rows into arrays, pickling them), at most.
+HANDOFF_SHARE = 0.3
 
 
-def ended_at(until: float | None, stop: StopToken | None = None) -> Callable[[], bool]:
+def ended_at(until: float | None, stop: StopToken | None = None, share: float = FREE_SHARE
+             ) -> Callable[[], bool]:
     """An ``ended`` for a :class:`ModelBuilder` made now: True once ``stop`` is set, or once
-    ``time.perf_counter()`` is so near ``until`` (None: never) that freeing what was built
-    (:data:`FREE_SHARE` of the time since) would take the rest."""
+    ``time.perf_counter()`` is so near ``until`` (None: never) that what follows the build
+    (``share`` of the time since: freeing it, :data:`FREE_SHARE`; handing it on,
+    :data:`HANDOFF_SHARE`) would take the rest."""
     until = math.inf if until is None else until
     began = time.perf_counter()
 
     def ended() -> bool:
         now = time.perf_counter()
-        return (stop is not None and stop.stopped) or now + FREE_SHARE * (now - began) >= until
+        return (stop is not None and stop.stopped) or now + share * (now - began) >= until
 
     return ended
 

@@ -23,6 +23,7 @@ import numpy as np
 from ....kernels.network import PAYBACK, departure_rank
 from ... import milp_process
 from ...milp import (
+    HANDOFF_SHARE,
     INF,
     BuildStopped,
     MilpOptions,
@@ -332,9 +333,12 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     model's build counts against the time limit: when it takes it all, or ``stop`` is set
     meanwhile, there is no plan (:func:`invswarm.engine.milp_process.not_started`)."""
     opts = opts or MilpOptions()
+    ended = ended_at(solve_until(opts), stop, HANDOFF_SHARE)
     try:
-        model = build(inst, pins=pins, ended=ended_at(solve_until(opts), stop))
+        model = build(inst, pins=pins, ended=ended)
     except BuildStopped:
+        return None, milp_process.not_started(stop)
+    if ended():  # built, but too late to hand to HiGHS
         return None, milp_process.not_started(stop)
     start = None
     if warm_start is not None:
