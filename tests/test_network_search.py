@@ -36,3 +36,28 @@ def test_crossover_takes_whole_materials_and_never_costs_more():
         same, same_cost = crossover(data, a, a)
         assert same_cost == out.cost[0] and _by_material(same, 0) == _by_material(a, 0)
     assert improved >= 5
+
+
+def test_a_search_whose_run_has_ended_sets_up_no_material(monkeypatch):
+    from invswarm.engine.models.network import generate, search
+    from invswarm.engine.models.network.swarm import solve_greedy
+    from invswarm.engine.termination import Budget, StopToken
+
+    inst = generate(firms=8, materials=20, periods=8, density=0.4, seed=2)
+    greedy, _ = solve_greedy(inst)
+    scored = []
+    real = search.plan_costs
+
+    def counting(*args, **kw):
+        scored.append(None)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(search, "plan_costs", counting)
+    token = StopToken()
+    token.stop()
+    plan, cost = search.local_search(inst, greedy, budget=Budget(60.0, stop=token))
+    # the plan scored once before and once after: no material's own plan was scored
+    assert len(scored) == 2 and cost == plan_costs(KernelData(inst), [greedy]).cost[0]
+    scored.clear()
+    search.local_search(inst, greedy, budget=Budget(60.0), max_passes=1)
+    assert len(scored) > 2  # a running search does score each material's plan

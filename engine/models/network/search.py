@@ -187,6 +187,8 @@ def local_search(inst: Instance, plan: Plan, *, data: KernelData | None = None,
     for _ in range(max_passes):
         start = cost
         for m in materials:
+            if ended():
+                break  # each material's set-up scores its plan: hundreds cost a large network
             if not moves[m].links:
                 continue
             mine = [x for x in rows if x[1] == m]
