@@ -160,7 +160,9 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     T = inst.n_periods
     rng = np.random.default_rng([opts.seed, 1])  # the kicks' own stream
     done = idle = kicks = 0
-    min_kick_s = 0.0  # the shortest kick so far: a kick takes at least one block of moves
+    # the shortest kick so far; before the first, the longest block of moves the polish
+    # made: a kick is worth its set-up only when one block of moves fits after it
+    min_kick_s = times.period
     if sweeps is None:
         sweeps = 8 if opts.time_limit is None else 2**31
     x_plan = None  # the current plan's particle, encoded when a kick needs it
