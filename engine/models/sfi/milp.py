@@ -20,6 +20,7 @@ from ... import milp_process
 from ...milp import (
     HANDOFF_SHARE,
     INF,
+    LP_START_SHARE,
     BuildStopped,
     MilpOptions,
     MilpOutcome,
@@ -532,10 +533,12 @@ def solve_relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: 
     column values, or None when not built and solved within ``time_limit`` seconds (and
     ``max_simplex`` simplex iterations)."""
     t0 = time.perf_counter()
+    ended = ended_at(None if time_limit is None else t0 + time_limit, stop, LP_START_SHARE)
     try:
-        model = build(inst, rules=rules, ended=ended_at(
-            None if time_limit is None else t0 + time_limit, stop))
+        model = build(inst, rules=rules, ended=ended)
     except BuildStopped:
+        return None
+    if ended():  # built, but too late for HiGHS to start
         return None
     h = model.builder.to_highs(relax=True)
     if time_limit is not None:
