@@ -25,12 +25,23 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from .jsonio import write_atomic
-from .milp import MilpOptions, MilpOutcome, ModelBuilder, highs_of, run
+from .milp import (
+    HANDOFF_SHARE,
+    BuildStopped,
+    MilpOptions,
+    MilpOutcome,
+    ModelBuilder,
+    ended_at,
+    highs_of,
+    run,
+    solve_until,
+)
 from .termination import StopToken
 
 #: Status of an outcome whose solver was ended by :func:`solve`.
@@ -94,6 +105,18 @@ def solve(builder: ModelBuilder, opts: MilpOptions,
                                f"{child.returncode}): "
                                + (error.read_text() if error.exists() else "no error reported"))
         return pickle.loads((d / "outcome.pkl").read_bytes())
+
+
+def built_in_time(build: Callable, opts: MilpOptions, stop: StopToken | None):
+    """``build(ended)``'s model, or None when its build would leave no time to hand it to
+    HiGHS (:data:`~invswarm.engine.milp.HANDOFF_SHARE`) by ``opts``' deadline or time
+    limit, or when ``stop`` is set meanwhile (``ended``: for the model's builder)."""
+    ended = ended_at(solve_until(opts), stop, HANDOFF_SHARE)
+    try:
+        model = build(ended)
+    except BuildStopped:
+        return None
+    return None if ended() else model
 
 
 def not_started(stop: StopToken | None) -> MilpOutcome:

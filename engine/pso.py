@@ -187,13 +187,10 @@ def check_seeds(seeds, n_var: int) -> list[np.ndarray]:
 
 def evaluate_until(problem, X: np.ndarray, ended: Callable[[], bool] | None = None
                    ) -> tuple[np.ndarray, int]:
-    """The costs of the particles ``X`` (shape (P, n_var)) and how many were evaluated.
-
-    A problem slow to evaluate says so by its attribute ``slice`` (particles per call): it is
-    evaluated that many particles at a time, the first slice always, the next ones while
-    ``ended()`` is False, so that a run ends within a slice of its deadline or stop rather
-    than a whole swarm. Particles not reached cost inf: they keep their personal bests.
-    """
+    """The costs of the particles ``X`` (shape (P, n_var)) and how many were evaluated. A
+    problem slow to evaluate has a ``slice`` (particles per call): the first slice is always
+    evaluated, the next while ``ended()`` is False, so that a run ends within a slice of its
+    deadline or stop. Particles not reached cost inf: they keep their personal bests."""
     k = getattr(problem, "slice", None)
     if k is None or ended is None:
         return problem.evaluate(X), len(X)
@@ -297,10 +294,8 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
     params = _Params(opts)
 
     def ended() -> bool:
-        return ((stop is not None and stop.stopped)
-                or (budget is not None and budget.reason() is not None)
-                or (opts.time_limit is not None
-                    and time.perf_counter() - t0 >= opts.time_limit))
+        return ((stop is not None and stop.stopped) or (budget is not None and budget.done())
+                or (opts.time_limit is not None and time.perf_counter() - t0 >= opts.time_limit))
 
     if state is None:
         state, nfev = initial_swarm(problem, opts, seeds, ended)

@@ -22,18 +22,7 @@ import numpy as np
 
 from ....kernels.network import PAYBACK, departure_rank
 from ... import milp_process
-from ...milp import (
-    HANDOFF_SHARE,
-    INF,
-    BuildStopped,
-    MilpOptions,
-    MilpOutcome,
-    ModelBuilder,
-    ended_at,
-    interrupt_on,
-    run,
-    solve_until,
-)
+from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, interrupt_on, run
 from ...termination import StopToken
 from .evaluate import KernelData
 from .instance import Instance
@@ -333,12 +322,9 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     model's build counts against the time limit: when it takes it all, or ``stop`` is set
     meanwhile, there is no plan (:func:`invswarm.engine.milp_process.not_started`)."""
     opts = opts or MilpOptions()
-    ended = ended_at(solve_until(opts), stop, HANDOFF_SHARE)
-    try:
-        model = build(inst, pins=pins, ended=ended)
-    except BuildStopped:
-        return None, milp_process.not_started(stop)
-    if ended():  # built, but too late to hand to HiGHS
+    model = milp_process.built_in_time(lambda ended: build(inst, pins=pins, ended=ended),
+                                       opts, stop)
+    if model is None:
         return None, milp_process.not_started(stop)
     start = None
     if warm_start is not None:

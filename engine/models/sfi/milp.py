@@ -18,7 +18,6 @@ import numpy as np
 from ....kernels.sfi_setup import SETUP_EPS
 from ... import milp_process
 from ...milp import (
-    HANDOFF_SHARE,
     INF,
     LP_START_SHARE,
     BuildStopped,
@@ -29,7 +28,6 @@ from ...milp import (
     highs_of,
     interrupt_on,
     run,
-    solve_until,
 )
 from ...termination import StopToken
 from .instance import Instance, worth_making
@@ -471,12 +469,10 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     against the time limit: when it takes it all, or ``stop`` is set meanwhile, there is no
     plan (:func:`invswarm.engine.milp_process.not_started`)."""
     opts = opts or MilpOptions()
-    ended = ended_at(solve_until(opts), stop, HANDOFF_SHARE)
-    try:
-        model = build(inst, cuts=cuts, pins=pins, start=warm_start, ended=ended)
-    except BuildStopped:
-        return None, milp_process.not_started(stop)
-    if ended():  # built, but too late to hand to HiGHS
+    model = milp_process.built_in_time(
+        lambda ended: build(inst, cuts=cuts, pins=pins, start=warm_start, ended=ended),
+        opts, stop)
+    if model is None:
         return None, milp_process.not_started(stop)
     start = start_of(model, warm_start) if warm_start is not None else None
     out = milp_process.solve(model.builder, opts, start, stop, progress)
