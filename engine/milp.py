@@ -31,7 +31,7 @@ FREE_SHARE = 0.1
 HANDOFF_SHARE = 0.3
 #: Share of an LP's build time that handing it to HiGHS in this process and HiGHS's start
 #: (presolve, scaling, the simplex's first factorization, none of which looks at the clock)
-#: take, at most: on the 30 x 10 x 52 SFI instance's relaxation, 0.3 and about 1.2.
+#: take, at most (on the SFI relaxation of the bench's 30 x 10 x 52 instance).
 LP_START_SHARE = 1.5
 
 
@@ -40,7 +40,7 @@ def ended_at(until: float | None, stop: StopToken | None = None, share: float = 
     """An ``ended`` for a :class:`ModelBuilder` made now: True once ``stop`` is set, or once
     ``time.perf_counter()`` is so near ``until`` (None: never) that what follows the build
     (``share`` of the time since: freeing it, :data:`FREE_SHARE`; handing it on,
-    :data:`HANDOFF_SHARE`) would take the rest."""
+    :data:`HANDOFF_SHARE`; an LP's start, :data:`LP_START_SHARE`) would take the rest."""
     until = math.inf if until is None else until
     began = time.perf_counter()
 

@@ -47,8 +47,8 @@ class NetworkProblem:
     """
 
     #: Particles decoded between two looks at the run's end (:func:`invswarm.engine.pso.
-    #: evaluate_until`): on large networks a particle's decode takes a tenth of a second, a
-    #: swarm's seconds.
+    #: evaluate_until`): on large networks a whole swarm's decode outlasts a stop's latency
+    #: and a time limit's tolerance.
     slice = 4
 
     def __init__(self, inst: Instance, n_bisect: int = 12, data: KernelData | None = None,
