@@ -51,6 +51,19 @@ def ended_at(until: float | None, stop: StopToken | None = None, share: float = 
     return ended
 
 
+def built_within(build: Callable, until: float | None, stop: StopToken | None,
+                 share: float):
+    """``build(ended=...)``'s model (``ended``: :func:`ended_at` of ``until``, ``stop`` and
+    ``share``, for the model's builder), or None when the build was ended, or ended so late
+    that what must follow it (``share`` of its time) would pass ``until``."""
+    ended = ended_at(until, stop, share)
+    try:
+        model = build(ended=ended)
+    except BuildStopped:
+        return None
+    return None if ended() else model
+
+
 def solve_until(opts: MilpOptions) -> float:
     """The ``time.perf_counter()`` instant by which a solve with ``opts`` must end: its
     ``deadline`` (a ``time.time()`` instant) or its time limit from now, whichever is first

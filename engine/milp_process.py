@@ -33,11 +33,10 @@ import numpy as np
 from .jsonio import write_atomic
 from .milp import (
     HANDOFF_SHARE,
-    BuildStopped,
     MilpOptions,
     MilpOutcome,
     ModelBuilder,
-    ended_at,
+    built_within,
     highs_of,
     run,
     solve_until,
@@ -108,15 +107,10 @@ def solve(builder: ModelBuilder, opts: MilpOptions,
 
 
 def built_in_time(build: Callable, opts: MilpOptions, stop: StopToken | None):
-    """``build(ended)``'s model, or None when its build would leave no time to hand it to
+    """``build(ended=...)``'s model, or None when its build would leave no time to hand it to
     HiGHS (:data:`~invswarm.engine.milp.HANDOFF_SHARE`) by ``opts``' deadline or time
     limit, or when ``stop`` is set meanwhile (``ended``: for the model's builder)."""
-    ended = ended_at(solve_until(opts), stop, HANDOFF_SHARE)
-    try:
-        model = build(ended)
-    except BuildStopped:
-        return None
-    return None if ended() else model
+    return built_within(build, solve_until(opts), stop, HANDOFF_SHARE)
 
 
 def not_started(stop: StopToken | None) -> MilpOutcome:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -322,8 +323,7 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     model's build counts against the time limit: when it takes it all, or ``stop`` is set
     meanwhile, there is no plan (:func:`invswarm.engine.milp_process.not_started`)."""
     opts = opts or MilpOptions()
-    model = milp_process.built_in_time(lambda ended: build(inst, pins=pins, ended=ended),
-                                       opts, stop)
+    model = milp_process.built_in_time(partial(build, inst, pins=pins), opts, stop)
     if model is None:
         return None, milp_process.not_started(stop)
     start = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import highspy
 import numpy as np
@@ -20,11 +21,10 @@ from ... import milp_process
 from ...milp import (
     INF,
     LP_START_SHARE,
-    BuildStopped,
     MilpOptions,
     MilpOutcome,
     ModelBuilder,
-    ended_at,
+    built_within,
     highs_of,
     interrupt_on,
     run,
@@ -470,8 +470,7 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     plan (:func:`invswarm.engine.milp_process.not_started`)."""
     opts = opts or MilpOptions()
     model = milp_process.built_in_time(
-        lambda ended: build(inst, cuts=cuts, pins=pins, start=warm_start, ended=ended),
-        opts, stop)
+        partial(build, inst, cuts=cuts, pins=pins, start=warm_start), opts, stop)
     if model is None:
         return None, milp_process.not_started(stop)
     start = start_of(model, warm_start) if warm_start is not None else None
@@ -529,12 +528,9 @@ def solve_relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: 
     column values, or None when not built and solved within ``time_limit`` seconds (and
     ``max_simplex`` simplex iterations)."""
     t0 = time.perf_counter()
-    ended = ended_at(None if time_limit is None else t0 + time_limit, stop, LP_START_SHARE)
-    try:
-        model = build(inst, rules=rules, ended=ended)
-    except BuildStopped:
-        return None
-    if ended():  # built, but too late for HiGHS to start
+    model = built_within(partial(build, inst, rules=rules),
+                         None if time_limit is None else t0 + time_limit, stop, LP_START_SHARE)
+    if model is None:  # not built, or too late for HiGHS to start
         return None
     h = model.builder.to_highs(relax=True)
     if time_limit is not None:

@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import highspy
 import numba
 import numpy as np
 
-from ...milp import LP_START_SHARE, BuildStopped, ended_at, interrupt_on
+from ...milp import LP_START_SHARE, built_within, interrupt_on
 from ...termination import Budget, StopToken
 from ...threads import available_cpus
 from .evaluate import evaluate
@@ -84,13 +85,12 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
         for i, initial in enumerate(carried_states(inst, start, firsts)):
             a, b = firsts[i], min(T, cuts[i + 1] + OVERLAP)
             window = inst.window(a, b, initial)
-            ended = ended_at(None if time_limit is None else t0 + time_limit, stop,
-                             LP_START_SHARE)
-            try:
-                model = build(window, rules=False, ended=ended)
-            except BuildStopped:
-                return None  # the windows solving stop by their own time limits
-            if ended():  # built, but too late for HiGHS to start
+            model = built_within(partial(build, window, rules=False),
+                                 None if time_limit is None else t0 + time_limit, stop,
+                                 LP_START_SHARE)
+            if model is None:
+                # not built, or too late for HiGHS to start; the windows solving stop by
+                # their own time limits
                 return None
             h = model.builder.to_highs(relax=True)
             h.setOptionValue("threads", 1)
