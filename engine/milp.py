@@ -6,10 +6,10 @@ import math
 import os
 import sys
 import time
+from array import array
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain
 
 import highspy
 import numpy as np
@@ -23,15 +23,17 @@ class BuildStopped(Exception):
     """A model's build was ended from outside (:class:`ModelBuilder` ``ended``)."""
 
 
-#: Share of a build's time that freeing its partial model takes, at most (Python lists of a
-#: million columns and rows): a build that must end by a deadline ends that much before it.
-FREE_SHARE = 0.1
-#: Share of a build's time that handing the model to HiGHS takes (gathering its rows into
-#: arrays; for a child process, pickling them), at most.
-HANDOFF_SHARE = 0.3
-#: Share of an LP's build time that handing it to HiGHS in this process and HiGHS's start
-#: (presolve, scaling, the simplex's first factorization, none of which looks at the clock)
-#: take, at most (on the SFI relaxation of the bench's 30 x 10 x 52 instance).
+#: Share of a build's time that freeing its partial model takes, at most (the maps from its
+#: decisions to columns; the builder's own arrays are freed at once): a build that must end
+#: by a deadline ends that much before it.
+FREE_SHARE = 0.05
+#: Share of a build's time that handing the model to HiGHS in a child process takes (copying
+#: its arrays, pickling them, the child reading them and passing them to HiGHS), at most.
+HANDOFF_SHARE = 0.15
+#: Share of an LP's build time that handing it to HiGHS (in a child process for a large one)
+#: and HiGHS's start (presolve, scaling, the simplex's first factorization, none of which
+#: looks at the clock) take, at most (on the SFI relaxation of the bench's 30 x 10 x 52
+#: instance).
 LP_START_SHARE = 1.5
 
 
@@ -77,9 +79,9 @@ def solve_until(opts: MilpOptions) -> float:
 class ModelBuilder:
     """Columns (bounds, cost, integrality) and rows (sparse, two-sided) of a MILP.
 
-    Rows are given as index and coefficient sequences; they are kept as given and gathered
-    into one CSR matrix when the model is passed to HiGHS (an array per row would cost more
-    than the row: a model of a million rows spends seconds converting them).
+    Everything is kept in flat typed arrays (:mod:`array`) as it is added: handing a model of
+    millions of nonzeros to HiGHS (:meth:`arrays`) is then a copy, and freeing it takes no
+    time, where Python lists of numbers would take a share of the build for each.
 
     With ``ended`` (a function of no arguments), columns are added only while it returns
     False (it is asked every :data:`LOOK_EVERY` columns), else :class:`BuildStopped` is
@@ -91,16 +93,15 @@ class ModelBuilder:
 
     def __init__(self, ended: Callable[[], bool] | None = None):
         self.ended = ended
-        self._lb: list[float] = []
-        self._ub: list[float] = []
-        self._int: list[bool] = []
-        self.cost: list[float] = []
-        self._starts = [0]
-        self._idx: list = []
-        self._val: list = []
-        self._rlo: list[float] = []
-        self._rhi: list[float] = []
-        self._nnz = 0
+        self._lb = array("d")
+        self._ub = array("d")
+        self._int = array("b")
+        self.cost = array("d")
+        self._starts = array("q", [0])
+        self._idx = array("i")
+        self._val = array("d")
+        self._rlo = array("d")
+        self._rhi = array("d")
         self.offset = 0.0
 
     @property
@@ -113,7 +114,7 @@ class ModelBuilder:
 
     @property
     def n_nonzeros(self) -> int:
-        return self._nnz
+        return len(self._idx)
 
     def col(self, lb: float = 0.0, ub: float = INF, cost: float = 0.0,
             integer: bool = False) -> int:
@@ -123,7 +124,7 @@ class ModelBuilder:
         self._lb.append(lb)
         self._ub.append(ub)
         self.cost.append(cost)
-        self._int.append(integer)
+        self._int.append(bool(integer))
         return len(self._lb) - 1
 
     def binary(self, cost: float = 0.0) -> int:
@@ -142,10 +143,9 @@ class ModelBuilder:
         n = len(idx)
         if len(val) != n:
             raise ValueError(f"val: {len(val)} coefficients for {n} columns")
-        self._idx.append(idx)
-        self._val.append(val)
-        self._nnz += n
-        self._starts.append(self._nnz)
+        _append(self._idx, idx, np.int32)
+        _append(self._val, val, np.float64)
+        self._starts.append(len(self._idx))
         self._rlo.append(lo)
         self._rhi.append(hi)
 
@@ -153,35 +153,42 @@ class ModelBuilder:
         """The model as the arguments of ``Highs.passModel`` (numbers and arrays: they pickle
         fast, for :func:`highs_of` in another process); with ``relax``, every column
         continuous (the linear relaxation)."""
-        integrality = np.zeros(self.n_cols, dtype=np.int32) if relax else np.asarray(
-            self._int, dtype=np.int32)  # HighsVarType: 0 continuous, 1 integer
-        return (self.n_cols, self.n_rows, self._nnz, int(highspy.MatrixFormat.kRowwise),
+        integrality = np.zeros(self.n_cols, dtype=np.int32) if relax else _copy(
+            self._int, np.int8).astype(np.int32)  # HighsVarType: 0 continuous, 1 integer
+        return (self.n_cols, self.n_rows, self.n_nonzeros, int(highspy.MatrixFormat.kRowwise),
                 int(highspy.ObjSense.kMinimize), self.offset,
-                np.asarray(self.cost, dtype=np.float64),
-                np.asarray(self._lb, dtype=np.float64),
-                np.asarray(self._ub, dtype=np.float64),
-                np.asarray(self._rlo, dtype=np.float64),
-                np.asarray(self._rhi, dtype=np.float64),
-                np.asarray(self._starts, dtype=np.int32),
-                np.fromiter(chain.from_iterable(self._idx), np.int32, self._nnz),
-                np.fromiter(chain.from_iterable(self._val), np.float64, self._nnz),
-                integrality)
+                _copy(self.cost, np.float64), _copy(self._lb, np.float64),
+                _copy(self._ub, np.float64), _copy(self._rlo, np.float64),
+                _copy(self._rhi, np.float64), _copy(self._starts, np.int64).astype(np.int32),
+                _copy(self._idx, np.int32), _copy(self._val, np.float64), integrality)
 
     def violation(self, x: np.ndarray) -> float:
         """The largest amount by which the point ``x`` (shape (n_cols,)) breaks a column's
         bounds or a row's (in the rows' and columns' own units; integrality not checked)."""
-        lb, ub = np.asarray(self._lb), np.asarray(self._ub)
+        lb, ub = _copy(self._lb, np.float64), _copy(self._ub, np.float64)
         worst = max(0.0, float(np.max(lb - x, initial=0.0)), float(np.max(x - ub, initial=0.0)))
-        idx = np.fromiter(chain.from_iterable(self._idx), np.int64, self._nnz)
-        val = np.fromiter(chain.from_iterable(self._val), np.float64, self._nnz)
-        rows = np.repeat(np.arange(self.n_rows), np.diff(self._starts))
+        idx, val = _copy(self._idx, np.int32), _copy(self._val, np.float64)
+        rows = np.repeat(np.arange(self.n_rows), np.diff(_copy(self._starts, np.int64)))
         act = np.bincount(rows, weights=val * x[idx], minlength=self.n_rows)
-        return max(worst, float(np.max(np.asarray(self._rlo) - act, initial=0.0)),
-                   float(np.max(act - np.asarray(self._rhi), initial=0.0)))
+        return max(worst, float(np.max(_copy(self._rlo, np.float64) - act, initial=0.0)),
+                   float(np.max(act - _copy(self._rhi, np.float64), initial=0.0)))
 
     def to_highs(self, relax: bool = False) -> highspy.Highs:
         """The model in a new, silent HiGHS instance (:meth:`arrays`)."""
         return highs_of(self.arrays(relax))
+
+
+def _append(to: array, values, dtype) -> None:
+    """Append ``values`` (a list or an array) to ``to``, whose items are of ``dtype``."""
+    if isinstance(values, np.ndarray):
+        to.frombytes(np.ascontiguousarray(values, dtype).tobytes())
+    else:
+        to.extend(values)
+
+
+def _copy(values: array, dtype) -> np.ndarray:
+    """A NumPy copy of ``values`` (items of ``dtype``): the builder may grow after."""
+    return np.frombuffer(values, dtype).copy() if len(values) else np.empty(0, dtype)
 
 
 def highs_of(arrays: tuple) -> highspy.Highs:
