@@ -10,6 +10,10 @@ minutes must get an answer in about ten minutes, so :func:`solve` runs HiGHS in 
 trace and each new incumbent into ``DIR`` as it finds them, and ends the child :func:`grace`
 seconds after the limit if it is still running, with the last incumbent and bound it
 reported. The child also exits when its parent is gone.
+
+Large linear programs (:func:`solve_lp`) go to a child too, for the same reason: HiGHS's start
+on an LP (presolve, scaling, the first factorization) looks for no interrupt, and on the
+relaxations of large instances it outlasts a stop's latency and a time limit's tolerance.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .jsonio import write_atomic
+from .lp import LpOptions, LpSolution, run_lp
 from .milp import (
     HANDOFF_SHARE,
     MilpOptions,
@@ -53,6 +60,9 @@ BUILD_ENDED = "Time limit reached while the model was built (HiGHS not started)"
 
 #: Seconds between two looks at the child (for its exit, the time, a stop).
 POLL_S = 0.1
+#: Nonzeros from which :func:`solve_lp` solves an LP in a child: HiGHS's start grows with the
+#: model, while a child costs a Python process's start and the model's pickle.
+CHILD_NONZEROS = 100_000
 
 
 def grace(time_limit: float) -> float:
@@ -81,29 +91,67 @@ def solve(builder: ModelBuilder, opts: MilpOptions,
     ``progress(point)``, when given, is called with each new point of the trace ``(seconds,
     incumbent, bound)`` the child reports, seen at the parent's looks at it.
     """
+    with _child((builder.arrays(), opts, start), opts.verbose) as (d, child):
+        ended = _wait(child, d, opts.time_limit + grace(opts.time_limit), stop, opts.deadline,
+                      progress)
+        if ended is not None:
+            return _reported(d, ended, STOPPED if stop is not None and stop.stopped else ENDED)
+        return _outcome(d, child)
+
+
+def solve_lp(builder: ModelBuilder, opts: LpOptions, until: float | None = None,
+             stop: StopToken | None = None) -> LpSolution | None:
+    """:func:`invswarm.engine.lp.run_lp` on the linear relaxation of ``builder``'s model
+    (every column continuous), with at most what is left to ``until`` (a
+    ``time.perf_counter()`` instant; None: ``opts``' limit only) as HiGHS's time limit. None
+    when the LP is not solved by then, or when ``stop`` is set meanwhile.
+
+    A model of :data:`CHILD_NONZEROS` or more is solved in a child process, ended at ``until``
+    or at the stop (the start of HiGHS's solve looks for neither); a smaller one in this
+    process, stopped at HiGHS's next look for an interrupt."""
+    if until is not None:
+        left = until - time.perf_counter()
+        if left <= 0:
+            return None
+        opts = replace(opts, time_limit=left if opts.time_limit is None
+                       else min(opts.time_limit, left))
+    if builder.n_nonzeros < CHILD_NONZEROS:
+        return run_lp(builder.to_highs(relax=True), opts, stop)
+    deadline = None if until is None else time.time() + until - time.perf_counter()
+    with _child((builder.arrays(relax=True), opts, None), verbose=False) as (d, child):
+        if _wait(child, d, math.inf, stop, deadline) is not None:
+            return None
+        return _outcome(d, child)
+
+
+@contextmanager
+def _child(payload: tuple, verbose: bool):
+    """A child process solving ``payload`` (:func:`_main`), and its directory: yields
+    ``(directory, child)``; the child is ended on leaving if it still runs."""
     with tempfile.TemporaryDirectory(prefix="invswarm-milp-") as tmp:
         d = Path(tmp)
-        write_atomic(d / "model.pkl", pickle.dumps((builder.arrays(), opts, start), protocol=5),
-                     sync=False)
+        write_atomic(d / "model.pkl", pickle.dumps(payload, protocol=5), sync=False)
         # The child's stdout is the caller's only for HiGHS's log (it prints its banner there).
         child = subprocess.Popen([sys.executable, "-m", "invswarm.engine.milp_process", tmp,
                                   str(os.getpid())],
-                                 stdout=None if opts.verbose else subprocess.DEVNULL)
+                                 stdout=None if verbose else subprocess.DEVNULL)
         try:
-            ended = _wait(child, d, opts.time_limit + grace(opts.time_limit), stop,
-                          opts.deadline, progress)
+            yield d, child
         finally:
             if child.poll() is None:  # ended, or the caller was interrupted
                 child.kill()
                 child.wait()
-        if ended is not None:
-            return _reported(d, ended, STOPPED if stop is not None and stop.stopped else ENDED)
-        if child.returncode != 0 or not (d / "outcome.pkl").exists():
-            error = d / "error.txt"
-            raise RuntimeError("the exact solver's process failed (exit code "
-                               f"{child.returncode}): "
-                               + (error.read_text() if error.exists() else "no error reported"))
-        return pickle.loads((d / "outcome.pkl").read_bytes())
+
+
+def _outcome(d: Path, child: subprocess.Popen):
+    """What the child that exited wrote in ``d``; raises RuntimeError with its error when it
+    failed."""
+    if child.returncode != 0 or not (d / "outcome.pkl").exists():
+        error = d / "error.txt"
+        raise RuntimeError("the exact solver's process failed (exit code "
+                           f"{child.returncode}): "
+                           + (error.read_text() if error.exists() else "no error reported"))
+    return pickle.loads((d / "outcome.pkl").read_bytes())
 
 
 def built_in_time(build: Callable, opts: MilpOptions, stop: StopToken | None):
@@ -169,10 +217,11 @@ def _reported(d: Path, seconds: float, status: str) -> MilpOutcome:
 
 
 def _main(directory: str, parent: int | None = None) -> int:
-    """The child: solve ``DIR/model.pkl``; append each new point of the trace to
-    ``trace.f64`` (three doubles), write ``incumbent.npy`` at each new incumbent and
-    ``outcome.pkl`` at the end (both atomically, so that an ended child leaves whole files),
-    or ``error.txt``. Exits when the process ``parent`` (if given) is gone: killed before it
+    """The child: solve ``DIR/model.pkl``; for an exact solve append each new point of the
+    trace to ``trace.f64`` (three doubles), write ``incumbent.npy`` at each new incumbent and
+    ``outcome.pkl`` at the end (both atomically, so that an ended child leaves whole files);
+    for an LP (:class:`~invswarm.engine.lp.LpOptions`) ``outcome.pkl`` only; or
+    ``error.txt``. Exits when the process ``parent`` (if given) is gone: killed before it
     could end the child, whose solve may hold gigabytes."""
     d = Path(directory)
     if parent is not None:
@@ -180,6 +229,10 @@ def _main(directory: str, parent: int | None = None) -> int:
     try:
         arrays, opts, start = pickle.loads((d / "model.pkl").read_bytes())
         h = highs_of(arrays)
+        if isinstance(opts, LpOptions):
+            write_atomic(d / "outcome.pkl", pickle.dumps(run_lp(h, opts), protocol=5),
+                         sync=False)
+            return 0
         # Appended, not rewritten: a long search finds thousands of points.
         with open(d / "trace.f64", "ab", buffering=0) as points:
 

@@ -1,5 +1,5 @@
-"""Exact solves in a child process: the same outcome as in this process, and an end at the
-time limit even where HiGHS would run on."""
+"""Exact solves and large LPs in a child process: the same outcome as in this process, and an
+end at the time limit or the stop even where HiGHS would run on."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
 import pytest
 
 from invswarm.engine import milp_process
+from invswarm.engine.lp import LpOptions, run_lp
 from invswarm.engine.milp import MilpOptions, run
-from invswarm.engine.models.sfi import evaluate, load_steel
+from invswarm.engine.models.sfi import Instance, evaluate, generate, load_steel
 from invswarm.engine.models.sfi.milp import build, read_plan
 from invswarm.engine.models.sfi.plan import violations
+from invswarm.engine.termination import StopToken
 
 pytestmark = pytest.mark.slow  # exact solves in child processes
 
@@ -118,3 +121,36 @@ def _alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def _large_relaxation():
+    """The flow relaxation of a generated 10 x 10 x 26 instance: HiGHS's start on its LP, which
+    looks for no interrupt, takes most of its solve."""
+    return build(Instance.from_json(generate(periods=26, categories=10,
+                                             products_per_category=10, seed=1)), rules=False)
+
+
+def test_a_large_lp_is_solved_in_a_child_as_here(monkeypatch):
+    model = build(load_steel(12), rules=False)
+    here = run_lp(model.builder.to_highs(relax=True), LpOptions())
+    monkeypatch.setattr(milp_process, "CHILD_NONZEROS", 0)
+
+    def not_here(*args, **kw):
+        raise AssertionError("solved in this process")
+
+    monkeypatch.setattr(milp_process, "run_lp", not_here)
+    there = milp_process.solve_lp(model.builder, LpOptions())
+    assert there.objective == here.objective
+    np.testing.assert_array_equal(there.x, here.x)
+
+
+def test_a_large_lp_ends_at_the_stop_or_its_deadline_without_a_solution():
+    model = _large_relaxation()
+    assert model.builder.n_nonzeros >= milp_process.CHILD_NONZEROS
+    token = StopToken()
+    threading.Timer(0.1, token.stop).start()
+    assert milp_process.solve_lp(model.builder, LpOptions(), stop=token) is None
+    assert milp_process.solve_lp(model.builder, LpOptions(),
+                                 until=time.perf_counter() + 0.2) is None
+    # given the time, the same LP is solved
+    assert milp_process.solve_lp(model.builder, LpOptions()) is not None

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-import highspy
 import numpy as np
 
 from ....kernels.sfi_setup import SETUP_EPS
 from ... import milp_process
+from ...lp import LpOptions
 from ...milp import (
     INF,
     LP_START_SHARE,
@@ -26,7 +26,6 @@ from ...milp import (
     ModelBuilder,
     built_within,
     highs_of,
-    interrupt_on,
     run,
 )
 from ...termination import StopToken
@@ -527,25 +526,13 @@ def solve_relaxation(inst: Instance, time_limit: float | None = 60.0, *, rules: 
     """The linear relaxation of :func:`relaxation`: its optimum, the model and the solution's
     column values, or None when not built and solved within ``time_limit`` seconds (and
     ``max_simplex`` simplex iterations)."""
-    t0 = time.perf_counter()
-    model = built_within(partial(build, inst, rules=rules),
-                         None if time_limit is None else t0 + time_limit, stop, LP_START_SHARE)
+    until = None if time_limit is None else time.perf_counter() + time_limit
+    model = built_within(partial(build, inst, rules=rules), until, stop, LP_START_SHARE)
     if model is None:  # not built, or too late for HiGHS to start
         return None
-    h = model.builder.to_highs(relax=True)
-    if time_limit is not None:
-        left = time_limit - (time.perf_counter() - t0)
-        if left <= 0:
-            return None
-        h.setOptionValue("time_limit", float(left))
-    if max_simplex is not None:
-        h.setOptionValue("simplex_iteration_limit", int(max_simplex))
-    interrupt_on(h, stop)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    return (float(h.getInfo().objective_function_value), model,
-            np.asarray(h.getSolution().col_value))
+    solved = milp_process.solve_lp(model.builder, LpOptions(max_simplex=max_simplex), until,
+                                   stop)
+    return None if solved is None else (solved.objective, model, solved.x)
 
 
 def round_relaxed(model: SfiMilp, inst: Instance, x: np.ndarray, *,

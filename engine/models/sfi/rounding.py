@@ -17,11 +17,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
-import highspy
 import numba
 import numpy as np
 
-from ...milp import LP_START_SHARE, built_within, interrupt_on
+from ... import milp_process
+from ...lp import LpOptions
+from ...milp import LP_START_SHARE, built_within
 from ...termination import Budget, StopToken
 from ...threads import available_cpus
 from .evaluate import evaluate
@@ -55,8 +56,9 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
     ``windows`` shares, larger for the windows built first (:data:`BUILD_SHARE`); each
     share's LP spans it and :data:`OVERLAP` periods on each side, starts from what ``start``
     (default: the constructive plan, :func:`.start.heuristic_plan`) carries into its first
-    period, and is solved in a thread of its own (HiGHS with one thread; the
-    next window is built while the earlier ones solve); each share of the plan comes from
+    period, and is solved in a thread of its own (HiGHS with one thread, a large window's in
+    a child process: :func:`invswarm.engine.milp_process.solve_lp`; the next window is built
+    while the earlier ones solve); each share of the plan comes from
     its window. Each period's decisions come from one window, so the plan is feasible. By
     default there are as many windows as CPUs this process may use
     (:func:`invswarm.engine.threads.available_cpus`: not the run's share, so that the plan
@@ -80,35 +82,27 @@ def relaxed_plan(inst: Instance, time_limit: float | None = None,
     cuts = [0, *np.round(T * np.cumsum(weight)[:-1] / weight.sum()).astype(int).tolist(), T]
     plan = Plan(*(a.copy() for a in (start.pdp, start.generic, start.codp, start.dedicated)))
     firsts = [max(0, cuts[i] - OVERLAP) for i in range(windows)]
+    until = None if time_limit is None else t0 + time_limit
+    lp_opts = LpOptions(threads=1, max_simplex=max_simplex)
     with ThreadPoolExecutor(min(windows, numba.get_num_threads())) as pool:
         solves = []
         for i, initial in enumerate(carried_states(inst, start, firsts)):
             a, b = firsts[i], min(T, cuts[i + 1] + OVERLAP)
             window = inst.window(a, b, initial)
-            model = built_within(partial(build, window, rules=False),
-                                 None if time_limit is None else t0 + time_limit, stop,
+            model = built_within(partial(build, window, rules=False), until, stop,
                                  LP_START_SHARE)
             if model is None:
-                # not built, or too late for HiGHS to start; the windows solving stop by
-                # their own time limits
+                # not built, or too late for HiGHS to start; the windows solving end by
+                # their own time limits, or at the stop
                 return None
-            h = model.builder.to_highs(relax=True)
-            h.setOptionValue("threads", 1)
-            if time_limit is not None:
-                left = time_limit - (time.perf_counter() - t0)
-                if left <= 0:
-                    return None  # the windows solving stop by their own time limits
-                h.setOptionValue("time_limit", float(left))
-            if max_simplex is not None:
-                h.setOptionValue("simplex_iteration_limit", int(max_simplex))
-            interrupt_on(h, stop)
-            # HiGHS releases the GIL while it solves.
-            solves.append((a, window, model, h, pool.submit(h.run)))
-        for i, (a, window, model, h, job) in enumerate(solves):
-            job.result()
-            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            # HiGHS, or the child process solving a large window, runs without the GIL.
+            solves.append((a, window, model, pool.submit(
+                milp_process.solve_lp, model.builder, lp_opts, until, stop)))
+        for i, (a, window, model, job) in enumerate(solves):
+            solved = job.result()
+            if solved is None:
                 return None
-            part = round_relaxed(model, window, np.asarray(h.getSolution().col_value))
+            part = round_relaxed(model, window, solved.x)
             own = slice(cuts[i], cuts[i + 1])
             mine = slice(cuts[i] - a, cuts[i + 1] - a)
             for name in ("pdp", "generic", "codp", "dedicated"):
