@@ -98,6 +98,11 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     seed_plans += [warm_start] if warm_start is not None else []
     if pins is not None:
         seed_plans = [pins.apply(inst, p) for p in seed_plans]
+    if budget.done():
+        # ended while the seeds were made (a stop in the relaxation): no swarm to set up
+        cost, plan = min(((evaluate(inst, p).cost, p) for p in seed_plans), key=lambda cp: cp[0])
+        budget.record(cost, plan)
+        return plan, _unsearched(cost, budget.reason(), budget.evaluations)
     seeds = [problem.encode(p) for p in seed_plans]
     swarm_opts = opts if opts.time_limit is None else replace(
         opts, time_limit=max(1e-6, deadline - time.perf_counter()) * SWARM_SHARE)
@@ -111,9 +116,7 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
     if swarm.n_var == 0:  # every decision kept
         cost = evaluate(inst, pins.ref).cost
         budget.record(cost, pins.ref)
-        return pins.ref, {"pso_cost": cost, "nit": 0, "nfev": 0, "evaluations": 0.0,
-                          "pso_s": 0.0, "polish_s": 0.0, "sweeps": 0, "kicks": 0,
-                          "message": "done", "history": [], "cost": cost}
+        return pins.ref, _unsearched(cost, "done", 0.0)
 
     def progress(figures: dict):
         # a pinned plan is offered from the polish on: the decoded particle is pinned after
@@ -217,6 +220,13 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
                   "evaluations": budget.evaluations, "pso_s": t1 - t0,
                   "polish_s": time.perf_counter() - t1, "sweeps": done, "kicks": kicks,
                   "message": message, "history": history, "cost": cost}
+
+
+def _unsearched(cost: float, message: str, evaluations: float) -> dict:
+    """The figures of :func:`solve_pso` for a run that searched nothing."""
+    return {"pso_cost": cost, "nit": 0, "nfev": 0, "evaluations": evaluations, "pso_s": 0.0,
+            "polish_s": 0.0, "sweeps": 0, "kicks": 0, "message": message, "history": [],
+            "cost": cost}
 
 
 #: Share of the time limit that the relaxation seeding the swarm may take (build and LP). On
