@@ -29,7 +29,7 @@ from .pso import (
     initial_swarm,
     run,
 )
-from .termination import StopToken
+from .termination import StopToken, halt_on
 from .worker_memory import keep_large_blocks
 
 # The problem of the latest run, kept by each process from one epoch to the next: building it
@@ -71,6 +71,7 @@ def _epoch(make_problem, instance, run_id, seeds, state, opts, it0, n_iter, sche
     glibc's mmap threshold (:mod:`.worker_memory`)."""
     enter_worker(parent_pid)
     problem = built_problem(make_problem, instance, run_id)
+    halt_on(problem, stop)
     nfev = 0
     if state is None:
         t0 = time.perf_counter()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import pso as kpso
-from .termination import Budget, StopToken
+from .termination import Budget, StopToken, halt_on
 
 #: Iterations over which the inertia falls when the run has no iteration budget.
 SCHEDULE_ITER = 1000
@@ -292,6 +292,7 @@ def run(problem, opts: PsoOptions, *, seeds: list[np.ndarray] = (), state: Swarm
     """
     t0 = time.perf_counter()
     params = _Params(opts)
+    halt_on(problem, stop, budget.token if budget is not None else None)
 
     def ended() -> bool:
         return ((stop is not None and stop.stopped) or (budget is not None and budget.done())

@@ -10,6 +10,10 @@ from __future__ import annotations
 import math
 import threading
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Reason of a stop asked for without one.
 STOPPED = "stopped"
@@ -26,12 +30,23 @@ class StopToken:
     def __init__(self) -> None:
         self._event = threading.Event()
         self._reason: str | None = None
+        self._flags: list[np.ndarray] = []
 
     def stop(self, reason: str = STOPPED) -> None:
         """Ask the run to stop; ``reason`` becomes the result's status."""
         if self._reason is None:
             self._reason = reason
         self._event.set()
+        for flag in self._flags:
+            flag[0] = 1
+
+    def also_sets(self, flag: np.ndarray) -> None:
+        """Set ``flag[0] = 1`` at the stop (now, when stopped already): the flag of a compiled
+        kernel, which cannot ask for the stop itself."""
+        if not any(f is flag for f in self._flags):
+            self._flags.append(flag)
+        if self.stopped:
+            flag[0] = 1
 
     @property
     def stopped(self) -> bool:
@@ -45,6 +60,15 @@ class StopToken:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until a stop is asked for or ``timeout`` seconds pass; True when stopped."""
         return self._event.wait(timeout)
+
+
+def halt_on(problem, *tokens: StopToken | None) -> None:
+    """Make each token given (None: skipped) set ``problem.halt``, the flag its compiled
+    evaluation reads, at its stop, when the problem has one (a network's)."""
+    halt = getattr(problem, "halt", None)
+    for token in tokens:
+        if token is not None and halt is not None:
+            token.also_sets(halt)
 
 
 class Budget:

@@ -43,11 +43,12 @@ MoveArrays = namedtuple("MoveArrays", ("link", "material", "departure", "quantit
 #: codes ``(link * M + material) * T + period`` no shipment may take; ``reverse`` (L,), the
 #: way back of each link (-1 if none); the loan ``durations``; ``start`` (N, M, T, 4), the
 #: trajectories under the kept shipments alone; ``n_bisect``, the halvings of an amount
-#: search; ``capacity``, the room in the outputs (moves).
+#: search; ``capacity``, the room in the outputs (moves); ``halt`` (1,) int8, set (1) from
+#: outside to end every decode at its next material (a stop, which a kernel cannot ask for).
 Choices = namedtuple("Choices", (
     "materials", "receiver_ptr", "receiver_firm", "arc_ptr", "arc_link", "arc_donor",
     "n_receivers", "covers", "rescue_ptr", "rescue_link", "forbidden", "reverse", "durations",
-    "start", "n_bisect", "capacity"))
+    "start", "n_bisect", "capacity", "halt"))
 
 #: Shipments every decoded plan keeps: those of material ``m`` are ``ptr[m]:ptr[m + 1]`` of
 #: ``link``, ``departure``, ``quantity``, ``kind`` and ``duration`` (a loan's).

@@ -230,7 +230,8 @@ def decode_one(x, choices, kept, stock, tol, out_mv, out_mq, out_ship, out_sq):
     Returns
     -------
     (int, int)
-        Number of moves and of shipments written.
+        Number of moves and of shipments written; (-1, -1) when ``choices.halt`` was set
+        (the plan is then incomplete).
     """
     m_list, mat_recv_ptr, recv_firm = choices.materials, choices.receiver_ptr, choices.receiver_firm
     recv_arc_ptr, arc_link, arc_donor = choices.arc_ptr, choices.arc_link, choices.arc_donor
@@ -251,6 +252,8 @@ def decode_one(x, choices, kept, stock, tol, out_mv, out_mq, out_ship, out_sq):
     cur = np.zeros((N, 1, T, 4))
     acc = np.zeros((N, 7))
     for mi in range(m_list.size):
+        if choices.halt[0]:
+            return -1, -1
         m = m_list[mi]
         r0 = mat_recv_ptr[m]
         r1 = mat_recv_ptr[m + 1]
@@ -399,7 +402,8 @@ def decode_one(x, choices, kept, stock, tol, out_mv, out_mq, out_ship, out_sq):
 @njit(cache=True, parallel=True)
 def decode_swarm(X, choices, kept, stock, tol, out_mv, out_mq, out_nmv):
     """Decode a swarm ``X`` (P, n_var) into moves ``out_mv`` (P, capacity, 5), ``out_mq``
-    (P, capacity) and their counts ``out_nmv`` (P,); the rest as for :func:`decode_one`."""
+    (P, capacity) and their counts ``out_nmv`` (P,; -1 for a particle whose decode was
+    halted); the rest as for :func:`decode_one`."""
     P = X.shape[0]
     cap = choices.capacity
     for p in prange(P):

@@ -86,3 +86,16 @@ def test_greedy_fills_shortages_from_the_cheapest_donor_permanently():
         costs = [inst.unit_cost[prob.arc_link[a], prob.recv_mat[r]]
                  for a in range(a0, prob.recv_arc_ptr[r + 1])]
         assert costs == sorted(costs)
+
+
+def test_a_halted_problem_evaluates_swarms_to_inf_but_still_decodes_a_particle():
+    inst = generate(firms=8, materials=12, periods=8, density=0.3, seed=3)
+    prob = NetworkProblem(inst)
+    X = np.random.default_rng(5).random((6, prob.n_var))
+    before = prob.evaluate(X)
+    assert np.isfinite(before).all()
+    prob.halt[0] = 1  # as a stop sets it, from another thread, while a swarm is decoded
+    assert prob.batch(X) is None
+    assert np.isinf(prob.evaluate(X)).all() and prob.refused == 0
+    one = prob.decode(X[0])
+    assert plan_costs(prob.data, [one]).cost[0] == before[0]

@@ -17,7 +17,7 @@ import pytest
 from invswarm.engine import solve as api
 from invswarm.engine.models import network, sfi
 from invswarm.engine.models.sfi.peers import PEERS
-from invswarm.engine.termination import Budget, StopToken
+from invswarm.engine.termination import Budget, StopToken, halt_on
 
 
 def test_the_first_reason_is_kept_and_a_budget_ends_at_a_stop_or_its_deadline():
@@ -33,6 +33,22 @@ def test_the_first_reason_is_kept_and_a_budget_ends_at_a_stop_or_its_deadline():
     assert Budget().deadline == float("inf")
     with pytest.raises(ValueError, match="time_limit"):
         Budget(time_limit=0.0)
+
+
+def test_a_stop_sets_the_flags_of_compiled_evaluations_linked_to_it():
+    class Slow:
+        halt = np.zeros(1, np.int8)
+
+    token, other = StopToken(), StopToken()
+    halt_on(Slow, token, None, other)
+    halt_on(Slow, token)  # linked once
+    halt_on(object(), token)  # a problem without a flag
+    assert Slow.halt[0] == 0
+    token.stop()
+    assert Slow.halt[0] == 1
+    late = np.zeros(1, np.int8)
+    token.also_sets(late)  # already stopped: set at once
+    assert late[0] == 1
 
 
 def test_a_budget_ends_at_its_evaluations_target_or_stall_and_offers_new_bests():

@@ -51,12 +51,19 @@ class NetworkProblem:
     #: and a time limit's tolerance.
     slice = 4
 
+    #: Set (``halt[0] = 1``) to end the swarm's decodes at their next material, from another
+    #: thread (:meth:`invswarm.engine.termination.StopToken.also_sets`): a particle's decode
+    #: on a large network outlasts a stop's latency. A halted problem evaluates every swarm to
+    #: inf; :meth:`decode` of one particle is not halted.
+    halt: np.ndarray
+
     def __init__(self, inst: Instance, n_bisect: int = 12, data: KernelData | None = None,
                  pins: Pins | None = None):
         self.inst = inst
         self.data = data or KernelData(inst)
         self.pins = pins or Pins.none()
         self.n_bisect = int(n_bisect)
+        self.halt = np.zeros(1, np.int8)
         base = self.data.base
         N, M, T = inst.requirements.shape
         keep = self.pins.keep
@@ -129,7 +136,7 @@ class NetworkProblem:
             self.m_list, self.mat_recv_ptr, self.recv_firm, self.recv_arc_ptr, self.arc_link,
             self.arc_donor, R, self.covers, self.mat_res_ptr, self.res_link,
             self.pins.forbidden_codes(inst), inst.reverse, inst.durations,
-            np.ascontiguousarray(start), self.n_bisect, self.cap)
+            np.ascontiguousarray(start), self.n_bisect, self.cap, self.halt)
         self.refused = 0
 
     def _check(self, X: np.ndarray) -> np.ndarray:
@@ -145,7 +152,7 @@ class NetworkProblem:
         mq = np.zeros(self.cap)
         ship = np.zeros((self.cap, 5), np.int64)
         sq = np.zeros(self.cap)
-        choices = self._choices
+        choices = self._choices._replace(halt=np.zeros(1, np.int8))
         if materials is not None:
             choices = choices._replace(
                 materials=np.intersect1d(self.m_list, np.asarray(materials, np.int64)))
@@ -154,14 +161,17 @@ class NetworkProblem:
         s = ship[:ns]
         return Plan.from_arrays(s[:, 0], s[:, 1], s[:, 2], sq[:ns], s[:, 3], s[:, 4])
 
-    def batch(self, X: np.ndarray) -> BatchCosts:
-        """Decode a swarm ``X`` (P, n_var) and run the batch kernel on the plans."""
+    def batch(self, X: np.ndarray) -> BatchCosts | None:
+        """Decode a swarm ``X`` (P, n_var) and run the batch kernel on the plans; None when
+        :attr:`halt` was set meanwhile."""
         X = self._check(X)
         P = X.shape[0]
         mv = np.zeros((P, self.cap, 5), np.int64)
         mq = np.zeros((P, self.cap))
         nmv = np.zeros(P, np.int64)
         kdec.decode_swarm(X, self._choices, self._kept, self.data.stock, FEAS_TOL, mv, mq, nmv)
+        if (nmv < 0).any():
+            return None
         ptr = np.zeros(P + 1, np.int64)
         ptr[1:] = np.cumsum(nmv)
         keep = np.arange(self.cap)[None, :] < nmv[:, None]
@@ -171,8 +181,10 @@ class NetworkProblem:
                            *(np.ascontiguousarray(flat[:, c]) for c in (3, 4)))
 
     def evaluate(self, X: np.ndarray) -> np.ndarray:
-        """Network cost of each particle's plan, shape (P,)."""
+        """Network cost of each particle's plan, shape (P,) (inf for all when halted)."""
         out = self.batch(X)
+        if out is None:
+            return np.full(len(X), np.inf)
         cost = out.cost.copy()
         bad = out.flags != 0
         if bad.any():
