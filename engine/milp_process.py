@@ -44,6 +44,7 @@ from .milp import (
     MilpOutcome,
     ModelBuilder,
     built_within,
+    complete,
     highs_of,
     run,
     solve_until,
@@ -89,7 +90,9 @@ def solve(builder: ModelBuilder, opts: MilpOptions,
     A stop ends the child rather than interrupting HiGHS from a callback: the root's analytic
     centre (above) does not see an interrupt either, and what the child reported is on disk.
     ``progress(point)``, when given, is called with each new point of the trace ``(seconds,
-    incumbent, bound)`` the child reports, seen at the parent's looks at it.
+    incumbent, bound)`` the child reports, seen at the parent's looks at it. With
+    ``opts.complete``, the child first completes ``start``
+    (:func:`~invswarm.engine.milp.complete`), within the solve's time.
     """
     with _child((builder.arrays(), opts, start), opts.verbose) as (d, child):
         ended = _wait(child, d, opts.time_limit + grace(opts.time_limit), stop, opts.deadline,
@@ -246,6 +249,9 @@ def _main(directory: str, parent: int | None = None) -> int:
                 points.write(np.asarray(point, np.float64).tobytes())
 
             (d / "started").touch()
+            if start is not None and opts.complete:
+                start = complete(highs_of(arrays), start, replace(
+                    opts, time_limit=opts.complete * opts.time_limit)) or start
             out = run(h, opts, start, on_point=on_point)
         write_atomic(d / "outcome.pkl", pickle.dumps(out, protocol=5), sync=False)
         return 0

@@ -65,3 +65,10 @@ def test_the_hand_off_gives_the_columns_and_rows_as_added():
     assert val.tolist() == [float(r + k) for r in range(11) for k in range(1 + r % 4)]
     b.row([0, 0], [1.0, 1.0])  # the builder grows on after a hand-off
     assert b.arrays()[2] == nnz + 2
+
+
+@pytest.mark.parametrize("field,value", [("time_limit", 0.0), ("gap", 1.0), ("threads", -1),
+                                         ("complete", 1.0), ("complete", -0.1)])
+def test_options_out_of_range_name_their_field(field, value):
+    with pytest.raises(ValueError, match=f"^{field}: must"):
+        MilpOptions(**{field: value})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from invswarm.engine import milp_process
 from invswarm.engine.milp import MilpOptions, run
 from invswarm.engine.models.network import KernelData, electronics_case, plan_costs
 from invswarm.engine.models.network import milp as nmilp
@@ -78,4 +79,18 @@ def test_completed_start_is_the_first_incumbent():
         assert start is not None and start[1].size == model.builder.n_cols
         out = run(model.builder.to_highs(), MilpOptions(time_limit=30, gap=0.0), start)
         first = out.trace[0][1]  # the incumbent HiGHS reported first
+        assert first <= plan_costs(data, [greedy]).cost[0] + 1e-6 * max(1.0, first)
+
+
+def test_the_solver_process_completes_a_partial_start_first():
+    rng = np.random.default_rng(9)
+    for _ in range(3):
+        inst = random_instance(rng)
+        data = KernelData(inst)
+        greedy, _ = solve_greedy(inst)
+        model = nmilp.build(inst, data=data)
+        out = milp_process.solve(model.builder, MilpOptions(time_limit=30, gap=0.0,
+                                                            complete=0.5),
+                                 nmilp.start_of(model, greedy))
+        first = out.trace[0][1]
         assert first <= plan_costs(data, [greedy]).cost[0] + 1e-6 * max(1.0, first)

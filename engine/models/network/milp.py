@@ -16,14 +16,14 @@ whatever order its shipments are listed in.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
 
 from ....kernels.network import PAYBACK, departure_rank
 from ... import milp_process
-from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, interrupt_on, run
+from ...milp import INF, MilpOptions, MilpOutcome, ModelBuilder, complete, run
 from ...termination import StopToken
 from .evaluate import KernelData
 from .instance import Instance
@@ -319,7 +319,8 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
     limit where HiGHS overruns it, or when ``stop`` is set
     (:mod:`invswarm.engine.milp_process`). ``progress`` gets the solver's trace points as it
     reports them (:func:`invswarm.engine.milp_process.solve`). The warm start is completed
-    first (:func:`completed_start`, at most :data:`COMPLETION_SHARE` of the time limit). The
+    first, in the child (:func:`~invswarm.engine.milp.complete`, at most
+    :data:`COMPLETION_SHARE` of the time limit). The
     model's build counts against the time limit: when it takes it all, or ``stop`` is set
     meanwhile, there is no plan (:func:`invswarm.engine.milp_process.not_started`)."""
     opts = opts or MilpOptions()
@@ -328,10 +329,8 @@ def solve(inst: Instance, opts: MilpOptions | None = None, warm_start: Plan | No
         return None, milp_process.not_started(stop)
     start = None
     if warm_start is not None:
-        start = completed_start(model, warm_start, MilpOptions(
-            time_limit=COMPLETION_SHARE * opts.time_limit), stop=stop)
-        if start is None:
-            start = start_of(model, warm_start)
+        # completed in the child, where the deadline and a stop end it
+        start, opts = start_of(model, warm_start), replace(opts, complete=COMPLETION_SHARE)
     out = milp_process.solve(model.builder, opts, start, stop, progress)
     plan = read_plan(model, out.x) if out.x is not None else None
     return plan, out
@@ -356,24 +355,11 @@ def _slot_totals(plan: Plan) -> dict:
 
 def completed_start(model: NetworkMilp, plan: Plan, opts: MilpOptions, *,
                     stop: StopToken | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-    """Every column of ``model`` where the shipments are ``plan``'s, or None when HiGHS
-    finds no such solution within ``opts`` (or before ``stop``; it runs in this thread).
-    Raises ``ValueError`` when a shipment of ``plan`` maps to no slot.
-
-    HiGHS takes a complete solution as its first incumbent at once; a partial one
-    (:func:`start_of`) sends it into a search of its own to complete it first, which on
-    larger models takes up its whole time limit and yields nothing. Fixing the shipments
-    (in a copy of the model) leaves only the dispatch of each stock, which solves in a
-    fraction of the time.
-    """
-    cols, vals = start_of(model, plan)
-    h = model.builder.to_highs()
-    h.changeColsBounds(int(cols.size), cols.astype(np.int32), vals, vals)
-    interrupt_on(h, stop)
-    out = run(h, opts)
-    if out.x is None:
-        return None
-    return np.arange(out.x.size), out.x
+    """Every column of ``model`` where the shipments are ``plan``'s
+    (:func:`~invswarm.engine.milp.complete`, in this thread), or None when HiGHS finds no
+    such solution within ``opts`` (or before ``stop``). Raises ``ValueError`` when a
+    shipment of ``plan`` maps to no slot."""
+    return complete(model.builder.to_highs(), start_of(model, plan), opts, stop)
 
 
 def _slot_values(slots: list[_Slot], plan: Plan) -> np.ndarray:
