@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 from functools import partial
 
+import numba
 import numpy as np
 
 from ...improvement import improves
@@ -156,8 +157,10 @@ def solve_pso(inst: Instance, opts: PsoOptions, iopts: IslandOptions | None = No
         # the exact model over windows of the plan, for a share of the time left
         budget.enter("windows")
         before = cost
+        # as many windows at once as the run has Numba threads, idle in this phase
         plan, cost = window_search(inst, plan, cost, budget, pins=pins, until=time.perf_counter()
-                                   + WINDOWS_SHARE * max(0.0, deadline - time.perf_counter()))
+                                   + WINDOWS_SHARE * max(0.0, deadline - time.perf_counter()),
+                                   workers=numba.get_num_threads())
         if improves(cost, before):
             history.append((it, cost))
     T = inst.n_periods

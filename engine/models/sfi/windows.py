@@ -15,6 +15,8 @@ changes beyond the lookahead the model does not see, which is why the kernel dec
 from __future__ import annotations
 
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from itertools import product
 
 import numpy as np
 
@@ -111,21 +113,24 @@ def _seen(ref: Plan, state: tuple) -> bytes:
 def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
                   pins: Pins | None = None, width: int = WIDTH, lookahead: int = LOOKAHEAD,
                   step: int = STEP, limit: float = WINDOW_LIMIT, max_sweeps: int = 2**31,
-                  until: float = np.inf) -> tuple[Plan, float]:
+                  until: float = np.inf, workers: int = 1) -> tuple[Plan, float]:
     """Improve ``plan`` (of kernel cost ``cost``) window by window.
 
     A sweep goes over the periods, ``step`` apart, and at each over the category groups
     (:func:`category_groups`); each window's exact model gets ``limit`` seconds, or what is
     left of the run's time or of the phase's (``until``, a ``time.perf_counter()`` instant).
-    A window whose solve found nothing cheaper in its whole ``limit`` is skipped in later
-    sweeps until the plan's decisions over its periods or the state carried into them
+    Up to ``workers`` windows are solved at once, each by HiGHS in a thread of its own (one
+    HiGHS thread each when more than one); a window is built from the plan as it stands when
+    its solve starts, and what it finds is put into the plan as it stands when the solve
+    ends. A window whose solve found nothing cheaper in its whole ``limit`` is skipped in
+    later sweeps until the plan's decisions over its periods or the state carried into them
     change. Sweeps repeat until one improves nothing, ``max_sweeps``, ``until`` (less than
     :data:`MIN_SHARE` of ``limit`` before it) or the run's ``budget`` ends (its stop
     interrupts HiGHS); a window's model is built within that time, and HiGHS gets what its
     build left of it; each window charges it one evaluation (the kernel's look at the new
     plan) and each improvement is recorded. A window's plan is taken only when it breaks no
-    rule of the model and costs less. With ``pins``, no window changes a kept decision.
-    Returns the plan and its kernel cost.
+    rule of the model and costs less than the plan it goes into. With ``pins``, no window
+    changes a kept decision. Returns the plan and its kernel cost.
     """
     T = inst.n_periods
     width = min(width, T)
@@ -134,58 +139,73 @@ def window_search(inst: Instance, plan: Plan, cost: float, budget: Budget, *,
     if starts[-1] != T - width:
         starts.append(T - width)  # the last periods too
     starts = spread(starts)
-    states = None  # what the plan carries into each start, from one play of it
+    end = min(budget.deadline, until)
+    best = {"plan": plan, "cost": cost, "states": None}
     # (start, group) -> what the window saw when its solve, given its whole time, found
     # nothing cheaper: it is not solved again until something it sees has changed
     fruitless: dict = {}
-    end = min(budget.deadline, until)
-    for _ in range(max_sweeps):
-        start_cost = cost
-        for a in starts:
-            b = min(T, a + width + lookahead)
-            if states is None:
-                states = dict(zip(starts, carried_states(inst, plan, starts)))
-            state = states[a]  # the window's changes leave it as it is
-            sub = inst.window(a, b, state)
-            ref = _cut(plan, a, b)
-            for gi, group in enumerate(groups):
-                left = end - time.perf_counter()
-                if budget.done() or left < MIN_SHARE * limit:
-                    # too short a solve for HiGHS to find anything: the time goes on
-                    return plan, cost
+    running: dict = {}  # a solve's future -> its window
+    threads = 1 if workers > 1 else 0
+
+    def take(done) -> None:
+        """Put what the finished solves found into the plan."""
+        for fut in done:
+            a, gi, model, sub, seen, solve_limit = running.pop(fut)
+            out = fut.result()
+            budget.spend(1)
+            c = np.inf
+            if out.x is not None:
+                part = smilp.read_plan(model, sub, out.x).cleaned()
+                cand = _spliced(best["plan"], part, a)
+                if not violations(inst, cand):
+                    c = evaluate(inst, cand).cost
+            if improves(c, best["cost"]):
+                best.update(plan=cand, cost=c, states=None)
+                budget.record(c, cand)
+            elif limit <= solve_limit:
+                fruitless[a, gi] = seen
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for _ in range(max_sweeps):
+            start_cost = best["cost"]
+            for a, (gi, group) in product(starts, enumerate(groups)):
+                while len(running) >= max(1, workers):
+                    take(wait(running, return_when=FIRST_COMPLETED).done)
+                if budget.done() or end - time.perf_counter() < MIN_SHARE * limit:
+                    break  # too short a solve for HiGHS to find anything: the time goes on
+                b = min(T, a + width + lookahead)
+                if best["states"] is None:
+                    best["states"] = dict(zip(starts, carried_states(inst, best["plan"], starts)))
+                state = best["states"][a]  # a window's changes leave it as it is
+                ref = _cut(best["plan"], a, b)
                 kept = _window_pins(inst, ref, group, a, b, width, pins)
                 if all(m[:, :width].all() for m in kept.masks):
                     continue  # the run's pins keep every decision of this window
                 seen = _seen(ref, state)
                 if fruitless.get((a, gi)) == seen:
                     continue
+                sub = inst.window(a, b, state)
                 try:
                     model = smilp.build(sub, pins=kept, start=ref,
                                         ended=ended_at(end, budget.token))
                 except BuildStopped:
-                    return plan, cost
+                    break
                 h = model.builder.to_highs()
                 interrupt_on(h, budget.token)
                 left = end - time.perf_counter()
                 if left < MIN_SHARE * limit:
-                    return plan, cost  # the build took the time
-                out = run(h, MilpOptions(time_limit=max(1e-3, min(limit, left)),
-                                         deadline=time.time() + left if left < np.inf
-                                         else None),
-                          smilp.start_of(model, ref))
-                budget.spend(1)
-                c = np.inf
-                if out.x is not None:
-                    part = smilp.read_plan(model, sub, out.x).cleaned()
-                    cand = _spliced(plan, part, a)
-                    if not violations(inst, cand):
-                        c = evaluate(inst, cand).cost
-                if improves(c, cost):
-                    plan, cost, ref = cand, c, _cut(cand, a, b)
-                    states = None
-                    budget.record(cost, plan)
-                elif limit <= left:
-                    fruitless[a, gi] = seen
-        if not improves(cost, start_cost):
-            break
-    return plan, cost
+                    break  # the build took the time
+                solve_limit = min(limit, left)
+                opts = MilpOptions(time_limit=max(1e-3, solve_limit), threads=threads,
+                                   deadline=time.time() + left if left < np.inf else None)
+                # HiGHS releases the GIL while it solves
+                running[pool.submit(run, h, opts, smilp.start_of(model, ref))] = (
+                    a, gi, model, sub, seen, solve_limit)
+            else:
+                take(wait(running).done)
+                if not improves(best["cost"], start_cost):
+                    break
+                continue
+            break  # the time or the budget ended the sweep
+        take(wait(running).done)  # the solves still running end by the same time
+    return best["plan"], best["cost"]
