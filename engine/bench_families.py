@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .bench_format import generated_note
 from .errors import NoSolution
 from .jsonio import read_json, write_json_atomic
 from .models import sfi
@@ -211,7 +212,7 @@ def report_section(res: dict) -> list[str]:
     """The report's lines: one summary table, then a table per family."""
     o = res["options"]
     early = o["early_time"] < o["exact_time"]  # else the early column repeats the last
-    L = ["## SFI instance families", "",
+    L = ["## SFI instance families", "", *generated_note(res),
          f"Generator seeds {', '.join(map(str, o['seeds']))} of each family "
          f"(docs/models/sfi.md, \"Instance families\"), {o['periods']} periods; our PSO "
          f"{o['pso_time']:g} s (seed 0, one worker); the exact solver {o['exact_time']:g} s"
