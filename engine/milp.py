@@ -95,9 +95,10 @@ class ModelBuilder:
         self.ended = ended
         self._lb = array("d")
         self._ub = array("d")
-        self._int = array("b")
+        self._int = array("i")  # HighsVarType: 0 continuous, 1 integer
         self.cost = array("d")
-        self._starts = array("q", [0])
+        # int32, as HiGHS takes them: a model past its range fails here, not in HiGHS
+        self._starts = array("i", [0])
         self._idx = array("i")
         self._val = array("d")
         self._rlo = array("d")
@@ -153,13 +154,13 @@ class ModelBuilder:
         """The model as the arguments of ``Highs.passModel`` (numbers and arrays: they pickle
         fast, for :func:`highs_of` in another process); with ``relax``, every column
         continuous (the linear relaxation)."""
-        integrality = np.zeros(self.n_cols, dtype=np.int32) if relax else _copy(
-            self._int, np.int8).astype(np.int32)  # HighsVarType: 0 continuous, 1 integer
+        integrality = (np.zeros(self.n_cols, dtype=np.int32) if relax
+                       else _copy(self._int, np.int32))
         return (self.n_cols, self.n_rows, self.n_nonzeros, int(highspy.MatrixFormat.kRowwise),
                 int(highspy.ObjSense.kMinimize), self.offset,
                 _copy(self.cost, np.float64), _copy(self._lb, np.float64),
                 _copy(self._ub, np.float64), _copy(self._rlo, np.float64),
-                _copy(self._rhi, np.float64), _copy(self._starts, np.int64).astype(np.int32),
+                _copy(self._rhi, np.float64), _copy(self._starts, np.int32),
                 _copy(self._idx, np.int32), _copy(self._val, np.float64), integrality)
 
     def violation(self, x: np.ndarray) -> float:
@@ -168,7 +169,7 @@ class ModelBuilder:
         lb, ub = _copy(self._lb, np.float64), _copy(self._ub, np.float64)
         worst = max(0.0, float(np.max(lb - x, initial=0.0)), float(np.max(x - ub, initial=0.0)))
         idx, val = _copy(self._idx, np.int32), _copy(self._val, np.float64)
-        rows = np.repeat(np.arange(self.n_rows), np.diff(_copy(self._starts, np.int64)))
+        rows = np.repeat(np.arange(self.n_rows), np.diff(_copy(self._starts, np.int32)))
         act = np.bincount(rows, weights=val * x[idx], minlength=self.n_rows)
         return max(worst, float(np.max(_copy(self._rlo, np.float64) - act, initial=0.0)),
                    float(np.max(act - _copy(self._rhi, np.float64), initial=0.0)))
