@@ -151,7 +151,7 @@ def _outcome(d: Path, child: subprocess.Popen):
     failed."""
     if child.returncode != 0 or not (d / "outcome.pkl").exists():
         error = d / "error.txt"
-        raise RuntimeError("the exact solver's process failed (exit code "
+        raise RuntimeError("the solver's process failed (exit code "
                            f"{child.returncode}): "
                            + (error.read_text() if error.exists() else "no error reported"))
     return pickle.loads((d / "outcome.pkl").read_bytes())
